@@ -1,0 +1,114 @@
+# libpfe — build, test and bench.  Cross-compiles for arm64 on any other host
+# and runs the results under qemu-aarch64; builds natively on arm64.
+#
+#   make            build/libpfe.so
+#   make check      every test; closes with "N passed, N failed"
+#   make demo       the traced example program
+#   make bench      the benchmark harness (see bench/README.md)
+#   make deps       install the toolchain and libraries (Debian 12, as root)
+
+HOST_ARCH := $(shell uname -m)
+ifeq ($(HOST_ARCH),aarch64)
+CROSS ?=
+QEMU ?=
+else
+CROSS ?= aarch64-linux-gnu-
+QEMU ?= qemu-aarch64
+endif
+CC := $(CROSS)gcc
+OBJDUMP := $(CROSS)objdump
+HOSTCC ?= gcc
+
+B := build
+GEN := $(B)/gen
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-unused-parameter
+CFLAGS ?= -O2 -g
+PFE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
+	-fno-omit-frame-pointer -mbranch-protection=standard \
+	-D_GNU_SOURCE -Iinclude -Ilib -I$(GEN)
+PFE_LIBS := -lelf -lurcu-bp -lurcu-common -lffi -lpthread -ldl
+
+LIB_SRC := $(sort $(wildcard lib/*.c) $(wildcard hooks/*.c))
+ASM_SRC := $(sort $(wildcard asm/*.S))
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out lib/asm-offsets.c,$(LIB_SRC))) \
+	$(patsubst %.S,$(B)/obj/%.o,$(ASM_SRC))
+
+.PHONY: all deps check check-host demo bench bench-quick clean format lint
+all: $(B)/libpfe.so
+
+deps:
+	sh scripts/deps.sh
+
+# Pull in the toolchain on a fresh machine before the first build.
+$(B)/.deps-ok: scripts/deps.sh
+	@command -v $(CC) >/dev/null 2>&1 && { [ -z "$(QEMU)" ] || command -v $(QEMU) >/dev/null 2>&1; } && \
+	  printf '#include <libelf.h>\n#include <urcu-bp.h>\n#include <ffi.h>\n#include <stdarg.h>\n#include <stddef.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | \
+	  $(CC) -E -x c - >/dev/null 2>&1 || sh scripts/deps.sh
+	@mkdir -p $(@D) && touch $@
+
+# Offsets shared between C and assembly come from the C structs themselves.
+$(GEN)/pfe-asm-offsets.h: lib/asm-offsets.c include/pfe.h lib/pfe_internal.h $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
+	sed -n 's/.*->\([A-Za-z0-9_]*\) #\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*/#define \1 \2/p' \
+		$(GEN)/asm-offsets.s > $@.tmp && mv $@.tmp $@
+
+$(B)/obj/%.o: %.c $(GEN)/pfe-asm-offsets.h
+	@mkdir -p $(@D)
+	$(CC) $(PFE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/obj/%.o: %.S $(GEN)/pfe-asm-offsets.h
+	@mkdir -p $(@D)
+	$(CC) $(PFE_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/libpfe.a: $(LIB_OBJ)
+	rm -f $@ && $(CROSS)ar rcs $@ $^
+
+$(B)/libpfe.so: $(LIB_OBJ) pfe.map
+	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=pfe.map \
+		-Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined $(PFE_LIBS)
+	@sh scripts/check-exports.sh $@ pfe.map $(CROSS)
+
+-include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- tests
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
+
+$(B)/tests/unit/%: tests/unit/%.c $(B)/libpfe.a
+	@mkdir -p $(@D)
+	$(CC) $(PFE_CFLAGS) -Itests -o $@ $< $(B)/libpfe.a -lcmocka $(PFE_LIBS)
+
+check: $(B)/libpfe.so $(UNIT_BIN)
+	@QEMU="$(QEMU)" CC="$(CC)" OBJDUMP="$(OBJDUMP)" B="$(B)" sh tests/run.sh
+
+# The pure modules also build for the machine you are on, for fast iteration
+# and fuzzing without qemu.
+PURE := $(basename $(notdir $(wildcard tests/host/test_*.c)))
+check-host: $(B)/.deps-ok
+	@mkdir -p $(B)/host
+	@set -e; for t in $(PURE); do \
+	  m=$${t#test_}; \
+	  $(HOSTCC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Itests \
+	    -fsanitize=address,undefined -o $(B)/host/$$t tests/host/$$t.c lib/$$m.c -lcmocka; \
+	  $(B)/host/$$t; done
+
+demo: $(B)/libpfe.so
+	@QEMU="$(QEMU)" CC="$(CC)" B="$(B)" sh examples/demo.sh
+
+bench: $(B)/libpfe.so
+	@QEMU="$(QEMU)" CC="$(CC)" B="$(B)" sh bench/run.sh
+
+bench-quick: $(B)/libpfe.so
+	@QEMU="$(QEMU)" CC="$(CC)" B="$(B)" BENCH_QUICK=1 sh bench/run.sh
+
+format:
+	clang-format -i $(LIB_SRC) lib/*.h include/*.h tests/unit/*.c
+
+lint:
+	clang-format --dry-run --Werror $(LIB_SRC) lib/*.h include/*.h
+
+clean:
+	rm -rf $(B)

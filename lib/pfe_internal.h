@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Contracts between libpfe's modules. Everything here is hidden: only pfe.h
+ * is exported (pfe.map). Internal calls return 0 or -errno.
+ *
+ *   log.c        one-line diagnostics on stderr
+ *   insn.c       instruction encoders/decoders (pure, insn.h)
+ *   pattern.c    the PFE_TRACE pattern language (pure, pattern.h)
+ *   sitetab.c    per-object site and symbol tables (pure, sitetab.h)
+ *   elfobj.c     libelf access: one object's table and symbols
+ *   discover.c   dl_iterate_phdr walk; builds struct pfe_object
+ *   text.c       batched protection changes and writes to live text
+ *   patch.c      site state transitions (init_nop, make_call, make_nop)
+ *   veneer.c     trampoline veneers for objects out of BL range
+ *   registry.c   hooks, objects, the patch lock, RCU (urcu-bp)
+ *   dispatch.c   trampoline -> hooks, lock-free
+ *   init.c       constructor and destructor
+ *   hooks/trace*.c  the PFE_TRACE tracer
+ */
+#ifndef PFE_INTERNAL_H
+#define PFE_INTERNAL_H
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pfe.h"
+#include "sitetab.h"
+
+#define PFE_HIDDEN __attribute__((visibility("hidden")))
+
+/* ------------------------------------------------------------------ log.c */
+/* "libpfe: <msg>\n" written with one write(2) to stderr; async-signal-safe. */
+void pfe_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Only when PFE_DEBUG is set. */
+void pfe_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Say it once per call site for the life of the process. */
+#define pfe_err_once(...)                                                   \
+	do {                                                                \
+		static int pfe_said_;                                       \
+		if (!__atomic_exchange_n(&pfe_said_, 1, __ATOMIC_RELAXED))  \
+			pfe_err(__VA_ARGS__);                               \
+	} while (0)
+
+/* ------------------------------------------------------------- objects */
+/* An executable segment of an object, with the exact rights it was mapped with. */
+struct pfe_text_seg {
+	uintptr_t start, end;	/* page aligned */
+	int prot;		/* PROT_* */
+};
+
+/*
+ * One loaded object with patch sites. Published on the RCU list in
+ * registry.c; freed after a grace period once it is unloaded.
+ */
+struct pfe_object {
+	struct pfe_object *next;	/* RCU list; writers hold the patch lock */
+	char *path;			/* as dl_iterate_phdr gave it ("" -> /proc/self/exe) */
+	const char *name;		/* basename of path */
+	uintptr_t bias;			/* dlpi_addr */
+	uintptr_t lo, hi;		/* span of the executable segments */
+	struct pfe_text_seg *segs;
+	size_t nsegs;
+	struct pfe_sitetab tab;
+	uintptr_t veneer;		/* BL target near this object, 0 = direct */
+	bool is_main;
+};
+
+/* ---------------------------------------------------------- discover.c */
+/*
+ * Build the object for one dl_phdr_info entry: read its table with libelf,
+ * verify each site, name it. Returns 0 and *out (NULL when the object has no
+ * table, which is not an error), or -errno after one diagnostic line.
+ */
+struct dl_phdr_info;
+int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out);
+void pfe_object_free(struct pfe_object *obj);
+/* Walk every loaded object not yet known and hand each new one to @fn. */
+int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx);
+
+/* ------------------------------------------------------------- text.c */
+/*
+ * Writes to live text, batched. Collect every change first, then apply them:
+ * each run of contiguous pages gets one protection change to add PROT_WRITE
+ * (keeping PROT_EXEC throughout), the 32-bit stores, cache maintenance for each
+ * written word, and one change back to the exact original rights. When the
+ * system refuses W+X, the words go through /proc/self/mem instead.
+ */
+struct pfe_text_write {
+	uintptr_t addr;		/* 4-byte aligned */
+	uint32_t old;		/* expected current value; mismatch -> refused */
+	uint32_t new;
+};
+/* Returns the number applied, or -errno; writes whose old value does not match
+ * are skipped (and counted in *@mismatched when non-NULL). Call under the patch lock. */
+int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched);
+
+/* ------------------------------------------------------------- patch.c */
+/* State transitions of one site; the batch forms append to a write list. */
+int pfe_site_init_nop(struct pfe_site *site);	/* COMPILED -> INIT (start-up only) */
+int pfe_site_make_call(struct pfe_site *site);	/* INIT -> CALL */
+int pfe_site_make_nop(struct pfe_site *site);	/* CALL -> INIT */
+int pfe_sites_init_nop(struct pfe_site **sites, size_t n);
+int pfe_sites_make_call(struct pfe_site **sites, size_t n);
+int pfe_sites_make_nop(struct pfe_site **sites, size_t n);
+
+/* ------------------------------------------------------------ veneer.c */
+/* The BL target for sites of @obj: the trampoline itself when in range,
+ * else a veneer mapped within range of the object. 0 on failure. */
+uintptr_t pfe_call_target(struct pfe_object *obj);
+
+/* ---------------------------------------------------------- registry.c */
+void pfe_patch_lock(void);
+void pfe_patch_unlock(void);
+/* First object on the RCU list; read under rcu_read_lock (urcu-bp). */
+struct pfe_object *pfe_objects_first(void);
+/* Publish a discovered object (sites already initialised), apply the
+ * patterns of live hooks to it. Under the patch lock. */
+int pfe_object_publish(struct pfe_object *obj);
+/* The object containing text address @addr, under rcu_read_lock. */
+struct pfe_object *pfe_object_by_addr(uintptr_t addr);
+
+/* ---------------------------------------------------------- dispatch.c */
+/* Called by the trampoline (asm/regs_tramp.S) with the saved registers. */
+void pfe_dispatch(struct pfe_regs *regs);
+/* Hash table from body address (site->pc + 8) to site, read lock-free.
+ * Writers hold the patch lock. */
+int pfe_dispatch_insert(struct pfe_site *site);
+void pfe_dispatch_remove(struct pfe_site *site);
+
+/* asm/regs_tramp.S */
+void pfe_regs_trampoline(void);
+
+#endif /* PFE_INTERNAL_H */
