@@ -12,7 +12,8 @@
  *   text.c       batched protection changes and writes to live text
  *   patch.c      site state transitions (init_nop, make_call, make_nop)
  *   veneer.c     trampoline veneers for objects out of BL range
- *   registry.c   hooks, objects, the patch lock, RCU (urcu-bp)
+ *   objects.c    the RCU list of loaded objects and the patch lock
+ *   registry.c   hooks: attach, detach, RCU (urcu-bp); the public API
  *   dispatch.c   trampoline -> hooks, lock-free
  *   init.c       constructor and destructor
  *   hooks/trace*.c  the PFE_TRACE tracer
@@ -110,7 +111,9 @@ int pfe_sites_make_nop(struct pfe_site **sites, size_t n);
  * else a veneer mapped within range of the object. 0 on failure. */
 uintptr_t pfe_call_target(struct pfe_object *obj);
 
-/* ---------------------------------------------------------- registry.c */
+/* ----------------------------------------------------------- objects.c */
+/* The one writer lock: object list, site states, hooks, text writes. Never
+ * taken on the fast path (hooks and dispatch). */
 void pfe_patch_lock(void);
 void pfe_patch_unlock(void);
 /* First object on the RCU list; read under rcu_read_lock (urcu-bp). */
@@ -121,6 +124,11 @@ int pfe_object_publish(struct pfe_object *obj);
 /* The object containing text address @addr, under rcu_read_lock. */
 struct pfe_object *pfe_object_by_addr(uintptr_t addr);
 
+/* ---------------------------------------------------------- registry.c */
+/* Apply the patterns of live hooks to a newly published object. Under the
+ * patch lock. */
+int pfe_hooks_apply_object(struct pfe_object *obj);
+
 /* ---------------------------------------------------------- dispatch.c */
 /* Called by the trampoline (asm/regs_tramp.S) with the saved registers. */
 void pfe_dispatch(struct pfe_regs *regs);
@@ -129,7 +137,9 @@ void pfe_dispatch(struct pfe_regs *regs);
 int pfe_dispatch_insert(struct pfe_site *site);
 void pfe_dispatch_remove(struct pfe_site *site);
 
-/* asm/regs_tramp.S */
+/* asm/regs_tramp.S. Entered only by the BL in a site's slot 1. */
 void pfe_regs_trampoline(void);
+/* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
+extern uintptr_t pfe_tramp_addr;
 
 #endif /* PFE_INTERNAL_H */
