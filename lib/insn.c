@@ -8,16 +8,16 @@
  */
 #include "insn.h"
 
-#define B_OPCODE	0x14000000u
-#define BL_OPCODE	0x94000000u
-#define BRANCH_MASK	0xfc000000u
-#define IMM26_MASK	0x03ffffffu
-#define LDR_LIT_X	0x58000000u
-#define IMM19_MASK	0x0007ffffu
-#define MOV_REG_X	0xaa0003e0u	/* orr Xd, xzr, Xm */
-#define BR_X		0xd61f0000u
-#define BLR_X		0xd63f0000u
-#define RET_X		0xd65f0000u
+#define B_OPCODE    0x14000000u
+#define BL_OPCODE   0x94000000u
+#define BRANCH_MASK 0xfc000000u
+#define IMM26_MASK  0x03ffffffu
+#define LDR_LIT_X   0x58000000u
+#define IMM19_MASK  0x0007ffffu
+#define MOV_REG_X   0xaa0003e0u /* orr Xd, xzr, Xm */
+#define BR_X	    0xd61f0000u
+#define BLR_X	    0xd63f0000u
+#define RET_X	    0xd65f0000u
 
 /* Is @target - @pc within [-@neg, @pos] bytes, without wrap-around? */
 static bool within(uintptr_t pc, uintptr_t target, uintptr_t neg, uintptr_t pos)

@@ -13,23 +13,23 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define PFE_INSN_NOP	     0xd503201fu	/* nop (hint #0) */
-#define PFE_INSN_BTI_C	     0xd503245fu	/* bti c (hint #34) */
-#define PFE_INSN_MOV_X9_X30  0xaa1e03e9u	/* mov x9, x30 (orr x9, xzr, x30) */
-#define PFE_INSN_BRK(imm)    (0xd4200000u | ((uint32_t)(imm) & 0xffffu) << 5)
+#define PFE_INSN_NOP	    0xd503201fu /* nop (hint #0) */
+#define PFE_INSN_BTI_C	    0xd503245fu /* bti c (hint #34) */
+#define PFE_INSN_MOV_X9_X30 0xaa1e03e9u /* mov x9, x30 (orr x9, xzr, x30) */
+#define PFE_INSN_BRK(imm)   (0xd4200000u | ((uint32_t)(imm)&0xffffu) << 5)
 /* brk #0x5fe: what an encoder returns for input it cannot encode. */
-#define PFE_INSN_BAD_IMM     0x5fe
-#define PFE_INSN_BAD	     PFE_INSN_BRK(PFE_INSN_BAD_IMM)	/* 0xd420bfc0 */
+#define PFE_INSN_BAD_IMM 0x5fe
+#define PFE_INSN_BAD	 PFE_INSN_BRK(PFE_INSN_BAD_IMM) /* 0xd420bfc0 */
 
 /* B/BL: imm26 words, so a reach of [-2^27, 2^27) bytes from the branch. */
-#define PFE_BL_RANGE_NEG     (-(INT64_C(1) << 27))
-#define PFE_BL_RANGE_POS     ((INT64_C(1) << 27) - 4)	/* largest positive offset */
+#define PFE_BL_RANGE_NEG (-(INT64_C(1) << 27))
+#define PFE_BL_RANGE_POS ((INT64_C(1) << 27) - 4) /* largest positive offset */
 
 /* Scratch registers of the AAPCS64 (IP0/IP1): veneers may clobber them. */
-#define PFE_REG_X9	     9
-#define PFE_REG_X16	     16
-#define PFE_REG_X17	     17
-#define PFE_REG_LR	     30
+#define PFE_REG_X9  9
+#define PFE_REG_X16 16
+#define PFE_REG_X17 17
+#define PFE_REG_LR  30
 
 /*
  * Returns true when a B or BL at @pc can branch to @target: both are 4-byte

@@ -79,7 +79,7 @@ static void blanks(struct cursor *c)
 
 int pfe_maps_parse_line(const char *line, size_t len, struct pfe_map *m)
 {
-	struct cursor c = { line, line + len };
+	struct cursor c = {line, line + len};
 	uint64_t start, end, off;
 	const char *path;
 

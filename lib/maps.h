@@ -14,11 +14,11 @@
 #include <stdint.h>
 
 struct pfe_map {
-	uintptr_t start, end;	/* [start, end) */
-	int prot;		/* PROT_READ | PROT_WRITE | PROT_EXEC */
-	bool shared;		/* 's': a write would reach the file or other processes */
+	uintptr_t start, end; /* [start, end) */
+	int prot;	      /* PROT_READ | PROT_WRITE | PROT_EXEC */
+	bool shared;	      /* 's': a write would reach the file or other processes */
 	uint64_t offset;
-	const char *path;	/* into the parsed line, not NUL-terminated; "" if none */
+	const char *path; /* into the parsed line, not NUL-terminated; "" if none */
 	size_t pathlen;
 };
 

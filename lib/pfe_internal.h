@@ -94,7 +94,11 @@ struct pfe_text_write {
 	uint32_t new;
 };
 /* Returns the number applied, or -errno; writes whose old value does not match
- * are skipped (and counted in *@mismatched when non-NULL). Call under the patch lock. */
+ * are skipped (and counted in *@mismatched when non-NULL). Call under the patch lock.
+ * @w is sorted by address in place. A misaligned, duplicate or unmapped address
+ * refuses the whole batch (-EINVAL, -EFAULT) before anything is written; a
+ * failure later (-EPERM, -EIO) may leave part of the batch written: read the
+ * words back to know which. */
 int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched);
 /* Counters since start-up, for tests and the bench: take a copy before and
  * after and compare. Updated under the patch lock. */

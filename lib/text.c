@@ -42,7 +42,7 @@ struct run {
 	uintptr_t start, end;
 	int prot;
 	bool shared;
-	size_t first, last;	/* indices into the sorted write list, inclusive */
+	size_t first, last; /* indices into the sorted write list, inclusive */
 };
 
 static uintptr_t page_size(void)
@@ -69,8 +69,8 @@ static int maps_line(const char *line, size_t len, int (*fn)(const struct pfe_ma
 	struct pfe_map m;
 
 	if (pfe_maps_parse_line(line, len, &m)) {
-		pfe_err("text: cannot parse /proc/self/maps line \"%.*s\"", (int)(len > 80 ? 80 : len),
-			line);
+		pfe_err("text: cannot parse /proc/self/maps line \"%.*s\"",
+			(int)(len > 80 ? 80 : len), line);
 		return -EIO;
 	}
 	*stop = fn(&m, ctx);
@@ -81,7 +81,7 @@ int pfe_text_maps_walk(int (*fn)(const struct pfe_map *m, void *ctx), void *ctx)
 {
 	char buf[MAPS_BUF];
 	size_t have = 0;
-	bool skipping = false;	/* discarding the tail of an overlong line */
+	bool skipping = false; /* discarding the tail of an overlong line */
 	int fd, ret = 0, stop = 0;
 
 	fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
@@ -132,7 +132,7 @@ static int prot_at_cb(const struct pfe_map *m, void *ctx)
 	struct prot_at *q = ctx;
 
 	if (q->addr < m->start)
-		return 1;	/* passed it: a hole */
+		return 1; /* passed it: a hole */
 	if (q->addr >= m->end)
 		return 0;
 	q->prot = m->prot;
@@ -141,7 +141,7 @@ static int prot_at_cb(const struct pfe_map *m, void *ctx)
 
 int pfe_text_prot_at(uintptr_t addr)
 {
-	struct prot_at q = { addr, -ENOENT };
+	struct prot_at q = {addr, -ENOENT};
 	int ret = pfe_text_maps_walk(prot_at_cb, &q);
 
 	return ret < 0 ? ret : q.prot;
@@ -170,7 +170,7 @@ static void claim(struct collect *c, int prot, bool shared)
 		r->end = page + ps;
 		r->last = c->i;
 	} else {
-		c->runs[c->nruns++] = (struct run){ page, page + ps, prot, shared, c->i, c->i };
+		c->runs[c->nruns++] = (struct run){page, page + ps, prot, shared, c->i, c->i};
 	}
 	c->i++;
 }
@@ -230,8 +230,7 @@ static int store_run(struct pfe_text_write *w, const struct run *r, size_t *mism
 }
 
 /* The same through /proc/self/mem, opened by the caller into *@fd. */
-static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd,
-		       size_t *mismatched)
+static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, size_t *mismatched)
 {
 	int applied = 0;
 
@@ -341,8 +340,9 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, siz
 	ret = protect(r, r->prot);
 	if (ret) {
 		/* Should not happen: we only take away what we added. */
-		pfe_err("text: cannot restore %s on %#lx-%#lx: %s", pfe_maps_perms(r->prot, false, perms),
-			(unsigned long)r->start, (unsigned long)r->end, strerror(-ret));
+		pfe_err("text: cannot restore %s on %#lx-%#lx: %s",
+			pfe_maps_perms(r->prot, false, perms), (unsigned long)r->start,
+			(unsigned long)r->end, strerror(-ret));
 		return ret;
 	}
 	return applied;
@@ -350,7 +350,7 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, siz
 
 int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
 {
-	struct collect c = { .w = w, .n = n };
+	struct collect c = {.w = w, .n = n};
 	size_t skipped = 0;
 	int applied = 0, fd = -1, ret;
 

@@ -20,8 +20,8 @@
 
 #define MIB (UINT64_C(1) << 20)
 /* A pc with room on both sides, and one near each end of the address space. */
-static const uintptr_t pcs[] = { 0x40000000, 0x5500001234 & ~(uintptr_t)3, 0x7ffff0000000,
-				 0x4, 0x7fffffc, UINTPTR_MAX - 3 };
+static const uintptr_t pcs[] = {
+    0x40000000, 0x5500001234 & ~(uintptr_t)3, 0x7ffff0000000, 0x4, 0x7fffffc, UINTPTR_MAX - 3};
 
 static void test_constants(void **state)
 {
@@ -112,10 +112,15 @@ static void test_branch_decode(void **state)
 	assert_false(pfe_insn_is_bl(0x14000000));
 
 	/* Neither B nor BL: the target is left alone. */
-	static const uint32_t others[] = { PFE_INSN_NOP, PFE_INSN_MOV_X9_X30, PFE_INSN_BTI_C,
-					   PFE_INSN_BAD, 0x54000000 /* b.eq */,
-					   0xb4000000 /* cbz */, 0xd63f0200 /* blr x16 */,
-					   0x18000000, 0xd4000000 };
+	static const uint32_t others[] = {PFE_INSN_NOP,
+					  PFE_INSN_MOV_X9_X30,
+					  PFE_INSN_BTI_C,
+					  PFE_INSN_BAD,
+					  0x54000000 /* b.eq */,
+					  0xb4000000 /* cbz */,
+					  0xd63f0200 /* blr x16 */,
+					  0x18000000,
+					  0xd4000000};
 	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
 		t = 0x1234;
 		assert_false(pfe_insn_branch_target(pc, others[i], &t));
@@ -193,22 +198,22 @@ static void test_mov_ldr_br(void **state)
 __asm__(".pushsection .rodata.pfe_insn_ref, \"a\"\n"
 	".balign 4\n"
 	"insn_ref:\n"
-	"	bl	. + 0x7fffffc\n"	/* 0 */
-	"	bl	. - 0x8000000\n"	/* 1 */
-	"	b	. + 0x7fffffc\n"	/* 2 */
-	"	b	. - 0x8000000\n"	/* 3 */
-	"	bl	. + 0x123454\n"		/* 4 */
-	"	b	. - 0x40\n"		/* 5 */
-	"	ldr	x16, . + 8\n"		/* 6 */
-	"	ldr	x17, . + 0xffffc\n"	/* 7 */
-	"	ldr	x0, . - 0x100000\n"	/* 8 */
-	"	br	x16\n"			/* 9 */
-	"	blr	x17\n"			/* 10 */
-	"	ret	x16\n"			/* 11 */
-	"	mov	x9, x30\n"		/* 12 */
-	"	nop\n"				/* 13 */
-	"	hint	#34\n"			/* 14: bti c */
-	"	brk	#0x5fe\n"		/* 15 */
+	"	bl	. + 0x7fffffc\n"    /* 0 */
+	"	bl	. - 0x8000000\n"    /* 1 */
+	"	b	. + 0x7fffffc\n"    /* 2 */
+	"	b	. - 0x8000000\n"    /* 3 */
+	"	bl	. + 0x123454\n"	    /* 4 */
+	"	b	. - 0x40\n"	    /* 5 */
+	"	ldr	x16, . + 8\n"	    /* 6 */
+	"	ldr	x17, . + 0xffffc\n" /* 7 */
+	"	ldr	x0, . - 0x100000\n" /* 8 */
+	"	br	x16\n"		    /* 9 */
+	"	blr	x17\n"		    /* 10 */
+	"	ret	x16\n"		    /* 11 */
+	"	mov	x9, x30\n"	    /* 12 */
+	"	nop\n"			    /* 13 */
+	"	hint	#34\n"		    /* 14: bti c */
+	"	brk	#0x5fe\n"	    /* 15 */
 	".popsection\n");
 extern const uint32_t insn_ref[] __attribute__((visibility("hidden")));
 
@@ -239,14 +244,11 @@ static void test_assembler_agrees(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_constants),
-		cmocka_unit_test(test_reachable_ends),
-		cmocka_unit_test(test_branch_ends),
-		cmocka_unit_test(test_branch_decode),
-		cmocka_unit_test(test_branch_roundtrip),
-		cmocka_unit_test(test_mov_ldr_br),
+	    cmocka_unit_test(test_constants),	     cmocka_unit_test(test_reachable_ends),
+	    cmocka_unit_test(test_branch_ends),	     cmocka_unit_test(test_branch_decode),
+	    cmocka_unit_test(test_branch_roundtrip), cmocka_unit_test(test_mov_ldr_br),
 #ifdef __aarch64__
-		cmocka_unit_test(test_assembler_agrees),
+	    cmocka_unit_test(test_assembler_agrees),
 #endif
 	};
 

@@ -70,26 +70,26 @@ static void test_variants(void **state)
 static void test_malformed(void **state)
 {
 	static const char *const bad[] = {
-		"",
-		"\n",
-		"5500000000",
-		"5500000000-",
-		"5500000000-5500001000",
-		"5500000000-5500001000 ",
-		"5500000000-5500001000 r-x",
-		"5500000000-5500001000 r-xq 0 0:0 0",
-		"5500000000-5500001000 x-rp 0 0:0 0",
-		"5500000000-5500001000 r-xp",
-		"5500000000-5500001000 r-xp 0",
-		"5500000000-5500001000 r-xp 0 ",
-		"5500000000-5500001000 r-xp 0 0:0",
-		"5500000000-5500001000 r-xp g 0:0 0",
-		"5500001000-5500000000 r-xp 0 0:0 0",	/* end before start */
-		"5500000000-5500000000 r-xp 0 0:0 0",	/* empty */
-		"-5500001000 r-xp 0 0:0 0",
-		"5500000000 5500001000 r-xp 0 0:0 0",
-		"15500000000000000-25500000000000000 r-xp 0 0:0 0",	/* 17 digits */
-		" 5500000000-5500001000 r-xp 0 0:0 0",
+	    "",
+	    "\n",
+	    "5500000000",
+	    "5500000000-",
+	    "5500000000-5500001000",
+	    "5500000000-5500001000 ",
+	    "5500000000-5500001000 r-x",
+	    "5500000000-5500001000 r-xq 0 0:0 0",
+	    "5500000000-5500001000 x-rp 0 0:0 0",
+	    "5500000000-5500001000 r-xp",
+	    "5500000000-5500001000 r-xp 0",
+	    "5500000000-5500001000 r-xp 0 ",
+	    "5500000000-5500001000 r-xp 0 0:0",
+	    "5500000000-5500001000 r-xp g 0:0 0",
+	    "5500001000-5500000000 r-xp 0 0:0 0", /* end before start */
+	    "5500000000-5500000000 r-xp 0 0:0 0", /* empty */
+	    "-5500001000 r-xp 0 0:0 0",
+	    "5500000000 5500001000 r-xp 0 0:0 0",
+	    "15500000000000000-25500000000000000 r-xp 0 0:0 0", /* 17 digits */
+	    " 5500000000-5500001000 r-xp 0 0:0 0",
 	};
 	struct pfe_map m;
 
@@ -104,9 +104,9 @@ static void test_malformed(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_text_line),
-		cmocka_unit_test(test_variants),
-		cmocka_unit_test(test_malformed),
+	    cmocka_unit_test(test_text_line),
+	    cmocka_unit_test(test_variants),
+	    cmocka_unit_test(test_malformed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -16,9 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "insn.h"
-#include "maps.h"
-#include "pfe_internal.h"
+#include "unit/patch_util.h"
 
 #define NPAGES 8
 
@@ -27,8 +25,8 @@ static uintptr_t ps;
 /* NPAGES fresh pages of NOPs with the given rights, page by page. */
 static uint32_t *region(const int *prot)
 {
-	uint32_t *p = mmap(NULL, NPAGES * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			   -1, 0);
+	uint32_t *p =
+	    mmap(NULL, NPAGES * ps, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
 	assert_true(p != MAP_FAILED);
 	for (size_t i = 0; i < NPAGES * ps / 4; i++)
@@ -41,35 +39,6 @@ static uint32_t *region(const int *prot)
 static uint32_t *word(uint32_t *base, int page, int idx)
 {
 	return (uint32_t *)((char *)base + page * ps) + idx;
-}
-
-struct wx_check {
-	uintptr_t allow_start, allow_end;	/* a deliberate rwx range */
-	int bad;
-};
-
-static int wx_cb(const struct pfe_map *m, void *ctx)
-{
-	struct wx_check *c = ctx;
-	char perms[5];
-
-	if ((m->prot & (PROT_WRITE | PROT_EXEC)) != (PROT_WRITE | PROT_EXEC))
-		return 0;
-	if (m->start >= c->allow_start && m->end <= c->allow_end)
-		return 0;
-	print_error("writable and executable: %#lx-%#lx %s\n", (unsigned long)m->start,
-		    (unsigned long)m->end, pfe_maps_perms(m->prot, m->shared, perms));
-	c->bad++;
-	return 0;
-}
-
-/* No page of the process is writable and executable, except [lo, hi). */
-static void assert_wx_clean(uintptr_t lo, uintptr_t hi)
-{
-	struct wx_check c = { lo, hi, 0 };
-
-	assert_int_equal(pfe_text_maps_walk(wx_cb, &c), 0);
-	assert_int_equal(c.bad, 0);
 }
 
 static void assert_rights(uint32_t *base, const int *prot)
@@ -85,13 +54,13 @@ static void assert_rights(uint32_t *base, const int *prot)
 	}
 }
 
-static const int rx[NPAGES] = { [0 ... NPAGES - 1] = PROT_READ | PROT_EXEC };
+static const int rx[NPAGES] = {[0 ... NPAGES - 1] = PROT_READ | PROT_EXEC};
 
 /* N writes over pages {0,1,2}, {4}, {6,7}: three runs, six mprotect calls. */
 static void test_batch_runs(void **state)
 {
 	uint32_t *base = region(rx);
-	static const int pages[] = { 0, 0, 1, 2, 2, 2, 4, 6, 7, 7 };
+	static const int pages[] = {0, 0, 1, 2, 2, 2, 4, 6, 7, 7};
 	enum { N = sizeof(pages) / sizeof(pages[0]) };
 	struct pfe_text_write w[N];
 	struct pfe_text_stats before = pfe_text_stats;
@@ -101,8 +70,8 @@ static void test_batch_runs(void **state)
 	for (int i = 0; i < N; i++) {
 		int k = N - 1 - i;
 
-		w[i] = (struct pfe_text_write){ (uintptr_t)word(base, pages[k], 2 * k + 1),
-						PFE_INSN_NOP, PFE_INSN_MOV_X9_X30 };
+		w[i] = (struct pfe_text_write){(uintptr_t)word(base, pages[k], 2 * k + 1),
+					       PFE_INSN_NOP, PFE_INSN_MOV_X9_X30};
 	}
 	assert_int_equal(pfe_text_apply(w, N, &mism), N);
 	assert_int_equal(mism, 0);
@@ -129,18 +98,23 @@ static void test_batch_runs(void **state)
 static void test_exact_rights(void **state)
 {
 	static const int prot[NPAGES] = {
-		PROT_READ | PROT_EXEC, PROT_READ | PROT_WRITE | PROT_EXEC, PROT_READ | PROT_EXEC,
-		HOLE,		       PROT_EXEC,				   HOLE,
-		PROT_READ,	       HOLE,
+	    PROT_READ | PROT_EXEC,
+	    PROT_READ | PROT_WRITE | PROT_EXEC,
+	    PROT_READ | PROT_EXEC,
+	    HOLE,
+	    PROT_EXEC,
+	    HOLE,
+	    PROT_READ,
+	    HOLE,
 	};
-	const int mapped[NPAGES] = { 5, 7, 5, 5, 5, 5, 5, 5 };
+	const int mapped[NPAGES] = {5, 7, 5, 5, 5, 5, 5, 5};
 	uint32_t *base = region(mapped);
 	struct pfe_text_write w[] = {
-		{ (uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
-		{ (uintptr_t)word(base, 1, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },	/* rwx: none */
-		{ (uintptr_t)word(base, 2, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
-		{ (uintptr_t)word(base, 4, 5), PFE_INSN_NOP, PFE_INSN_BTI_C },	/* --x */
-		{ (uintptr_t)word(base, 6, 9), PFE_INSN_NOP, PFE_INSN_BTI_C },	/* r-- */
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
+	    {(uintptr_t)word(base, 1, 0), PFE_INSN_NOP, PFE_INSN_BTI_C}, /* rwx: none */
+	    {(uintptr_t)word(base, 2, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
+	    {(uintptr_t)word(base, 4, 5), PFE_INSN_NOP, PFE_INSN_BTI_C}, /* --x */
+	    {(uintptr_t)word(base, 6, 9), PFE_INSN_NOP, PFE_INSN_BTI_C}, /* r-- */
 	};
 	enum { N = sizeof(w) / sizeof(w[0]) };
 	struct pfe_text_stats before;
@@ -173,10 +147,10 @@ static void test_mismatch(void **state)
 {
 	uint32_t *base = region(rx);
 	struct pfe_text_write w[] = {
-		{ (uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30 },
-		{ (uintptr_t)word(base, 0, 1), PFE_INSN_BTI_C, PFE_INSN_MOV_X9_X30 },
-		{ (uintptr_t)word(base, 3, 0), PFE_INSN_MOV_X9_X30, PFE_INSN_NOP },
-		{ (uintptr_t)word(base, 3, 1), PFE_INSN_NOP, PFE_INSN_BAD },
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30},
+	    {(uintptr_t)word(base, 0, 1), PFE_INSN_BTI_C, PFE_INSN_MOV_X9_X30},
+	    {(uintptr_t)word(base, 3, 0), PFE_INSN_MOV_X9_X30, PFE_INSN_NOP},
+	    {(uintptr_t)word(base, 3, 1), PFE_INSN_NOP, PFE_INSN_BAD},
 	};
 	struct pfe_text_stats before = pfe_text_stats;
 	size_t mism = 0;
@@ -199,10 +173,10 @@ static void test_procmem(void **state)
 {
 	uint32_t *base = region(rx);
 	struct pfe_text_write w[] = {
-		{ (uintptr_t)word(base, 1, 3), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30 },
-		{ (uintptr_t)word(base, 1, 4), PFE_INSN_NOP, 0x94000000 },
-		{ (uintptr_t)word(base, 5, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
-		{ (uintptr_t)word(base, 5, 1), PFE_INSN_BTI_C, PFE_INSN_NOP },	/* mismatch */
+	    {(uintptr_t)word(base, 1, 3), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30},
+	    {(uintptr_t)word(base, 1, 4), PFE_INSN_NOP, 0x94000000},
+	    {(uintptr_t)word(base, 5, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
+	    {(uintptr_t)word(base, 5, 1), PFE_INSN_BTI_C, PFE_INSN_NOP}, /* mismatch */
 	};
 	struct pfe_text_stats before = pfe_text_stats;
 	size_t mism = 0;
@@ -231,16 +205,16 @@ static void test_refused(void **state)
 	uint32_t *base = region(rx);
 	struct pfe_text_stats before = pfe_text_stats;
 	struct pfe_text_write misaligned[] = {
-		{ (uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
-		{ (uintptr_t)word(base, 0, 1) + 2, PFE_INSN_NOP, PFE_INSN_BTI_C },
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
+	    {(uintptr_t)word(base, 0, 1) + 2, PFE_INSN_NOP, PFE_INSN_BTI_C},
 	};
 	struct pfe_text_write twice[] = {
-		{ (uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
-		{ (uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
 	};
 	struct pfe_text_write hole[] = {
-		{ (uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
-		{ (uintptr_t)word(base, 2, 0), PFE_INSN_NOP, PFE_INSN_BTI_C },
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
+	    {(uintptr_t)word(base, 2, 0), PFE_INSN_NOP, PFE_INSN_BTI_C},
 	};
 	uint32_t *shared;
 	struct pfe_text_write sh;
@@ -257,7 +231,7 @@ static void test_refused(void **state)
 	/* A shared mapping would carry the write elsewhere. */
 	shared = mmap(NULL, ps, PROT_READ | PROT_EXEC, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	assert_true(shared != MAP_FAILED);
-	sh = (struct pfe_text_write){ (uintptr_t)shared, 0, PFE_INSN_NOP };
+	sh = (struct pfe_text_write){(uintptr_t)shared, 0, PFE_INSN_NOP};
 	assert_int_equal(pfe_text_apply(&sh, 1, NULL), -EPERM);
 	assert_int_equal(*shared, 0);
 	assert_int_equal(pfe_text_stats.words - before.words, 0);
@@ -286,9 +260,9 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_batch_runs), cmocka_unit_test(test_exact_rights),
-		cmocka_unit_test(test_mismatch),   cmocka_unit_test(test_procmem),
-		cmocka_unit_test(test_refused),	   cmocka_unit_test(test_maps_walk),
+	    cmocka_unit_test(test_batch_runs), cmocka_unit_test(test_exact_rights),
+	    cmocka_unit_test(test_mismatch),   cmocka_unit_test(test_procmem),
+	    cmocka_unit_test(test_refused),    cmocka_unit_test(test_maps_walk),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
