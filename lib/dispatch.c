@@ -36,6 +36,11 @@
  * start-up dependency of the preloaded libpfe.
  */
 #define _LGPL_SOURCE
+/* rcu_dereference() as a volatile load: arm64 orders loads through an address
+ * dependency, while GCC turns a consume load into a load-acquire (LDAR), which
+ * also forbids the register-offset addressing the table lookup wants. No LTO
+ * here, so the dependency survives compilation. */
+#define URCU_DEREFERENCE_USE_VOLATILE
 #include <errno.h>
 #include <stdlib.h>
 #include <urcu-bp.h>
@@ -69,17 +74,20 @@ static __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
  * old one is freed after a grace period.
  */
 struct pfe_dtab {
-	size_t mask;	/* slots - 1 */
-	size_t used;	/* sites + tombs: what lengthens probe chains */
-	size_t live;	/* sites */
-	struct pfe_site *slot[];
+	size_t mask;			/* slots - 1 */
+	struct pfe_site **slot;		/* -> slots[]: lets the lookup index from a base register */
+	size_t used;			/* sites + tombs: what lengthens probe chains */
+	size_t live;			/* sites */
+	struct pfe_site *slots[];
 };
 
 /* Matches no body: its pc + 8 is 0. */
 static struct pfe_site pfe_tomb = { .pc = (uintptr_t)-8 };
 
 /* Readers need no NULL test: an empty table of one NULL slot. */
-static struct pfe_dtab pfe_dtab_empty = { .mask = 0, .slot = { NULL } };
+static struct pfe_dtab pfe_dtab_empty = {
+	.mask = 0, .slot = pfe_dtab_empty.slots, .slots = { NULL }
+};
 static struct pfe_dtab *pfe_dtab = &pfe_dtab_empty;
 
 static inline size_t pfe_dtab_hash(uintptr_t body)
@@ -92,12 +100,15 @@ static inline size_t pfe_dtab_hash(uintptr_t body)
 static inline struct pfe_site *pfe_dtab_find(const struct pfe_dtab *t, uintptr_t body)
 {
 	uintptr_t pc = body - 8;
-	size_t i = pfe_dtab_hash(body) & t->mask;
+	size_t mask = t->mask, i = pfe_dtab_hash(body) & mask;
 	struct pfe_site *s;
 
-	while ((s = rcu_dereference(t->slot[i])) && s->pc != pc)
-		i = (i + 1) & t->mask;
-	return s;
+	for (;;) {
+		s = rcu_dereference(t->slot[i]);
+		if (__builtin_expect(!s || s->pc == pc, 1))
+			return s;
+		i = (i + 1) & mask;
+	}
 }
 
 void pfe_dispatch(struct pfe_regs *regs)
@@ -152,10 +163,11 @@ static int pfe_dtab_resize(size_t want)
 
 	while (n < 2 * want)
 		n *= 2;
-	t = calloc(1, sizeof(*t) + n * sizeof(t->slot[0]));
+	t = calloc(1, sizeof(*t) + n * sizeof(t->slots[0]));
 	if (!t)
 		return -ENOMEM;
 	t->mask = n - 1;
+	t->slot = t->slots;
 	for (i = 0; i <= old->mask; i++)
 		if (old->slot[i] && old->slot[i] != &pfe_tomb)
 			pfe_dtab_put(t, old->slot[i]);
