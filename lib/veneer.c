@@ -26,9 +26,7 @@
 #include "maps.h"
 #include "pfe_internal.h"
 
-/* Declared weak so that libpfe links before asm/regs_tramp.S provides it;
- * pfe_tramp_addr is then 0 and pfe_call_target() reports it. */
-extern void pfe_regs_trampoline(void) __attribute__((weak, visibility("hidden")));
+/* A variable rather than the symbol so that tests can substitute their own. */
 uintptr_t pfe_tramp_addr = (uintptr_t)pfe_regs_trampoline;
 
 #define MIB	    ((uintptr_t)1 << 20)
