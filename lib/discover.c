@@ -54,18 +54,17 @@ static bool object_contains(const struct dl_phdr_info *info, uintptr_t addr)
 	return false;
 }
 
-/* The readable loaded segment holding [addr, addr + size), or NULL. */
-static const ElfW(Phdr) *readable_segment(const struct dl_phdr_info *info, uint64_t addr,
-					  uint64_t size)
+/* [addr, addr + size) lies in one readable loaded segment. */
+static bool in_readable_segment(const struct dl_phdr_info *info, uint64_t addr, uint64_t size)
 {
 	for (size_t i = 0; i < info->dlpi_phnum; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
 
 		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_R) && addr >= ph->p_vaddr &&
 		    size <= ph->p_memsz && addr - ph->p_vaddr <= ph->p_memsz - size)
-			return ph;
+			return true;
 	}
-	return NULL;
+	return false;
 }
 
 static int seg_prot(ElfW(Word) flags, bool bti)
@@ -115,7 +114,7 @@ static int text_segments(const struct dl_phdr_info *info, struct pfe_object *obj
 			pfe_err("%s: execute-only text cannot be read; left unpatched", obj->path);
 			return -EACCES;
 		}
-		(*ranges)[obj->nsegs] = (struct pfe_range){ start, start + ph->p_filesz };
+		(*ranges)[obj->nsegs] = (struct pfe_range){start, start + ph->p_filesz};
 		s->start = start & ~(page - 1);
 		s->end = (start + ph->p_memsz + page - 1) & ~(page - 1);
 		s->prot = seg_prot(ph->p_flags, bti);
@@ -146,11 +145,10 @@ static int read_entries(const struct dl_phdr_info *info, const char *path,
 				(unsigned long long)secs[i].size, ENTRY_SIZE);
 			return -ENOEXEC;
 		}
-		if (!readable_segment(info, secs[i].addr, secs[i].size)) {
-			pfe_err("%s: __patchable_function_entries at 0x%llx (%llu bytes) is outside "
-				"the loaded segments; left unpatched",
-				path, (unsigned long long)secs[i].addr,
-				(unsigned long long)secs[i].size);
+		if (!in_readable_segment(info, secs[i].addr, secs[i].size)) {
+			pfe_err("%s: __patchable_function_entries at 0x%llx is outside the loaded "
+				"segments; left unpatched",
+				path, (unsigned long long)secs[i].addr);
 			return -ENOEXEC;
 		}
 		total += secs[i].size / ENTRY_SIZE;
@@ -257,13 +255,13 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 		goto out;
 
 	struct pfe_sitetab_src src = {
-		.entries = entries,
-		.nentries = nentries,
-		.syms = syms,
-		.nsyms = nsyms,
-		.text = text,
-		.ntext = obj->nsegs,
-		.read = read_text,
+	    .entries = entries,
+	    .nentries = nentries,
+	    .syms = syms,
+	    .nsyms = nsyms,
+	    .text = text,
+	    .ntext = obj->nsegs,
+	    .read = read_text,
 	};
 	err = pfe_sitetab_build(&obj->tab, &src);
 	if (err) {
@@ -324,7 +322,7 @@ static int remember(uintptr_t bias, const char *name)
 	copy = strdup(name);
 	if (!copy)
 		return -ENOMEM;
-	known[nknown++] = (struct known){ bias, copy };
+	known[nknown++] = (struct known){bias, copy};
 	return 0;
 }
 
@@ -356,7 +354,7 @@ static int walk_one(struct dl_phdr_info *info, size_t size, void *arg)
 
 int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx)
 {
-	struct walk w = { .head = NULL, .tail = &w.head };
+	struct walk w = {.head = NULL, .tail = &w.head};
 	struct pfe_object *obj, *next;
 	int ret = 0;
 

@@ -74,7 +74,7 @@ void pfe_elf_close(struct pfe_elf *e)
 	free(e);
 }
 
-int pfe_elf_check_loaded(struct pfe_elf *e, const ElfW(Phdr) *phdr, size_t phnum)
+int pfe_elf_check_loaded(struct pfe_elf *e, const ElfW(Phdr) * phdr, size_t phnum)
 {
 	GElf_Ehdr eh;
 	size_t n, k = 0;
@@ -155,7 +155,7 @@ int pfe_elf_patch_sections(struct pfe_elf *e, struct pfe_elf_sec **out, size_t *
 			}
 			v = nv;
 		}
-		v[(*n)++] = (struct pfe_elf_sec){ sh.sh_addr, sh.sh_size };
+		v[(*n)++] = (struct pfe_elf_sec){sh.sh_addr, sh.sh_size};
 	}
 	*out = v;
 	return 0;
@@ -209,10 +209,10 @@ static int read_symtab(struct pfe_elf *e, Elf_Scn *scn, const GElf_Shdr *sh, uin
 			*v = nv;
 		}
 		(*v)[(*n)++] = (struct pfe_sym_in){
-			.addr = bias + s.st_value,
-			.size = s.st_size,
-			.name = name,
-			.rank = bind_rank(GELF_ST_BIND(s.st_info)),
+		    .addr = bias + s.st_value,
+		    .size = s.st_size,
+		    .name = name,
+		    .rank = bind_rank(GELF_ST_BIND(s.st_info)),
 		};
 	}
 	return 0;
@@ -220,7 +220,7 @@ static int read_symtab(struct pfe_elf *e, Elf_Scn *scn, const GElf_Shdr *sh, uin
 
 int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n)
 {
-	static const Elf64_Word order[] = { SHT_SYMTAB, SHT_DYNSYM };
+	static const Elf64_Word order[] = {SHT_SYMTAB, SHT_DYNSYM};
 	struct pfe_sym_in *v = NULL;
 	size_t cap = 0;
 

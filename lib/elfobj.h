@@ -35,7 +35,7 @@ void pfe_elf_close(struct pfe_elf *e); /* accepts NULL */
  * PT_LOAD headers are those the object was loaded with (@phdr, @phnum): the
  * file on disk is the one in memory. -ENOEXEC after one line otherwise.
  */
-int pfe_elf_check_loaded(struct pfe_elf *e, const ElfW(Phdr) *phdr, size_t phnum);
+int pfe_elf_check_loaded(struct pfe_elf *e, const ElfW(Phdr) * phdr, size_t phnum);
 
 /*
  * Every section named __patchable_function_entries (several in a partial

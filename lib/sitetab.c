@@ -25,11 +25,11 @@
 #define INSN_BTI_JC 0xd50324dfu /* landing pad for any branch */
 
 static const char *const refusal_names[PFE_REFUSE_NR] = {
-	[PFE_REFUSE_NOT_NOP] = "not two NOPs",
-	[PFE_REFUSE_OUTSIDE] = "outside text",
-	[PFE_REFUSE_MISALIGNED] = "misaligned",
-	[PFE_REFUSE_DUPLICATE] = "duplicate",
-	[PFE_REFUSE_NOT_ENTRY] = "not at a function entry",
+    [PFE_REFUSE_NOT_NOP] = "not two NOPs",
+    [PFE_REFUSE_OUTSIDE] = "outside text",
+    [PFE_REFUSE_MISALIGNED] = "misaligned",
+    [PFE_REFUSE_DUPLICATE] = "duplicate",
+    [PFE_REFUSE_NOT_ENTRY] = "not at a function entry",
 };
 
 struct decoder {
@@ -272,7 +272,7 @@ static int cmp_by_name(const void *a, const void *b, void *arg)
 
 int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 {
-	struct decoder d = { .src = src, .t = t };
+	struct decoder d = {.src = src, .t = t};
 	size_t n = 0, k;
 	int err;
 

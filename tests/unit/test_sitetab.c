@@ -57,7 +57,7 @@ static void sym(struct prog *p, uintptr_t addr, uint64_t size, const char *name,
 		p->syms = realloc(p->syms, p->symcap * sizeof(*p->syms));
 		assert_non_null(p->syms);
 	}
-	p->syms[p->nsyms++] = (struct pfe_sym_in){ addr, size, name, rank };
+	p->syms[p->nsyms++] = (struct pfe_sym_in){addr, size, name, rank};
 }
 
 static void entry(struct prog *p, uintptr_t e)
@@ -111,16 +111,16 @@ static bool reader(void *ctx, uintptr_t addr, uint32_t *insn)
 
 static void build(struct prog *p, struct pfe_sitetab *t, bool with_syms)
 {
-	struct pfe_range text = { BASE, here(p) };
+	struct pfe_range text = {BASE, here(p)};
 	struct pfe_sitetab_src src = {
-		.entries = p->entries,
-		.nentries = p->nentries,
-		.syms = with_syms ? p->syms : NULL,
-		.nsyms = with_syms ? p->nsyms : 0,
-		.text = &text,
-		.ntext = 1,
-		.read = reader,
-		.ctx = p,
+	    .entries = p->entries,
+	    .nentries = p->nentries,
+	    .syms = with_syms ? p->syms : NULL,
+	    .nsyms = with_syms ? p->nsyms : 0,
+	    .text = &text,
+	    .ntext = 1,
+	    .read = reader,
+	    .ctx = p,
 	};
 
 	assert_int_equal(pfe_sitetab_build(t, &src), 0);
@@ -143,8 +143,8 @@ struct layout {
 
 static void check_layout(const struct layout *l, bool with_syms)
 {
-	static const char *const names[] = { "alpha", "beta", "gamma" };
-	struct prog p = { 0 };
+	static const char *const names[] = {"alpha", "beta", "gamma"};
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t f[3];
 
@@ -182,13 +182,13 @@ static void check_layout(const struct layout *l, bool with_syms)
 }
 
 static const struct layout layouts[] = {
-	{ 2, 0, false }, /* =2: func: nop; nop */
-	{ 2, 0, true },	 /* =2, bti: func: bti c; nop; nop (entry func + 4) */
-	{ 3, 1, false }, /* =3,1: nop; func: nop; nop */
-	{ 4, 2, false }, /* =4,2: nop; nop; func: nop; nop */
-	{ 4, 2, true },	 /* =4,2, bti: nop; nop; func: bti c; nop; nop */
-	{ 5, 0, false }, /* =5: more NOPs than two */
-	{ 3, 0, true },	 /* =3, bti */
+    {2, 0, false}, /* =2: func: nop; nop */
+    {2, 0, true},  /* =2, bti: func: bti c; nop; nop (entry func + 4) */
+    {3, 1, false}, /* =3,1: nop; func: nop; nop */
+    {4, 2, false}, /* =4,2: nop; nop; func: nop; nop */
+    {4, 2, true},  /* =4,2, bti: nop; nop; func: bti c; nop; nop */
+    {5, 0, false}, /* =5: more NOPs than two */
+    {3, 0, true},  /* =3, bti */
 };
 
 static void test_layouts_with_symbols(void **state)
@@ -210,7 +210,7 @@ static void test_layouts_stripped(void **state)
 
 static void test_stripped_long_run(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t f;
 
@@ -228,7 +228,7 @@ static void test_stripped_long_run(void **state)
 /* With symbols only for some functions (a .dynsym): named where known. */
 static void test_partly_named(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t a, b, c;
 
@@ -254,7 +254,7 @@ static void test_partly_named(void **state)
 /* ------------------------------------------------------------ refusals */
 static void test_refusals(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t f, g, mid;
 	char buf[200];
@@ -274,14 +274,14 @@ static void test_refusals(void **state)
 	emit(&p, ADD);
 	emit(&p, NOP); /* a single NOP at the very end of text */
 
-	entry(&p, f + 8);		   /* not a NOP: the body */
-	entry(&p, f + 2);		   /* misaligned */
-	entry(&p, BASE + 4 * p.n);	   /* just past the text */
-	entry(&p, 0x10);		   /* far outside */
-	entry(&p, f);			   /* listed twice */
-	entry(&p, mid);			   /* NOPs in a body, not at an entry */
-	entry(&p, g + 4);		   /* second NOP of g: inside g */
-	entry(&p, BASE + 4 * (p.n - 1));   /* one NOP, text ends after it */
+	entry(&p, f + 8);		 /* not a NOP: the body */
+	entry(&p, f + 2);		 /* misaligned */
+	entry(&p, BASE + 4 * p.n);	 /* just past the text */
+	entry(&p, 0x10);		 /* far outside */
+	entry(&p, f);			 /* listed twice */
+	entry(&p, mid);			 /* NOPs in a body, not at an entry */
+	entry(&p, g + 4);		 /* second NOP of g: inside g */
+	entry(&p, BASE + 4 * (p.n - 1)); /* one NOP, text ends after it */
 	build(&p, &t, true);
 
 	assert_int_equal(t.nsites, 2);
@@ -317,7 +317,7 @@ static void test_refusals(void **state)
 /* A `bti c` not followed by two NOPs is not a site. */
 static void test_bti_without_nops(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t f;
 
@@ -342,7 +342,7 @@ static void test_bti_without_nops(void **state)
 
 static void test_empty(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t off = 7;
 	char buf[8];
@@ -363,7 +363,7 @@ static void test_empty(void **state)
 /* ------------------------------------------------------------- lookups */
 static void test_same_name(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t a, b, c;
 	struct pfe_site *s;
@@ -404,7 +404,7 @@ static double now(void)
  * real permutation. */
 static void test_100k(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	char(*names)[16] = malloc(NFUNC * sizeof(*names));
 	uintptr_t *addr = malloc(NFUNC * sizeof(*addr));
@@ -440,7 +440,7 @@ static void test_100k(void **state)
 /* ----------------------------------------------------------- symbolize */
 static void test_symbolize(void **state)
 {
-	struct prog p = { 0 };
+	struct prog p = {0};
 	struct pfe_sitetab t;
 	uintptr_t off = 0;
 
@@ -454,7 +454,7 @@ static void test_symbolize(void **state)
 	sym(&p, BASE + 0x48, 0x8, "weak_one", 1);
 	sym(&p, BASE + 0x48, 0x8, "a_local", 2);
 	sym(&p, BASE + 0x60, 0, "tail", 0); /* no bound at all */
-	sym(&p, BASE + 0x70, 4, "", 0);	     /* nameless: ignored */
+	sym(&p, BASE + 0x70, 4, "", 0);	    /* nameless: ignored */
 	build(&p, &t, true);
 	assert_int_equal(t.nsyms, 5);
 
@@ -482,8 +482,8 @@ static void test_symbolize(void **state)
 /* Alias choice does not depend on the symbol table's order. */
 static void test_alias_order(void **state)
 {
-	static const char *const n[] = { "__libc_malloc", "malloc", "__malloc" };
-	struct prog p = { 0 };
+	static const char *const n[] = {"__libc_malloc", "malloc", "__malloc"};
+	struct prog p = {0};
 	struct pfe_sitetab t;
 
 	emit(&p, RET);
@@ -503,17 +503,17 @@ static void test_alias_order(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_layouts_with_symbols),
-		cmocka_unit_test(test_layouts_stripped),
-		cmocka_unit_test(test_stripped_long_run),
-		cmocka_unit_test(test_partly_named),
-		cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_bti_without_nops),
-		cmocka_unit_test(test_empty),
-		cmocka_unit_test(test_same_name),
-		cmocka_unit_test(test_100k),
-		cmocka_unit_test(test_symbolize),
-		cmocka_unit_test(test_alias_order),
+	    cmocka_unit_test(test_layouts_with_symbols),
+	    cmocka_unit_test(test_layouts_stripped),
+	    cmocka_unit_test(test_stripped_long_run),
+	    cmocka_unit_test(test_partly_named),
+	    cmocka_unit_test(test_refusals),
+	    cmocka_unit_test(test_bti_without_nops),
+	    cmocka_unit_test(test_empty),
+	    cmocka_unit_test(test_same_name),
+	    cmocka_unit_test(test_100k),
+	    cmocka_unit_test(test_symbolize),
+	    cmocka_unit_test(test_alias_order),
 	};
 
 	return cmocka_run_group_tests_name("sitetab", tests, NULL, NULL);
