@@ -144,4 +144,13 @@ void pfe_regs_trampoline(void);
 /* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
 extern uintptr_t pfe_tramp_addr;
 
+/* -------------------------------------------------------- hooks/trace */
+/*
+ * Start the PFE_TRACE tracer: compile @spec (one error line and -EINVAL when
+ * malformed: nothing is patched), warn once for each include term matching no
+ * patchable function, open @output (NULL: stderr) and attach the hook to every
+ * selected function. Call from the constructor after discovery.
+ */
+int pfe_trace_start(const char *spec, const char *output);
+
 #endif /* PFE_INTERNAL_H */
