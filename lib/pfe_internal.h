@@ -115,6 +115,11 @@ struct pfe_text_stats {
 extern struct pfe_text_stats pfe_text_stats;
 /* Tests: write through /proc/self/mem even where W+X would be allowed. */
 extern bool pfe_text_force_procmem;
+/* Set once the system refused W+X (EACCES/EPERM): from then on every write
+ * goes through /proc/self/mem. Tests reset it. */
+extern bool pfe_text_wx_refused;
+/* mprotect(2), replaceable by tests to play a system that refuses W+X. */
+extern int (*pfe_text_mprotect)(void *addr, size_t len, int prot);
 /* Walk /proc/self/maps in address order, without stdio or malloc. @fn returns
  * nonzero to stop the walk; that value is returned, else 0 at the end, or
  * -errno when the file cannot be read. */

@@ -34,8 +34,8 @@
 struct pfe_text_stats pfe_text_stats;
 bool pfe_text_force_procmem;
 
-/* Set once mprotect refused W+X for good: later batches go to procmem. */
-static bool wx_refused;
+bool pfe_text_wx_refused;
+int (*pfe_text_mprotect)(void *addr, size_t len, int prot) = mprotect;
 
 /* Pages [start, end) with one original protection, and their writes. */
 struct run {
@@ -302,7 +302,7 @@ static int check_unknown(const struct pfe_text_write *w, const struct collect *c
 static int protect(const struct run *r, int prot)
 {
 	pfe_text_stats.mprotects++;
-	return mprotect((void *)r->start, r->end - r->start, prot) ? -errno : 0;
+	return pfe_text_mprotect((void *)r->start, r->end - r->start, prot) ? -errno : 0;
 }
 
 static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, size_t *mismatched)
@@ -317,13 +317,13 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, siz
 			(unsigned long)w[r->first].addr, pfe_maps_perms(r->prot, true, perms));
 		return -EPERM;
 	}
-	if (wx_refused || pfe_text_force_procmem || r->prot == PROT_UNKNOWN)
+	if (pfe_text_wx_refused || pfe_text_force_procmem || r->prot == PROT_UNKNOWN)
 		return procmem_run(w, r, fd, mismatched);
 	if (tmp == r->prot)
 		return store_run(w, r, mismatched);
 	ret = protect(r, tmp);
 	if (ret == -EACCES || ret == -EPERM) {
-		wx_refused = true;
+		pfe_text_wx_refused = true;
 		pfe_err_once("text: writable+executable text refused (%s); writing through "
 			     "/proc/self/mem",
 			     strerror(-ret));

@@ -8,6 +8,8 @@
  * and the number of protection changes per batch.
  */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include "unit/patch_util.h"
@@ -30,7 +32,9 @@ static PATCHABLE int pf_procmem(int x)
 		return x * 2 + n;                                                                  \
 	}
 PF(0)
-PF(1) PF(2) PF(3) PF(4) PF(5) PF(6) PF(7) PF(8) PF(9) PF(10) PF(11) PF(12) PF(13) PF(14) PF(15)
+PF(1)
+PF(2)
+PF(3) PF(4) PF(5) PF(6) PF(7) PF(8) PF(9) PF(10) PF(11) PF(12) PF(13) PF(14) PF(15)
 #undef PF
 
     typedef int (*int_fn)(int);
@@ -326,6 +330,67 @@ static void test_procmem(void **state)
 	assert_wx_clean(0, 0);
 }
 
+static PATCHABLE int pf_stress(int x)
+{
+	return x + 1000;
+}
+
+struct stress {
+	volatile bool stop;
+	unsigned long calls, wrong;
+};
+
+static void *stress_caller(void *arg)
+{
+	struct stress *st = arg;
+
+	while (!st->stop) {
+		int x = (int)(st->calls & 0xffff);
+
+		if (call(pf_stress, x) != x + 1000)
+			st->wrong++;
+		st->calls++;
+	}
+	return NULL;
+}
+
+/*
+ * Another thread calls the function all along while its site is switched
+ * between NOP and BL: every call returns the right value, the trampoline
+ * runs on some calls and never after the last make_nop.
+ */
+static void test_toggle_while_running(void **state)
+{
+	struct pfe_site s;
+	struct stress st = {0};
+	pthread_t t;
+	unsigned long calls;
+	int rounds = 100;
+
+	site_of(&s, pf_stress, "pf_stress");
+	assert_int_equal(pfe_site_init_nop(&s), 0);
+	tramp_calls = 0;
+	assert_int_equal(pthread_create(&t, NULL, stress_caller, &st), 0);
+	for (int i = 0; i < rounds; i++) {
+		assert_int_equal(pfe_site_make_call(&s), 0);
+		sched_yield();
+		assert_int_equal(pfe_site_make_nop(&s), 0);
+	}
+	calls = __atomic_load_n(&tramp_calls, __ATOMIC_RELAXED);
+	st.stop = true;
+	assert_int_equal(pthread_join(t, NULL), 0);
+	assert_int_equal(st.wrong, 0);
+	assert_true(st.calls > 0);
+	assert_true(tramp_calls <= st.calls);
+	/* Disabled before the thread stopped: no further trampoline calls. */
+	assert_int_equal(tramp_calls, calls);
+	assert_slots(&s, PFE_INSN_MOV_X9_X30, PFE_INSN_NOP);
+	assert_int_equal(mapping_of(s.pc).prot, PROT_READ | PROT_EXEC);
+	assert_wx_clean(0, 0);
+	print_message("# %lu calls, %lu through the trampoline, %d toggles\n", st.calls,
+		      (unsigned long)tramp_calls, rounds);
+}
+
 static int setup(void **state)
 {
 	struct pfe_map m = mapping_of((uintptr_t)pf_add1);
@@ -347,7 +412,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lifecycle),  cmocka_unit_test(test_batch),
 	    cmocka_unit_test(test_wrong_word), cmocka_unit_test(test_unreachable),
-	    cmocka_unit_test(test_procmem),
+	    cmocka_unit_test(test_procmem),    cmocka_unit_test(test_toggle_while_running),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

@@ -199,6 +199,52 @@ static void test_procmem(void **state)
 	munmap(base, NPAGES * ps);
 }
 
+/* A system that refuses writable+executable pages, as SELinux execmod does. */
+static int refusing_calls;
+static int refuse_wx(void *addr, size_t len, int prot)
+{
+	refusing_calls++;
+	if ((prot & (PROT_WRITE | PROT_EXEC)) == (PROT_WRITE | PROT_EXEC)) {
+		errno = EACCES;
+		return -1;
+	}
+	return mprotect(addr, len, prot);
+}
+
+/* W+X refused: one attempt, then /proc/self/mem for this and later batches. */
+static void test_wx_refused(void **state)
+{
+	uint32_t *base = region(rx);
+	struct pfe_text_write w[] = {
+	    {(uintptr_t)word(base, 0, 0), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30},
+	    {(uintptr_t)word(base, 2, 1), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30},
+	    {(uintptr_t)word(base, 4, 2), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30},
+	};
+	struct pfe_text_write again = {(uintptr_t)word(base, 6, 3), PFE_INSN_NOP, PFE_INSN_BTI_C};
+	struct pfe_text_stats before = pfe_text_stats;
+
+	pfe_text_mprotect = refuse_wx;
+	refusing_calls = 0;
+	assert_int_equal(pfe_text_apply(w, 3, NULL), 3);
+	assert_true(pfe_text_wx_refused);
+	assert_int_equal(refusing_calls, 1);
+	assert_int_equal(pfe_text_stats.mprotects - before.mprotects, 1);
+	assert_int_equal(pfe_text_stats.procmem - before.procmem, 3);
+	assert_int_equal(pfe_text_apply(&again, 1, NULL), 1);
+	assert_int_equal(refusing_calls, 1);
+	assert_int_equal(pfe_text_stats.procmem - before.procmem, 4);
+	pfe_text_mprotect = mprotect;
+	pfe_text_wx_refused = false;
+
+	assert_int_equal(*word(base, 0, 0), PFE_INSN_MOV_X9_X30);
+	assert_int_equal(*word(base, 2, 1), PFE_INSN_MOV_X9_X30);
+	assert_int_equal(*word(base, 4, 2), PFE_INSN_MOV_X9_X30);
+	assert_int_equal(*word(base, 6, 3), PFE_INSN_BTI_C);
+	assert_rights(base, rx);
+	assert_wx_clean(0, 0);
+	munmap(base, NPAGES * ps);
+}
+
 /* Input refused as a whole before anything is touched. */
 static void test_refused(void **state)
 {
@@ -263,6 +309,7 @@ int main(void)
 	    cmocka_unit_test(test_batch_runs), cmocka_unit_test(test_exact_rights),
 	    cmocka_unit_test(test_mismatch),   cmocka_unit_test(test_procmem),
 	    cmocka_unit_test(test_refused),    cmocka_unit_test(test_maps_walk),
+	    cmocka_unit_test(test_wx_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
