@@ -77,7 +77,9 @@ struct pfe_object {
 struct dl_phdr_info;
 int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out);
 void pfe_object_free(struct pfe_object *obj);
-/* Walk every loaded object not yet known and hand each new one to @fn. */
+/* Walk every loaded object not yet known and hand each new one to @fn,
+ * outside the loader's lock, in load order. @fn owns the object (publishes
+ * or frees it). Call under the patch lock. Returns 0 or @fn's first error. */
 int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------- text.c */
