@@ -339,9 +339,11 @@ static int walk_one(struct dl_phdr_info *info, size_t size, void *arg)
 
 	if (vdso && object_contains(info, vdso))
 		return 0;
-	/* libpfe is not built with patchable entries, and must never
-	 * patch itself. */
-	if (object_contains(info, (uintptr_t)&pfe_discover_all))
+	/* libpfe.so has no table and must never patch itself: skip it without
+	 * opening it. Linked statically into a program (the unit tests), its
+	 * code has no entries in the program's table, and the program is
+	 * discovered as usual. */
+	if (name[0] && object_contains(info, (uintptr_t)&pfe_discover_all))
 		return 0;
 	if (is_known(info->dlpi_addr, name) || remember(info->dlpi_addr, name))
 		return 0;

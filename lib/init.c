@@ -6,7 +6,9 @@
  *
  * PFE_LIST lists what libpfe found:
  *   PFE_LIST=1       to stderr
- *   PFE_LIST=<path>  to that file (created or truncated)
+ *   PFE_LIST=<path>  to that file (created or truncated); %p in it becomes the
+ *                    process id, so that programs the traced one executes
+ *                    (which inherit PFE_LIST) do not overwrite its list
  * One line per patch site, objects in load order (the program first), sites
  * by address within an object:
  *   <object> 0x<address> <function>[ bti]
@@ -68,16 +70,37 @@ static void out_site(struct out *o, const struct pfe_object *obj, const struct p
 	o->n += (size_t)n;
 }
 
+/* @pattern with each %p replaced by the process id and %% by %. */
+static void expand_path(const char *pattern, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = pattern; *p && n + 1 < len; p++) {
+		if (p[0] == '%' && (p[1] == 'p' || p[1] == '%')) {
+			int w = p[1] == 'p' ? snprintf(buf + n, len - n, "%d", (int)getpid())
+					    : snprintf(buf + n, len - n, "%%");
+
+			n += w > 0 ? (size_t)w : 0;
+			p++;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n < len ? n : len - 1] = '\0';
+}
+
 static void list_sites(const char *dest)
 {
 	static struct out o;
+	char path[4096];
 
 	if (!strcmp(dest, "1")) {
 		o.fd = STDERR_FILENO;
 	} else {
-		o.fd = open(dest, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		expand_path(dest, path, sizeof(path));
+		o.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 		if (o.fd < 0) {
-			pfe_err("PFE_LIST=%s: cannot open for writing: %s", dest, strerror(errno));
+			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(errno));
 			return;
 		}
 	}

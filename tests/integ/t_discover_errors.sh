@@ -53,5 +53,5 @@ PFE_LIST=/nonexistent/dir/sites prun "$T/good" >"$T/badlist.out" 2>"$T/badlist.e
 expect_eq "badlist: exit status" 0 $?
 expect_file "badlist: program output unchanged" "$T/badlist.ref" "$T/badlist.out"
 expect_eq "badlist: one line" \
-	"libpfe: PFE_LIST=/nonexistent/dir/sites: cannot open for writing: No such file or directory" \
+	"libpfe: PFE_LIST: cannot open /nonexistent/dir/sites for writing: No such file or directory" \
 	"$(cat "$T/badlist.err")"

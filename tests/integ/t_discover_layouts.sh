@@ -48,10 +48,17 @@ for name in p2 p31 p42 p2nopie; do
 done
 
 # PFE_LIST=1 lists on stderr, and nothing is printed without PFE_LIST.
-prun "$T/p2" >"$T/stderr.out" 2>"$T/stderr.list" </dev/null
 PFE_LIST=1 prun "$T/p2" >"$T/stderr.out" 2>"$T/stderr.list"
 expect_file "PFE_LIST=1 lists on stderr" "$T/p2.want" "$T/stderr.list"
 PFE_LIST=0 prun "$T/p2" >"$T/quiet.out" 2>"$T/quiet.err"
 expect_eq "PFE_LIST=0: silent" "" "$(cat "$T/quiet.err")"
 prun "$T/p2" >"$T/quiet.out" 2>"$T/quiet.err"
 expect_eq "no PFE_LIST: silent" "" "$(cat "$T/quiet.err")"
+
+# %p in PFE_LIST becomes the process id: exactly one file, named after it.
+PFE_LIST="$(pwd)/$T/pid.%p.%%.list" prun "$T/p2" >/dev/null 2>"$T/pid.err"
+set -- "$T"/pid.*.%.list
+expect_eq "PFE_LIST=...%p...: one file" 1 $#
+basename "$1" >"$T/pid.name"
+expect_grep "PFE_LIST=...%p...: named by a pid" '^pid\.[0-9]+\.%\.list$' "$T/pid.name"
+expect_file "PFE_LIST=...%p...: the list" "$T/p2.want" "$1"
