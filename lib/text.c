@@ -210,11 +210,10 @@ static void sync_word(uint32_t *p)
 	__builtin___clear_cache((char *)p, (char *)(p + 1));
 }
 
-/* Plain stores into pages that are (now) writable. */
-static int store_run(struct pfe_text_write *w, const struct run *r, size_t *mismatched)
+/* Plain stores into pages that are (now) writable; counts into *@applied. */
+static void store_run(struct pfe_text_write *w, const struct run *r, int *applied,
+		      size_t *mismatched)
 {
-	int applied = 0;
-
 	for (size_t i = r->first; i <= r->last; i++) {
 		uint32_t *p = (uint32_t *)w[i].addr;
 
@@ -224,16 +223,15 @@ static int store_run(struct pfe_text_write *w, const struct run *r, size_t *mism
 		}
 		__atomic_store_n(p, w[i].new, __ATOMIC_RELAXED);
 		sync_word(p);
-		applied++;
+		(*applied)++;
 	}
-	return applied;
 }
 
-/* The same through /proc/self/mem, opened by the caller into *@fd. */
-static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, size_t *mismatched)
+/* The same through /proc/self/mem, opened here into the caller's *@fd.
+ * Returns 0 or -errno. */
+static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, int *applied,
+		       size_t *mismatched)
 {
-	int applied = 0;
-
 	if (*fd < 0) {
 		*fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 		if (*fd < 0) {
@@ -250,7 +248,7 @@ static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, s
 		if (pread(*fd, &cur, 4, off) != 4) {
 			pfe_err("text: cannot read %#lx through /proc/self/mem: %s",
 				(unsigned long)w[i].addr, strerror(errno));
-			return applied ? applied : -EIO;
+			return -EIO;
 		}
 		if (cur != w[i].old) {
 			(*mismatched)++;
@@ -259,13 +257,13 @@ static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, s
 		if (pwrite(*fd, &w[i].new, 4, off) != 4) {
 			pfe_err("text: cannot write %#lx through /proc/self/mem: %s",
 				(unsigned long)w[i].addr, strerror(errno));
-			return applied ? applied : -EIO;
+			return -EIO;
 		}
 		sync_word((uint32_t *)w[i].addr);
 		pfe_text_stats.procmem++;
-		applied++;
+		(*applied)++;
 	}
-	return applied;
+	return 0;
 }
 
 /* Before anything is written: every word of an unlisted page must at least
@@ -305,11 +303,13 @@ static int protect(const struct run *r, int prot)
 	return pfe_text_mprotect((void *)r->start, r->end - r->start, prot) ? -errno : 0;
 }
 
-static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, size_t *mismatched)
+/* One run; counts the words written into *@applied. Returns 0 or -errno. */
+static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, int *applied,
+		     size_t *mismatched)
 {
 	/* Keep every original right (PROT_EXEC above all); add what a store needs. */
 	int tmp = r->prot | PROT_READ | PROT_WRITE;
-	int applied, ret;
+	int ret;
 	char perms[5];
 
 	if (r->shared) {
@@ -318,25 +318,27 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, siz
 		return -EPERM;
 	}
 	if (pfe_text_wx_refused || pfe_text_force_procmem || r->prot == PROT_UNKNOWN)
-		return procmem_run(w, r, fd, mismatched);
-	if (tmp == r->prot)
-		return store_run(w, r, mismatched);
+		return procmem_run(w, r, fd, applied, mismatched);
+	if (tmp == r->prot) {
+		store_run(w, r, applied, mismatched);
+		return 0;
+	}
 	ret = protect(r, tmp);
 	if (ret == -EACCES || ret == -EPERM) {
 		pfe_text_wx_refused = true;
 		pfe_err_once("text: writable+executable text refused (%s); writing through "
 			     "/proc/self/mem",
 			     strerror(-ret));
-		return procmem_run(w, r, fd, mismatched);
+		return procmem_run(w, r, fd, applied, mismatched);
 	}
 	if (ret) {
 		/* ENOMEM: commit charge or map count. The pages stay as they were. */
 		pfe_err("text: mprotect %#lx-%#lx %s+w: %s; writing through /proc/self/mem",
 			(unsigned long)r->start, (unsigned long)r->end,
 			pfe_maps_perms(r->prot, false, perms), strerror(-ret));
-		return procmem_run(w, r, fd, mismatched);
+		return procmem_run(w, r, fd, applied, mismatched);
 	}
-	applied = store_run(w, r, mismatched);
+	store_run(w, r, applied, mismatched);
 	ret = protect(r, r->prot);
 	if (ret) {
 		/* Should not happen: we only take away what we added. */
@@ -345,7 +347,7 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, siz
 			(unsigned long)r->end, strerror(-ret));
 		return ret;
 	}
-	return applied;
+	return 0;
 }
 
 int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
@@ -385,10 +387,9 @@ int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
 	pfe_text_stats.applies++;
 	for (size_t k = 0; k < c.nruns; k++) {
 		pfe_text_stats.runs++;
-		ret = apply_run(w, &c.runs[k], &fd, &skipped);
+		ret = apply_run(w, &c.runs[k], &fd, &applied, &skipped);
 		if (ret < 0)
 			break;
-		applied += ret;
 	}
 	if (fd >= 0)
 		close(fd);
