@@ -115,9 +115,37 @@ static void list_sites(const char *dest)
 }
 
 /* Takes ownership of @obj, as pfe_discover_all asks. */
+/*
+ * Write `mov x9, x30` into slot 0 of every site of @obj, in one batch: now,
+ * while no code of the object can run concurrently with the write (before
+ * main, or before a new object is reachable), so that slot 1 may later
+ * toggle NOP <-> BL under running threads. A site refused here stays
+ * COMPILED and is never enabled; the patch module has said why.
+ */
+static void init_sites(struct pfe_object *obj)
+{
+	struct pfe_site **v;
+
+	if (!obj->tab.nsites)
+		return;
+	v = malloc(obj->tab.nsites * sizeof(*v));
+	if (!v) {
+		pfe_err("%s: out of memory initialising %zu sites; they stay unpatched", obj->name,
+			obj->tab.nsites);
+		return;
+	}
+	for (size_t i = 0; i < obj->tab.nsites; i++)
+		v[i] = &obj->tab.sites[i];
+	pfe_sites_init_nop(v, obj->tab.nsites);
+	free(v);
+}
+
 static int publish(struct pfe_object *obj, void *ctx)
 {
-	int err = pfe_object_publish(obj);
+	int err;
+
+	init_sites(obj);
+	err = pfe_object_publish(obj);
 
 	if (err)
 		pfe_object_free(obj);
