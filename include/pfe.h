@@ -119,6 +119,76 @@ PFE_API const char *pfe_site_object(const struct pfe_site *site);
 /* The function's address, as its callers see it (the symbol's value). */
 PFE_API uintptr_t pfe_site_func(const struct pfe_site *site);
 
+/* ------------------------------------------------- exits, signatures, wrappers */
+
+/*
+ * The registers a function returns in, as an exit hook sees them: x0-x1
+ * (integers, pointers, composites up to 16 bytes), x8 (as the function left
+ * it; the indirect result address of a large composite is the x8 an entry
+ * hook saw), q0-q3 (float, double, HFA/HVA). An exit hook may change any of
+ * them: the caller receives what the hook leaves.
+ */
+struct pfe_ret_regs {
+	uint64_t x[2];
+	uint64_t x8;
+	uint64_t reserved;
+	union pfe_vreg v[4];
+};
+
+/*
+ * An exit hook: runs when a function entered while the hook was attached
+ * returns, in the returning thread, with @ns the nanoseconds since its entry
+ * (the CPU's generic timer). Same rules as an entry hook (async-signal-safe,
+ * no nesting). Not called for a function left by longjmp, a C++ exception or
+ * pthread_exit, nor for entries deeper than 256 hooked frames in one thread
+ * (they run entry hooks only).
+ */
+typedef void (*pfe_exit_fn)(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
+			    void *data);
+
+/*
+ * What a hook does at a site. @entry and @exit may each be NULL, not both.
+ * @signature (may be NULL) types the function for pfe_call_original(), in
+ * the syntax of README.md "Signatures": "(int,str,double)->long".
+ */
+struct pfe_hook_ops {
+	pfe_entry_fn entry;
+	pfe_exit_fn exit;
+	const char *signature;
+};
+
+/*
+ * pfe_hook_add_ops - pfe_hook_add() with an exit hook and a signature.
+ *
+ * @pattern and @data as for pfe_hook_add(); @ops is copied (and
+ * @ops->signature parsed) before the call returns. The exit hook runs for
+ * every call that entered after this returned and that returns before
+ * pfe_hook_remove() returns. Entries are counted on a per-thread stack of 256
+ * frames; deeper entries run only entry hooks.
+ *
+ * Returns the hook or NULL with errno as pfe_hook_add(), and EINVAL for
+ * NULL @ops, both hooks NULL, or a malformed @signature.
+ */
+PFE_API struct pfe_hook *pfe_hook_add_ops(const char *pattern, const struct pfe_hook_ops *ops,
+					  void *data);
+
+/*
+ * pfe_call_original - call the body of the function at @site, skipping its
+ * patch site (no hook runs for this entry; hooks run again for the calls it
+ * makes), with the arguments *@args[i] typed by the signature of the hook now
+ * running, and store its result at @ret (at least 8 bytes for any integer
+ * result: narrower ones are widened as libffi does; NULL for void).
+ *
+ * Call only from an entry or exit hook attached with a signature, for the
+ * site it was called for. To replace the function's result an entry hook then
+ * sets regs->x[0] (or v[0]) and regs->pc = regs->lr, which returns to the
+ * caller without running the body again.
+ *
+ * Returns 0, -EINVAL when no hook with a signature is running in this thread
+ * or @site is NULL, -EDEADLK when @site is not the site that hook runs for.
+ */
+PFE_API int pfe_call_original(const struct pfe_site *site, void *ret, void **args);
+
 #ifdef __cplusplus
 }
 #endif

@@ -34,6 +34,14 @@ void pfe_asm_offsets(void)
 	OFFSET(PFE_FRAME_FUNC_REC, pfe_tramp_frame, func_rec);
 	OFFSET(PFE_FRAME_REGS, pfe_tramp_frame, regs);
 	DEFINE(PFE_FRAME_SIZE, sizeof(struct pfe_tramp_frame));
+
+	/* asm/ret_tramp.S */
+	OFFSET(PFE_RFRAME_REGS, pfe_ret_frame, regs);
+	DEFINE(PFE_RFRAME_SIZE, sizeof(struct pfe_ret_frame));
+	OFFSET(PFE_RREGS_X0, pfe_ret_regs, x[0]);
+	OFFSET(PFE_RREGS_X8, pfe_ret_regs, x8);
+	OFFSET(PFE_RREGS_V0, pfe_ret_regs, v[0]);
+	OFFSET(PFE_RREGS_V2, pfe_ret_regs, v[2]);
 }
 
 /*
@@ -56,3 +64,6 @@ _Static_assert(offsetof(struct pfe_tramp_frame, regs) + offsetof(struct pfe_regs
 	       "x pairs within stp range");
 _Static_assert(sizeof(struct pfe_tramp_frame) - 32 <= 1008, "q pairs within stp range");
 _Static_assert(sizeof(struct pfe_tramp_frame) < 4096, "one sub immediate");
+_Static_assert(sizeof(struct pfe_ret_frame) % 16 == 0, "ret trampoline keeps sp aligned");
+_Static_assert(offsetof(struct pfe_ret_frame, regs) % 16 == 0, "ret regs are 16-byte aligned");
+_Static_assert(offsetof(struct pfe_ret_regs, v[0]) % 16 == 0, "ret q pairs need alignment");

@@ -61,7 +61,9 @@ extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("
  * neither async-signal-safe nor cheap. (The price: libpfe cannot be
  * dlopen()ed into a process whose static TLS surplus is used up.)
  */
-static __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
+__thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
+__thread struct pfe_hook *pfe_cur_hook __attribute__((tls_model("initial-exec")));
+__thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("initial-exec")));
 
 /*
  * The dispatch table: open addressing with linear probing, a power-of-two
@@ -127,9 +129,19 @@ void pfe_dispatch(struct pfe_regs *regs)
 	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
 	if (site) {
 		v = rcu_dereference(site->hooks);
-		if (v)
-			for (e = v->e; e->fn; e++)
+		if (v) {
+			bool want_exit = false;
+
+			pfe_cur_site = site;
+			for (e = v->e; e->fn; e++) {
+				pfe_cur_hook = e->hook; /* exit.c, wrap.c */
 				e->fn(site, regs, e->data);
+				want_exit |= e->hook->exit != NULL;
+			}
+			pfe_cur_hook = NULL;
+			if (want_exit)
+				pfe_exit_push(site, regs); /* exit.c */
+		}
 	}
 	rcu_read_unlock();
 

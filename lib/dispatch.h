@@ -47,6 +47,9 @@ struct pfe_hook {
 	struct pfe_site **sites;	/* where it is attached */
 	size_t nsites, cap;
 	struct pfe_hook *next;		/* live hooks, attach order; patch lock */
+	/* exit.c, wrap.c: set before the hook is published, never changed. */
+	pfe_exit_fn exit;		/* NULL: entry only */
+	struct pfe_sig *sig;		/* NULL: no signature */
 };
 
 /*
@@ -76,5 +79,35 @@ size_t pfe_dispatch_count(void);
 
 /* True while this thread runs hooks (the recursion guard). */
 int pfe_dispatch_in_hook(void);
+
+/* ------------------------------------------------ exit.c, wrap.c */
+/* The recursion guard above, for the return trampoline's dispatcher and for
+ * pfe_call_original (which lets the original's callees be hooked). */
+extern __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
+/* The hook whose fn runs now in this thread (pfe_call_original's signature). */
+extern __thread struct pfe_hook *pfe_cur_hook __attribute__((tls_model("initial-exec")));
+extern __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("initial-exec")));
+/* Called by pfe_dispatch after the entry hooks when one of them has an exit
+ * hook: push a shadow frame and point regs->lr at the return trampoline. */
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
+/* registry.c: pfe_hook_add with the exit hook and signature (owned by the
+ * hook from then on, freed with it). */
+struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *data,
+				  pfe_exit_fn exit, struct pfe_sig *sig);
+struct pfe_sig;
+void pfe_sig_free(struct pfe_sig *sig);
+
+/* The return trampoline's frame (asm/ret_tramp.S): a frame record {fp, 0}
+ * that ends frame-pointer backtraces from exit hooks, then the registers. */
+struct pfe_ret_frame {
+	uint64_t rec[2];
+	struct pfe_ret_regs regs;
+};
+/* asm/ret_tramp.S. Reached only by `ret` from a function whose lr was
+ * rewritten. */
+void pfe_ret_trampoline(void);
+/* Called by the return trampoline: pop the frame, run exit hooks, return
+ * the real return address. @sp is the sp the function returned with. */
+uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp);
 
 #endif /* PFE_DISPATCH_H */

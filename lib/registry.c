@@ -258,6 +258,7 @@ static void hook_free(struct pfe_hook *hook)
 	if (!hook)
 		return;
 	pfe_pattern_free(hook->pat);
+	pfe_sig_free(hook->sig);
 	free(hook->spec);
 	free(hook->sites);
 	free(hook);
@@ -267,26 +268,38 @@ static void hook_free(struct pfe_hook *hook)
 
 PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void *data)
 {
+	return pfe_hook_add_ext(pattern, fn, data, NULL, NULL);
+}
+
+/* exit.c: @exit and @sig (owned from here on) are set before publication. */
+struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *data,
+				  pfe_exit_fn exit, struct pfe_sig *sig)
+{
 	struct plan p = { 0 };
 	struct pfe_hook *hook;
 	char why[160];
 	int err;
 
 	if (!pattern || !fn) {
+		pfe_sig_free(sig);
 		errno = EINVAL;
 		return NULL;
 	}
 	if (writer_would_deadlock()) {
+		pfe_sig_free(sig);
 		errno = EDEADLK;
 		return NULL;
 	}
 	hook = calloc(1, sizeof(*hook));
 	if (!hook) {
+		pfe_sig_free(sig);
 		errno = ENOMEM;
 		return NULL;
 	}
 	hook->fn = fn;
 	hook->data = data;
+	hook->exit = exit;
+	hook->sig = sig;
 	hook->spec = strdup(pattern);
 	hook->pat = pfe_pattern_compile(pattern, why, sizeof(why));
 	if (!hook->spec || !hook->pat) {

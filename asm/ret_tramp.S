@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pfe_ret_trampoline: where a function with an exit hook returns to.
+ *
+ * At its entry pfe_dispatch (via pfe_exit_push in lib/exit.c) kept the real
+ * return address on the thread's shadow stack and put the address of this
+ * trampoline into regs->lr, so the function's own `ret` lands here with
+ *   x0-x1, x8, q0-q3  the return value (any AAPCS64 result lives there);
+ *   sp                the function's entry sp, which tells its shadow frame;
+ *   x19-x29           the caller's, restored by the function's epilogue.
+ * We save the result registers, let pfe_exit_dispatch pop the frame and run
+ * the exit hooks (which may change the result), and return to the real
+ * address with the (possibly changed) result.
+ *
+ * BTI: only reached by `ret` (RET is never checked by BTI), so no landing
+ * pad is needed; `ret` to the caller is not checked either. With pac-ret the
+ * function signed our address with paciasp and authenticated it with
+ * autiasp before returning: it only ever saw this address, never the real
+ * one, so nothing here needs a key.
+ *
+ * C++ exceptions and forced unwinds (pthread_exit, cancellation) walk the
+ * stack by the return addresses saved in frames: a traced function's saved
+ * return address is this trampoline. The unwinder looks up the FDE for
+ * ra - 1, so each entry point is preceded by one `nop` with its own FDE: the
+ * state "the function has just returned here" (CFA = sp, every register the
+ * same value, return address in x30) and a personality routine
+ * (pfe_ret_personality in lib/exit.c). The personality finds the shadow
+ * frame whose sp is that CFA and stores the real return address where the
+ * traced function saved its x30 (through _Unwind_SetGR), so the unwinder
+ * continues in the real caller; that frame is dropped later by the shadow
+ * stack's sp check. With pac-ret (the function signed the trampoline's
+ * address, at its entry or later when shrink-wrapped) the unwinder
+ * authenticates that saved x30 with the function's CFA as the modifier
+ * whenever it unwinds the function again (phase 2 of an exception restarts
+ * from the throw): the personality then stores the real address signed the
+ * same way (pacia1716), and our FDE strips the signature without checking
+ * it, so it reads right either way.
+ */
+#include "pfe-asm-offsets.h"
+
+#define RR(field) (PFE_RFRAME_REGS + PFE_RREGS_##field)
+
+	.text
+	.p2align 4
+
+	/* The unwinder's view of "returned to pfe_ret_trampoline": every
+	 * register as the function left it, CFA = sp, and the return address
+	 * x30 with pointer-authentication bits cleared (DW_OP_breg30 0;
+	 * DW_OP_const8u 0x0000ffffffffffff; DW_OP_and: 48-bit user
+	 * addresses), whether the function signed it or not. */
+	.cfi_startproc
+	.cfi_personality 0x9b, pfe_ret_personality_ref
+	.cfi_def_cfa sp, 0
+	.cfi_escape 0x16, 30, 12, 0x8e, 0x00, 0x0e, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x00, 0x00, 0x1a
+	nop
+	.cfi_endproc
+	.globl	pfe_ret_trampoline
+	.hidden	pfe_ret_trampoline
+	.type	pfe_ret_trampoline, %function
+pfe_ret_trampoline:
+	.cfi_startproc
+	/* The real return address is on the shadow stack, out of DWARF's
+	 * reach: backtraces taken in an exit hook end here. */
+	.cfi_undefined x30
+	sub	sp, sp, #PFE_RFRAME_SIZE
+	.cfi_def_cfa_offset PFE_RFRAME_SIZE
+	stp	x0, x1, [sp, #RR(X0)]
+	str	x8, [sp, #RR(X8)]
+	stp	q0, q1, [sp, #RR(V0)]
+	stp	q2, q3, [sp, #RR(V2)]
+	stp	x29, xzr, [sp]
+	.cfi_offset x29, -PFE_RFRAME_SIZE
+	mov	x29, sp
+	add	x0, sp, #PFE_RFRAME_REGS
+	add	x1, sp, #PFE_RFRAME_SIZE
+	bl	pfe_exit_dispatch
+	mov	x30, x0
+	ldp	q0, q1, [sp, #RR(V0)]
+	ldp	q2, q3, [sp, #RR(V2)]
+	ldp	x0, x1, [sp, #RR(X0)]
+	ldr	x8, [sp, #RR(X8)]
+	ldr	x29, [sp]
+	.cfi_same_value x29
+	add	sp, sp, #PFE_RFRAME_SIZE
+	.cfi_def_cfa_offset 0
+	ret
+	.cfi_endproc
+	.size	pfe_ret_trampoline, . - pfe_ret_trampoline
+
+/* The personality through the GOT-like indirection GCC uses for C++, so
+ * .eh_frame needs no dynamic relocation. */
+	.section .data.rel.ro, "aw"
+	.p2align 3
+	.type	pfe_ret_personality_ref, %object
+pfe_ret_personality_ref:
+	.xword	pfe_ret_personality
+	.size	pfe_ret_personality_ref, 8
+
+	.section .note.GNU-stack, "", %progbits
+
+/* BTI- and PAC-compatible, like asm/regs_tramp.S. */
+	.pushsection .note.gnu.property, "a"
+	.balign	8
+	.long	4
+	.long	16
+	.long	5		/* NT_GNU_PROPERTY_TYPE_0 */
+	.asciz	"GNU"
+	.long	0xc0000000	/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
+	.long	4
+	.long	3		/* BTI | PAC */
+	.long	0
+	.popsection

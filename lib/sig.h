@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Function signatures (sig.c, pure): parse "(int,str,double)->long" and place
+ * each argument where AAPCS64 passes it. wrap.c adds the libffi side.
+ *
+ * Syntax (README.md "Signatures"):
+ *   signature := "(" [ type { "," type } ] ")" [ "->" type ]
+ * Spaces are allowed around names and '*'. "()" and "(void)" take no
+ * argument; without "->" the function returns void. Types:
+ *   i8 i16 i32 i64 u8 u16 u32 u64, int8_t ... uint64_t,
+ *   char (printed as a character), signed char, unsigned char, short,
+ *   unsigned short, int, unsigned [int], long, unsigned long, long long,
+ *   unsigned long long, size_t, ssize_t, intptr_t, uintptr_t, off_t, bool,
+ *   float, double, void (result only),
+ *   str or char* (a NUL-terminated string), ptr or any other T* (an address).
+ * "const" is ignored anywhere. At most PFE_SIG_MAX_ARGS arguments.
+ */
+#ifndef PFE_SIG_H
+#define PFE_SIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pfe.h"
+
+#define PFE_SIG_MAX_ARGS 16
+
+enum pfe_type_kind {
+	PFE_TK_VOID,
+	PFE_TK_SINT,
+	PFE_TK_UINT,
+	PFE_TK_BOOL,
+	PFE_TK_CHAR,
+	PFE_TK_PTR,
+	PFE_TK_STR,
+	PFE_TK_FLOAT,
+	PFE_TK_DOUBLE,
+};
+
+struct pfe_type {
+	uint8_t kind;	/* enum pfe_type_kind */
+	uint8_t size;	/* bytes: 1, 2, 4, 8 (0 for void) */
+};
+
+/* Where an argument arrives (AAPCS64, Linux: each stack argument in its own
+ * 8-byte slot, value at the slot's start). */
+enum pfe_loc_class { PFE_LOC_X, PFE_LOC_V, PFE_LOC_STACK };
+
+struct pfe_arg_loc {
+	uint8_t cls;	/* enum pfe_loc_class */
+	uint16_t n;	/* register number, or byte offset from the entry sp */
+};
+
+struct pfe_sig {
+	unsigned nargs;
+	struct pfe_type ret;
+	struct pfe_type arg[PFE_SIG_MAX_ARGS];
+	struct pfe_arg_loc loc[PFE_SIG_MAX_ARGS];
+	void *ffi;	/* wrap.c: the prepared libffi call interface */
+};
+
+union pfe_value {
+	int64_t i;
+	uint64_t u;
+	double d;
+	float f;
+};
+
+/* Parse @text into @sig (ffi left NULL). Returns 0, or -EINVAL with a
+ * reason naming the offending part in @why. */
+int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len);
+
+/* "name(sig)->ret": the length of the name part (up to '(' or the end). */
+size_t pfe_sig_name_len(const char *term);
+
+/* Argument @i as saved at the entry, extended to 64 bits as its type says
+ * (the upper bits of a narrow argument's register are unspecified). A stack
+ * argument is read at regs->sp. */
+union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i);
+/* The result from the return registers. */
+union pfe_value pfe_sig_ret(const struct pfe_sig *sig, const struct pfe_ret_regs *ret);
+/* Store @v as the result (an exit hook changing it). */
+void pfe_sig_set_ret(const struct pfe_sig *sig, struct pfe_ret_regs *ret, union pfe_value v);
+
+/* wrap.c: allocate, parse and prepare the libffi interface. */
+int pfe_sig_new(const char *text, struct pfe_sig **out, char *why, size_t len);
+void pfe_sig_free(struct pfe_sig *sig);
+
+#endif /* PFE_SIG_H */
