@@ -442,6 +442,21 @@ int pfe_hooks_apply_object(struct pfe_object *obj)
 	return err;
 }
 
+void pfe_hooks_forget_object(struct pfe_object *obj)
+{
+	for (struct pfe_hook *h = hooks; h; h = h->next) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < h->nsites; i++)
+			if (h->sites[i]->obj != obj)
+				h->sites[n++] = h->sites[i];
+		h->nsites = n;
+	}
+	for (size_t i = 0; i < obj->tab.nsites; i++)
+		if (obj->tab.sites[i].hooks)
+			pfe_dispatch_remove(&obj->tab.sites[i]);
+}
+
 PFE_API size_t pfe_hook_nsites(const struct pfe_hook *hook)
 {
 	return hook ? hook->nsites : 0;
