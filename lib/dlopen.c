@@ -291,7 +291,7 @@ static void remove_gone(struct gone *g)
 static void free_gone(struct gone *g)
 {
 	if (g->n) {
-		synchronize_rcu();
+		pfe_synchronize_rcu();
 		for (size_t i = 0; i < g->n; i++) {
 			struct pfe_object *o = g->v[i];
 

@@ -167,6 +167,16 @@ void pfe_object_unpublish(struct pfe_object *obj);
 /* The object containing text address @addr, under rcu_read_lock. */
 struct pfe_object *pfe_object_by_addr(uintptr_t addr);
 
+/* -------------------------------------------------------------- park.c */
+/*
+ * synchronize_rcu() for libpfe's writers. urcu-bp blocks every signal while
+ * it waits for a grace period, which may last as long as a parked reader
+ * stays parked: park.c counts a thread inside this call as stopped (it can
+ * only leave with its signal mask restored, which delivers the pending
+ * parking signal first). Use it instead of synchronize_rcu() everywhere.
+ */
+void pfe_synchronize_rcu(void);
+
 /* ---------------------------------------------------------- registry.c */
 /* Apply the patterns of live hooks to a newly published object. Under the
  * patch lock. */

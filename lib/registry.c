@@ -211,7 +211,7 @@ fail_published:
 		if (!p->e[i].old)
 			pfe_dispatch_remove(p->e[i].site);
 	}
-	synchronize_rcu();
+	pfe_synchronize_rcu();
 fail_unpublished:
 	plan_free_new(p);
 	free(call);
@@ -323,7 +323,7 @@ PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void
 		for (size_t i = 0; i < p.n; i++)
 			retired |= p.e[i].old != NULL;
 		if (retired) {
-			synchronize_rcu();
+			pfe_synchronize_rcu();
 			plan_free_old(&p);
 		}
 	}
@@ -390,7 +390,7 @@ PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 
 	/* After this no thread runs hook->fn: every reader that could still
 	 * see an old vector has left its read-side section. */
-	synchronize_rcu();
+	pfe_synchronize_rcu();
 	plan_free_old(&p);
 	plan_free(&p);
 	free(nop);
