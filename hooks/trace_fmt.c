@@ -16,34 +16,33 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
+/* Digits written in place from the right: no second copy. */
 static char *put_dec(char *p, uint64_t v, int min_digits)
 {
-	char tmp[20];
-	int n = 0;
+	int n = 1;
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	if (n < min_digits)
+		n = min_digits;
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = (char)('0' + v % 10);
 		v /= 10;
-	} while (v || n < min_digits);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	}
+	return p + n;
 }
 
 static char *put_hex(char *p, uint64_t v)
 {
-	char tmp[16];
-	int n = 0;
+	int n = v ? (64 - __builtin_clzll(v) + 3) / 4 : 1;
 
 	*p++ = '0';
 	*p++ = 'x';
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 0xf];
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = "0123456789abcdef"[v & 0xf];
 		v >>= 4;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	}
+	return p + n;
 }
 
 size_t pfe_trace_fmt_line(char *buf, uint32_t tid, uint64_t ns, const char *func,
