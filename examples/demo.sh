@@ -28,4 +28,9 @@ else
 fi
 echo
 echo "--- $D/trace.txt: <tid> <seconds since start> <function> <- <caller>+<offset>"
-cat "$D/trace.txt" 2>/dev/null || echo "(no trace written)"
+echo "--- (each thread's lines are in call order in the file; shown merged by time)"
+if [ -s "$D/trace.txt" ]; then
+	sort -s -n -k2,2 "$D/trace.txt"
+else
+	echo "(no trace written)"
+fi

@@ -25,7 +25,7 @@ check_format many "$T/many.trace"
 expect_eq "many: lines per thread" "300 400 " "$(per_thread "$T/many.trace")"
 top_m=$(ra "$T/app" main top)
 top_w=$(ra "$T/app" worker top)
-awk '{ print $3, $4, $5 }' "$T/many.trace" | sort | uniq -c | sed 's/^ *//' >"$T/many.counts"
+awk '{ print $3, $4, $5 }' "$T/many.trace" | sort | uniq -c | sed 's/^ *//' | sort >"$T/many.counts"
 printf '400 top <- %s\n300 top <- %s\n' "$top_m" "$top_w" | sort >"$T/many.want"
 expect_file "many: callers" "$T/many.want" "$T/many.counts"
 
