@@ -154,10 +154,10 @@ static size_t count_matches(struct pfe_pattern *pat)
 
 int pfe_trace_start(const char *spec, const char *output)
 {
-	char err[256];
+	char err[256], path[4096];
 	struct pfe_pattern *pat;
 	size_t selected;
-	int r;
+	int r = 0;
 
 	if (trace_hook_handle)
 		return -EALREADY;
@@ -169,7 +169,10 @@ int pfe_trace_start(const char *spec, const char *output)
 	}
 	/* Opened (and truncated) even when nothing matches: a trace file left
 	 * over from an earlier run must not pass for this run's. */
-	r = pfe_trace_out_start(output);
+	if (output)
+		r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
+	if (r == 0)
+		r = pfe_trace_out_start(output ? path : NULL);
 	if (r < 0) {
 		pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
 			output ? output : "(stderr)", strerror(-r));

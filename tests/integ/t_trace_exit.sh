@@ -42,3 +42,17 @@ expect_file "bad PFE_OUTPUT: program output unchanged" "$T/stderr.ref" "$T/badou
 expect_eq "bad PFE_OUTPUT: one error line" \
 	"libpfe: PFE_OUTPUT='/nonexistent/dir/trace': cannot open for writing: No such file or directory; not tracing" \
 	"$(cat "$T/badout.err")"
+
+# PFE_OUTPUT with %p: the file is named after the pid, which is the main
+# thread's tid in the trace.
+rm -f "$T"/pid.*.trace
+PFE_TRACE=$SPEC PFE_OUTPUT="$(pwd)/$T/pid.%p.trace" prun "$T/app" >"$T/pid.out" 2>"$T/pid.err"
+expect_file "%p: program output unchanged" "$T/stderr.ref" "$T/pid.out"
+set -- "$T"/pid.*.trace
+expect_eq "%p: one trace file" 1 $#
+pid=$(basename "$1" .trace)
+pid=${pid#pid.}
+main_tid=$(awk '$3 == "main" { print $1 }' "$1")
+expect_eq "%p: file named after the main thread's tid" "$main_tid" "$pid"
+cp "$1" "$T/pid.trace"
+check_trace pid "$T/app.want"
