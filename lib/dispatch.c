@@ -136,7 +136,7 @@ void pfe_dispatch(struct pfe_regs *regs)
 			for (e = v->e; e->fn; e++) {
 				pfe_cur_hook = e->hook; /* exit.c, wrap.c */
 				e->fn(site, regs, e->data);
-				want_exit |= e->hook->exit != NULL;
+				want_exit |= e->hook && e->hook->exit;
 			}
 			pfe_cur_hook = NULL;
 			if (want_exit)

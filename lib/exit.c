@@ -189,7 +189,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 	if (v) {
 		pfe_cur_site = f.site;
 		for (e = v->e; e->fn; e++) {
-			pfe_exit_fn fn = e->hook->exit;
+			pfe_exit_fn fn = e->hook ? e->hook->exit : NULL;
 
 			if (!fn)
 				continue;
