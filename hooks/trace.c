@@ -19,6 +19,7 @@
 #include "pattern.h"
 #include "pfe_internal.h"
 #include "trace_fmt.h"
+#include "trace_graph.h"
 #include "trace_out.h"
 
 static uint64_t t0;
@@ -161,6 +162,8 @@ int pfe_trace_start(const char *spec, const char *output)
 
 	if (trace_hook_handle)
 		return -EALREADY;
+	if (pfe_trace_graph_wanted(spec)) /* signatures, PFE_GRAPH: trace_graph.c */
+		return pfe_trace_graph_start(spec, output);
 	pat = pfe_pattern_compile(spec, err, sizeof(err));
 	if (!pat) {
 		r = -errno;
@@ -195,4 +198,17 @@ int pfe_trace_start(const char *spec, const char *output)
 	pfe_debug("PFE_TRACE='%s': tracing %zu functions", spec,
 		  pfe_hook_nsites(trace_hook_handle));
 	return 0;
+}
+
+/* ------------------------------------------------ for trace_graph.c */
+
+void pfe_trace_caller(uintptr_t ra, struct pfe_caller *c)
+{
+	caller_of(ra, c);
+}
+
+void pfe_trace_note_others(void)
+{
+	if (!nothers)
+		dl_iterate_phdr(note_other, NULL);
 }

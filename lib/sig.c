@@ -213,6 +213,26 @@ int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len)
 	return 0;
 }
 
+int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx),
+		  void *ctx)
+{
+	const char *start = spec, *p;
+	int depth = 0, r;
+
+	for (p = spec;; p++) {
+		if (*p == '(') {
+			depth++;
+		} else if (*p == ')' && depth) {
+			depth--;
+		} else if ((*p == ',' && !depth) || !*p) {
+			r = fn(start, (size_t)(p - start), ctx);
+			if (r || !*p)
+				return r;
+			start = p + 1;
+		}
+	}
+}
+
 size_t pfe_sig_name_len(const char *term)
 {
 	const char *p = strchr(term, '(');

@@ -18,6 +18,7 @@
 #ifndef PFE_SIG_H
 #define PFE_SIG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -59,11 +60,11 @@ struct pfe_sig {
 	void *ffi;	/* wrap.c: the prepared libffi call interface */
 };
 
+/* A value as the type says: integers in i/u, float and double in d. */
 union pfe_value {
 	int64_t i;
 	uint64_t u;
 	double d;
-	float f;
 };
 
 /* Parse @text into @sig (ffi left NULL). Returns 0, or -EINVAL with a
@@ -81,6 +82,31 @@ union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *re
 union pfe_value pfe_sig_ret(const struct pfe_sig *sig, const struct pfe_ret_regs *ret);
 /* Store @v as the result (an exit hook changing it). */
 void pfe_sig_set_ret(const struct pfe_sig *sig, struct pfe_ret_regs *ret, union pfe_value v);
+
+/* Split a PFE_TRACE spec at the commas outside parentheses: @fn gets each
+ * term (not NUL-terminated) and returns nonzero to stop. Returns that value,
+ * or 0. */
+int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx),
+		  void *ctx);
+
+/* ------------------------------------------------------------ sigfmt.c */
+/* Copies @n bytes at @addr to @buf; false when they cannot be read. */
+typedef bool (*pfe_mem_reader)(uintptr_t addr, void *buf, size_t n);
+
+/* Strings are printed up to this many bytes, then "...". */
+#define PFE_SIG_STR_MAX 32
+
+/*
+ * Format @v of type @t at @buf (NUL-terminated, cut to @len): integers in
+ * decimal, bool as true/false, char as 'c', pointers as 0x..., strings
+ * quoted with C escapes (read with @rd; NULL, or (bad 0x...) when
+ * unreadable), float/double as %g. Returns the length written.
+ */
+size_t pfe_sig_fmt_value(char *buf, size_t len, struct pfe_type t, union pfe_value v,
+			 pfe_mem_reader rd);
+/* "a, b, c": every argument of @sig at a function's entry. */
+size_t pfe_sig_fmt_args(char *buf, size_t len, const struct pfe_sig *sig,
+			const struct pfe_regs *regs, pfe_mem_reader rd);
 
 /* wrap.c: allocate, parse and prepare the libffi interface. */
 int pfe_sig_new(const char *text, struct pfe_sig **out, char *why, size_t len);

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracer's signature and function-graph modes (trace_graph.c), and what
+ * they borrow from trace.c.
+ */
+#ifndef PFE_TRACE_GRAPH_H
+#define PFE_TRACE_GRAPH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "trace_fmt.h"
+
+/* True when PFE_GRAPH is set (not "0") or @spec has a signature. */
+bool pfe_trace_graph_wanted(const char *spec);
+/* pfe_trace_start for those modes: same contract. */
+int pfe_trace_graph_start(const char *spec, const char *output);
+
+/* trace.c: name the caller at return address @ra, as the tracer does. */
+void pfe_trace_caller(uintptr_t ra, struct pfe_caller *c);
+/* trace.c: take the snapshot of objects without sites that names callers. */
+void pfe_trace_note_others(void);
+
+#endif /* PFE_TRACE_GRAPH_H */
