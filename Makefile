@@ -23,7 +23,7 @@ B := build
 GEN := $(B)/gen
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wno-unused-parameter
+	-Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 PFE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-fno-omit-frame-pointer -mbranch-protection=standard \

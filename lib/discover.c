@@ -20,9 +20,6 @@
 #include "elfobj.h"
 #include "pfe_internal.h"
 
-#ifndef PROT_BTI
-#define PROT_BTI 0x10
-#endif
 #ifndef HWCAP2_BTI
 #define HWCAP2_BTI (1 << 17)
 #endif
@@ -76,14 +73,14 @@ static int seg_prot(ElfW(Word) flags, bool bti)
 	if (flags & PF_W)
 		prot |= PROT_WRITE;
 	if (flags & PF_X)
-		prot |= PROT_EXEC | (bti ? PROT_BTI : 0);
+		prot |= PROT_EXEC | (bti ? PFE_PROT_BTI : 0);
 	return prot;
 }
 
 /*
  * The executable segments: page-aligned with their rights for the text
  * writer, exact for the decoder (bytes past p_filesz are not code). A BTI
- * object's text was mapped with PROT_BTI by the loader on a BTI CPU; text.c
+ * object's text was mapped with PFE_PROT_BTI by the loader on a BTI CPU; text.c
  * must restore exactly that or the pages silently lose their guard.
  */
 static int text_segments(const struct dl_phdr_info *info, struct pfe_object *obj, bool bti,

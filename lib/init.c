@@ -161,4 +161,8 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_patch_unlock();
 	if (list && *list && strcmp(list, "0"))
 		list_sites(list);
+	/* After discovery, so the tracer sees every object; a bad value has
+	 * said so in one line and left everything unpatched. */
+	if (getenv("PFE_TRACE"))
+		pfe_trace_start(getenv("PFE_TRACE"), getenv("PFE_OUTPUT"));
 }

@@ -148,6 +148,18 @@ static uint32_t new_word(struct batch *b, const struct pfe_site *site)
  * Validate one site and queue the write of @new over @old into its slot
  * (the kernel's ftrace_modify_code(pc, old, new, validate)).
  */
+/* PROT_BTI of the segment holding the site: /proc/self/maps does not show
+ * it, and text.c must put it back with the other rights. */
+static int hidden_rights(const struct pfe_site *site)
+{
+	const struct pfe_object *obj = site->obj;
+
+	for (size_t i = 0; obj && i < obj->nsegs; i++)
+		if (site->pc >= obj->segs[i].start && site->pc < obj->segs[i].end)
+			return obj->segs[i].prot & PFE_PROT_BTI;
+	return 0;
+}
+
 static void site_modify(struct batch *b, struct pfe_site *site, uint32_t old, uint32_t new)
 {
 	uint32_t cur;
@@ -181,7 +193,8 @@ static void site_modify(struct batch *b, struct pfe_site *site, uint32_t old, ui
 		       old);
 		return;
 	}
-	b->w[b->nqueued] = (struct pfe_text_write){slot_addr(site, b->t->slot), old, new};
+	b->w[b->nqueued] = (struct pfe_text_write){slot_addr(site, b->t->slot), old, new,
+						   hidden_rights(site)};
 	b->queued[b->nqueued++] = site;
 }
 

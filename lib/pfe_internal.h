@@ -45,6 +45,9 @@ void pfe_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	} while (0)
 
 /* ------------------------------------------------------------- objects */
+/* PROT_BTI from the arm64 <asm/mman.h>, also when building elsewhere. */
+#define PFE_PROT_BTI 0x10
+
 /* An executable segment of an object, with the exact rights it was mapped with. */
 struct pfe_text_seg {
 	uintptr_t start, end;	/* page aligned */
@@ -94,6 +97,9 @@ struct pfe_text_write {
 	uintptr_t addr;		/* 4-byte aligned */
 	uint32_t old;		/* expected current value; mismatch -> refused */
 	uint32_t new;
+	/* Rights the page has that /proc/self/maps cannot show (PROT_BTI), kept
+	 * through the change; the owner's segment says (struct pfe_text_seg). */
+	int keep;
 };
 /* Returns the number applied, or -errno; writes whose old value does not match
  * are skipped (and counted in *@mismatched when non-NULL). Call under the patch lock.

@@ -13,6 +13,8 @@
  *    (__builtin___clear_cache) because the instruction cache is not coherent
  *    with data stores on arm64;
  *  - the rights are put back to exactly what /proc/self/maps said before,
+ *    plus what it cannot show: PROT_BTI, which the caller names per write
+ *    (mprotect without it would silently unguard a BTI object's text),
  *    once per run of contiguous pages, so 100,000 sites cost O(pages)
  *    system calls, and no page is left writable and executable.
  * Where the system refuses W+X (SELinux execmod, PaX MPROTECT), the words
@@ -162,6 +164,8 @@ struct collect {
 /* Claim write i for the run of its page: extend the last run or start one. */
 static void claim(struct collect *c, int prot, bool shared)
 {
+	if (prot != PROT_UNKNOWN)
+		prot |= c->w[c->i].keep;
 	uintptr_t ps = page_size();
 	uintptr_t page = c->w[c->i].addr & ~(ps - 1);
 	struct run *r = c->nruns ? &c->runs[c->nruns - 1] : NULL;

@@ -245,6 +245,36 @@ static void test_wx_refused(void **state)
 	munmap(base, NPAGES * ps);
 }
 
+/* Rights that /proc/self/maps cannot show (PROT_BTI) stay on the page: both
+ * the temporary and the restoring mprotect carry them. */
+static int seen_prot[4], nseen;
+static int record_prot(void *addr, size_t len, int prot)
+{
+	if (nseen < 4)
+		seen_prot[nseen++] = prot;
+	return mprotect(addr, len, prot & ~PFE_PROT_BTI);
+}
+
+static void test_keep_bti(void **state)
+{
+	uint32_t *base = region(rx);
+	struct pfe_text_write w[] = {
+	    {(uintptr_t)word(base, 1, 0), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30, PFE_PROT_BTI},
+	    {(uintptr_t)word(base, 1, 5), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30, PFE_PROT_BTI},
+	};
+
+	pfe_text_mprotect = record_prot;
+	nseen = 0;
+	assert_int_equal(pfe_text_apply(w, 2, NULL), 2);
+	pfe_text_mprotect = mprotect;
+	assert_int_equal(nseen, 2);
+	assert_int_equal(seen_prot[0], PROT_READ | PROT_WRITE | PROT_EXEC | PFE_PROT_BTI);
+	assert_int_equal(seen_prot[1], PROT_READ | PROT_EXEC | PFE_PROT_BTI);
+	assert_int_equal(*word(base, 1, 5), PFE_INSN_MOV_X9_X30);
+	assert_rights(base, rx);
+	munmap(base, NPAGES * ps);
+}
+
 /* Input refused as a whole before anything is touched. */
 static void test_refused(void **state)
 {
@@ -309,7 +339,7 @@ int main(void)
 	    cmocka_unit_test(test_batch_runs), cmocka_unit_test(test_exact_rights),
 	    cmocka_unit_test(test_mismatch),   cmocka_unit_test(test_procmem),
 	    cmocka_unit_test(test_refused),    cmocka_unit_test(test_maps_walk),
-	    cmocka_unit_test(test_wx_refused),
+	    cmocka_unit_test(test_wx_refused), cmocka_unit_test(test_keep_bti),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
