@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "live.h"
 #include "pfe_internal.h"
 
 /* Buffered lines to a file descriptor: the program's stdio is not touched
@@ -159,6 +160,8 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_patch_lock();
 	pfe_discover_all(publish, NULL);
 	pfe_patch_unlock();
+	pfe_fork_init();
+	pfe_live_start();
 	if (list && *list && strcmp(list, "0"))
 		list_sites(list);
 	/* After discovery, so the tracer sees every object; a bad value has
