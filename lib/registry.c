@@ -25,7 +25,6 @@
  * caller's own read-side section forever. That is refused with EDEADLK.
  */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <urcu-bp.h>
@@ -36,7 +35,6 @@
 /* Live hooks in attach order, for objects loaded later. Patch lock. */
 static struct pfe_hook *hooks;
 static struct pfe_hook **hooks_tail = &hooks;
-static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* ------------------------------------------------------------ vectors */
 
@@ -265,22 +263,6 @@ static void hook_free(struct pfe_hook *hook)
 	free(hook);
 }
 
-/*
- * urcu-bp's grace-period and registry mutexes must not be held by another
- * thread when the program forks: the child would inherit them locked, and
- * its first synchronize_rcu() (a detach), or the first rcu_read_lock() of a
- * thread it starts, would wait forever with all signals blocked. urcu-bp
- * leaves calling its fork handlers to the application; we register them
- * before our first grace period. The price: a hook must not call fork(),
- * since the prepare handler waits for a grace period that waits for it.
- */
-static void fork_handlers_init(void)
-{
-	if (pthread_atfork(urcu_bp_before_fork, urcu_bp_after_fork_parent,
-			   urcu_bp_after_fork_child))
-		pfe_err("pthread_atfork failed: a child forked while hooks are detached may hang");
-}
-
 /* ------------------------------------------------------------ the API */
 
 PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void *data)
@@ -318,7 +300,6 @@ PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void
 	/* Register this thread with urcu-bp now rather than on its first
 	 * hooked call, which might come from a signal handler. */
 	urcu_bp_register_thread();
-	pthread_once(&fork_once, fork_handlers_init);
 
 	pfe_patch_lock();
 	err = plan_match(&p, hook, NULL);

@@ -21,6 +21,7 @@
 
 #include "dispatch.h"
 #include "insn.h"
+#include "live.h"
 
 /* An initialised site (`mov x9, x30; nop`) whose body returns x0 + @k. */
 #define FN(name, k)                                                                 \
@@ -117,6 +118,8 @@ static int setup(void **state)
 	static const char *const names[] = { "reg_a", "reg_b", "reg_c",
 					     "reg_d", "other_x", "bad_site" };
 
+	/* What the constructor does in a preloaded libpfe (fork.c). */
+	pfe_fork_init();
 	fake_obj_init(&main_obj, "/fake/test_registry", "test_registry", fns, names, 6);
 	pfe_patch_lock();
 	assert_int_equal(pfe_object_publish(&main_obj.obj), 0);
@@ -433,7 +436,8 @@ static void test_concurrent_attach_detach(void **state)
  * able to wait for a grace period, and its hooks run. (A child starting a
  * thread would be the other case, but qemu-user cannot run threads in a
  * child forked from a threaded process.) The child blocks all signals while
- * it waits, so the parent is the one to give up on it. */
+ * it waits, so the parent is the one to give up on it. The handlers are
+ * fork.c's; without them 5 of 30 children hung here. */
 static void *churn(void *arg)
 {
 	long n = 0;
