@@ -23,7 +23,7 @@ B := build
 GEN := $(B)/gen
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	-Wno-unused-parameter
+	-Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 PFE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-fno-omit-frame-pointer -mbranch-protection=standard \
@@ -49,7 +49,7 @@ $(B)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
-$(GEN)/pfe-asm-offsets.h: lib/asm-offsets.c include/pfe.h lib/pfe_internal.h $(B)/.deps-ok
+$(GEN)/pfe-asm-offsets.h: lib/asm-offsets.c include/pfe.h lib/pfe_internal.h lib/dispatch.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
 	sed -n 's/.*->\([A-Za-z0-9_]*\) #\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*/#define \1 \2/p' \

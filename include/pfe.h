@@ -88,8 +88,9 @@ typedef void (*pfe_entry_fn)(const struct pfe_site *site, struct pfe_regs *regs,
  * Returns the hook, enabled at every matching site before the call returns
  * (each site is switched to BL only after the hook is visible to readers), or
  * NULL with errno: EINVAL for a malformed pattern or NULL @fn, ENOENT when no
- * patchable function matches, ENOMEM, or EPERM/EACCES when text could not be
- * made writable. On failure no site is left changed.
+ * patchable function matches, ENOMEM, EPERM/EACCES when text could not be
+ * made writable, EILSEQ when a site's code is not what libpfe wrote there,
+ * EDEADLK when called from a hook. On failure no site is left changed.
  *
  * The pattern also applies to objects loaded later with dlopen().
  */
@@ -100,7 +101,8 @@ PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void
  *
  * Sites left with no hook go back to NOP. When this returns, no thread is
  * running or will run @fn for this hook, and @data may be freed (an RCU grace
- * period has elapsed). Returns 0, or -EINVAL for NULL.
+ * period has elapsed). Returns 0, -EINVAL for NULL or a hook already removed,
+ * -EDEADLK when called from a hook, or -ENOMEM (the hook stays attached).
  */
 PFE_API int pfe_hook_remove(struct pfe_hook *hook);
 

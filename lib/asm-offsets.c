@@ -6,7 +6,7 @@
  */
 #include <stddef.h>
 
-#include "pfe_internal.h"
+#include "dispatch.h"
 
 #define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 #define OFFSET(sym, str, mem) DEFINE(sym, offsetof(struct str, mem))
@@ -29,4 +29,30 @@ void pfe_asm_offsets(void)
 	OFFSET(PFE_REGS_V4, pfe_regs, v[4]);
 	OFFSET(PFE_REGS_V6, pfe_regs, v[6]);
 	DEFINE(PFE_REGS_SIZE, sizeof(struct pfe_regs));
+
+	OFFSET(PFE_FRAME_TRAMP_REC, pfe_tramp_frame, tramp_rec);
+	OFFSET(PFE_FRAME_FUNC_REC, pfe_tramp_frame, func_rec);
+	OFFSET(PFE_FRAME_REGS, pfe_tramp_frame, regs);
+	DEFINE(PFE_FRAME_SIZE, sizeof(struct pfe_tramp_frame));
 }
+
+/*
+ * The trampoline moves registers in pairs (stp/ldp), so these fields must be
+ * adjacent, and every pair must sit where stp can address it: 16-byte
+ * alignment keeps sp aligned and lets q registers go in pairs too.
+ */
+#define ADJACENT(a, b) (offsetof(struct pfe_regs, b) == offsetof(struct pfe_regs, a) + 8)
+_Static_assert(ADJACENT(x[8], x18), "x8/x18 are stored as a pair");
+_Static_assert(ADJACENT(fp, lr), "fp/lr are stored as a pair");
+_Static_assert(ADJACENT(sp, pc), "sp/pc are stored as a pair");
+_Static_assert(offsetof(struct pfe_regs, x[0]) % 16 == 0, "x pairs need 16-byte alignment");
+_Static_assert(offsetof(struct pfe_regs, v[0]) % 16 == 0, "q registers need 16-byte alignment");
+_Static_assert(sizeof(union pfe_vreg) == 16, "one q register per v[] entry");
+_Static_assert(offsetof(struct pfe_tramp_frame, regs) % 16 == 0, "regs are 16-byte aligned");
+_Static_assert(offsetof(struct pfe_tramp_frame, tramp_rec) == 0, "the frame record is at sp");
+_Static_assert(sizeof(struct pfe_tramp_frame) % 16 == 0, "sp stays 16-byte aligned");
+/* stp/ldp of x registers reach 504 bytes, of q registers 1008. */
+_Static_assert(offsetof(struct pfe_tramp_frame, regs) + offsetof(struct pfe_regs, pc) <= 504,
+	       "x pairs within stp range");
+_Static_assert(sizeof(struct pfe_tramp_frame) - 32 <= 1008, "q pairs within stp range");
+_Static_assert(sizeof(struct pfe_tramp_frame) < 4096, "one sub immediate");

@@ -45,6 +45,9 @@ void pfe_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 	} while (0)
 
 /* ------------------------------------------------------------- objects */
+/* PROT_BTI from the arm64 <asm/mman.h>, also when building elsewhere. */
+#define PFE_PROT_BTI 0x10
+
 /* An executable segment of an object, with the exact rights it was mapped with. */
 struct pfe_text_seg {
 	uintptr_t start, end;	/* page aligned */
@@ -77,7 +80,9 @@ struct pfe_object {
 struct dl_phdr_info;
 int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out);
 void pfe_object_free(struct pfe_object *obj);
-/* Walk every loaded object not yet known and hand each new one to @fn. */
+/* Walk every loaded object not yet known and hand each new one to @fn,
+ * outside the loader's lock, in load order. @fn owns the object (publishes
+ * or frees it). Call under the patch lock. Returns 0 or @fn's first error. */
 int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------- text.c */
@@ -92,10 +97,42 @@ struct pfe_text_write {
 	uintptr_t addr;		/* 4-byte aligned */
 	uint32_t old;		/* expected current value; mismatch -> refused */
 	uint32_t new;
+	/* Rights the page has that /proc/self/maps cannot show (PROT_BTI), kept
+	 * through the change; the owner's segment says (struct pfe_text_seg). */
+	int keep;
 };
 /* Returns the number applied, or -errno; writes whose old value does not match
- * are skipped (and counted in *@mismatched when non-NULL). Call under the patch lock. */
+ * are skipped (and counted in *@mismatched when non-NULL). Call under the patch lock.
+ * @w is sorted by address in place. A misaligned, duplicate or unmapped address
+ * refuses the whole batch (-EINVAL, -EFAULT) before anything is written; a
+ * failure later (-EPERM, -EIO) may leave part of the batch written: read the
+ * words back to know which. */
 int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched);
+/* Counters since start-up, for tests and the bench: take a copy before and
+ * after and compare. Updated under the patch lock. */
+struct pfe_text_stats {
+	unsigned long applies;		/* pfe_text_apply calls with work to do */
+	unsigned long runs;		/* runs of contiguous pages with equal rights */
+	unsigned long mprotects;	/* mprotect(2) calls, failed ones included */
+	unsigned long words;		/* words written, either way */
+	unsigned long procmem;		/* ... of which through /proc/self/mem */
+	unsigned long mismatched;	/* writes skipped: old value differed */
+};
+extern struct pfe_text_stats pfe_text_stats;
+/* Tests: write through /proc/self/mem even where W+X would be allowed. */
+extern bool pfe_text_force_procmem;
+/* Set once the system refused W+X (EACCES/EPERM): from then on every write
+ * goes through /proc/self/mem. Tests reset it. */
+extern bool pfe_text_wx_refused;
+/* mprotect(2), replaceable by tests to play a system that refuses W+X. */
+extern int (*pfe_text_mprotect)(void *addr, size_t len, int prot);
+/* Walk /proc/self/maps in address order, without stdio or malloc. @fn returns
+ * nonzero to stop the walk; that value is returned, else 0 at the end, or
+ * -errno when the file cannot be read. */
+struct pfe_map;
+int pfe_text_maps_walk(int (*fn)(const struct pfe_map *m, void *ctx), void *ctx);
+/* PROT_* of the mapping holding @addr, or -ENOENT when it is not mapped. */
+int pfe_text_prot_at(uintptr_t addr);
 
 /* ------------------------------------------------------------- patch.c */
 /* State transitions of one site; the batch forms append to a write list. */
@@ -141,5 +178,14 @@ void pfe_dispatch_remove(struct pfe_site *site);
 void pfe_regs_trampoline(void);
 /* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
 extern uintptr_t pfe_tramp_addr;
+
+/* -------------------------------------------------------- hooks/trace */
+/*
+ * Start the PFE_TRACE tracer: compile @spec (one error line and -EINVAL when
+ * malformed: nothing is patched), warn once for each include term matching no
+ * patchable function, open @output (NULL: stderr) and attach the hook to every
+ * selected function. Call from the constructor after discovery.
+ */
+int pfe_trace_start(const char *spec, const char *output);
 
 #endif /* PFE_INTERNAL_H */

@@ -61,6 +61,7 @@ enum pfe_refusal {
 	PFE_REFUSE_OUTSIDE,	/* points outside the object's executable segments */
 	PFE_REFUSE_MISALIGNED,	/* not 4-byte aligned */
 	PFE_REFUSE_DUPLICATE,	/* same site listed twice */
+	PFE_REFUSE_NOT_ENTRY,	/* NOPs inside a function, not at its entry */
 	PFE_REFUSE_NR,
 };
 
@@ -87,5 +88,52 @@ struct pfe_site *pfe_sitetab_by_name(const struct pfe_sitetab *t, const char *na
 const char *pfe_sitetab_symbolize(const struct pfe_sitetab *t, uintptr_t addr, uintptr_t *off);
 
 void pfe_sitetab_free(struct pfe_sitetab *t);
+
+/* ------------------------------------------------------------ building */
+/* Limit of the NOP runs the decoder scans, and of site->nops. */
+#define PFE_SITETAB_MAX_NOPS 256
+
+/* [start, end): a run of executable code. */
+struct pfe_range {
+	uintptr_t start, end;
+};
+
+/* A function symbol as the builder takes it. */
+struct pfe_sym_in {
+	uintptr_t addr;		/* run-time address */
+	uint64_t size;		/* 0: unknown, bounded by the next symbol */
+	const char *name;	/* copied into the table's pool */
+	uint8_t rank;		/* among aliases at one address, the lowest rank names it */
+};
+
+/* Reads the instruction word at @addr; false when it cannot be read. */
+typedef bool (*pfe_insn_reader)(void *ctx, uintptr_t addr, uint32_t *insn);
+
+struct pfe_sitetab_src {
+	const uintptr_t *entries;	/* run-time values of __patchable_function_entries */
+	size_t nentries;
+	const struct pfe_sym_in *syms;	/* any order; none for a stripped object */
+	size_t nsyms;
+	const struct pfe_range *text;	/* the object's executable code */
+	size_t ntext;
+	pfe_insn_reader read;
+	void *ctx;
+};
+
+/*
+ * Decode every entry into a site (see the layout above), refuse and count
+ * the ones that do not hold two NOPs at a function entry, and index the
+ * sites by pc and name and the symbols by address. Nothing in @src is
+ * referenced afterwards. Returns 0 or -ENOMEM (and @t is left empty).
+ * site->obj is left NULL for the caller to set.
+ */
+int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src);
+
+/* Entries refused, all reasons together. */
+unsigned pfe_sitetab_nrefused(const struct pfe_sitetab *t);
+
+/* "1 not two NOPs, 2 outside text": the nonzero refusal counts, for the
+ * one line an object reports. Returns @buf. */
+char *pfe_sitetab_refusals(const struct pfe_sitetab *t, char *buf, size_t len);
 
 #endif /* PFE_SITETAB_H */

@@ -1,0 +1,296 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracer's output.
+ *
+ * Why buffers and not one write(2) per line: a write(2) per traced call costs
+ * a system call (several microseconds under qemu-user, ~1 µs natively), an
+ * order of magnitude more than the rest of the hook; see the measurements in
+ * hooks/README.md. So each thread appends its lines to its own buffer and
+ * writes the buffer with one write(2) when the next line would not fit, at
+ * thread exit, before fork() and at process exit.
+ *
+ * Buffers are slots of a fixed pool, not __thread arrays: process exit has to
+ * find the unwritten lines of every thread, including threads that are still
+ * running or already gone, and a dead thread's static TLS is freed with its
+ * stack. A thread claims a slot with one compare-and-swap on its first line
+ * and gives it back at thread exit (pthread key destructor); only the slot
+ * pointer and the tid live in initial-exec TLS, which needs no allocation
+ * and is safe in signal handlers.
+ *
+ * Each slot has an owner word so that the exit drainer can take a slot from
+ * a thread that is still running, without the owner ever blocking on a lock:
+ *
+ *   IDLE --owner appends--> OWNER --done--> IDLE
+ *   IDLE --drainer--> DRAINER --written--> DRAINED (final)
+ *
+ * An owner that finds DRAINER waits for the drainer's single write(2); one
+ * that finds DRAINED writes each line directly, which keeps its order after
+ * the drained lines. An owner that finds OWNER was re-entered (a signal in
+ * the middle of an append; the dispatcher's recursion guard normally prevents
+ * it) and writes directly rather than corrupt the buffer.
+ *
+ * A buffer holds at most PIPE_BUF bytes, so each write(2) is atomic on a pipe
+ * as well as on an O_APPEND file: lines of different threads never mix.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "pfe_internal.h"
+#include "trace_out.h"
+
+#define SLOT_BYTES PIPE_BUF
+#define NSLOTS	   256
+/* Keep the output descriptor out of the low numbers the program expects to
+ * get from its own open() calls. */
+#define OUT_FD_MIN 200
+
+enum { BUF_IDLE, BUF_OWNER, BUF_DRAINER, BUF_DRAINED };
+
+struct slot {
+	int claimed; /* 0 free, 1 owned by a thread */
+	int busy;    /* BUF_* */
+	uint32_t len;
+	char *data; /* SLOT_BYTES in the mmap'ed pool */
+} __attribute__((aligned(64)));
+
+static struct slot slots[NSLOTS];
+static unsigned nused; /* slots[0, nused) have ever been claimed */
+static int draining;
+static int out_fd = -1;
+static pthread_key_t exit_key;
+
+/* A thread without a slot (pool exhausted, exited, or after the drain)
+ * writes each line directly. */
+#define DIRECT ((struct slot *)1)
+static __thread struct slot *my_slot __attribute__((tls_model("initial-exec")));
+static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
+
+static void write_all(const char *p, size_t n)
+{
+	while (n) {
+		ssize_t w = write(out_fd, p, n);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			pfe_err_once("PFE_OUTPUT: write failed (errno %d); trace lines lost",
+				     errno);
+			return;
+		}
+		p += w;
+		n -= (size_t)w;
+	}
+}
+
+uint32_t pfe_trace_out_tid(void)
+{
+	if (!my_tid)
+		my_tid = (uint32_t)gettid();
+	return my_tid;
+}
+
+int pfe_trace_out_fd(void)
+{
+	return out_fd;
+}
+
+static struct slot *claim_slot(void)
+{
+	for (unsigned i = 0; i < NSLOTS; i++) {
+		struct slot *s = &slots[i];
+		int free_ = 0;
+		unsigned n;
+
+		if (!s->data || __atomic_load_n(&s->claimed, __ATOMIC_RELAXED))
+			continue;
+		if (!__atomic_compare_exchange_n(&s->claimed, &free_, 1, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;
+		n = __atomic_load_n(&nused, __ATOMIC_RELAXED);
+		while (n <= i && !__atomic_compare_exchange_n(&nused, &n, i + 1, false,
+							      __ATOMIC_SEQ_CST, __ATOMIC_RELAXED))
+			;
+		/*
+		 * Dekker with the drainer, which sets draining before reading
+		 * nused: either it sees this slot, or we see draining.
+		 */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (__atomic_load_n(&draining, __ATOMIC_SEQ_CST))
+			return DIRECT;
+		/* Without the key's destructor the slot would never come
+		 * back; the drain at exit still writes it. */
+		pthread_setspecific(exit_key, s);
+		return s;
+	}
+	return DIRECT;
+}
+
+static struct slot *get_slot(void)
+{
+	if (!my_slot)
+		my_slot = claim_slot();
+	return my_slot;
+}
+
+/* Take @s for its owner; false when the line must be written directly. */
+static bool own(struct slot *s)
+{
+	for (;;) {
+		int cur = BUF_IDLE;
+
+		if (__atomic_compare_exchange_n(&s->busy, &cur, BUF_OWNER, false, __ATOMIC_ACQUIRE,
+						__ATOMIC_ACQUIRE))
+			return true;
+		if (cur != BUF_DRAINER)
+			return false;
+		sched_yield();
+	}
+}
+
+static void release(struct slot *s)
+{
+	__atomic_store_n(&s->busy, BUF_IDLE, __ATOMIC_RELEASE);
+}
+
+void pfe_trace_out_write(const char *line, size_t n)
+{
+	struct slot *s = get_slot();
+
+	if (s == DIRECT || n > SLOT_BYTES || !own(s)) {
+		write_all(line, n);
+		return;
+	}
+	if (s->len + n > SLOT_BYTES) {
+		write_all(s->data, s->len);
+		s->len = 0;
+	}
+	memcpy(s->data + s->len, line, n);
+	s->len += n;
+	release(s);
+}
+
+static void flush_own(struct slot *s)
+{
+	if (s == DIRECT || !s || !own(s))
+		return;
+	write_all(s->data, s->len);
+	s->len = 0;
+	release(s);
+}
+
+/* pthread key destructor: the thread is exiting (return or pthread_exit). */
+static void thread_exit(void *arg)
+{
+	struct slot *s = arg;
+
+	flush_own(s);
+	/* Traced calls from later TSD destructors of this thread. */
+	my_slot = DIRECT;
+	if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == BUF_IDLE)
+		__atomic_store_n(&s->claimed, 0, __ATOMIC_RELEASE);
+}
+
+void pfe_trace_out_drain(void)
+{
+	unsigned n;
+
+	if (out_fd < 0)
+		return;
+	__atomic_store_n(&draining, 1, __ATOMIC_SEQ_CST);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	n = __atomic_load_n(&nused, __ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < n; i++) {
+		struct slot *s = &slots[i];
+
+		for (int tries = 0;; tries++) {
+			int cur = BUF_IDLE;
+
+			if (__atomic_compare_exchange_n(&s->busy, &cur, BUF_DRAINER, false,
+							__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
+				write_all(s->data, s->len);
+				s->len = 0;
+				__atomic_store_n(&s->busy, BUF_DRAINED, __ATOMIC_RELEASE);
+				break;
+			}
+			/*
+			 * OWNER: a thread is between claiming its buffer and
+			 * releasing it, a few hundred instructions. Never wait
+			 * for ourselves (exit() from a signal handler that
+			 * interrupted an append) and never forever (a stopped
+			 * thread): those lines are lost rather than the exit.
+			 */
+			if (cur == BUF_DRAINED || s == my_slot || tries > 1000)
+				break;
+			sched_yield();
+		}
+	}
+}
+
+static void atfork_prepare(void)
+{
+	flush_own(my_slot);
+}
+
+/* The child has one thread: the other slots belong to the parent's threads
+ * and their lines are the parent's to write. */
+static void atfork_child(void)
+{
+	for (unsigned i = 0; i < NSLOTS; i++) {
+		struct slot *s = &slots[i];
+
+		if (s == my_slot)
+			continue;
+		s->len = 0;
+		s->busy = draining ? BUF_DRAINED : BUF_IDLE;
+		s->claimed = 0;
+	}
+	my_tid = 0;
+}
+
+__attribute__((destructor)) static void pfe_trace_out_fini(void)
+{
+	pfe_trace_out_drain();
+}
+
+int pfe_trace_out_start(const char *path)
+{
+	int fd, hi;
+	char *pool;
+
+	if (out_fd >= 0)
+		return -EALREADY;
+	if (path)
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+	else
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, OUT_FD_MIN);
+	if (fd < 0)
+		return -errno;
+	if (fd < OUT_FD_MIN) {
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, OUT_FD_MIN);
+		if (hi >= 0) {
+			close(fd);
+			fd = hi;
+		}
+	}
+	if (pthread_key_create(&exit_key, thread_exit) != 0) {
+		close(fd);
+		return -EAGAIN;
+	}
+	/* Without a pool every line is written directly: slower, still correct. */
+	pool = mmap(NULL, (size_t)NSLOTS * SLOT_BYTES, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (pool != MAP_FAILED)
+		for (unsigned i = 0; i < NSLOTS; i++)
+			slots[i].data = pool + (size_t)i * SLOT_BYTES;
+	pthread_atfork(atfork_prepare, NULL, atfork_child);
+	atexit(pfe_trace_out_drain);
+	out_fd = fd;
+	return 0;
+}

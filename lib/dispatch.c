@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * From the trampoline to the hooks: pc -> site -> hook vector -> calls.
+ *
+ * pfe_dispatch() runs on every call of every enabled function, in any thread,
+ * possibly inside a signal handler that interrupted libpfe, malloc or the
+ * hooked function itself. So it takes no lock, calls no malloc, touches only
+ * memory that RCU keeps alive, and guards against re-entry per thread.
+ *
+ * RCU flavour: urcu-bp ("bulletproof"), the one liburcu makes for libraries
+ * that do not own their threads. libpfe is preloaded into a program whose
+ * threads it never sees created and cannot ask to call rcu_register_thread()
+ * or to report quiescent states (which urcu-memb/-mb/-qsbr require); urcu-bp
+ * registers a thread lazily on its first rcu_read_lock() and unregisters it
+ * from a pthread key destructor when the thread exits.
+ *
+ * That lazy registration is the one non-trivial step on the read side, once
+ * per thread (urcu-bp.c, urcu_bp_register): it blocks all signals with
+ * pthread_sigmask, takes urcu's registry mutex, takes a reader slot from an
+ * mmap()ed arena (not malloc), and calls pthread_setspecific(). Because
+ * signals are blocked while the mutex is held, and every other holder of
+ * urcu's mutexes (synchronize_rcu, fork handlers) blocks them too, a signal
+ * handler cannot interrupt its own thread inside urcu and deadlock. The
+ * residual risk: pthread_setspecific() callocs its second-level array when
+ * the program has already used more than 32 pthread keys, so a thread whose
+ * *first* hooked call happens inside a signal handler that interrupted
+ * malloc could deadlock there. Every later call of that thread is lock- and
+ * allocation-free. The registry registers the thread that attaches hooks
+ * (usually the main thread) in advance.
+ *
+ * The read-side primitives are the inline ones (_LGPL_SOURCE): they are the
+ * short functions liburcu's headers mark as usable from non-LGPL code, and a
+ * call through the PLT to the out-of-line wrappers would cost more than the
+ * inline body. The reader pointer is urcu's TLS variable; we reach it with
+ * the initial-exec model (see pfe_in_hook), valid because liburcu-bp is a
+ * start-up dependency of the preloaded libpfe.
+ */
+#define _LGPL_SOURCE
+/* rcu_dereference() as a volatile load: arm64 orders loads through an address
+ * dependency, while GCC turns a consume load into a load-acquire (LDAR), which
+ * also forbids the register-offset addressing the table lookup wants. No LTO
+ * here, so the dependency survives compilation. */
+#define URCU_DEREFERENCE_USE_VOLATILE
+#include <errno.h>
+#include <stdlib.h>
+#include <urcu-bp.h>
+
+#include "dispatch.h"
+
+extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("initial-exec")));
+
+/*
+ * Per-thread recursion guard: nonzero while this thread runs hooks. Hooks do
+ * not nest: a traced function called from a hook (or from a signal handler
+ * that interrupted one) runs without hooks, so a hook may call anything.
+ *
+ * initial-exec TLS: libpfe is loaded with the program (LD_PRELOAD), so its TLS
+ * block is part of the static TLS set up with each thread, and the access is
+ * one load relative to tpidr_el0. The general-dynamic model would go through
+ * __tls_get_addr, which may allocate the block on first use in a thread:
+ * neither async-signal-safe nor cheap. (The price: libpfe cannot be
+ * dlopen()ed into a process whose static TLS surplus is used up.)
+ */
+static __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
+
+/*
+ * The dispatch table: open addressing with linear probing, a power-of-two
+ * number of slots, keyed by the body address (site->pc + 8, what the BL left
+ * in x30). A slot is NULL (end of a probe chain), a site, or pfe_tomb (a
+ * removed site; keeps chains intact for readers). Slots only ever change
+ * NULL -> site, site -> tomb and tomb -> site under the patch lock, each with
+ * one pointer store, so a reader racing with a writer sees the old or the
+ * new site, never garbage. Growing builds a new table and publishes it; the
+ * old one is freed after a grace period.
+ */
+struct pfe_dtab {
+	size_t mask;			/* slots - 1 */
+	struct pfe_site **slot;		/* -> slots[]: lets the lookup index from a base register */
+	size_t used;			/* sites + tombs: what lengthens probe chains */
+	size_t live;			/* sites */
+	struct pfe_site *slots[];
+};
+
+/* Matches no body: its pc + 8 is 0. */
+static struct pfe_site pfe_tomb = { .pc = (uintptr_t)-8 };
+
+/* Readers need no NULL test: an empty table of one NULL slot. */
+static struct pfe_dtab pfe_dtab_empty = {
+	.mask = 0, .slot = pfe_dtab_empty.slots, .slots = { NULL }
+};
+static struct pfe_dtab *pfe_dtab = &pfe_dtab_empty;
+
+static inline size_t pfe_dtab_hash(uintptr_t body)
+{
+	/* Bodies are 4-byte aligned; fold in higher bits so that functions
+	 * on a common alignment still spread over all slots. */
+	return (body ^ (body >> 10)) >> 2;
+}
+
+static inline struct pfe_site *pfe_dtab_find(const struct pfe_dtab *t, uintptr_t body)
+{
+	uintptr_t pc = body - 8;
+	size_t mask = t->mask, i = pfe_dtab_hash(body) & mask;
+	struct pfe_site *s;
+
+	for (;;) {
+		s = rcu_dereference(t->slot[i]);
+		if (__builtin_expect(!s || s->pc == pc, 1))
+			return s;
+		i = (i + 1) & mask;
+	}
+}
+
+void pfe_dispatch(struct pfe_regs *regs)
+{
+	struct pfe_site *site;
+	struct pfe_hook_vec *v;
+	const struct pfe_hook_ent *e;
+
+	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
+	/* A signal arriving from here on sees the guard set. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+
+	rcu_read_lock();
+	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
+	if (site) {
+		v = rcu_dereference(site->hooks);
+		if (v)
+			for (e = v->e; e->fn; e++)
+				e->fn(site, regs, e->data);
+	}
+	rcu_read_unlock();
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
+}
+
+int pfe_dispatch_in_hook(void)
+{
+	return __atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED);
+}
+
+/* ------------------------------------------------------------ writers */
+
+static void pfe_dtab_put(struct pfe_dtab *t, struct pfe_site *site)
+{
+	size_t i = pfe_dtab_hash(site->pc + 8) & t->mask;
+
+	while (t->slot[i])
+		i = (i + 1) & t->mask;
+	t->slot[i] = site;
+	t->used++;
+	t->live++;
+}
+
+/* Replace the table by one with room for @want sites at most half full. */
+static int pfe_dtab_resize(size_t want)
+{
+	struct pfe_dtab *old = pfe_dtab, *t;
+	size_t n = 8, i;
+
+	while (n < 2 * want)
+		n *= 2;
+	t = calloc(1, sizeof(*t) + n * sizeof(t->slots[0]));
+	if (!t)
+		return -ENOMEM;
+	t->mask = n - 1;
+	t->slot = t->slots;
+	for (i = 0; i <= old->mask; i++)
+		if (old->slot[i] && old->slot[i] != &pfe_tomb)
+			pfe_dtab_put(t, old->slot[i]);
+	rcu_assign_pointer(pfe_dtab, t);
+	if (old != &pfe_dtab_empty) {
+		/* Readers may still probe the old table. */
+		synchronize_rcu();
+		free(old);
+	}
+	return 0;
+}
+
+int pfe_dispatch_reserve(size_t n)
+{
+	const struct pfe_dtab *t = pfe_dtab;
+
+	if (2 * (t->used + n) <= t->mask + 1)
+		return 0;
+	return pfe_dtab_resize(t->live + n);
+}
+
+int pfe_dispatch_insert(struct pfe_site *site)
+{
+	struct pfe_dtab *t;
+	size_t i, tomb = SIZE_MAX;
+	int err;
+
+	err = pfe_dispatch_reserve(1);
+	if (err)
+		return err;
+	t = pfe_dtab;
+	for (i = pfe_dtab_hash(site->pc + 8) & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+		if (t->slot[i] == site)
+			return 0;
+		if (t->slot[i] == &pfe_tomb && tomb == SIZE_MAX)
+			tomb = i;
+	}
+	if (tomb != SIZE_MAX) {
+		i = tomb;
+	} else {
+		t->used++;
+	}
+	t->live++;
+	rcu_assign_pointer(t->slot[i], site);
+	return 0;
+}
+
+void pfe_dispatch_remove(struct pfe_site *site)
+{
+	struct pfe_dtab *t = pfe_dtab;
+	size_t i;
+
+	for (i = pfe_dtab_hash(site->pc + 8) & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+		if (t->slot[i] == site) {
+			rcu_assign_pointer(t->slot[i], &pfe_tomb);
+			t->live--;
+			return;
+		}
+	}
+}
+
+struct pfe_site *pfe_dispatch_lookup(uintptr_t body)
+{
+	return pfe_dtab_find(rcu_dereference(pfe_dtab), body);
+}
+
+size_t pfe_dispatch_count(void)
+{
+	return pfe_dtab->live;
+}

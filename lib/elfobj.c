@@ -1,0 +1,317 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libelf wrapper: opens an object file and reads what discovery needs. The
+ * file is read with ELF_C_READ, not mapped: a library replaced or truncated
+ * on disk while the program runs must give an error, not SIGBUS in the host
+ * program.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <libelf.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elfobj.h"
+#include "pfe_internal.h"
+
+#define PATCH_SECTION "__patchable_function_entries"
+
+struct pfe_elf {
+	Elf *elf;
+	int fd;
+	const char *label;
+};
+
+static int elf_fail(const struct pfe_elf *e, const char *what)
+{
+	pfe_err("%s: %s: %s", e->label, what, elf_errmsg(-1));
+	return -ENOEXEC;
+}
+
+int pfe_elf_open(const char *path, const char *label, struct pfe_elf **out)
+{
+	struct pfe_elf *e;
+	int err;
+
+	*out = NULL;
+	if (elf_version(EV_CURRENT) == EV_NONE) {
+		pfe_err_once("libelf: %s", elf_errmsg(-1));
+		return -ENOSYS;
+	}
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	e->label = label;
+	e->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (e->fd < 0) {
+		err = -errno;
+		free(e);
+		return err;
+	}
+	e->elf = elf_begin(e->fd, ELF_C_READ, NULL);
+	if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
+		if (e->elf)
+			pfe_err("%s: not an ELF file", label);
+		else
+			elf_fail(e, "elf_begin");
+		pfe_elf_close(e);
+		return -ENOEXEC;
+	}
+	*out = e;
+	return 0;
+}
+
+void pfe_elf_close(struct pfe_elf *e)
+{
+	if (!e)
+		return;
+	if (e->elf)
+		elf_end(e->elf);
+	if (e->fd >= 0)
+		close(e->fd);
+	free(e);
+}
+
+int pfe_elf_check_loaded(struct pfe_elf *e, const ElfW(Phdr) * phdr, size_t phnum)
+{
+	GElf_Ehdr eh;
+	size_t n, k = 0;
+
+	if (!gelf_getehdr(e->elf, &eh))
+		return elf_fail(e, "ELF header");
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 ||
+	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
+		pfe_err("%s: not a 64-bit AArch64 executable or shared object", e->label);
+		return -ENOEXEC;
+	}
+	if (elf_getphdrnum(e->elf, &n))
+		return elf_fail(e, "program headers");
+	/* Compare the loadable segments in order: same count, place, size and
+	 * rights, or the file changed since it was loaded. */
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(e->elf, (int)i, &ph))
+			return elf_fail(e, "program header");
+		if (ph.p_type != PT_LOAD)
+			continue;
+		while (k < phnum && phdr[k].p_type != PT_LOAD)
+			k++;
+		if (k == phnum || phdr[k].p_vaddr != ph.p_vaddr || phdr[k].p_memsz != ph.p_memsz ||
+		    phdr[k].p_filesz != ph.p_filesz || phdr[k].p_flags != ph.p_flags)
+			goto differs;
+		k++;
+	}
+	while (k < phnum && phdr[k].p_type != PT_LOAD)
+		k++;
+	if (k == phnum)
+		return 0;
+differs:
+	pfe_err("%s: the file differs from the loaded object (replaced on disk?); left unpatched",
+		e->label);
+	return -ESTALE;
+}
+
+int pfe_elf_patch_sections(struct pfe_elf *e, struct pfe_elf_sec **out, size_t *n)
+{
+	struct pfe_elf_sec *v = NULL;
+	size_t strndx, cap = 0;
+	Elf_Scn *scn = NULL;
+
+	*out = NULL;
+	*n = 0;
+	if (elf_getshdrstrndx(e->elf, &strndx))
+		return elf_fail(e, "section names");
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		GElf_Shdr sh;
+		const char *name;
+
+		if (!gelf_getshdr(scn, &sh)) {
+			free(v);
+			return elf_fail(e, "section header");
+		}
+		name = elf_strptr(e->elf, strndx, sh.sh_name);
+		if (!name || strcmp(name, PATCH_SECTION))
+			continue;
+		/* The entries are read from memory, so the section must be
+		 * loaded and hold data. */
+		if (!(sh.sh_flags & SHF_ALLOC) || sh.sh_type == SHT_NOBITS) {
+			pfe_err("%s: %s is not loaded; left unpatched", e->label, PATCH_SECTION);
+			free(v);
+			return -ENOEXEC;
+		}
+		if (sh.sh_size == 0)
+			continue;
+		if (*n == cap) {
+			struct pfe_elf_sec *nv;
+
+			cap = cap ? 2 * cap : 2;
+			nv = realloc(v, cap * sizeof(*v));
+			if (!nv) {
+				free(v);
+				return -ENOMEM;
+			}
+			v = nv;
+		}
+		v[(*n)++] = (struct pfe_elf_sec){sh.sh_addr, sh.sh_size};
+	}
+	*out = v;
+	return 0;
+}
+
+static uint8_t bind_rank(unsigned char bind)
+{
+	switch (bind) {
+	case STB_GLOBAL:
+		return 0;
+	case STB_WEAK:
+		return 1;
+	default:
+		return 2;
+	}
+}
+
+/* Appends the defined function symbols of one symbol table section. */
+static int read_symtab(struct pfe_elf *e, Elf_Scn *scn, const GElf_Shdr *sh, uintptr_t bias,
+		       struct pfe_sym_in **v, size_t *n, size_t *cap)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+	size_t count;
+
+	if (!data)
+		return elf_fail(e, "symbol table");
+	if (!sh->sh_entsize)
+		return 0;
+	count = sh->sh_size / sh->sh_entsize;
+	for (size_t i = 1; i < count; i++) {
+		GElf_Sym s;
+		unsigned char type;
+		const char *name;
+
+		if (!gelf_getsym(data, (int)i, &s))
+			return elf_fail(e, "symbol");
+		type = GELF_ST_TYPE(s.st_info);
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
+		    !s.st_value)
+			continue;
+		name = elf_strptr(e->elf, sh->sh_link, s.st_name);
+		if (!name || !*name)
+			continue;
+		if (*n == *cap) {
+			struct pfe_sym_in *nv;
+
+			*cap = *cap ? 2 * *cap : 256;
+			nv = realloc(*v, *cap * sizeof(**v));
+			if (!nv)
+				return -ENOMEM;
+			*v = nv;
+		}
+		(*v)[(*n)++] = (struct pfe_sym_in){
+		    .addr = bias + s.st_value,
+		    .size = s.st_size,
+		    .name = name,
+		    .rank = bind_rank(GELF_ST_BIND(s.st_info)),
+		};
+	}
+	return 0;
+}
+
+int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n)
+{
+	static const Elf64_Word order[] = {SHT_SYMTAB, SHT_DYNSYM};
+	struct pfe_sym_in *v = NULL;
+	size_t cap = 0;
+
+	*out = NULL;
+	*n = 0;
+	/* .symtab is a superset of .dynsym; .dynsym is what a stripped object
+	 * keeps (its exported functions). */
+	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]) && !*n; k++) {
+		Elf_Scn *scn = NULL;
+
+		while ((scn = elf_nextscn(e->elf, scn))) {
+			GElf_Shdr sh;
+			int err;
+
+			if (!gelf_getshdr(scn, &sh)) {
+				free(v);
+				*n = 0;
+				return elf_fail(e, "section header");
+			}
+			if (sh.sh_type != order[k])
+				continue;
+			err = read_symtab(e, scn, &sh, bias, &v, n, &cap);
+			if (err) {
+				free(v);
+				*n = 0;
+				return err;
+			}
+		}
+	}
+	*out = v;
+	return 0;
+}
+
+#ifndef PT_GNU_PROPERTY
+#define PT_GNU_PROPERTY 0x6474e553
+#endif
+#ifndef GNU_PROPERTY_AARCH64_FEATURE_1_AND
+#define GNU_PROPERTY_AARCH64_FEATURE_1_AND 0xc0000000
+#define GNU_PROPERTY_AARCH64_FEATURE_1_BTI 1u
+#endif
+
+/* The GNU property note of PT_GNU_PROPERTY: an array of (type, size, data
+ * padded to 8 bytes) in the "GNU" NT_GNU_PROPERTY_TYPE_0 note. */
+static bool props_have_bti(const unsigned char *d, size_t len)
+{
+	size_t off = 0;
+
+	while (len - off >= 8) {
+		uint32_t type, size;
+
+		memcpy(&type, d + off, 4);
+		memcpy(&size, d + off + 4, 4);
+		off += 8;
+		if (size > len - off)
+			return false;
+		if (type == GNU_PROPERTY_AARCH64_FEATURE_1_AND && size >= 4) {
+			uint32_t bits;
+
+			memcpy(&bits, d + off, 4);
+			return bits & GNU_PROPERTY_AARCH64_FEATURE_1_BTI;
+		}
+		off += (size + 7) & ~(size_t)7;
+		if (off > len)
+			return false;
+	}
+	return false;
+}
+
+bool pfe_elf_has_bti(struct pfe_elf *e)
+{
+	size_t n;
+
+	if (elf_getphdrnum(e->elf, &n))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		GElf_Phdr ph;
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, name_off, desc_off;
+
+		if (!gelf_getphdr(e->elf, (int)i, &ph) || ph.p_type != PT_GNU_PROPERTY)
+			continue;
+		d = elf_getdata_rawchunk(e->elf, (int64_t)ph.p_offset, ph.p_filesz, ELF_T_NHDR8);
+		if (!d)
+			return false;
+		while ((off = gelf_getnote(d, off, &nh, &name_off, &desc_off)) > 0) {
+			if (nh.n_type == NT_GNU_PROPERTY_TYPE_0 && nh.n_namesz == 4 &&
+			    !memcmp((const char *)d->d_buf + name_off, "GNU", 4))
+				return props_have_bti((const unsigned char *)d->d_buf + desc_off,
+						      nh.n_descsz);
+		}
+	}
+	return false;
+}

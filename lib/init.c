@@ -1,0 +1,164 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The constructor: runs when the dynamic linker initialises libpfe, after
+ * the libraries it depends on and before the program's own constructors and
+ * main(), so every site is known before the program's code runs.
+ *
+ * PFE_LIST lists what libpfe found:
+ *   PFE_LIST=1       to stderr
+ *   PFE_LIST=<path>  to that file (created or truncated); %p in it becomes the
+ *                    process id, so that programs the traced one executes
+ *                    (which inherit PFE_LIST) do not overwrite its list
+ * One line per patch site, objects in load order (the program first), sites
+ * by address within an object:
+ *   <object> 0x<address> <function>[ bti]
+ *     object    the file name of the object, without directories
+ *     address   the function's address minus the object's load bias, in hex:
+ *               the value `nm` prints for it, the same on every run
+ *     function  its symbol, or ? when the object is stripped of it
+ *     bti       `bti c` precedes the patchable NOPs
+ * e.g. "app 0x7a0 main", "libfoo.so 0x5e4 foo_init bti".
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <urcu-bp.h>
+
+#include "pfe_internal.h"
+
+/* Buffered lines to a file descriptor: the program's stdio is not touched
+ * (its stderr may be redirected or not yet usable). */
+struct out {
+	int fd;
+	size_t n;
+	char buf[4096];
+};
+
+static void out_flush(struct out *o)
+{
+	size_t done = 0;
+
+	while (done < o->n) {
+		ssize_t w = write(o->fd, o->buf + done, o->n - done);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			break;
+		done += (size_t)w;
+	}
+	o->n = 0;
+}
+
+static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s)
+{
+	char line[512];
+	int n = snprintf(line, sizeof(line), "%s 0x%lx %s%s\n", obj->name,
+			 (unsigned long)(s->func - obj->bias), s->name ? s->name : "?",
+			 s->flags & PFE_SITE_BTI ? " bti" : "");
+
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line))
+		n = sizeof(line) - 1;
+	if (o->n + (size_t)n > sizeof(o->buf))
+		out_flush(o);
+	memcpy(o->buf + o->n, line, (size_t)n);
+	o->n += (size_t)n;
+}
+
+/* @pattern with each %p replaced by the process id and %% by %. */
+static void expand_path(const char *pattern, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	for (const char *p = pattern; *p && n + 1 < len; p++) {
+		if (p[0] == '%' && (p[1] == 'p' || p[1] == '%')) {
+			int w = p[1] == 'p' ? snprintf(buf + n, len - n, "%d", (int)getpid())
+					    : snprintf(buf + n, len - n, "%%");
+
+			n += w > 0 ? (size_t)w : 0;
+			p++;
+		} else {
+			buf[n++] = *p;
+		}
+	}
+	buf[n < len ? n : len - 1] = '\0';
+}
+
+static void list_sites(const char *dest)
+{
+	static struct out o;
+	char path[4096];
+
+	if (!strcmp(dest, "1")) {
+		o.fd = STDERR_FILENO;
+	} else {
+		expand_path(dest, path, sizeof(path));
+		o.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (o.fd < 0) {
+			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(errno));
+			return;
+		}
+	}
+	rcu_read_lock();
+	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next))
+		for (size_t i = 0; i < obj->tab.nsites; i++)
+			out_site(&o, obj, &obj->tab.sites[i]);
+	rcu_read_unlock();
+	out_flush(&o);
+	if (o.fd != STDERR_FILENO)
+		close(o.fd);
+}
+
+/* Takes ownership of @obj, as pfe_discover_all asks. */
+/*
+ * Write `mov x9, x30` into slot 0 of every site of @obj, in one batch: now,
+ * while no code of the object can run concurrently with the write (before
+ * main, or before a new object is reachable), so that slot 1 may later
+ * toggle NOP <-> BL under running threads. A site refused here stays
+ * COMPILED and is never enabled; the patch module has said why.
+ */
+static void init_sites(struct pfe_object *obj)
+{
+	struct pfe_site **v;
+
+	if (!obj->tab.nsites)
+		return;
+	v = malloc(obj->tab.nsites * sizeof(*v));
+	if (!v) {
+		pfe_err("%s: out of memory initialising %zu sites; they stay unpatched", obj->name,
+			obj->tab.nsites);
+		return;
+	}
+	for (size_t i = 0; i < obj->tab.nsites; i++)
+		v[i] = &obj->tab.sites[i];
+	pfe_sites_init_nop(v, obj->tab.nsites);
+	free(v);
+}
+
+static int publish(struct pfe_object *obj, void *ctx)
+{
+	int err;
+
+	init_sites(obj);
+	err = pfe_object_publish(obj);
+
+	if (err)
+		pfe_object_free(obj);
+	return err;
+}
+
+__attribute__((constructor)) static void pfe_init(void)
+{
+	const char *list = getenv("PFE_LIST");
+
+	pfe_patch_lock();
+	pfe_discover_all(publish, NULL);
+	pfe_patch_unlock();
+	if (list && *list && strcmp(list, "0"))
+		list_sites(list);
+}

@@ -1,0 +1,411 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Site table: decode __patchable_function_entries into patch sites and name
+ * them. Pure code: the instructions come through the caller's reader, so the
+ * same rules run on a live process, on a synthetic buffer in the unit tests,
+ * and on the build host under ASan.
+ *
+ * Where the two patchable NOPs are (sitetab.h has the drawing): callers enter
+ * at the function symbol, so the NOPs libpfe may patch are the first two at or
+ * after the symbol, past a `bti c` landing pad. NOPs before the symbol
+ * (-fpatchable-function-entry=N,M with M > 0) are never executed by a normal
+ * call and are left alone. Patching NOPs anywhere else would be wrong: `mov x9,
+ * x30` in the middle of a body clobbers a live x9 and saves a return address
+ * that is not the caller's, so such entries are refused.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sitetab.h"
+
+#define INSN_NOP    0xd503201fu
+#define INSN_BTI_C  0xd503245fu /* landing pad for BL/BLR and BR x16/x17 */
+#define INSN_BTI_JC 0xd50324dfu /* landing pad for any branch */
+
+static const char *const refusal_names[PFE_REFUSE_NR] = {
+    [PFE_REFUSE_NOT_NOP] = "not two NOPs",
+    [PFE_REFUSE_OUTSIDE] = "outside text",
+    [PFE_REFUSE_MISALIGNED] = "misaligned",
+    [PFE_REFUSE_DUPLICATE] = "duplicate",
+    [PFE_REFUSE_NOT_ENTRY] = "not at a function entry",
+};
+
+struct decoder {
+	const struct pfe_sitetab_src *src;
+	const struct pfe_sitetab *t;
+};
+
+static bool in_text(const struct decoder *d, uintptr_t addr, size_t len)
+{
+	for (size_t i = 0; i < d->src->ntext; i++) {
+		const struct pfe_range *r = &d->src->text[i];
+
+		if (addr >= r->start && r->end - r->start >= len && addr <= r->end - len)
+			return true;
+	}
+	return false;
+}
+
+/* Only text is ever read: an entry pointing at an unmapped page must not
+ * make the reader fault. */
+static bool rd(const struct decoder *d, uintptr_t addr, uint32_t *insn)
+{
+	return in_text(d, addr, 4) && d->src->read(d->src->ctx, addr, insn);
+}
+
+static bool is_insn(const struct decoder *d, uintptr_t addr, uint32_t want)
+{
+	uint32_t insn;
+
+	return rd(d, addr, &insn) && insn == want;
+}
+
+static bool is_bti(const struct decoder *d, uintptr_t addr)
+{
+	uint32_t insn;
+
+	return rd(d, addr, &insn) && (insn == INSN_BTI_C || insn == INSN_BTI_JC);
+}
+
+static unsigned nop_run(const struct decoder *d, uintptr_t addr)
+{
+	unsigned n = 0;
+
+	while (n < PFE_SITETAB_MAX_NOPS && is_insn(d, addr + 4 * (uintptr_t)n, INSN_NOP))
+		n++;
+	return n;
+}
+
+/* First symbol at or above @addr (nsyms when none). */
+static size_t sym_lower_bound(const struct pfe_sitetab *t, uintptr_t addr)
+{
+	size_t lo = 0, hi = t->nsyms;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].addr < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/*
+ * One entry -> one site, or the reason it is refused (returned; PFE_REFUSE_NR
+ * means accepted). With symbols, the entry belongs to the function whose
+ * symbol lies within or just after the entry's NOP run (M NOPs before the
+ * symbol, maybe a `bti c` between), or else to the sized function containing
+ * the entry (`bti c` at the symbol, table entry at symbol + 4). Without a
+ * symbol the layout is inferred from the NOP run alone.
+ */
+static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_site *s)
+{
+	const struct pfe_sitetab *t = d->t;
+	uintptr_t func, pc;
+	unsigned run;
+	size_t i;
+
+	memset(s, 0, sizeof(*s));
+	if (e & 3)
+		return PFE_REFUSE_MISALIGNED;
+	if (!in_text(d, e, 4))
+		return PFE_REFUSE_OUTSIDE;
+	run = nop_run(d, e);
+	if (run == 0)
+		return PFE_REFUSE_NOT_NOP;
+
+	i = sym_lower_bound(t, e);
+	if (i < t->nsyms && t->syms[i].addr - e <= 4 * (uintptr_t)run) {
+		/* [e, symbol) holds only NOPs */
+	} else if (i > 0 && t->syms[i - 1].size && e - t->syms[i - 1].addr < t->syms[i - 1].size) {
+		i--;
+	} else {
+		i = t->nsyms;
+	}
+
+	if (i < t->nsyms) {
+		func = t->syms[i].addr;
+		pc = func;
+		if (is_bti(d, func)) {
+			pc += 4;
+			s->flags |= PFE_SITE_BTI;
+		}
+		/* Everything between e and pc is a NOP or the landing pad; an
+		 * entry past pc points into the function, not at its entry. */
+		if (pc < e)
+			return PFE_REFUSE_NOT_ENTRY;
+		s->name = t->strings + t->syms[i].name;
+	} else {
+		uintptr_t end = e + 4 * (uintptr_t)run;
+
+		if (is_bti(d, end) && nop_run(d, end + 4) >= 2) {
+			/* nop...; func: bti c; nop; nop */
+			pc = end + 4;
+		} else if (run >= 2) {
+			/* The last two NOPs of the run: at or after the symbol in
+			 * every layout whose callers enter at or before them. */
+			pc = end - 8;
+		} else {
+			return PFE_REFUSE_NOT_NOP;
+		}
+		func = pc;
+		if (is_bti(d, pc - 4)) {
+			func = pc - 4;
+			s->flags |= PFE_SITE_BTI;
+		}
+	}
+
+	if (!in_text(d, pc, 8))
+		return PFE_REFUSE_OUTSIDE;
+	if (!is_insn(d, pc, INSN_NOP) || !is_insn(d, pc + 4, INSN_NOP))
+		return PFE_REFUSE_NOT_NOP;
+	s->pc = pc;
+	s->func = func;
+	s->nops = (uint16_t)nop_run(d, pc);
+	return PFE_REFUSE_NR;
+}
+
+static unsigned leading_underscores(const char *s)
+{
+	unsigned n = 0;
+
+	while (s[n] == '_')
+		n++;
+	return n;
+}
+
+/* Symbols by address; among aliases the one that names the address first:
+ * sized, lowest rank (global before weak before local), fewest leading
+ * underscores (malloc before __libc_malloc), then alphabetical, so that the
+ * choice never depends on the order of the symbol table. */
+static int cmp_sym_in(const void *a, const void *b)
+{
+	const struct pfe_sym_in *x = *(const struct pfe_sym_in *const *)a;
+	const struct pfe_sym_in *y = *(const struct pfe_sym_in *const *)b;
+	unsigned ux, uy;
+
+	if (x->addr != y->addr)
+		return x->addr < y->addr ? -1 : 1;
+	if (!x->size != !y->size)
+		return x->size ? -1 : 1;
+	if (x->rank != y->rank)
+		return x->rank < y->rank ? -1 : 1;
+	ux = leading_underscores(x->name);
+	uy = leading_underscores(y->name);
+	if (ux != uy)
+		return ux < uy ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+/* One symbol per address, names copied into the table's own pool so that
+ * nothing refers to the ELF reader's memory once it is closed. */
+static int build_syms(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
+{
+	const struct pfe_sym_in **v;
+	size_t n = 0, pool = 1, k = 0;
+	char *p;
+
+	if (!src->nsyms)
+		return 0;
+	v = malloc(src->nsyms * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->nsyms; i++)
+		if (src->syms[i].name && src->syms[i].name[0])
+			v[n++] = &src->syms[i];
+	qsort(v, n, sizeof(*v), cmp_sym_in);
+
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || v[i]->addr != v[i - 1]->addr)
+			pool += strlen(v[i]->name) + 1;
+	if (pool > UINT32_MAX) {
+		free(v);
+		return -ENOMEM;
+	}
+	t->syms = malloc((n ? n : 1) * sizeof(*t->syms));
+	t->strings = malloc(pool);
+	if (!t->syms || !t->strings) {
+		free(v);
+		return -ENOMEM;
+	}
+	p = t->strings;
+	*p++ = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		if (i > 0 && v[i]->addr == v[i - 1]->addr)
+			continue;
+		len = strlen(v[i]->name) + 1;
+		t->syms[k].addr = v[i]->addr;
+		t->syms[k].size = v[i]->size > UINT32_MAX ? UINT32_MAX : (uint32_t)v[i]->size;
+		t->syms[k].name = (uint32_t)(p - t->strings);
+		memcpy(p, v[i]->name, len);
+		p += len;
+		k++;
+	}
+	t->nsyms = k;
+	free(v);
+	return 0;
+}
+
+static int cmp_site_pc(const void *a, const void *b)
+{
+	const struct pfe_site *x = a, *y = b;
+
+	return x->pc < y->pc ? -1 : x->pc > y->pc;
+}
+
+/* Sites are already sorted by pc, so the index breaks ties between
+ * functions of the same name in pc order. */
+static int cmp_by_name(const void *a, const void *b, void *arg)
+{
+	const struct pfe_site *sites = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(sites[x].name, sites[y].name);
+
+	return c ? c : (x < y ? -1 : x > y);
+}
+
+int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
+{
+	struct decoder d = {.src = src, .t = t};
+	size_t n = 0, k;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	err = build_syms(t, src);
+	if (err)
+		goto fail;
+
+	t->sites = malloc((src->nentries ? src->nentries : 1) * sizeof(*t->sites));
+	if (!t->sites)
+		goto nomem;
+	for (size_t i = 0; i < src->nentries; i++) {
+		enum pfe_refusal r = decode(&d, src->entries[i], &t->sites[n]);
+
+		if (r == PFE_REFUSE_NR)
+			n++;
+		else
+			t->refused[r]++;
+	}
+	qsort(t->sites, n, sizeof(*t->sites), cmp_site_pc);
+	for (size_t i = k = 0; i < n; i++) {
+		if (k > 0 && t->sites[k - 1].pc == t->sites[i].pc) {
+			t->refused[PFE_REFUSE_DUPLICATE]++;
+			continue;
+		}
+		t->sites[k++] = t->sites[i];
+	}
+	t->nsites = k;
+
+	t->by_name = malloc((k ? k : 1) * sizeof(*t->by_name));
+	if (!t->by_name)
+		goto nomem;
+	for (size_t i = 0; i < k; i++)
+		if (t->sites[i].name)
+			t->by_name[t->nnamed++] = (uint32_t)i;
+	qsort_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites);
+	return 0;
+
+nomem:
+	err = -ENOMEM;
+fail:
+	pfe_sitetab_free(t);
+	return err;
+}
+
+struct pfe_site *pfe_sitetab_by_pc(const struct pfe_sitetab *t, uintptr_t pc)
+{
+	size_t lo = 0, hi = t->nsites;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->sites[mid].pc < pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < t->nsites && t->sites[lo].pc == pc ? &t->sites[lo] : NULL;
+}
+
+struct pfe_site *pfe_sitetab_by_name(const struct pfe_sitetab *t, const char *name)
+{
+	size_t lo = 0, hi = t->nnamed;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(t->sites[t->by_name[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < t->nnamed && !strcmp(t->sites[t->by_name[lo]].name, name))
+		return &t->sites[t->by_name[lo]];
+	return NULL;
+}
+
+const char *pfe_sitetab_symbolize(const struct pfe_sitetab *t, uintptr_t addr, uintptr_t *off)
+{
+	/* The last symbol at or below addr. */
+	size_t i = sym_lower_bound(t, addr);
+	const struct pfe_sym *s;
+	uintptr_t end;
+
+	if (i < t->nsyms && t->syms[i].addr == addr)
+		i++;
+	if (i == 0)
+		return NULL;
+	s = &t->syms[i - 1];
+	if (s->size)
+		end = s->addr + s->size;
+	else
+		end = i < t->nsyms ? t->syms[i].addr : UINTPTR_MAX;
+	if (addr >= end)
+		return NULL;
+	if (off)
+		*off = addr - s->addr;
+	return t->strings + s->name;
+}
+
+unsigned pfe_sitetab_nrefused(const struct pfe_sitetab *t)
+{
+	unsigned n = 0;
+
+	for (int r = 0; r < PFE_REFUSE_NR; r++)
+		n += t->refused[r];
+	return n;
+}
+
+char *pfe_sitetab_refusals(const struct pfe_sitetab *t, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (len)
+		buf[0] = '\0';
+	for (int r = 0; r < PFE_REFUSE_NR; r++) {
+		int w;
+
+		if (!t->refused[r] || n >= len)
+			continue;
+		w = snprintf(buf + n, len - n, "%s%u %s", n ? ", " : "", t->refused[r],
+			     refusal_names[r]);
+		if (w > 0)
+			n += (size_t)w;
+	}
+	return buf;
+}
+
+void pfe_sitetab_free(struct pfe_sitetab *t)
+{
+	free(t->sites);
+	free(t->by_name);
+	free(t->syms);
+	free(t->strings);
+	memset(t, 0, sizeof(*t));
+}

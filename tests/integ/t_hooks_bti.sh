@@ -1,0 +1,19 @@
+#!/bin/sh
+# The same hooks on a BTI+PAC program (-mbranch-protection=standard, linked
+# -z force-bti with tests/progs/bti_start.S) on a CPU that enforces both:
+# the trampoline is entered from a guarded page and returns into one with
+# `ret`, the hooks are called by BLR and need their `bti c`, and pac-ret
+# functions sign the lr the trampoline hands them.
+. tests/lib.sh
+. tests/integ/hooks_common.sh
+
+QEMU_CPU=max
+export QEMU_CPU
+BTI_LINK="-mbranch-protection=standard -nostartfiles -z force-bti -Wl,--fatal-warnings"
+# shellcheck disable=SC2086
+tcc -O2 -I"$TOP/include" -o "$T/hbti" "$P/hooks_app.c" "$P/bti_start.S" -ldl \
+	-fpatchable-function-entry=2 $BTI_LINK
+: "${OBJDUMP:=aarch64-linux-gnu-objdump}"
+${OBJDUMP%objdump}readelf -n "$T/hbti" >"$T/hbti.notes"
+expect_grep "hbti: has the BTI property" 'AArch64 feature: BTI, PAC' "$T/hbti.notes"
+hooks_check hbti "$T/hbti"
