@@ -5,15 +5,15 @@ CC=${CC:-aarch64-linux-gnu-gcc}
 QEMU=${QEMU-qemu-aarch64}
 QUICK=${BENCH_QUICK:-0}
 TOP=$(pwd)
-W=$B/bench
+W=${BENCH_DIR:-$B/bench}
 LIBPFE=$TOP/$B/libpfe.so
 CSV=$W/results.csv
 mkdir -p "$W" "$W/gen"
 
 if [ "$QUICK" = 1 ]; then
-	N_TIME=20000 REPS=3 N1=5 N2=10 SIZES="100 1000" T_N=5000 COUNT_SIZES="100"
+	N_TIME=20000 REPS=3 N1=5 N2=10 SIZES="100 1000" T_N=5000 COUNT_SIZES=""
 else
-	N_TIME=200000 REPS=7 N1=50 N2=100 SIZES="1000 10000 100000" T_N=100000 COUNT_SIZES="1000"
+	N_TIME=200000 REPS=7 N1=50 N2=100 SIZES="1000 10000 100000" T_N=100000 COUNT_SIZES="1000 10000"
 fi
 FUNCS="tiny rec leaf8"
 STATES=${BENCH_STATES:-a b c d e f g}
@@ -106,7 +106,7 @@ run_state() {
 			-singlestep) ue="$ue QEMU_SINGLESTEP=1" ;;
 			# -E splits its value at commas; with -singlestep, "exec"
 			# alone logs every instruction (helper_lookup_tb_ptr logs too).
-			exec,nochain) ue="$ue QEMU_LOG=exec" ;;
+			*exec*) ue="$ue QEMU_LOG=exec" ;;
 			-d | -D) ;;
 			*) ue="$ue QEMU_LOG_FILENAME=$o" ;;
 			esac
@@ -126,7 +126,8 @@ hex16() {	# comma-separated addresses -> the same as qemu prints them
 
 # count_run "BEGIN END FUNC[,FUNC...]" command...: run the command (a function that
 # passes $QOPT to qemu) with the exec log streamed into count.awk; leaves
-# the counts in $W/count.txt.
+# the counts in $W/count.txt. COUNT_LOG=exec,nochain leaves out in_asm (the
+# NOP split), which costs a disassembly per instruction translated.
 count_run() {
 	m=$1
 	shift
@@ -140,7 +141,7 @@ count_run() {
 	mkfifo "$fifo"
 	awk -v b="$b" -v e="$e" -v f="$f" -f bench/count.awk <"$fifo" >"$W/count.txt" &
 	apid=$!
-	QOPT="-singlestep -d exec,nochain -D $fifo"
+	QOPT="-singlestep -d ${COUNT_LOG:-in_asm,exec,nochain} -D $fifo"
 	"$@" >"$W/count.out" 2>"$W/count.err" || true
 	QOPT=""
 	# If the program never opened the log, the reader still waits for a writer.
@@ -156,6 +157,9 @@ seg_insns() {	# k: instructions of segment k in $W/count.txt
 }
 seg_entries() {
 	awk -v k="$1" '$1 == "seg" && $2 == k { print $6 }' "$W/count.txt"
+}
+seg_nonnop() {
+	awk -v k="$1" '$1 == "seg" && $2 == k { print $8 }' "$W/count.txt"
 }
 
 csv() {	# section name state threads metric value unit

@@ -84,8 +84,8 @@ for n in $SIZES; do
 	pages=$($NM "$bin" | awk '$3 ~ /^pf_[0-9]+$/ { print $1 }' |
 		while read -r a; do echo $((0x$a >> 12)); done | sort -u | wc -l)
 	# Start-up: whole runs that stop at main, with and without libpfe.
-	t_none=$(for i in 1 2 3; do wall_ms "" "$bin" -s; done | median)
-	t_pre=$(for i in 1 2 3; do wall_ms "$PRE" "$bin" -s; done | median)
+	t_none=$(for i in 1 2 3 4 5; do wall_ms "" "$bin" -s; done | median)
+	t_pre=$(for i in 1 2 3 4 5; do wall_ms "$PRE" "$bin" -s; done | median)
 	h_none=$(grun "" "" "$bin" -s | awk '$1 == "startup_heap" { print $2 }')
 	if ! grun "$PRE" "" "$bin" >"$W/patch.out" 2>"$W/patch.err"; then
 		why=$(grep '^nohook' "$W/patch.out" | sed 's/^nohook //')
@@ -113,7 +113,7 @@ for n in $SIZES; do
 	f() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", a / b }'; }
 	printf '%8s %7s %12s %9s %12s %9s %11s %16s %11s %11s %13s\n' "$n" "$pages" \
 		"$((att_ns / 1000))" "$(f "$att_ns" "$n")" "$((det_ns / 1000))" "$(f "$det_ns" "$n")" \
-		"$mp_att/$mp_det" "$t_pre (+$((t_pre - t_none)))" \
+		"$mp_att/$mp_det" "$t_pre ($(printf '%+d' $((t_pre - t_none))))" \
 		"$(f $((h_pre - h_none)) "$n")" "$(f "$att_heap" "$n")" "$dirty0->$dirty1"
 	csv patch "$n" d 1 sites "$nsites" sites
 	csv patch "$n" d 1 text_pages "$pages" pages
@@ -142,30 +142,42 @@ for n in $SIZES; do
 done
 echo "$verdicts" | sed '/^$/d'
 
-# Exact instruction counts at the small size: start-up, attach, detach.
+# Exact instruction counts: start-up (libpfe and its libraries loaded, the
+# constructor), attach, detach; per site from the difference of two sizes.
+prev=""
 for n in $COUNT_SIZES; do
 	bin=$W/patch-$n
 	[ -x "$bin" ] || continue
-	grun "$PRE" "" "$bin" >"$W/patch.out" 2>/dev/null || { echo "  (no instruction counts: the run failed)"; continue; }
+	if [ -z "$QEMU" ]; then
+		echo "  (instruction counts of patching: under qemu only)"
+		break
+	fi
+	grun "$PRE" "" "$bin" >"$W/patch.out" 2>/dev/null || { echo "  (no instruction counts at $n sites: the run failed)"; continue; }
+	say "patch insns $n"
 	set -- $(awk '$1 == "markers" { print $2, $3 }' "$W/patch.out")
 	marks="$1 $2 0"
 	pg() { grun "$PRE" "$QOPT" "$bin"; }
 	pn() { grun "" "$QOPT" "$bin" -s; }
-	if [ -z "$QEMU" ]; then
-		echo "  (instruction counts of patching: qemu only)"
-		continue
-	fi
-	count_run "$marks" pn
+	COUNT_LOG=exec,nochain count_run "$marks" pn
 	pre_none=$(awk '$1 == "pre" { print $2 }' "$W/count.txt")
-	count_run "$marks" pg
+	COUNT_LOG=exec,nochain count_run "$marks" pg
 	pre_pfe=$(awk '$1 == "pre" { print $2 }' "$W/count.txt")
 	ia=$(seg_insns 2)
 	id=$(seg_insns 3)
 	su=$((pre_pfe - pre_none))
-	echo "  Instructions at $n sites: start-up +$su (libpfe loaded and constructor; $((su / n)) per site incl. fixed cost)," \
-		"attach $ia ($((ia / n)) per site), detach $id ($((id / n)) per site)"
+	echo "  Instructions at $n sites: start-up +$su (loading libpfe and its libraries, constructor)," \
+		"attach $ia, detach $id"
 	csv patch "$n" d 1 startup_insn "$su" insn
 	csv patch "$n" d 1 attach_insn "$ia" insn
 	csv patch "$n" d 1 detach_insn "$id" insn
+	if [ -n "$prev" ]; then
+		set -- $prev
+		dn=$((n - $1))
+		echo "  Per additional site ($1 -> $n): start-up $(((su - $2) / dn)), attach $(((ia - $3) / dn)), detach $(((id - $4) / dn)) instructions"
+		csv patch "$1-$n" d 1 startup_insn_per_site $(((su - $2) / dn)) insn
+		csv patch "$1-$n" d 1 attach_insn_per_site $(((ia - $3) / dn)) insn
+		csv patch "$1-$n" d 1 detach_insn_per_site $(((id - $4) / dn)) insn
+	fi
+	prev="$n $su $ia $id"
 done
 echo
