@@ -4,6 +4,7 @@
  * the tracer's hook may run in a signal handler, and this is the hot path of
  * every traced call.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "trace_fmt.h"
@@ -16,46 +17,88 @@ static char *put_str(char *p, const char *s)
 	return p + n;
 }
 
-static char *put_dec(char *p, uint64_t v, int min_digits)
-{
-	char tmp[20];
-	int n = 0;
+static const char digit_pairs[] = "00010203040506070809"
+				  "10111213141516171819"
+				  "20212223242526272829"
+				  "30313233343536373839"
+				  "40414243444546474849"
+				  "50515253545556575859"
+				  "60616263646566676869"
+				  "70717273747576777879"
+				  "80818283848586878889"
+				  "90919293949596979899";
 
-	do {
-		tmp[n++] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v || n < min_digits);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+static const uint64_t powers_of_10[20] = {
+    1ull,
+    10ull,
+    100ull,
+    1000ull,
+    10000ull,
+    100000ull,
+    1000000ull,
+    10000000ull,
+    100000000ull,
+    1000000000ull,
+    10000000000ull,
+    100000000000ull,
+    1000000000000ull,
+    10000000000000ull,
+    100000000000000ull,
+    1000000000000000ull,
+    10000000000000000ull,
+    100000000000000000ull,
+    1000000000000000000ull,
+    10000000000000000000ull,
+};
+
+/* Write the last @n digits of @v, two at a time from the right. */
+static void put_digits(char *p, uint64_t v, int n)
+{
+	while (n >= 2) {
+		n -= 2;
+		memcpy(p + n, digit_pairs + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (n)
+		p[0] = (char)('0' + v % 10);
+}
+
+/* @v in decimal, as many digits as it needs: the digit count comes from the
+ * bit length (log10(2) ~ 1233/4096) and one comparison. */
+static char *put_dec(char *p, uint64_t v)
+{
+	int t = (64 - __builtin_clzll(v | 1)) * 1233 >> 12;
+	int n = t + 1 - ((v | 1) < powers_of_10[t]);
+
+	put_digits(p, v, n);
+	return p + n;
 }
 
 static char *put_hex(char *p, uint64_t v)
 {
-	char tmp[16];
-	int n = 0;
+	int n = v ? (64 - __builtin_clzll(v) + 3) / 4 : 1;
 
 	*p++ = '0';
 	*p++ = 'x';
-	do {
-		tmp[n++] = "0123456789abcdef"[v & 0xf];
+	for (int i = n - 1; i >= 0; i--) {
+		p[i] = "0123456789abcdef"[v & 0xf];
 		v >>= 4;
-	} while (v);
-	while (n)
-		*p++ = tmp[--n];
-	return p;
+	}
+	return p + n;
 }
 
 size_t pfe_trace_fmt_line(char *buf, uint32_t tid, uint64_t ns, const char *func,
 			  uintptr_t func_addr, const struct pfe_caller *caller)
 {
 	char *p = buf;
+	uint64_t us = ns / 1000u;
 
-	p = put_dec(p, tid, 1);
+	p = put_dec(p, tid);
 	*p++ = ' ';
-	p = put_dec(p, ns / 1000000000u, 1);
+	p = put_dec(p, us / 1000000u);
 	*p++ = '.';
-	p = put_dec(p, ns % 1000000000u / 1000u, 6);
+	put_digits(p, us % 1000000u, 6);
+	p += 6;
 	*p++ = ' ';
 	p = func ? put_str(p, func) : put_hex(p, func_addr);
 	memcpy(p, " <- ", 4);
@@ -68,4 +111,31 @@ size_t pfe_trace_fmt_line(char *buf, uint32_t tid, uint64_t ns, const char *func
 	*p++ = '\n';
 	*p = '\0';
 	return (size_t)(p - buf);
+}
+
+int pfe_trace_fmt_path(char *out, size_t len, const char *in, int pid)
+{
+	size_t n = 0;
+
+	for (const char *p = in; *p; p++) {
+		char num[12];
+		const char *add = p;
+		size_t k = 1;
+
+		if (p[0] == '%' && p[1] == 'p') {
+			add = num;
+			k = (size_t)(put_dec(num, (uint32_t)pid) - num);
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			p++;
+		}
+		if (n + k >= len)
+			return -ENAMETOOLONG;
+		memcpy(out + n, add, k);
+		n += k;
+	}
+	if (n >= len)
+		return -ENAMETOOLONG;
+	out[n] = '\0';
+	return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* The tracer's line format: exact strings for every caller form and edge. */
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -77,6 +78,31 @@ static void test_nameless_function(void **state)
 		    "main", 0x1c);
 }
 
+/* Every digit-count boundary of the tid and the seconds, against printf. */
+static void test_digit_boundaries(void **state)
+{
+	uint64_t p = 1;
+
+	for (int k = 0; k <= 19; k++, p *= 10) {
+		uint64_t vals[] = {p - 1, p, p + 1, 2 * p - 1, 9 * p + 7};
+
+		for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
+			uint64_t v = vals[i];
+			uint32_t tid = (uint32_t)v;
+			/* seconds = v when it fits the nanosecond count */
+			uint64_t ns = v <= UINT64_MAX / 1000000000u ? v * 1000000000u + 123456789u
+								    : UINT64_MAX;
+			char want[128];
+
+			snprintf(want, sizeof(want), "%u %llu.%06llu f <- g+0x%llx\n", tid,
+				 (unsigned long long)(ns / 1000000000u),
+				 (unsigned long long)(ns % 1000000000u / 1000u),
+				 (unsigned long long)v);
+			expect_line(want, tid, ns, "f", 0, PFE_CALLER_SYM, "g", v);
+		}
+	}
+}
+
 static void test_long_names(void **state)
 {
 	char name[PFE_TRACE_NAME_MAX + 100], want[2 * PFE_TRACE_NAME_MAX + 100];
@@ -96,6 +122,30 @@ static void test_long_names(void **state)
 	assert_true(n + 1 <= PFE_TRACE_LINE_MAX);
 }
 
+static void test_path(void **state)
+{
+	char out[32];
+
+	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "/tmp/t.%p", 4242), 0);
+	assert_string_equal(out, "/tmp/t.4242");
+	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "%p-%p", 7), 0);
+	assert_string_equal(out, "7-7");
+	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "a%%p%x%", 7), 0);
+	assert_string_equal(out, "a%p%x%");
+	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "", 7), 0);
+	assert_string_equal(out, "");
+	/* 31 characters fit, 32 do not */
+	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "0123456789012345678901234567890", 1),
+			 0);
+	assert_int_equal(
+	    pfe_trace_fmt_path(out, sizeof(out), "01234567890123456789012345678901", 1),
+	    -ENAMETOOLONG);
+	assert_int_equal(
+	    pfe_trace_fmt_path(out, sizeof(out), "0123456789012345678901234567%p", 12345),
+	    -ENAMETOOLONG);
+	assert_int_equal(pfe_trace_fmt_path(out, 1, "x", 1), -ENAMETOOLONG);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -106,6 +156,8 @@ int main(void)
 	    cmocka_unit_test(test_address_caller),
 	    cmocka_unit_test(test_nameless_function),
 	    cmocka_unit_test(test_long_names),
+	    cmocka_unit_test(test_digit_boundaries),
+	    cmocka_unit_test(test_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PFE_TRACE tracer: an entry hook attached with the public
+ * pfe_hook_add(), writing one line per call in the style of ftrace's function
+ * tracer:
+ *
+ *   <tid> <seconds since start, µs> <function> <- <caller>+0x<offset>
+ *
+ * The caller is the return address the function was called with (what
+ * ftrace prints as the parent ip), so "main+0x24" is the instruction after
+ * the BL in main.
+ */
+#include <errno.h>
+#include <link.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "dispatch.h"
+#include "pattern.h"
+#include "pfe_internal.h"
+#include "trace_fmt.h"
+#include "trace_out.h"
+
+static uint64_t t0;
+static struct pfe_hook *trace_hook_handle;
+
+/*
+ * Objects without patch sites (libc, the vdso, libraries built without
+ * -fpatchable-function-entry) are unknown to the object list, but they call
+ * traced functions too: libc calls main and every thread's start routine.
+ * A snapshot of their executable spans, taken at start, names them.
+ */
+#define NOTHER 64
+static struct other_obj {
+	uintptr_t lo, hi, bias;
+	char name[56];
+} others[NOTHER];
+static unsigned nothers;
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static void caller_of(uintptr_t ra, struct pfe_caller *c)
+{
+	/* Inside pfe_dispatch's RCU read-side section: the object and its
+	 * names stay valid until the hook returns. */
+	struct pfe_object *obj = pfe_object_by_addr(ra);
+
+	if (obj) {
+		uintptr_t off;
+		const char *sym = pfe_sitetab_symbolize(&obj->tab, ra, &off);
+
+		if (sym) {
+			*c = (struct pfe_caller){PFE_CALLER_SYM, sym, off};
+		} else {
+			*c = (struct pfe_caller){PFE_CALLER_OBJ, obj->name, ra - obj->bias};
+		}
+		return;
+	}
+	for (unsigned i = 0; i < nothers; i++) {
+		if (ra >= others[i].lo && ra < others[i].hi) {
+			*c = (struct pfe_caller){PFE_CALLER_OBJ, others[i].name,
+						 ra - others[i].bias};
+			return;
+		}
+	}
+	*c = (struct pfe_caller){PFE_CALLER_ADDR, NULL, ra};
+}
+
+/* The hook: no lock, no malloc, async-signal-safe (trace_out.c). */
+static void trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
+{
+	char line[PFE_TRACE_LINE_MAX];
+	uint64_t ns = now_ns() - t0;
+	struct pfe_caller c;
+	size_t n;
+
+	caller_of(regs->lr, &c);
+	n = pfe_trace_fmt_line(line, pfe_trace_out_tid(), ns, site->name, site->func, &c);
+	pfe_trace_out_write(line, n);
+}
+
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+static int note_other(struct dl_phdr_info *info, size_t size, void *ctx)
+{
+	struct other_obj *o;
+	char exe[256];
+	const char *name = info->dlpi_name;
+
+	if (nothers == NOTHER)
+		return 1;
+	o = &others[nothers];
+	o->lo = UINTPTR_MAX;
+	o->hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		if (info->dlpi_addr + ph->p_vaddr < o->lo)
+			o->lo = info->dlpi_addr + ph->p_vaddr;
+		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > o->hi)
+			o->hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+	}
+	if (o->lo >= o->hi)
+		return 0;
+	if (!name || !*name) {
+		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+
+		exe[n > 0 ? n : 0] = '\0';
+		name = exe;
+	}
+	o->bias = info->dlpi_addr;
+	name = base_name(name);
+	memcpy(o->name, name, strnlen(name, sizeof(o->name) - 1));
+	nothers++;
+	return 0;
+}
+
+/*
+ * Count, per include term, the patchable functions it matches now, so that a
+ * term matching nothing (a typo, usually) gets its warning. Returns the number
+ * of functions the whole spec selects.
+ */
+static size_t count_matches(struct pfe_pattern *pat)
+{
+	size_t selected = 0;
+
+	pfe_patch_lock();
+	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = obj->next)
+		for (size_t i = 0; i < obj->tab.nsites; i++)
+			selected += pfe_pattern_match(pat, obj->tab.sites[i].name, obj->name);
+	pfe_patch_unlock();
+	for (size_t i = 0; i < pfe_pattern_nterms(pat); i++) {
+		bool exclude;
+		const char *term = pfe_pattern_term(pat, i, &exclude);
+
+		if (!exclude && !pfe_pattern_term_hits(pat, i))
+			pfe_err("PFE_TRACE: '%s' matches no patchable function", term);
+	}
+	return selected;
+}
+
+int pfe_trace_start(const char *spec, const char *output)
+{
+	char err[256], path[4096];
+	struct pfe_pattern *pat;
+	size_t selected;
+	int r = 0;
+
+	if (trace_hook_handle)
+		return -EALREADY;
+	pat = pfe_pattern_compile(spec, err, sizeof(err));
+	if (!pat) {
+		r = -errno;
+		pfe_err("PFE_TRACE='%s': %s", spec ? spec : "(null)", err);
+		return r;
+	}
+	/* Opened (and truncated) even when nothing matches: a trace file left
+	 * over from an earlier run must not pass for this run's. */
+	if (output)
+		r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
+	if (r == 0)
+		r = pfe_trace_out_start(output ? path : NULL);
+	if (r < 0) {
+		pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
+			output ? output : "(stderr)", strerror(-r));
+		pfe_pattern_free(pat);
+		return r;
+	}
+	selected = count_matches(pat);
+	pfe_pattern_free(pat);
+	if (!selected)
+		return 0;
+
+	dl_iterate_phdr(note_other, NULL);
+	t0 = now_ns();
+	trace_hook_handle = pfe_hook_add(spec, trace_entry, NULL);
+	if (!trace_hook_handle) {
+		r = -errno;
+		pfe_err("PFE_TRACE='%s': cannot attach the tracer: %s", spec, strerror(errno));
+		return r;
+	}
+	pfe_debug("PFE_TRACE='%s': tracing %zu functions", spec,
+		  pfe_hook_nsites(trace_hook_handle));
+	return 0;
+}
+
+/* ------------------------------------------------------------ runtime control */
+/*
+ * Called by the PFE_CONTROL thread (lib/control.c), never from a hook. The
+ * output stays open across stops and restarts: one trace file per run.
+ */
+int pfe_trace_stop(void)
+{
+	struct pfe_hook *h = trace_hook_handle;
+
+	if (!h)
+		return -ENOENT;
+	trace_hook_handle = NULL;
+	return pfe_hook_remove(h);
+}
+
+int pfe_trace_set(const char *spec)
+{
+	struct pfe_hook *h;
+	char *old = NULL;
+	int r;
+
+	if (pfe_trace_out_fd() < 0) {
+		r = pfe_trace_start(spec, getenv("PFE_OUTPUT"));
+		return r ? r : trace_hook_handle ? 0 : -ENOENT;
+	}
+	if (trace_hook_handle) {
+		old = strdup(trace_hook_handle->spec);
+		if (!old)
+			return -ENOMEM;
+	}
+	/* Detach first: functions in both sets must not be traced twice while
+	 * the two hooks overlap. Nothing is traced in between. */
+	pfe_trace_stop();
+	if (!nothers)
+		dl_iterate_phdr(note_other, NULL);
+	if (!t0)
+		t0 = now_ns();
+	h = pfe_hook_add(spec, trace_entry, NULL);
+	r = h ? 0 : -errno;
+	if (!h && old)
+		h = pfe_hook_add(old, trace_entry, NULL);
+	trace_hook_handle = h;
+	free(old);
+	return r;
+}
