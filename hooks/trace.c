@@ -12,10 +12,12 @@
  */
 #include <errno.h>
 #include <link.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "dispatch.h"
 #include "pattern.h"
 #include "pfe_internal.h"
 #include "trace_fmt.h"
@@ -214,4 +216,50 @@ int pfe_trace_start(const char *spec, const char *output)
 	pfe_debug("PFE_TRACE='%s': tracing %zu functions", spec,
 		  pfe_hook_nsites(trace_hook_handle));
 	return 0;
+}
+
+/* ------------------------------------------------------------ runtime control */
+/*
+ * Called by the PFE_CONTROL thread (lib/control.c), never from a hook. The
+ * output stays open across stops and restarts: one trace file per run.
+ */
+int pfe_trace_stop(void)
+{
+	struct pfe_hook *h = trace_hook_handle;
+
+	if (!h)
+		return -ENOENT;
+	trace_hook_handle = NULL;
+	return pfe_hook_remove(h);
+}
+
+int pfe_trace_set(const char *spec)
+{
+	struct pfe_hook *h;
+	char *old = NULL;
+	int r;
+
+	if (pfe_trace_out_fd() < 0) {
+		r = pfe_trace_start(spec, getenv("PFE_OUTPUT"));
+		return r ? r : trace_hook_handle ? 0 : -ENOENT;
+	}
+	if (trace_hook_handle) {
+		old = strdup(trace_hook_handle->spec);
+		if (!old)
+			return -ENOMEM;
+	}
+	/* Detach first: functions in both sets must not be traced twice while
+	 * the two hooks overlap. Nothing is traced in between. */
+	pfe_trace_stop();
+	if (!nothers)
+		dl_iterate_phdr(note_other, NULL);
+	if (!t0)
+		t0 = now_ns();
+	h = pfe_hook_add(spec, trace_entry, NULL);
+	r = h ? 0 : -errno;
+	if (!h && old)
+		h = pfe_hook_add(old, trace_entry, NULL);
+	trace_hook_handle = h;
+	free(old);
+	return r;
 }

@@ -323,6 +323,17 @@ static int remember(uintptr_t bias, const char *name)
 	return 0;
 }
 
+void pfe_discover_forget(uintptr_t bias, const char *name)
+{
+	for (size_t i = 0; i < nknown; i++) {
+		if (known[i].bias == bias && !strcmp(known[i].name, name)) {
+			free(known[i].name);
+			known[i] = known[--nknown];
+			return;
+		}
+	}
+}
+
 struct walk {
 	struct pfe_object *head, **tail;
 };

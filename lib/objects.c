@@ -50,6 +50,19 @@ int pfe_object_publish(struct pfe_object *obj)
 	return 0;
 }
 
+void pfe_object_unpublish(struct pfe_object *obj)
+{
+	struct pfe_object **pp;
+
+	for (pp = &objects; *pp && *pp != obj; pp = &(*pp)->next)
+		;
+	if (!*pp)
+		return;
+	rcu_assign_pointer(*pp, obj->next);
+	if (objects_tail == &obj->next)
+		objects_tail = pp;
+}
+
 struct pfe_object *pfe_object_by_addr(uintptr_t addr)
 {
 	for (struct pfe_object *o = rcu_dereference(objects); o; o = rcu_dereference(o->next))

@@ -84,6 +84,9 @@ void pfe_object_free(struct pfe_object *obj);
  * outside the loader's lock, in load order. @fn owns the object (publishes
  * or frees it). Call under the patch lock. Returns 0 or @fn's first error. */
 int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx);
+/* Forget an object that was unloaded, so that the next walk hands on
+ * whatever is loaded at @bias under @name again. Patch lock. (live) */
+void pfe_discover_forget(uintptr_t bias, const char *name);
 
 /* ------------------------------------------------------------- text.c */
 /*
@@ -158,13 +161,30 @@ struct pfe_object *pfe_objects_first(void);
 /* Publish a discovered object (sites already initialised), apply the
  * patterns of live hooks to it. Under the patch lock. */
 int pfe_object_publish(struct pfe_object *obj);
+/* Take an unloaded object off the list; readers on it may still follow its
+ * ->next until a grace period has passed. Under the patch lock. (live) */
+void pfe_object_unpublish(struct pfe_object *obj);
 /* The object containing text address @addr, under rcu_read_lock. */
 struct pfe_object *pfe_object_by_addr(uintptr_t addr);
+
+/* -------------------------------------------------------------- park.c */
+/*
+ * synchronize_rcu() for libpfe's writers. urcu-bp blocks every signal while
+ * it waits for a grace period, which may last as long as a parked reader
+ * stays parked: park.c counts a thread inside this call as stopped (it can
+ * only leave with its signal mask restored, which delivers the pending
+ * parking signal first). Use it instead of synchronize_rcu() everywhere.
+ */
+void pfe_synchronize_rcu(void);
 
 /* ---------------------------------------------------------- registry.c */
 /* Apply the patterns of live hooks to a newly published object. Under the
  * patch lock. */
 int pfe_hooks_apply_object(struct pfe_object *obj);
+/* An unloaded object: take its sites out of the dispatch table and out of
+ * every hook's site list. Their vectors stay readable; the caller frees them
+ * with the object after a grace period. Under the patch lock. (live) */
+void pfe_hooks_forget_object(struct pfe_object *obj);
 
 /* ---------------------------------------------------------- dispatch.c */
 /* Called by the trampoline (asm/regs_tramp.S) with the saved registers. */
@@ -187,5 +207,14 @@ extern uintptr_t pfe_tramp_addr;
  * selected function. Call from the constructor after discovery.
  */
 int pfe_trace_start(const char *spec, const char *output);
+/* Runtime control (lib/control.c): detach the tracer (-ENOENT when it is
+ * not attached); replace its patterns by @spec, starting the output on first
+ * use (PFE_OUTPUT). On failure the old patterns stay. Not from a hook. */
+int pfe_trace_stop(void);
+int pfe_trace_set(const char *spec);
+
+/* ------------------------------------------------------------ init.c */
+/* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid). */
+void pfe_list_sites(const char *dest);
 
 #endif /* PFE_INTERNAL_H */

@@ -211,7 +211,7 @@ fail_published:
 		if (!p->e[i].old)
 			pfe_dispatch_remove(p->e[i].site);
 	}
-	synchronize_rcu();
+	pfe_synchronize_rcu();
 fail_unpublished:
 	plan_free_new(p);
 	free(call);
@@ -323,7 +323,7 @@ PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void
 		for (size_t i = 0; i < p.n; i++)
 			retired |= p.e[i].old != NULL;
 		if (retired) {
-			synchronize_rcu();
+			pfe_synchronize_rcu();
 			plan_free_old(&p);
 		}
 	}
@@ -390,7 +390,7 @@ PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 
 	/* After this no thread runs hook->fn: every reader that could still
 	 * see an old vector has left its read-side section. */
-	synchronize_rcu();
+	pfe_synchronize_rcu();
 	plan_free_old(&p);
 	plan_free(&p);
 	free(nop);
@@ -440,6 +440,21 @@ int pfe_hooks_apply_object(struct pfe_object *obj)
 	}
 	plan_free(&p);
 	return err;
+}
+
+void pfe_hooks_forget_object(struct pfe_object *obj)
+{
+	for (struct pfe_hook *h = hooks; h; h = h->next) {
+		size_t n = 0;
+
+		for (size_t i = 0; i < h->nsites; i++)
+			if (h->sites[i]->obj != obj)
+				h->sites[n++] = h->sites[i];
+		h->nsites = n;
+	}
+	for (size_t i = 0; i < obj->tab.nsites; i++)
+		if (obj->tab.sites[i].hooks)
+			pfe_dispatch_remove(&obj->tab.sites[i]);
 }
 
 PFE_API size_t pfe_hook_nsites(const struct pfe_hook *hook)

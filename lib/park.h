@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/* Stop and release every other thread of the process (park.c). */
+#ifndef PFE_PARK_H
+#define PFE_PARK_H
+
+#include <sys/types.h>
+#include <ucontext.h>
+
+/* Park every other thread in a signal handler. Returns 0 with all of them
+ * parked (or none to park), or -errno with every thread released after one
+ * line saying why. Call under the patch lock; until pfe_park_release(),
+ * no malloc, no stdio, no lock another thread could hold. */
+int pfe_park_others(void);
+/* Let the parked threads go (exception return: context-synchronising). */
+void pfe_park_release(void);
+/* Call @fn with the interrupted context of each parked thread. */
+void pfe_park_each(void (*fn)(ucontext_t *uc, void *ctx), void *ctx);
+/* A libpfe thread that runs none of the program's code and blocks every
+ * signal (the control thread): never waited for. */
+void pfe_park_exempt(pid_t tid);
+/* The real-time signal used. */
+int pfe_park_signal(void);
+
+#endif
