@@ -88,10 +88,27 @@ static void test_start(void **state)
 	assert_int_equal(pfe_trace_out_tid(), (uint32_t)gettid());
 }
 
+/* The hook's way: format in place between begin and commit. */
+static void put_in_place(const char *line)
+{
+	uint32_t tid = 0;
+	char *buf = pfe_trace_out_begin(&tid);
+
+	assert_int_equal(tid, (uint32_t)gettid());
+	if (!buf) {
+		pfe_trace_out_write(line, strlen(line));
+		return;
+	}
+	memcpy(buf, line, strlen(line));
+	pfe_trace_out_commit(strlen(line));
+}
+
 static void test_buffered(void **state)
 {
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 8; i++)
 		put("main %d\n", i);
+	put_in_place("main 8\n");
+	put("main 9\n");
 	/* nothing written yet */
 	expect_file();
 }
@@ -274,6 +291,14 @@ static void test_drain(void **state)
 	/* after the drain: direct, in order, from every thread */
 	put("main after drain\n");
 	expect("main after drain\n");
+	expect_file();
+	{
+		uint32_t tid;
+
+		assert_null(pfe_trace_out_begin(&tid));
+	}
+	put_in_place("in place after drain\n");
+	expect("in place after drain\n");
 	expect_file();
 	assert_int_equal(write(gate[1], "x", 1), 1);
 	pthread_join(blocked, NULL);
