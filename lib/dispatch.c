@@ -186,7 +186,7 @@ static int pfe_dtab_resize(size_t want)
 	rcu_assign_pointer(pfe_dtab, t);
 	if (old != &pfe_dtab_empty) {
 		/* Readers may still probe the old table. */
-		synchronize_rcu();
+		pfe_synchronize_rcu();
 		free(old);
 	}
 	return 0;

@@ -90,7 +90,7 @@ static void expand_path(const char *pattern, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
-static void list_sites(const char *dest)
+void pfe_list_sites(const char *dest)
 {
 	static struct out o;
 	char path[4096];
@@ -163,9 +163,10 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_fork_init();
 	pfe_live_start();
 	if (list && *list && strcmp(list, "0"))
-		list_sites(list);
+		pfe_list_sites(list);
 	/* After discovery, so the tracer sees every object; a bad value has
 	 * said so in one line and left everything unpatched. */
 	if (getenv("PFE_TRACE"))
 		pfe_trace_start(getenv("PFE_TRACE"), getenv("PFE_OUTPUT"));
+	pfe_control_start();
 }

@@ -155,6 +155,13 @@ static int install(void)
 	return 0;
 }
 
+static pid_t exempt;
+
+void pfe_park_exempt(pid_t tid)
+{
+	__atomic_store_n(&exempt, tid, __ATOMIC_RELEASE);
+}
+
 static bool known_tid(pid_t tid)
 {
 	for (size_t i = 0; i < ntids; i++)
@@ -196,7 +203,8 @@ static int scan(pid_t pid, pid_t self, unsigned g)
 			off += d->d_reclen;
 			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
 				tid = tid * 10 + (*p - '0');
-			if (*p || !tid || tid == self || known_tid(tid))
+			if (*p || !tid || tid == self || known_tid(tid) ||
+			    tid == __atomic_load_n(&exempt, __ATOMIC_ACQUIRE))
 				continue;
 			if (ntids == PARK_MAX) {
 				close(fd);

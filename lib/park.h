@@ -3,6 +3,7 @@
 #ifndef PFE_PARK_H
 #define PFE_PARK_H
 
+#include <sys/types.h>
 #include <ucontext.h>
 
 /* Park every other thread in a signal handler. Returns 0 with all of them
@@ -14,6 +15,9 @@ int pfe_park_others(void);
 void pfe_park_release(void);
 /* Call @fn with the interrupted context of each parked thread. */
 void pfe_park_each(void (*fn)(ucontext_t *uc, void *ctx), void *ctx);
+/* A libpfe thread that runs none of the program's code and blocks every
+ * signal (the control thread): never waited for. */
+void pfe_park_exempt(pid_t tid);
 /* The real-time signal used. */
 int pfe_park_signal(void);
 

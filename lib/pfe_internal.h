@@ -207,5 +207,14 @@ extern uintptr_t pfe_tramp_addr;
  * selected function. Call from the constructor after discovery.
  */
 int pfe_trace_start(const char *spec, const char *output);
+/* Runtime control (lib/control.c): detach the tracer (-ENOENT when it is
+ * not attached); replace its patterns by @spec, starting the output on first
+ * use (PFE_OUTPUT). On failure the old patterns stay. Not from a hook. */
+int pfe_trace_stop(void);
+int pfe_trace_set(const char *spec);
+
+/* ------------------------------------------------------------ init.c */
+/* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid). */
+void pfe_list_sites(const char *dest);
 
 #endif /* PFE_INTERNAL_H */

@@ -1,0 +1,33 @@
+#!/bin/sh
+# PFE_CONTROL: the tracer enabled, changed and disabled while the program
+# runs (tests/progs/live_ctl.c drives its own FIFO and waits for each
+# command's line in PFE_CONTROL_LOG). The trace holds exactly the calls of
+# the phases that traced them; a malformed pattern keeps the old ones; the
+# command log says what was done; `list` prints the site list.
+. tests/lib.sh
+P=$TOP/tests/progs
+
+tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
+rm -f "$T/fifo" "$T/log" "$T/trace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/trace \
+	prun "$T/live_ctl" >"$T/out" 2>"$T/err"
+expect_status "control: exit status" 0 $?
+expect_eq "control: program output" "done" "$(cat "$T/out")"
+expect_eq "control: the FIFO was created" "fifo" "$(test -p "$T/fifo" && echo fifo)"
+expect_eq "control: command log" "ok trace f1,f2
+ok trace f3,f1
+error trace f,,: Invalid argument
+ok trace off
+error trace off: No such file or directory
+error bogus: Invalid argument
+ok trace f2
+ok list
+ok trace off" "$(cat "$T/log")"
+expect_eq "control: exactly the calls of the traced phases" "f1 f2 f1 f3 f1 f3 f2" \
+	"$(awk '$3 != "g" {print $3}' "$T/trace" | tr '\n' ' ' | sed 's/ $//')"
+expect_eq "control: the caller of each" "7" \
+	"$(awk '$3 != "g" && $4 == "<-" && $5 ~ /^calls\+0x[0-9a-f]+$/' "$T/trace" | wc -l | tr -d ' ')"
+expect_eq "control: g never traced" "0" "$(awk '$3 == "g"' "$T/trace" | wc -l | tr -d ' ')"
+expect_grep "control: list shows the sites" "^live_ctl 0x[0-9a-f]+ f2$" "$T/err"
+expect_eq "control: stderr has only the list" "" \
+	"$(grep -v '^live_ctl 0x[0-9a-f]* [a-z_0-9]*\( bti\)\{0,1\}$' "$T/err")"

@@ -1,0 +1,108 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Runtime control of the tracer (tests/integ/t_live_control.sh): the program
+ * writes commands into the FIFO named by PFE_CONTROL itself, waits until
+ * PFE_CONTROL_LOG says each was executed, and calls f1, f2, f3 in every
+ * phase. The trace must hold exactly the calls of the phases that traced
+ * them. A second thread keeps calling g while the patterns change.
+ */
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define NOINL __attribute__((noinline, noclone))
+
+static volatile long sink;
+
+NOINL void f1(void) { sink += 1; }
+NOINL void f2(void) { sink += 2; }
+NOINL void f3(void) { sink += 3; }
+NOINL void g(void) { sink += 4; }
+
+static volatile int stop;
+
+static void *spin(void *arg)
+{
+	while (!stop)
+		g();
+	return NULL;
+}
+
+static int log_lines(const char *path)
+{
+	char buf[4096];
+	int fd = open(path, O_RDONLY), n = 0;
+	ssize_t r;
+
+	if (fd < 0)
+		return 0;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		for (ssize_t i = 0; i < r; i++)
+			n += buf[i] == '\n';
+	close(fd);
+	return n;
+}
+
+static int cmds;
+
+static void command(const char *fifo, const char *log, const char *cmd)
+{
+	int fd = open(fifo, O_WRONLY);
+
+	if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
+		printf("cannot write to %s\n", fifo);
+		exit(1);
+	}
+	close(fd);
+	cmds++;
+	for (int i = 0; log_lines(log) < cmds; i++) {
+		if (i == 20000) {
+			printf("no reply to '%s'\n", cmd);
+			exit(1);
+		}
+		usleep(1000);
+	}
+}
+
+NOINL void calls(void)
+{
+	f1();
+	f2();
+	f3();
+	sink++;		/* no tail call: f3's caller is calls */
+}
+
+int main(void)
+{
+	const char *fifo = getenv("PFE_CONTROL"), *log = getenv("PFE_CONTROL_LOG");
+	pthread_t t;
+
+	if (!fifo || !log) {
+		printf("set PFE_CONTROL and PFE_CONTROL_LOG\n");
+		return 1;
+	}
+	pthread_create(&t, NULL, spin, NULL);
+	calls();			/* not traced */
+	command(fifo, log, "trace f1,f2");
+	calls();
+	command(fifo, log, "trace f3,f1");
+	calls();
+	command(fifo, log, "trace f,,");	/* refused: f3,f1 stay */
+	calls();
+	command(fifo, log, "trace off");
+	calls();
+	command(fifo, log, "trace off");	/* nothing to stop */
+	command(fifo, log, "bogus");
+	command(fifo, log, "trace f2");
+	calls();
+	command(fifo, log, "list");
+	stop = 1;
+	pthread_join(t, NULL);
+	command(fifo, log, "trace off");
+	calls();
+	printf("done\n");
+	return 0;
+}
