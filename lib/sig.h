@@ -24,7 +24,7 @@
 
 #include "pfe.h"
 
-#define PFE_SIG_MAX_ARGS 16
+#define PFE_SIG_MAX_ARGS 24
 
 enum pfe_type_kind {
 	PFE_TK_VOID,
