@@ -126,10 +126,15 @@ void pfe_dispatch(struct pfe_regs *regs)
 	rcu_read_lock();
 	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
 	if (site) {
+		/* A published vector is never empty (the registry publishes
+		 * NULL instead), so the first entry needs no test. */
 		v = rcu_dereference(site->hooks);
-		if (v)
-			for (e = v->e; e->fn; e++)
+		if (v) {
+			e = v->e;
+			do
 				e->fn(site, regs, e->data);
+			while ((++e)->fn);
+		}
 	}
 	rcu_read_unlock();
 
