@@ -50,7 +50,7 @@
 
 static uint64_t t0;
 static bool graph;
-static int probe[2] = { -1, -1 };
+static int probe[2] = {-1, -1};
 
 static uint64_t now_ns(void)
 {
@@ -161,7 +161,7 @@ static const struct pfe_sig *cur_sig(void)
 
 static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
-	struct line l = { .n = 0 };
+	struct line l = {.n = 0};
 
 	graph_head(&l, pfe_exit_depth());
 	add_name(&l, site);
@@ -174,7 +174,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 		       void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	struct line l = { .n = 0 };
+	struct line l = {.n = 0};
 
 	graph_head(&l, pfe_exit_depth());
 	adds(&l, "} ");
@@ -194,7 +194,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 static void typed_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	char line[PFE_TRACE_LINE_MAX];
-	struct line name = { .n = 0 };
+	struct line name = {.n = 0};
 	struct pfe_caller c;
 	size_t n;
 
@@ -212,7 +212,7 @@ static void typed_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 		       void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	struct line l = { .n = 0 };
+	struct line l = {.n = 0};
 	uint64_t t = now_ns() - t0;
 
 	if (!sig)
@@ -232,9 +232,9 @@ static void typed_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 /* ------------------------------------------------------------- start */
 
 struct spec {
-	char *plain;		/* include terms without signature, then !sig names */
+	char *plain; /* include terms without signature, then !sig names */
 	size_t nplain;
-	char *excl;		/* ",!a,!b": appended to every pattern */
+	char *excl; /* ",!a,!b": appended to every pattern */
 	struct term {
 		char *name, *sig;
 	} t[64];
@@ -287,7 +287,7 @@ static int split_term(const char *term, size_t len, void *ctx)
 
 static int attach(const char *pattern, const char *sig)
 {
-	struct pfe_hook_ops ops = { graph ? graph_entry : typed_entry, NULL, sig };
+	struct pfe_hook_ops ops = {graph ? graph_entry : typed_entry, NULL, sig};
 	struct pfe_hook *h;
 
 	if (graph)
@@ -315,7 +315,7 @@ bool pfe_trace_graph_wanted(const char *spec)
 
 int pfe_trace_graph_start(const char *spec, const char *output)
 {
-	struct spec sp = { 0 };
+	struct spec sp = {0};
 	char path[4096], why[160], *pat = NULL;
 	int r = 0;
 

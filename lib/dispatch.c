@@ -128,16 +128,19 @@ void pfe_dispatch(struct pfe_regs *regs)
 	rcu_read_lock();
 	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
 	if (site) {
+		/* A published vector is never empty (the registry publishes
+		 * NULL instead), so the first entry needs no test. */
 		v = rcu_dereference(site->hooks);
 		if (v) {
 			bool want_exit = false;
 
 			pfe_cur_site = site;
-			for (e = v->e; e->fn; e++) {
+			e = v->e;
+			do {
 				pfe_cur_hook = e->hook; /* exit.c, wrap.c */
 				e->fn(site, regs, e->data);
 				want_exit |= e->hook && e->hook->exit;
-			}
+			} while ((++e)->fn);
 			pfe_cur_hook = NULL;
 			if (want_exit)
 				pfe_exit_push(site, regs); /* exit.c */

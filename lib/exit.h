@@ -14,10 +14,10 @@
 
 /* Since start-up, all threads; relaxed atomic counters. */
 struct pfe_exit_stats {
-	unsigned long overflow;		/* entries beyond PFE_SHADOW_MAX: no exit hook */
-	unsigned long skipped;		/* frames left by longjmp, exceptions: discarded */
-	unsigned long mismatched;	/* a return whose sp matched no frame (a bug) */
-	unsigned long unwound;		/* trampoline frames an unwinder went through */
+	unsigned long overflow;	  /* entries beyond PFE_SHADOW_MAX: no exit hook */
+	unsigned long skipped;	  /* frames left by longjmp, exceptions: discarded */
+	unsigned long mismatched; /* a return whose sp matched no frame (a bug) */
+	unsigned long unwound;	  /* trampoline frames an unwinder went through */
 };
 extern struct pfe_exit_stats pfe_exit_stats;
 

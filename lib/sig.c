@@ -16,47 +16,27 @@ struct type_name {
 };
 
 static const struct type_name type_names[] = {
-	{ "void", PFE_TK_VOID, 0 },
-	{ "i8", PFE_TK_SINT, 1 },
-	{ "i16", PFE_TK_SINT, 2 },
-	{ "i32", PFE_TK_SINT, 4 },
-	{ "i64", PFE_TK_SINT, 8 },
-	{ "u8", PFE_TK_UINT, 1 },
-	{ "u16", PFE_TK_UINT, 2 },
-	{ "u32", PFE_TK_UINT, 4 },
-	{ "u64", PFE_TK_UINT, 8 },
-	{ "int8_t", PFE_TK_SINT, 1 },
-	{ "int16_t", PFE_TK_SINT, 2 },
-	{ "int32_t", PFE_TK_SINT, 4 },
-	{ "int64_t", PFE_TK_SINT, 8 },
-	{ "uint8_t", PFE_TK_UINT, 1 },
-	{ "uint16_t", PFE_TK_UINT, 2 },
-	{ "uint32_t", PFE_TK_UINT, 4 },
-	{ "uint64_t", PFE_TK_UINT, 8 },
-	{ "char", PFE_TK_CHAR, 1 },
-	{ "signed char", PFE_TK_SINT, 1 },
-	{ "unsigned char", PFE_TK_UINT, 1 },
-	{ "short", PFE_TK_SINT, 2 },
-	{ "unsigned short", PFE_TK_UINT, 2 },
-	{ "int", PFE_TK_SINT, 4 },
-	{ "signed", PFE_TK_SINT, 4 },
-	{ "unsigned", PFE_TK_UINT, 4 },
-	{ "unsigned int", PFE_TK_UINT, 4 },
-	{ "long", PFE_TK_SINT, 8 },
-	{ "unsigned long", PFE_TK_UINT, 8 },
-	{ "long long", PFE_TK_SINT, 8 },
-	{ "unsigned long long", PFE_TK_UINT, 8 },
-	{ "size_t", PFE_TK_UINT, 8 },
-	{ "ssize_t", PFE_TK_SINT, 8 },
-	{ "intptr_t", PFE_TK_SINT, 8 },
-	{ "uintptr_t", PFE_TK_UINT, 8 },
-	{ "off_t", PFE_TK_SINT, 8 },
-	{ "bool", PFE_TK_BOOL, 1 },
-	{ "_Bool", PFE_TK_BOOL, 1 },
-	{ "float", PFE_TK_FLOAT, 4 },
-	{ "double", PFE_TK_DOUBLE, 8 },
-	{ "ptr", PFE_TK_PTR, 8 },
-	{ "str", PFE_TK_STR, 8 },
+    {"void", PFE_TK_VOID, 0},	     {"i8", PFE_TK_SINT, 1},
+    {"i16", PFE_TK_SINT, 2},	     {"i32", PFE_TK_SINT, 4},
+    {"i64", PFE_TK_SINT, 8},	     {"u8", PFE_TK_UINT, 1},
+    {"u16", PFE_TK_UINT, 2},	     {"u32", PFE_TK_UINT, 4},
+    {"u64", PFE_TK_UINT, 8},	     {"int8_t", PFE_TK_SINT, 1},
+    {"int16_t", PFE_TK_SINT, 2},     {"int32_t", PFE_TK_SINT, 4},
+    {"int64_t", PFE_TK_SINT, 8},     {"uint8_t", PFE_TK_UINT, 1},
+    {"uint16_t", PFE_TK_UINT, 2},    {"uint32_t", PFE_TK_UINT, 4},
+    {"uint64_t", PFE_TK_UINT, 8},    {"char", PFE_TK_CHAR, 1},
+    {"signed char", PFE_TK_SINT, 1}, {"unsigned char", PFE_TK_UINT, 1},
+    {"short", PFE_TK_SINT, 2},	     {"unsigned short", PFE_TK_UINT, 2},
+    {"int", PFE_TK_SINT, 4},	     {"signed", PFE_TK_SINT, 4},
+    {"unsigned", PFE_TK_UINT, 4},    {"unsigned int", PFE_TK_UINT, 4},
+    {"long", PFE_TK_SINT, 8},	     {"unsigned long", PFE_TK_UINT, 8},
+    {"long long", PFE_TK_SINT, 8},   {"unsigned long long", PFE_TK_UINT, 8},
+    {"size_t", PFE_TK_UINT, 8},	     {"ssize_t", PFE_TK_SINT, 8},
+    {"intptr_t", PFE_TK_SINT, 8},    {"uintptr_t", PFE_TK_UINT, 8},
+    {"off_t", PFE_TK_SINT, 8},	     {"bool", PFE_TK_BOOL, 1},
+    {"_Bool", PFE_TK_BOOL, 1},	     {"float", PFE_TK_FLOAT, 4},
+    {"double", PFE_TK_DOUBLE, 8},    {"ptr", PFE_TK_PTR, 8},
+    {"str", PFE_TK_STR, 8},
 };
 
 static bool is_space(char c)
@@ -114,15 +94,15 @@ static int parse_type(const char *s, const char *e, struct pfe_type *t, char *wh
 		if (stars) {
 			bool str = stars == 1 && !strcmp(words, "char");
 
-			*t = (struct pfe_type){ str ? PFE_TK_STR : PFE_TK_PTR, 8 };
+			*t = (struct pfe_type){str ? PFE_TK_STR : PFE_TK_PTR, 8};
 		} else {
-			*t = (struct pfe_type){ type_names[i].kind, type_names[i].size };
+			*t = (struct pfe_type){type_names[i].kind, type_names[i].size};
 		}
 		return 0;
 	}
 	if (stars) {
 		/* Any other pointer: struct foo *, my_t * ... */
-		*t = (struct pfe_type){ PFE_TK_PTR, 8 };
+		*t = (struct pfe_type){PFE_TK_PTR, 8};
 		return 0;
 	}
 	snprintf(why, len, "unknown type '%s'", words);
@@ -138,10 +118,10 @@ static void place_args(struct pfe_sig *sig)
 		unsigned *next = fp ? &nsrn : &ngrn;
 
 		if (*next < 8) {
-			sig->loc[i] = (struct pfe_arg_loc){ fp ? PFE_LOC_V : PFE_LOC_X, *next };
+			sig->loc[i] = (struct pfe_arg_loc){fp ? PFE_LOC_V : PFE_LOC_X, *next};
 			++*next;
 		} else {
-			sig->loc[i] = (struct pfe_arg_loc){ PFE_LOC_STACK, nsaa };
+			sig->loc[i] = (struct pfe_arg_loc){PFE_LOC_STACK, nsaa};
 			nsaa += 8;
 		}
 	}
@@ -198,7 +178,7 @@ int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len)
 	p = close + 1;
 	while (is_space(*p))
 		p++;
-	sig->ret = (struct pfe_type){ PFE_TK_VOID, 0 };
+	sig->ret = (struct pfe_type){PFE_TK_VOID, 0};
 	if (*p) {
 		if (p[0] != '-' || p[1] != '>') {
 			snprintf(why, len, "'%s': expected '->type' after ')'", text);
@@ -213,8 +193,7 @@ int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len)
 	return 0;
 }
 
-int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx),
-		  void *ctx)
+int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx), void *ctx)
 {
 	const char *start = spec, *p;
 	int depth = 0, r;
@@ -277,7 +256,7 @@ union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *re
 	struct pfe_arg_loc l = sig->loc[i];
 	struct pfe_type t = sig->arg[i];
 	const void *slot;
-	union pfe_value v = { 0 };
+	union pfe_value v = {0};
 
 	switch (l.cls) {
 	case PFE_LOC_X:

@@ -39,8 +39,8 @@ enum pfe_type_kind {
 };
 
 struct pfe_type {
-	uint8_t kind;	/* enum pfe_type_kind */
-	uint8_t size;	/* bytes: 1, 2, 4, 8 (0 for void) */
+	uint8_t kind; /* enum pfe_type_kind */
+	uint8_t size; /* bytes: 1, 2, 4, 8 (0 for void) */
 };
 
 /* Where an argument arrives (AAPCS64, Linux: each stack argument in its own
@@ -48,8 +48,8 @@ struct pfe_type {
 enum pfe_loc_class { PFE_LOC_X, PFE_LOC_V, PFE_LOC_STACK };
 
 struct pfe_arg_loc {
-	uint8_t cls;	/* enum pfe_loc_class */
-	uint16_t n;	/* register number, or byte offset from the entry sp */
+	uint8_t cls; /* enum pfe_loc_class */
+	uint16_t n;  /* register number, or byte offset from the entry sp */
 };
 
 struct pfe_sig {
@@ -57,7 +57,7 @@ struct pfe_sig {
 	struct pfe_type ret;
 	struct pfe_type arg[PFE_SIG_MAX_ARGS];
 	struct pfe_arg_loc loc[PFE_SIG_MAX_ARGS];
-	void *ffi;	/* wrap.c: the prepared libffi call interface */
+	void *ffi; /* wrap.c: the prepared libffi call interface */
 };
 
 /* A value as the type says: integers in i/u, float and double in d. */
@@ -86,8 +86,7 @@ void pfe_sig_set_ret(const struct pfe_sig *sig, struct pfe_ret_regs *ret, union 
 /* Split a PFE_TRACE spec at the commas outside parentheses: @fn gets each
  * term (not NUL-terminated) and returns nonzero to stop. Returns that value,
  * or 0. */
-int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx),
-		  void *ctx);
+int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------ sigfmt.c */
 /* Copies @n bytes at @addr to @buf; false when they cannot be read. */

@@ -68,7 +68,7 @@ static void put_hex(struct out *o, uint64_t v)
 /* One character inside quotes, C-escaped. */
 static void put_char(struct out *o, unsigned char c, char quote)
 {
-	char e[4] = { '\\', 0, 0, 0 };
+	char e[4] = {'\\', 0, 0, 0};
 
 	switch (c) {
 	case '\n':
@@ -147,7 +147,7 @@ static void put_str(struct out *o, uintptr_t p, pfe_mem_reader rd)
 size_t pfe_sig_fmt_value(char *buf, size_t len, struct pfe_type t, union pfe_value v,
 			 pfe_mem_reader rd)
 {
-	struct out o = { buf, len, 0 };
+	struct out o = {buf, len, 0};
 	char f[40];
 
 	if (len)
@@ -198,7 +198,8 @@ size_t pfe_sig_fmt_args(char *buf, size_t len, const struct pfe_sig *sig,
 			memcpy(buf + n, ", ", 3);
 			n += 2;
 		}
-		n += pfe_sig_fmt_value(buf + n, len - n, sig->arg[i], pfe_sig_arg(sig, regs, i), rd);
+		n +=
+		    pfe_sig_fmt_value(buf + n, len - n, sig->arg[i], pfe_sig_arg(sig, regs, i), rd);
 	}
 	return n;
 }

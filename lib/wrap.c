@@ -41,13 +41,13 @@ static ffi_type *ffi_of(struct pfe_type t)
 		return &ffi_type_void;
 	case PFE_TK_SINT:
 	case PFE_TK_CHAR:
-		return t.size == 1 ? &ffi_type_sint8
+		return t.size == 1   ? &ffi_type_sint8
 		       : t.size == 2 ? &ffi_type_sint16
 		       : t.size == 4 ? &ffi_type_sint32
 				     : &ffi_type_sint64;
 	case PFE_TK_UINT:
 	case PFE_TK_BOOL:
-		return t.size == 1 ? &ffi_type_uint8
+		return t.size == 1   ? &ffi_type_uint8
 		       : t.size == 2 ? &ffi_type_uint16
 		       : t.size == 4 ? &ffi_type_uint32
 				     : &ffi_type_uint64;

@@ -36,8 +36,9 @@ static void parse_bad(const char *text, const char *why_want)
 
 static void test_types(void **state)
 {
-	struct pfe_sig s = parse_ok("( int , unsigned long,const char *, char*, void **, struct x *,"
-				    " i8, u16, float, double, bool, size_t, str, ptr, char)->u8");
+	struct pfe_sig s =
+	    parse_ok("( int , unsigned long,const char *, char*, void **, struct x *,"
+		     " i8, u16, float, double, bool, size_t, str, ptr, char)->u8");
 
 	assert_int_equal(s.nargs, 15);
 	assert_int_equal(s.arg[0].kind, PFE_TK_SINT);
@@ -112,9 +113,9 @@ static void test_values(void **state)
 	 * short on the stack, float/double/double in v0-v2. */
 	struct pfe_sig s = parse_ok("(i8,u16,int,bool,float,double,long,long,long,long,long,long,"
 				    "short,double)->float");
-	struct pfe_regs r = { 0 };
-	struct pfe_ret_regs rr = { 0 };
-	uint64_t stack[3] = { 7, 8, 0xffffffffffff8000ull /* short -32768, junk above */ };
+	struct pfe_regs r = {0};
+	struct pfe_ret_regs rr = {0};
+	uint64_t stack[3] = {7, 8, 0xffffffffffff8000ull /* short -32768, junk above */};
 
 	r.x[0] = 0x12345680; /* i8: 0x80 = -128 */
 	r.x[1] = 0xffff0001; /* u16: 1 */
@@ -141,7 +142,7 @@ static void test_values(void **state)
 
 	rr.v[0].s = -3.0f;
 	assert_true(pfe_sig_ret(&s, &rr).d == -3.0);
-	pfe_sig_set_ret(&s, &rr, (union pfe_value){ .d = 4.5 });
+	pfe_sig_set_ret(&s, &rr, (union pfe_value){.d = 4.5});
 	assert_true(rr.v[0].s == 4.5f);
 }
 
@@ -158,9 +159,8 @@ static int split_fn(const char *term, size_t len, void *ctx)
 static void test_split(void **state)
 {
 	split_n = 0;
-	assert_int_equal(pfe_sig_split("a*,f(int,str)->long,!b,g@lib*.so(double),h()", split_fn,
-				       NULL),
-			 0);
+	assert_int_equal(
+	    pfe_sig_split("a*,f(int,str)->long,!b,g@lib*.so(double),h()", split_fn, NULL), 0);
 	assert_int_equal(split_n, 5);
 	assert_string_equal(split_terms[0], "a*");
 	assert_string_equal(split_terms[1], "f(int,str)->long");
@@ -193,37 +193,42 @@ static void test_format(void **state)
 {
 	static const char longstr[64] = "0123456789012345678901234567890123456789";
 
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_SINT, 8 }, (union pfe_value){ .i = INT64_MIN }),
-			    "-9223372036854775808");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_UINT, 8 }, (union pfe_value){ .u = UINT64_MAX }),
-			    "18446744073709551615");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_BOOL, 1 }, (union pfe_value){ .u = 1 }), "true");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_CHAR, 1 }, (union pfe_value){ .i = '\'' }),
+	assert_string_equal(
+	    fmt((struct pfe_type){PFE_TK_SINT, 8}, (union pfe_value){.i = INT64_MIN}),
+	    "-9223372036854775808");
+	assert_string_equal(
+	    fmt((struct pfe_type){PFE_TK_UINT, 8}, (union pfe_value){.u = UINT64_MAX}),
+	    "18446744073709551615");
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_BOOL, 1}, (union pfe_value){.u = 1}),
+			    "true");
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_CHAR, 1}, (union pfe_value){.i = '\''}),
 			    "'\\''");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_CHAR, 1 }, (union pfe_value){ .i = -1 }),
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_CHAR, 1}, (union pfe_value){.i = -1}),
 			    "'\\xff'");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_PTR, 8 }, (union pfe_value){ .u = 0 }), "0x0");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_PTR, 8 }, (union pfe_value){ .u = 0xbeef }),
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_PTR, 8}, (union pfe_value){.u = 0}),
+			    "0x0");
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_PTR, 8}, (union pfe_value){.u = 0xbeef}),
 			    "0xbeef");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_STR, 8 }, (union pfe_value){ .u = 0 }), "NULL");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_STR, 8 }, (union pfe_value){ .u = 0xbad }),
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_STR, 8}, (union pfe_value){.u = 0}),
+			    "NULL");
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_STR, 8}, (union pfe_value){.u = 0xbad}),
 			    "(bad 0xbad)");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_STR, 8 },
-				(union pfe_value){ .u = (uintptr_t)mem_base }),
-			    "\"\\t\\\"q'\\\\\\x01\"");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_STR, 8 },
-				(union pfe_value){ .u = (uintptr_t)longstr }),
-			    "\"01234567890123456789012345678901\"...");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_DOUBLE, 8 }, (union pfe_value){ .d = 1665.5 }),
-			    "1665.5");
-	assert_string_equal(fmt((struct pfe_type){ PFE_TK_FLOAT, 4 }, (union pfe_value){ .d = -0.125 }),
+	assert_string_equal(
+	    fmt((struct pfe_type){PFE_TK_STR, 8}, (union pfe_value){.u = (uintptr_t)mem_base}),
+	    "\"\\t\\\"q'\\\\\\x01\"");
+	assert_string_equal(
+	    fmt((struct pfe_type){PFE_TK_STR, 8}, (union pfe_value){.u = (uintptr_t)longstr}),
+	    "\"01234567890123456789012345678901\"...");
+	assert_string_equal(
+	    fmt((struct pfe_type){PFE_TK_DOUBLE, 8}, (union pfe_value){.d = 1665.5}), "1665.5");
+	assert_string_equal(fmt((struct pfe_type){PFE_TK_FLOAT, 4}, (union pfe_value){.d = -0.125}),
 			    "-0.125");
 }
 
 static void test_format_args_cut(void **state)
 {
 	struct pfe_sig s = parse_ok("(int,int,int)");
-	struct pfe_regs r = { .x = { 111, 222, 333 } };
+	struct pfe_regs r = {.x = {111, 222, 333}};
 	char buf[9];
 
 	assert_int_equal(pfe_sig_fmt_args(buf, sizeof(buf), &s, &r, reader), 8);
@@ -233,10 +238,10 @@ static void test_format_args_cut(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_types),	 cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_placement), cmocka_unit_test(test_values),
-		cmocka_unit_test(test_split),	 cmocka_unit_test(test_format),
-		cmocka_unit_test(test_format_args_cut),
+	    cmocka_unit_test(test_types),	    cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_placement),	    cmocka_unit_test(test_values),
+	    cmocka_unit_test(test_split),	    cmocka_unit_test(test_format),
+	    cmocka_unit_test(test_format_args_cut),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
