@@ -76,20 +76,18 @@ __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("initial-e
  * old one is freed after a grace period.
  */
 struct pfe_dtab {
-	size_t mask;			/* slots - 1 */
-	struct pfe_site **slot;		/* -> slots[]: lets the lookup index from a base register */
-	size_t used;			/* sites + tombs: what lengthens probe chains */
-	size_t live;			/* sites */
+	size_t mask;		/* slots - 1 */
+	struct pfe_site **slot; /* -> slots[]: lets the lookup index from a base register */
+	size_t used;		/* sites + tombs: what lengthens probe chains */
+	size_t live;		/* sites */
 	struct pfe_site *slots[];
 };
 
 /* Matches no body: its pc + 8 is 0. */
-static struct pfe_site pfe_tomb = { .pc = (uintptr_t)-8 };
+static struct pfe_site pfe_tomb = {.pc = (uintptr_t)-8};
 
 /* Readers need no NULL test: an empty table of one NULL slot. */
-static struct pfe_dtab pfe_dtab_empty = {
-	.mask = 0, .slot = pfe_dtab_empty.slots, .slots = { NULL }
-};
+static struct pfe_dtab pfe_dtab_empty = {.mask = 0, .slot = pfe_dtab_empty.slots, .slots = {NULL}};
 static struct pfe_dtab *pfe_dtab = &pfe_dtab_empty;
 
 static inline size_t pfe_dtab_hash(uintptr_t body)

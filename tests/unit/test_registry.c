@@ -24,8 +24,8 @@
 #include "live.h"
 
 /* An initialised site (`mov x9, x30; nop`) whose body returns x0 + @k. */
-#define FN(name, k)                                                                 \
-	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name ":\n" \
+#define FN(name, k)                                                                                \
+	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name ":\n"            \
 	"bti c\nmov x9, x30\nnop\nadd x0, x0, #" #k "\nret\n.size " #name ", .-" #name "\n"
 
 long reg_a(long), reg_b(long), reg_c(long), reg_d(long), other_x(long), bad_site(long);
@@ -114,9 +114,9 @@ static void assert_bl(void *fn)
 
 static int setup(void **state)
 {
-	static long (*const fns[])(long) = { reg_a, reg_b, reg_c, reg_d, other_x, bad_site };
-	static const char *const names[] = { "reg_a", "reg_b", "reg_c",
-					     "reg_d", "other_x", "bad_site" };
+	static long (*const fns[])(long) = {reg_a, reg_b, reg_c, reg_d, other_x, bad_site};
+	static const char *const names[] = {"reg_a", "reg_b",	"reg_c",
+					    "reg_d", "other_x", "bad_site"};
 
 	/* What the constructor does in a preloaded libpfe (fork.c). */
 	pfe_fork_init();
@@ -344,8 +344,8 @@ static void test_writer_inside_hook(void **state)
  * order, and detach from it with the rest. */
 static void test_apply_object(void **state)
 {
-	static long (*const fns[])(long) = { late_a, late_b };
-	static const char *const names[] = { "late_a", "late_b" };
+	static long (*const fns[])(long) = {late_a, late_b};
+	static const char *const names[] = {"late_a", "late_b"};
 	struct pfe_hook *h1, *h2, *h3;
 
 	h1 = pfe_hook_add("reg_a,late_*", h_digit, (void *)1);
@@ -505,16 +505,16 @@ static void test_fork_while_detaching(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_add_remove, teardown),
-		cmocka_unit_test_teardown(test_site_accessors, teardown),
-		cmocka_unit_test_teardown(test_glob_and_object, teardown),
-		cmocka_unit_test_teardown(test_errors, teardown),
-		cmocka_unit_test_teardown(test_order_and_partial_remove, teardown),
-		cmocka_unit_test_teardown(test_rollback, teardown),
-		cmocka_unit_test_teardown(test_writer_inside_hook, teardown),
-		cmocka_unit_test_teardown(test_apply_object, teardown),
-		cmocka_unit_test_teardown(test_concurrent_attach_detach, teardown),
-		cmocka_unit_test_teardown(test_fork_while_detaching, teardown),
+	    cmocka_unit_test_teardown(test_add_remove, teardown),
+	    cmocka_unit_test_teardown(test_site_accessors, teardown),
+	    cmocka_unit_test_teardown(test_glob_and_object, teardown),
+	    cmocka_unit_test_teardown(test_errors, teardown),
+	    cmocka_unit_test_teardown(test_order_and_partial_remove, teardown),
+	    cmocka_unit_test_teardown(test_rollback, teardown),
+	    cmocka_unit_test_teardown(test_writer_inside_hook, teardown),
+	    cmocka_unit_test_teardown(test_apply_object, teardown),
+	    cmocka_unit_test_teardown(test_concurrent_attach_detach, teardown),
+	    cmocka_unit_test_teardown(test_fork_while_detaching, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
