@@ -51,8 +51,12 @@
 #define PARK_MAX 1024
 #define PARK_TIMEOUT_MS 3000
 
+/* Written by a handler: uc and gen first, then tid (release). A handler
+ * preempted between reading the round and claiming a slot can write its
+ * slot after the next round began: gen tells such a slot apart. */
 struct parked {
 	pid_t tid;
+	unsigned gen;
 	ucontext_t *uc;
 };
 
@@ -116,8 +120,9 @@ static void park_handler(int sig, siginfo_t *info, void *ucv)
 		goto out;
 	i = __atomic_fetch_add(&claimed, 1, __ATOMIC_RELAXED);
 	if (i < PARK_MAX) {
-		slots[i].tid = (pid_t)syscall(SYS_gettid);
 		slots[i].uc = ucv;
+		slots[i].gen = g;
+		__atomic_store_n(&slots[i].tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	}
 	__atomic_fetch_add(&acks, 1, __ATOMIC_RELEASE);
 	futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);
@@ -288,13 +293,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Slot @k says that @tid is parked in this round. */
+static bool parked_in(unsigned k, pid_t tid)
+{
+	return tid && __atomic_load_n(&slots[k].tid, __ATOMIC_ACQUIRE) == tid &&
+	       slots[k].gen == __atomic_load_n(&gen, __ATOMIC_RELAXED);
+}
+
 /* Every signalled thread is parked or gone; -ETIMEDOUT otherwise. */
 static int wait_parked(pid_t pid, uint64_t deadline, pid_t *stuck)
 {
 	uint64_t slow = now_ms() + 20;
 
 	for (;;) {
-		unsigned a = __atomic_load_n(&acks, __ATOMIC_ACQUIRE), n = a;
+		/* Slots are claimed in one order and filled in another. */
+		unsigned a = __atomic_load_n(&acks, __ATOMIC_ACQUIRE),
+			 n = __atomic_load_n(&claimed, __ATOMIC_ACQUIRE);
 		bool all = true;
 		struct timespec ts = {0, 2000000};
 
@@ -304,7 +318,7 @@ static int wait_parked(pid_t pid, uint64_t deadline, pid_t *stuck)
 			if (done[i])
 				continue;
 			for (unsigned k = 0; k < n && !done[i]; k++)
-				done[i] = slots[k].tid == tids[i];
+				done[i] = parked_in(k, tids[i]);
 			if (!done[i] && syscall(SYS_tgkill, pid, tids[i], 0) && errno == ESRCH)
 				done[i] = 1;
 			/* Not done for good: it may leave the grace period
@@ -335,7 +349,7 @@ int pfe_park_others(void)
 
 	is_qemu();
 	ntids = 0;
-	claimed = 0;
+	__atomic_store_n(&claimed, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&acks, 0, __ATOMIC_RELAXED);
 	g = __atomic_add_fetch(&gen, 1, __ATOMIC_RELEASE);
 	/* Before any signal: the default action of a real-time signal kills. */
@@ -375,8 +389,9 @@ void pfe_park_release(void)
 
 void pfe_park_each(void (*fn)(ucontext_t *uc, void *ctx), void *ctx)
 {
-	unsigned n = __atomic_load_n(&acks, __ATOMIC_ACQUIRE);
+	unsigned n = __atomic_load_n(&claimed, __ATOMIC_ACQUIRE);
 
 	for (unsigned k = 0; k < n && k < PARK_MAX; k++)
-		fn(slots[k].uc, ctx);
+		if (parked_in(k, __atomic_load_n(&slots[k].tid, __ATOMIC_ACQUIRE)))
+			fn(slots[k].uc, ctx);
 }
