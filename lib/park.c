@@ -68,6 +68,7 @@ static unsigned claimed;		/* slots taken by handlers */
 static unsigned acks;			/* futex: slots filled */
 static unsigned gen;			/* current round */
 static unsigned released;		/* futex: last round released */
+static unsigned inside;			/* handlers between claim and return */
 static int installed;
 
 /* Threads inside pfe_synchronize_rcu(), by tid; 0 = free slot. */
@@ -109,15 +110,20 @@ int pfe_park_signal(void)
 	return SIGRTMAX - 8;
 }
 
+static bool is_released(unsigned g)
+{
+	return (int)(__atomic_load_n(&released, __ATOMIC_ACQUIRE) - g) >= 0;
+}
+
 static void park_handler(int sig, siginfo_t *info, void *ucv)
 {
 	int saved = errno;
 	unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE), i;
 
 	if (info->si_code != SI_QUEUE || info->si_pid != (pid_t)syscall(SYS_getpid) ||
-	    (unsigned)info->si_value.sival_int != g ||
-	    __atomic_load_n(&released, __ATOMIC_ACQUIRE) == g)
+	    (unsigned)info->si_value.sival_int != g || is_released(g))
 		goto out;
+	__atomic_fetch_add(&inside, 1, __ATOMIC_ACQ_REL);
 	i = __atomic_fetch_add(&claimed, 1, __ATOMIC_RELAXED);
 	if (i < PARK_MAX) {
 		slots[i].uc = ucv;
@@ -126,13 +132,16 @@ static void park_handler(int sig, siginfo_t *info, void *ucv)
 	}
 	__atomic_fetch_add(&acks, 1, __ATOMIC_RELEASE);
 	futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);
+	/* At or past g: a waiter scheduled late may find later rounds
+	 * released too, and must not wait for g alone. */
 	for (;;) {
 		unsigned r = __atomic_load_n(&released, __ATOMIC_ACQUIRE);
 
-		if (r == g)
+		if ((int)(r - g) >= 0)
 			break;
 		futex(&released, FUTEX_WAIT_PRIVATE, r, NULL);
 	}
+	__atomic_fetch_sub(&inside, 1, __ATOMIC_ACQ_REL);
 out:
 	errno = saved;
 }
@@ -190,48 +199,14 @@ static int send(pid_t pid, pid_t tid, unsigned g)
 	return 0;
 }
 
-/* Signal every thread not yet signalled; the number signalled, or -errno. */
-static int scan(pid_t pid, pid_t self, unsigned g)
-{
-	char buf[2048];
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), added = 0;
-	long n;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			pid_t tid = 0;
-			const char *p;
-
-			off += d->d_reclen;
-			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
-				tid = tid * 10 + (*p - '0');
-			if (*p || !tid || tid == self || known_tid(tid) ||
-			    tid == __atomic_load_n(&exempt, __ATOMIC_ACQUIRE))
-				continue;
-			if (ntids == PARK_MAX) {
-				close(fd);
-				return -E2BIG;
-			}
-			done[ntids] = send(pid, tid, g) == -ESRCH;
-			tids[ntids++] = tid;
-			added++;
-		}
-	}
-	close(fd);
-	return n < 0 ? -EIO : added;
-}
-
 /*
  * qemu-user runs host threads of its own (its RCU thread) that appear in
  * /proc/self/task but never run guest code and keep nearly every host
  * signal blocked, so they cannot park. They are recognised only under qemu
  * (the task's exe, which qemu does not emulate, differs from /proc/self/exe,
- * which it does): a thread that has not parked after a while and blocks
- * SIGINT, SIGUSR1, SIGTERM and SIGCHLD at the host level is taken as qemu's.
- * A guest thread's host mask is empty except for short moments.
+ * which it does): a thread that blocks SIGINT, SIGUSR1, SIGTERM and SIGCHLD
+ * at the host level is taken as qemu's. A guest thread's host mask is empty
+ * except for short moments (the guest's own mask is emulated).
  */
 static int under_qemu = -1;
 
@@ -285,6 +260,45 @@ static bool qemu_internal(pid_t tid)
 	return (blk & want) == want;
 }
 
+/* Signal every thread not yet signalled (with @g == 0, only count them);
+ * the number found, or -errno. qemu's own threads are recorded as done. */
+static int scan(pid_t pid, pid_t self, unsigned g)
+{
+	char buf[2048];
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), added = 0;
+	long n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			pid_t tid = 0;
+			const char *p;
+
+			off += d->d_reclen;
+			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
+				tid = tid * 10 + (*p - '0');
+			if (*p || !tid || tid == self || known_tid(tid) ||
+			    tid == __atomic_load_n(&exempt, __ATOMIC_ACQUIRE))
+				continue;
+			if (ntids == PARK_MAX) {
+				close(fd);
+				return -E2BIG;
+			}
+			if (qemu_internal(tid)) {
+				done[ntids] = 1;
+			} else {
+				done[ntids] = g && send(pid, tid, g) == -ESRCH;
+				added++;
+			}
+			tids[ntids++] = tid;
+		}
+	}
+	close(fd);
+	return n < 0 ? -EIO : added;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -325,6 +339,8 @@ static int wait_parked(pid_t pid, uint64_t deadline, pid_t *stuck)
 			 * before we finish, and park then. */
 			if (!done[i] && waiting_for_gp(tids[i]))
 				continue;
+			/* Recheck: a guest thread's host mask can be full for a
+			 * moment while qemu emulates a signal call. */
 			if (!done[i] && now_ms() > slow && qemu_internal(tids[i]))
 				done[i] = 1;
 			if (!done[i]) {
@@ -348,6 +364,13 @@ int pfe_park_others(void)
 	int n, err;
 
 	is_qemu();
+	/* Handlers of the last round that have not returned yet are about to:
+	 * let them, so that they do not hold this round's signal pending. */
+	for (int i = 0; i < 1000 && __atomic_load_n(&inside, __ATOMIC_ACQUIRE); i++) {
+		struct timespec ts = {0, 1000000};
+
+		nanosleep(&ts, NULL);
+	}
 	ntids = 0;
 	__atomic_store_n(&claimed, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&acks, 0, __ATOMIC_RELAXED);
@@ -379,6 +402,17 @@ int pfe_park_others(void)
 		if (!n)
 			return 0;
 	}
+}
+
+bool pfe_park_other_threads(void)
+{
+	int n;
+
+	is_qemu();
+	ntids = 0;
+	n = scan((pid_t)syscall(SYS_getpid), (pid_t)syscall(SYS_gettid), 0);
+	ntids = 0;
+	return n != 0;
 }
 
 void pfe_park_release(void)
