@@ -48,32 +48,19 @@
 #include "pfe_internal.h"
 #include "trace_out.h"
 
-#define SLOT_BYTES PIPE_BUF
-#define NSLOTS	   256
+#define NSLOTS 256
 /* Keep the output descriptor out of the low numbers the program expects to
  * get from its own open() calls. */
 #define OUT_FD_MIN 200
 
-enum { BUF_IDLE, BUF_OWNER, BUF_DRAINER, BUF_DRAINED };
-
-struct slot {
-	int claimed; /* 0 free, 1 owned by a thread */
-	int busy;    /* BUF_* */
-	uint32_t len;
-	char *data; /* SLOT_BYTES in the mmap'ed pool */
-} __attribute__((aligned(64)));
-
-static struct slot slots[NSLOTS];
+static struct pfe_trace_buf slots[NSLOTS];
 static unsigned nused; /* slots[0, nused) have ever been claimed */
 static int draining;
 static int out_fd = -1;
 static pthread_key_t exit_key;
 
-/* A thread without a slot (pool exhausted, exited, or after the drain)
- * writes each line directly. */
-#define DIRECT ((struct slot *)1)
-static __thread struct slot *my_slot __attribute__((tls_model("initial-exec")));
-static __thread uint32_t my_tid __attribute__((tls_model("initial-exec")));
+__thread struct pfe_trace_buf *pfe_trace_my_buf __attribute__((tls_model("initial-exec")));
+__thread uint32_t pfe_trace_my_tid __attribute__((tls_model("initial-exec")));
 
 static void write_all(const char *p, size_t n)
 {
@@ -94,9 +81,9 @@ static void write_all(const char *p, size_t n)
 
 uint32_t pfe_trace_out_tid(void)
 {
-	if (!my_tid)
-		my_tid = (uint32_t)gettid();
-	return my_tid;
+	if (!pfe_trace_my_tid)
+		pfe_trace_my_tid = (uint32_t)gettid();
+	return pfe_trace_my_tid;
 }
 
 int pfe_trace_out_fd(void)
@@ -104,10 +91,10 @@ int pfe_trace_out_fd(void)
 	return out_fd;
 }
 
-static struct slot *claim_slot(void)
+static struct pfe_trace_buf *claim_slot(void)
 {
 	for (unsigned i = 0; i < NSLOTS; i++) {
-		struct slot *s = &slots[i];
+		struct pfe_trace_buf *s = &slots[i];
 		int free_ = 0;
 		unsigned n;
 
@@ -126,51 +113,68 @@ static struct slot *claim_slot(void)
 		 */
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&draining, __ATOMIC_SEQ_CST))
-			return DIRECT;
+			return PFE_TRACE_DIRECT;
 		/* Without the key's destructor the slot would never come
 		 * back; the drain at exit still writes it. */
 		pthread_setspecific(exit_key, s);
 		return s;
 	}
-	return DIRECT;
+	return PFE_TRACE_DIRECT;
 }
 
-static struct slot *get_slot(void)
+static struct pfe_trace_buf *get_slot(void)
 {
-	if (!my_slot)
-		my_slot = claim_slot();
-	return my_slot;
+	if (!pfe_trace_my_buf)
+		pfe_trace_my_buf = claim_slot();
+	return pfe_trace_my_buf;
 }
 
-/* Take @s for its owner; false when the line must be written directly. */
-static bool own(struct slot *s)
+/* The drainer holds @s: wait for its one write(2). */
+__attribute__((noinline, cold)) static bool own_slow(struct pfe_trace_buf *s)
 {
 	for (;;) {
-		int cur = BUF_IDLE;
+		int cur = PFE_BUF_IDLE;
 
-		if (__atomic_compare_exchange_n(&s->busy, &cur, BUF_OWNER, false, __ATOMIC_ACQUIRE,
-						__ATOMIC_ACQUIRE))
+		if (__atomic_compare_exchange_n(&s->busy, &cur, PFE_BUF_OWNER, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE))
 			return true;
-		if (cur != BUF_DRAINER)
+		if (cur != PFE_BUF_DRAINER)
 			return false;
 		sched_yield();
 	}
 }
 
-static void release(struct slot *s)
+/*
+ * Take @s for its owner; false when the line must be written directly.
+ * Inline LL/SC rather than the out-of-line atomics helpers: no call, so the
+ * hook's common path needs no stack frame (nor, with pointer authentication,
+ * a PAC/AUT pair).
+ */
+__attribute__((target("no-outline-atomics"))) static inline bool own(struct pfe_trace_buf *s)
 {
-	__atomic_store_n(&s->busy, BUF_IDLE, __ATOMIC_RELEASE);
+	int cur = PFE_BUF_IDLE;
+
+	if (__builtin_expect(__atomic_compare_exchange_n(&s->busy, &cur, PFE_BUF_OWNER, false,
+							 __ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE),
+			     1))
+		return true;
+	return cur == PFE_BUF_DRAINER && own_slow(s);
+}
+
+static void release(struct pfe_trace_buf *s)
+{
+	__atomic_store_n(&s->busy, PFE_BUF_IDLE, __ATOMIC_RELEASE);
 }
 
 void pfe_trace_out_write(const char *line, size_t n)
 {
-	struct slot *s = get_slot();
+	struct pfe_trace_buf *s = get_slot();
 
-	if (s == DIRECT || n > SLOT_BYTES || !own(s)) {
+	if (s == PFE_TRACE_DIRECT || n > PFE_TRACE_BUF_BYTES || !own(s)) {
 		write_all(line, n);
 		return;
 	}
-	if (s->len + n > SLOT_BYTES) {
+	if (s->len + n > PFE_TRACE_BUF_BYTES) {
 		write_all(s->data, s->len);
 		s->len = 0;
 	}
@@ -179,9 +183,29 @@ void pfe_trace_out_write(const char *line, size_t n)
 	release(s);
 }
 
-static void flush_own(struct slot *s)
+void pfe_trace_out_flush_owned(struct pfe_trace_buf *s)
 {
-	if (s == DIRECT || !s || !own(s))
+	write_all(s->data, s->len);
+	s->len = 0;
+}
+
+/* The thread's first line, a buffer the drainer holds or has taken. */
+char *pfe_trace_out_begin_slow(uint32_t *tid)
+{
+	struct pfe_trace_buf *s;
+
+	*tid = pfe_trace_out_tid();
+	s = get_slot();
+	if (s == PFE_TRACE_DIRECT || !own(s))
+		return NULL;
+	if (s->len + PFE_TRACE_LINE_MAX > PFE_TRACE_BUF_BYTES)
+		pfe_trace_out_flush_owned(s);
+	return s->data + s->len;
+}
+
+static void flush_own(struct pfe_trace_buf *s)
+{
+	if (s == PFE_TRACE_DIRECT || !s || !own(s))
 		return;
 	write_all(s->data, s->len);
 	s->len = 0;
@@ -191,12 +215,12 @@ static void flush_own(struct slot *s)
 /* pthread key destructor: the thread is exiting (return or pthread_exit). */
 static void thread_exit(void *arg)
 {
-	struct slot *s = arg;
+	struct pfe_trace_buf *s = arg;
 
 	flush_own(s);
 	/* Traced calls from later TSD destructors of this thread. */
-	my_slot = DIRECT;
-	if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == BUF_IDLE)
+	pfe_trace_my_buf = PFE_TRACE_DIRECT;
+	if (__atomic_load_n(&s->busy, __ATOMIC_ACQUIRE) == PFE_BUF_IDLE)
 		__atomic_store_n(&s->claimed, 0, __ATOMIC_RELEASE);
 }
 
@@ -210,16 +234,16 @@ void pfe_trace_out_drain(void)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	n = __atomic_load_n(&nused, __ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < n; i++) {
-		struct slot *s = &slots[i];
+		struct pfe_trace_buf *s = &slots[i];
 
 		for (int tries = 0;; tries++) {
-			int cur = BUF_IDLE;
+			int cur = PFE_BUF_IDLE;
 
-			if (__atomic_compare_exchange_n(&s->busy, &cur, BUF_DRAINER, false,
+			if (__atomic_compare_exchange_n(&s->busy, &cur, PFE_BUF_DRAINER, false,
 							__ATOMIC_ACQUIRE, __ATOMIC_ACQUIRE)) {
 				write_all(s->data, s->len);
 				s->len = 0;
-				__atomic_store_n(&s->busy, BUF_DRAINED, __ATOMIC_RELEASE);
+				__atomic_store_n(&s->busy, PFE_BUF_DRAINED, __ATOMIC_RELEASE);
 				break;
 			}
 			/*
@@ -229,7 +253,7 @@ void pfe_trace_out_drain(void)
 			 * interrupted an append) and never forever (a stopped
 			 * thread): those lines are lost rather than the exit.
 			 */
-			if (cur == BUF_DRAINED || s == my_slot || tries > 1000)
+			if (cur == PFE_BUF_DRAINED || s == pfe_trace_my_buf || tries > 1000)
 				break;
 			sched_yield();
 		}
@@ -238,7 +262,7 @@ void pfe_trace_out_drain(void)
 
 static void atfork_prepare(void)
 {
-	flush_own(my_slot);
+	flush_own(pfe_trace_my_buf);
 }
 
 /* The child has one thread: the other slots belong to the parent's threads
@@ -246,15 +270,15 @@ static void atfork_prepare(void)
 static void atfork_child(void)
 {
 	for (unsigned i = 0; i < NSLOTS; i++) {
-		struct slot *s = &slots[i];
+		struct pfe_trace_buf *s = &slots[i];
 
-		if (s == my_slot)
+		if (s == pfe_trace_my_buf)
 			continue;
 		s->len = 0;
-		s->busy = draining ? BUF_DRAINED : BUF_IDLE;
+		s->busy = draining ? PFE_BUF_DRAINED : PFE_BUF_IDLE;
 		s->claimed = 0;
 	}
-	my_tid = 0;
+	pfe_trace_my_tid = 0;
 }
 
 __attribute__((destructor)) static void pfe_trace_out_fini(void)
@@ -287,11 +311,11 @@ int pfe_trace_out_start(const char *path)
 		return -EAGAIN;
 	}
 	/* Without a pool every line is written directly: slower, still correct. */
-	pool = mmap(NULL, (size_t)NSLOTS * SLOT_BYTES, PROT_READ | PROT_WRITE,
+	pool = mmap(NULL, (size_t)NSLOTS * PFE_TRACE_BUF_BYTES, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (pool != MAP_FAILED)
 		for (unsigned i = 0; i < NSLOTS; i++)
-			slots[i].data = pool + (size_t)i * SLOT_BYTES;
+			slots[i].data = pool + (size_t)i * PFE_TRACE_BUF_BYTES;
 	pthread_atfork(atfork_prepare, NULL, atfork_child);
 	atexit(pfe_trace_out_drain);
 	out_fd = fd;

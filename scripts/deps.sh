@@ -24,6 +24,8 @@ if [ "$host" = arm64 ]; then
 else
 	pkgs="gcc gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils-aarch64-linux-gnu $common libcmocka-dev"
 	for l in $libs; do pkgs="$pkgs $l:arm64"; done
+	# bench state (g): uftrace's dynamic tracing of the arm64 program.
+	pkgs="$pkgs uftrace:arm64"
 fi
 
 missing=""
@@ -54,6 +56,15 @@ if [ "$host" != arm64 ] && [ "$(id -u)" -eq 0 ]; then
 		if command -v update-binfmts >/dev/null 2>&1; then
 			update-binfmts --enable qemu-aarch64 2>/dev/null || true
 		fi
+	fi
+	# Without binfmt-support, register the interpreter directly (the magic
+	# and mask of Debian's qemu-user-binfmt for aarch64). bench (g) needs
+	# it: uftrace execs the program it traces.
+	if [ -e /proc/sys/fs/binfmt_misc/register ] &&
+	   [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] &&
+	   command -v qemu-aarch64 >/dev/null 2>&1; then
+		printf '%s' ':qemu-aarch64:M::\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00\x02\x00\xb7\x00:\xff\xff\xff\xff\xff\xff\xff\x00\xff\xff\xff\xff\xff\xff\xff\xff\xfe\xff\xff\xff:'"$(command -v qemu-aarch64)"':' \
+			>/proc/sys/fs/binfmt_misc/register 2>/dev/null || true
 	fi
 fi
 echo "deps: all present ($host)"

@@ -88,10 +88,27 @@ static void test_start(void **state)
 	assert_int_equal(pfe_trace_out_tid(), (uint32_t)gettid());
 }
 
+/* The hook's way: format in place between begin and commit. */
+static void put_in_place(const char *line)
+{
+	uint32_t tid = 0;
+	char *buf = pfe_trace_out_begin(&tid);
+
+	assert_int_equal(tid, (uint32_t)gettid());
+	if (!buf) {
+		pfe_trace_out_write(line, strlen(line));
+		return;
+	}
+	memcpy(buf, line, strlen(line));
+	pfe_trace_out_commit(strlen(line));
+}
+
 static void test_buffered(void **state)
 {
-	for (int i = 0; i < 10; i++)
+	for (int i = 0; i < 8; i++)
 		put("main %d\n", i);
+	put_in_place("main 8\n");
+	put("main 9\n");
 	/* nothing written yet */
 	expect_file();
 }
@@ -149,6 +166,71 @@ static void test_overflow(void **state)
 		expect("long line number %03d\n", i);
 	expect_file();
 	assert_int_equal(first, PIPE_BUF / 21 * 21);
+}
+
+/*
+ * More threads at once than the pool has buffers (256): the rest write each
+ * line directly. Every line arrives, and the buffers come back at thread
+ * exit for the tests that follow.
+ */
+#define CROWD 300
+static pthread_barrier_t crowd_in, crowd_out;
+
+static void *crowd_thread(void *arg)
+{
+	put("crowd %03d a\n", (int)(intptr_t)arg);
+	pthread_barrier_wait(&crowd_in);
+	put("crowd %03d b\n", (int)(intptr_t)arg);
+	pthread_barrier_wait(&crowd_out);
+	return NULL;
+}
+
+static int cmp_lines(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_crowd(void **state)
+{
+	static pthread_t t[CROWD];
+	static char *lines[2 * CROWD + 1];
+	pthread_attr_t attr;
+	size_t len, n = 0;
+	char *got, *save = NULL;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, 64 * 1024);
+	pthread_barrier_init(&crowd_in, NULL, CROWD + 1);
+	pthread_barrier_init(&crowd_out, NULL, CROWD + 1);
+	for (int i = 0; i < CROWD; i++)
+		assert_int_equal(pthread_create(&t[i], &attr, crowd_thread, (void *)(intptr_t)i),
+				 0);
+	pthread_barrier_wait(&crowd_in);
+	pthread_barrier_wait(&crowd_out);
+	for (int i = 0; i < CROWD; i++)
+		pthread_join(t[i], NULL);
+	/* what came before, then 600 crowd lines in some order */
+	got = slurp(&len);
+	assert_true(len >= nwant);
+	assert_memory_equal(got, want, nwant);
+	for (char *l = strtok_r(got + nwant, "\n", &save); l; l = strtok_r(NULL, "\n", &save)) {
+		assert_true(n < 2 * CROWD);
+		lines[n++] = l;
+	}
+	assert_int_equal(n, 2 * CROWD);
+	qsort(lines, n, sizeof(lines[0]), cmp_lines);
+	for (int i = 0; i < CROWD; i++) {
+		char a[32], b[32];
+
+		snprintf(a, sizeof(a), "crowd %03d a", i);
+		snprintf(b, sizeof(b), "crowd %03d b", i);
+		assert_string_equal(lines[2 * i], a);
+		assert_string_equal(lines[2 * i + 1], b);
+	}
+	/* the crowd's order is the scheduler's: what follows builds on the file */
+	got = slurp(&len);
+	memcpy(want, got, len);
+	nwant = len;
 }
 
 static int gate[2], ready[2];
@@ -210,6 +292,14 @@ static void test_drain(void **state)
 	put("main after drain\n");
 	expect("main after drain\n");
 	expect_file();
+	{
+		uint32_t tid;
+
+		assert_null(pfe_trace_out_begin(&tid));
+	}
+	put_in_place("in place after drain\n");
+	expect("in place after drain\n");
+	expect_file();
 	assert_int_equal(write(gate[1], "x", 1), 1);
 	pthread_join(blocked, NULL);
 	expect("blocked after drain\n");
@@ -225,7 +315,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_start),	cmocka_unit_test(test_buffered),
 	    cmocka_unit_test(test_thread_exit), cmocka_unit_test(test_overflow),
-	    cmocka_unit_test(test_fork),	cmocka_unit_test(test_drain),
+	    cmocka_unit_test(test_crowd),	cmocka_unit_test(test_fork),
+	    cmocka_unit_test(test_drain),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,276 @@
+#!/bin/sh
+# make bench: what libpfe costs, per call and per patch, in every state.
+# Environment: QEMU (empty on arm64 hosts), CC, B (build dir), BENCH_QUICK=1
+# for the small smoke-test run (tests/integ/t_bench_quick.sh).
+# Output: a table on stdout, $B/bench/results.csv, $B/bench/costs.png.
+# Method and caveats: bench/README.md.
+set -eu
+. bench/lib.sh
+
+# ------------------------------------------------------------------ build
+build() {	# out src... -- flags
+	out=$1
+	shift
+	[ -x "$out" ] && [ "$out" -nt bench/calls.c ] && [ "$out" -nt bench/patch.c ] && return 0
+	$CC "$@" || die "cannot build $out"
+}
+build "$W/calls-a" $CFLAGS_B -o "$W/calls-a" bench/calls.c bench/cyg.c -ldl
+build "$W/calls-b" $CFLAGS_B -fpatchable-function-entry=2 -o "$W/calls-b" bench/calls.c bench/cyg.c -ldl
+build "$W/calls-f" $CFLAGS_B -finstrument-functions -o "$W/calls-f" bench/calls.c bench/cyg.c -ldl
+
+# --------------------------------------------------------------- results
+echo "section,name,state,threads,metric,value,unit" >"$CSV"
+
+# State availability: "ok" or the reason it could not be measured.
+check_state() {	# state func
+	case $1 in
+	a | b | f) echo ok ;;
+	c)
+		[ -f "$LIBPFE" ] && echo ok || echo "no $LIBPFE" ;;
+	d)
+		if out=$(run_state d "$2" "" 1 2>&1 >/dev/null); then echo ok; else
+			echo "$out" | tail -1 | sed 's/^calls: //'
+		fi ;;
+	e)
+		rm -f "$W/trace-check.txt"
+		grun "$(state_env e "$2" "$TOP/$W/trace-check.txt")" "" "$W/calls-b" "$2" 3 >/dev/null 2>&1 || true
+		if [ -s "$W/trace-check.txt" ]; then echo ok; else
+			echo "PFE_TRACE wrote no trace line"
+		fi ;;
+	g)
+		if [ ! -x "$UFTRACE" ]; then
+			echo "uftrace not installed"
+		elif [ -n "$QEMU" ] && ! grep -q enabled /proc/sys/fs/binfmt_misc/qemu-aarch64 2>/dev/null; then
+			echo "uftrace execs the program: needs qemu-aarch64 registered in binfmt_misc"
+		elif ! run_state g "$2" "" 3 >"$W/g-check.out" 2>&1 || ! grep -q '^ns ' "$W/g-check.out"; then
+			echo "uftrace record failed: $(grep -v '^ERROR: ld.so' "$W/g-check.out" | tail -1)"
+		elif ! grun "" "" $UFTRACE report -d "$W/uftrace.data" 2>/dev/null | grep -q " $2\$"; then
+			echo "uftrace recorded no call of $2"
+		else
+			echo ok
+		fi ;;
+	esac
+}
+
+
+# measure_time STATE FUNC THREADS: time per call, REPS repetitions inside
+# one process after a warm-up. Appends "state func threads med min max" to
+# $W/times.txt, or returns 1.
+measure_time() {
+	say "time $*"
+	inv=1
+	[ "$2" = rec ] && inv=9
+	n=$((N_TIME / inv))
+	[ "$3" -gt 1 ] && n=$((T_N / inv))
+	run_state "$1" "$2" "" "$n" -r "$REPS" -t "$3" >"$W/time.out" 2>"$W/time.err" || return 1
+	set -- "$1" "$2" "$3" $(grep '^ns ' "$W/time.out")
+	echo "$1 $2 $3 $5 $6 $7" >>"$W/times.txt"
+}
+
+# measure_insns STATE FUNC|all THREADS: instructions per call of each
+# function, from one process running segments of N1 and N2 iterations.
+# Appends "state func threads insn" lines to $W/insns.txt.
+measure_insns() {
+	say "insns $*"
+	st=$1
+	fs=$2
+	th=$3
+	run_state "$st" tiny "" 1 >"$W/marks.out" 2>/dev/null || return 1
+	set -- $(grep '^markers ' "$W/marks.out")
+	marks="$2 $3 $4,$5,$6"
+	if [ -n "$QEMU" ]; then
+		count_run "$marks" run_state "$st" "$fs" "" -c "$N1" "$N2" -t "$th"
+		k=1
+		for fn in $(func_list "$fs" " "); do
+			inv=1
+			[ "$fn" = rec ] && inv=9
+			i1=$(seg_insns $k) i2=$(seg_insns $((k + 1)))
+			e1=$(seg_entries $k) e2=$(seg_entries $((k + 1)))
+			w1=$(seg_nonnop $k) w2=$(seg_nonnop $((k + 1)))
+			want=$(((N2 - N1) * inv * th))
+			if [ -n "$i1" ] && [ -n "$i2" ] && [ $((e2 - e1)) -eq "$want" ]; then
+				# uftrace's child logs without in_asm: no NOP split.
+				[ "$st" = g ] && w1=NA
+				echo "$st $fn $th $(awk -v a="$i1" -v b="$i2" -v x="$w1" -v y="$w2" -v w="$want" 'BEGIN {
+					printf "%.2f ", (b - a) / w
+					if (x == "NA") print "NA"; else printf "%.2f\n", (y - x) / w }')" >>"$W/insns.txt"
+			else
+				echo "bench: $st/$fn/$th: instruction count failed (entries $e1/$e2, want +$want)" >&2
+				sed 's/^/  /' "$W/count.txt" >&2
+				grep -v '^ERROR: ld.so' "$W/count.err" | head -5 >&2 || true
+			fi
+			k=$((k + 2))
+		done
+	else
+		run_state "$st" "$fs" "BENCH_PERF=1" -c "$N1" "$N2" -t "$th" >"$W/count.out" 2>&1 || return 0
+		set -- $(grep '^perf ' "$W/count.out") || return 0
+		[ $# -ge 3 ] || return 0
+		shift
+		for fn in $(func_list "$fs" " "); do
+			inv=1
+			[ "$fn" = rec ] && inv=9
+			echo "$st $fn $th $(awk -v a="$1" -v b="$2" -v w="$(((N2 - N1) * inv * th))" 'BEGIN { printf "%.2f", (b - a) / w }') NA" >>"$W/insns.txt"
+			shift 2
+		done
+	fi
+}
+
+# measure STATE FUNCS THREADS: both figures, or the reason for none.
+measure() {
+	st=$1
+	why=$(check_state "$st" tiny)
+	for fn in $2; do
+		if [ "$why" != ok ]; then
+			echo "$st $fn $3 $why" >>"$W/missing.txt"
+		elif ! measure_time "$st" "$fn" "$3"; then
+			echo "$st $fn $3 the run failed: $(grep -v '^ERROR: ld.so' "$W/time.err" | tail -1)" >>"$W/missing.txt"
+		fi
+	done
+	[ "$why" = ok ] || return 0
+	if [ "$QUICK" = 1 ] && [ "$st" = g ]; then
+		# uftrace's start-up alone is some 23 million single-stepped
+		# instructions: minutes, too long for the smoke test.
+		return 0
+	elif [ "$2" = "$FUNCS" ]; then
+		measure_insns "$st" all "$3"
+	else
+		measure_insns "$st" "$2" "$3"
+	fi
+}
+
+label() {
+	case $1 in
+	a) echo "(a) built without -fpatchable-function-entry" ;;
+	b) echo "(b) nop; nop           (libpfe not loaded)" ;;
+	c) echo "(c) mov x9, x30; nop   (libpfe, no hook)" ;;
+	d) echo "(d) mov x9, x30; bl    (one empty C hook)" ;;
+	e) echo "(e) PFE_TRACE tracer   (to /dev/null)" ;;
+	f) echo "(f) -finstrument-functions (empty enter/exit)" ;;
+	g) echo "(g) uftrace record -P  (dynamic tracing)" ;;
+	esac
+}
+
+echo "libpfe bench$([ "$QUICK" = 1 ] && echo ' (BENCH_QUICK: smoke-test sizes)') — $MACHINE — $(date -u '+%Y-%m-%d %H:%M UTC')"
+[ -n "$QEMU" ] && echo "Times are EMULATED (qemu-user), not hardware times; instruction counts are exact."
+echo
+
+# ------------------------------------------------- 1. cost per call
+: >"$W/times.txt"
+: >"$W/insns.txt"
+: >"$W/missing.txt"
+for st in $STATES; do
+	measure "$st" "$FUNCS" 1
+done
+# ------------------------------------------------- 3. threads
+for st in b d; do
+	for th in $THREADS; do
+		[ "$th" = 1 ] || measure "$st" tiny "$th"
+	done
+done
+
+# row STATE FUNC THREADS -> "insn med min max nonnop ok",
+# or "NA NA NA NA NA why..."
+row() {
+	awk -v s="$1" -v f="$2" -v t="$3" '
+		FILENAME ~ /missing/ && $1 == s && $2 == f && $3 == t {
+			$1 = $2 = $3 = ""; sub(/^ +/, ""); why = $0 }
+		FILENAME ~ /times/ && $1 == s && $2 == f && $3 == t { tm = $4 " " $5 " " $6 }
+		FILENAME ~ /insns/ && $1 == s && $2 == f && $3 == t { ins = $4; nn = $5 }
+		END {
+			if (why != "") { print "NA NA NA NA NA " why; exit }
+			if (tm == "") tm = "NA NA NA"
+			if (ins == "") ins = "NA"
+			if (nn == "") nn = "NA"
+			print ins, tm, nn, "ok"
+		}' "$W/missing.txt" "$W/times.txt" "$W/insns.txt"
+}
+
+echo "1. Cost per call: executed instructions per call (exact), of which not NOPs; ns per call $TIMEKIND, median [min-max] of $REPS runs"
+printf '%-48s %-6s %9s %8s %28s\n' "state" "func" "insn/call" "non-NOP" "ns/call ($TIMEKIND)"
+for st in $STATES; do
+	for fn in $FUNCS; do
+		set -- $(row "$st" "$fn" 1)
+		if [ "$6" = ok ]; then
+			printf '%-48s %-6s %9s %8s %12s [%s-%s]\n' "$(label "$st")" "$fn" "$1" "$5" "$2" "$3" "$4"
+			csv calls "$fn" "$st" 1 insn_per_call "$1" insn
+			csv calls "$fn" "$st" 1 nonnop_insn_per_call "$5" insn
+			csv calls "$fn" "$st" 1 ns_median "$2" "ns_$TIMEKIND"
+			csv calls "$fn" "$st" 1 ns_min "$3" "ns_$TIMEKIND"
+			csv calls "$fn" "$st" 1 ns_max "$4" "ns_$TIMEKIND"
+		else
+			shift 5
+			printf '%-48s %-6s %9s %8s   not measured: %s\n' "$(label "$st")" "$fn" "-" "-" "$*"
+			csv calls "$fn" "$st" 1 not_measured NA "\"$*\""
+		fi
+	done
+done
+echo
+
+# Differences, and the targets of issue 4.
+field() {	# n state func: field n of the row
+	n=$1
+	shift
+	set -- $(row "$1" "$2" 1)
+	eval "echo \${$n}"
+}
+sub2() {	# a b -> a - b, or NA
+	case "$1$2" in *NA* | "") echo NA ;; *) awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a - b }' ;; esac
+}
+echo "Differences that matter (per call: executed instructions / non-NOP instructions)"
+for d in "c b" "d b" "e d" "b a" "f a" "g a"; do
+	set -- $d
+	for fn in $FUNCS; do
+		di=$(sub2 "$(field 1 "$1" "$fn")" "$(field 1 "$2" "$fn")")
+		dw=$(sub2 "$(field 5 "$1" "$fn")" "$(field 5 "$2" "$fn")")
+		printf '  %-6s (%s)-(%s) = %8s / %-8s ' "$fn" "$1" "$2" "$di" "$dw"
+		csv diff "$fn" "$1-$2" 1 insn_per_call "$di" insn
+		csv diff "$fn" "$1-$2" 1 nonnop_insn_per_call "$dw" insn
+		case "$1$2" in
+		cb)
+			# The MOV replaces a NOP: as many instructions execute as
+			# before, and exactly one more of them does work.
+			if [ "$di" = 0.00 ] && [ "$dw" = 1.00 ]; then
+				v=PASS
+			else
+				v=FAIL
+			fi
+			echo "$v (target: the MOV and nothing else: +0 executed, +1 non-NOP)"
+			csv target "$fn" "c-b: +1 non-NOP, +0 executed" 1 verdict "$v" "" ;;
+		db)
+			if [ "$di" != NA ] && awk -v d="$di" 'BEGIN { exit !(d <= 60) }'; then v=PASS; else v=FAIL; fi
+			echo "$v (target: <= 60 executed)"
+			csv target "$fn" "d-b <= 60" 1 verdict "$v" "" ;;
+		*) echo ;;
+		esac
+	done
+done
+echo
+
+echo "3. Scaling: tiny called by 1, 2, 4 threads at once (per call per thread)"
+printf '%-48s %-8s %10s %28s\n' "state" "threads" "insn/call" "ns/call ($TIMEKIND)"
+for st in b d; do
+	for th in $THREADS; do
+		set -- $(row "$st" tiny "$th")
+		if [ "$6" = ok ]; then
+			printf '%-48s %-8s %10s %12s [%s-%s]\n' "$(label "$st")" "$th" "$1" "$2" "$3" "$4"
+			csv threads tiny "$st" "$th" insn_per_call "$1" insn
+			csv threads tiny "$st" "$th" ns_median "$2" "ns_$TIMEKIND"
+			csv threads tiny "$st" "$th" ns_min "$3" "ns_$TIMEKIND"
+			csv threads tiny "$st" "$th" ns_max "$4" "ns_$TIMEKIND"
+		else
+			shift 5
+			printf '%-48s %-8s %10s   not measured: %s\n' "$(label "$st")" "$th" "-" "$*"
+			csv threads tiny "$st" "$th" not_measured NA "\"$*\""
+		fi
+	done
+done
+echo
+
+# ------------------------------------------------- 2. patching
+sh bench/patch.sh
+
+# ------------------------------------------------- chart
+for st in $STATES; do for fn in $FUNCS; do echo "$st $fn 1 $(row "$st" "$fn" 1)"; done; done >"$W/rows.txt"
+sh bench/chart.sh "$W/rows.txt" "$W/costs.png" "$TIMEKIND" "$MACHINE" || echo "bench: no chart (gnuplot failed)"
+echo
+echo "Machine-readable: $CSV   Chart: $W/costs.png"
