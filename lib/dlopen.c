@@ -175,7 +175,12 @@ static void fix_x9(ucontext_t *uc, void *arg)
 		uc->uc_mcontext.regs[9] = uc->uc_mcontext.regs[30];
 }
 
-static void init_sites_parked(struct pfe_object *obj)
+static void count_parked(ucontext_t *uc, void *arg)
+{
+	++*(int *)arg;
+}
+
+void pfe_live_init_object(struct pfe_object *obj)
 {
 	struct init_ctx c = {.obj = obj};
 
@@ -194,9 +199,14 @@ static void init_sites_parked(struct pfe_object *obj)
 			c.sites[c.n++] = s;
 	}
 	if (c.n && !pfe_park_others()) {
+		int parked = 0;
+
 		write_slot0(&c);
 		pfe_park_each(fix_x9, &c);
+		pfe_park_each(count_parked, &parked);
 		pfe_park_release();
+		pfe_debug("%s: slot 0 of %zu sites written with %d threads parked", obj->name,
+			  c.n, parked);
 		if (c.err)
 			pfe_err("%s: cannot write text at %#lx: %s; some sites stay unpatched",
 				obj->name, (unsigned long)c.where, strerror(-c.err));
@@ -219,7 +229,7 @@ static int add_new(struct pfe_object *obj, void *ctx)
 {
 	int err;
 
-	init_sites_parked(obj);
+	pfe_live_init_object(obj);
 	err = pfe_object_publish(obj);
 	if (err) {
 		pfe_object_free(obj);

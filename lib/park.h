@@ -3,6 +3,7 @@
 #ifndef PFE_PARK_H
 #define PFE_PARK_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <ucontext.h>
 
@@ -11,6 +12,8 @@
  * line saying why. Call under the patch lock; until pfe_park_release(),
  * no malloc, no stdio, no lock another thread could hold. */
 int pfe_park_others(void);
+/* Whether the process has threads other than the caller (and qemu's). */
+bool pfe_park_other_threads(void);
 /* Let the parked threads go (exception return: context-synchronising). */
 void pfe_park_release(void);
 /* Call @fn with the interrupted context of each parked thread. */
