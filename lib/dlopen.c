@@ -34,6 +34,10 @@
  * runs the object's unpatched (NOP, NOP) code until the update. Objects
  * that the C library loads for itself (NSS, iconv, libgcc_s) bypass the
  * interposition; they are picked up at the next dlopen or dlclose.
+ * dlmopen() into another namespace: dl_iterate_phdr() reports only the
+ * caller's namespace, so such objects are never seen and run unpatched.
+ * Parking interrupts the other threads' system calls like any signal: those
+ * that are not restarted (sleeps, poll, epoll_wait...) return EINTR early.
  */
 #include <dlfcn.h>
 #include <errno.h>
