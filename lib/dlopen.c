@@ -34,6 +34,10 @@
  * runs the object's unpatched (NOP, NOP) code until the update. Objects
  * that the C library loads for itself (NSS, iconv, libgcc_s) bypass the
  * interposition; they are picked up at the next dlopen or dlclose.
+ * dlmopen() into another namespace: dl_iterate_phdr() reports only the
+ * caller's namespace, so such objects are never seen and run unpatched.
+ * Parking interrupts the other threads' system calls like any signal: those
+ * that are not restarted (sleeps, poll, epoll_wait...) return EINTR early.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -84,7 +88,7 @@ struct init_ctx {
 	struct pfe_object *obj;
 	struct pfe_site **sites;
 	size_t n;
-	int err;		/* first failure while parked, said after the release */
+	int err; /* first failure while parked, said after the release */
 	uintptr_t where;
 };
 
@@ -205,8 +209,8 @@ void pfe_live_init_object(struct pfe_object *obj)
 		pfe_park_each(fix_x9, &c);
 		pfe_park_each(count_parked, &parked);
 		pfe_park_release();
-		pfe_debug("%s: slot 0 of %zu sites written with %d threads parked", obj->name,
-			  c.n, parked);
+		pfe_debug("%s: slot 0 of %zu sites written with %d threads parked", obj->name, c.n,
+			  parked);
 		if (c.err)
 			pfe_err("%s: cannot write text at %#lx: %s; some sites stay unpatched",
 				obj->name, (unsigned long)c.where, strerror(-c.err));
@@ -253,8 +257,7 @@ static int mark_seen(struct dl_phdr_info *info, size_t size, void *arg)
 	const char *name = info->dlpi_name ? info->dlpi_name : "";
 
 	for (size_t i = 0; i < g->n; i++)
-		if (!g->seen[i] && g->v[i]->bias == info->dlpi_addr &&
-		    !strcmp(g->v[i]->path, name))
+		if (!g->seen[i] && g->v[i]->bias == info->dlpi_addr && !strcmp(g->v[i]->path, name))
 			g->seen[i] = true;
 	return 0;
 }

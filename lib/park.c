@@ -48,7 +48,7 @@
 #include "park.h"
 #include "pfe_internal.h"
 
-#define PARK_MAX 1024
+#define PARK_MAX	1024
 #define PARK_TIMEOUT_MS 3000
 
 /* Written by a handler: uc and gen first, then tid (release). A handler
@@ -60,15 +60,15 @@ struct parked {
 	ucontext_t *uc;
 };
 
-static pid_t tids[PARK_MAX];		/* signalled this round */
-static unsigned char done[PARK_MAX];	/* parked or gone */
+static pid_t tids[PARK_MAX];	     /* signalled this round */
+static unsigned char done[PARK_MAX]; /* parked or gone */
 static size_t ntids;
 static struct parked slots[PARK_MAX];
-static unsigned claimed;		/* slots taken by handlers */
-static unsigned acks;			/* futex: slots filled */
-static unsigned gen;			/* current round */
-static unsigned released;		/* futex: last round released */
-static unsigned inside;			/* handlers between claim and return */
+static unsigned claimed;  /* slots taken by handlers */
+static unsigned acks;	  /* futex: slots filled */
+static unsigned gen;	  /* current round */
+static unsigned released; /* futex: last round released */
+static unsigned inside;	  /* handlers between claim and return */
 static int installed;
 
 /* Threads inside pfe_synchronize_rcu(), by tid; 0 = free slot. */
@@ -154,8 +154,7 @@ static int install(void)
 		return 0;
 	if (sigaction(pfe_park_signal(), NULL, &old))
 		return -errno;
-	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL &&
-	    old.sa_handler != SIG_IGN)
+	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
 		return -EBUSY;
 	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction != park_handler)
 		return -EBUSY;
@@ -402,6 +401,14 @@ int pfe_park_others(void)
 		if (!n)
 			return 0;
 	}
+}
+
+void pfe_park_fork_child(void)
+{
+	/* Handlers of other threads that were returning at the fork do not
+	 * exist in the child. */
+	__atomic_store_n(&inside, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&exempt, 0, __ATOMIC_RELAXED);
 }
 
 bool pfe_park_other_threads(void)

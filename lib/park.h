@@ -21,6 +21,8 @@ void pfe_park_each(void (*fn)(ucontext_t *uc, void *ctx), void *ctx);
 /* A libpfe thread that runs none of the program's code and blocks every
  * signal (the control thread): never waited for. */
 void pfe_park_exempt(pid_t tid);
+/* In a fork child: forget the threads that were not copied. */
+void pfe_park_fork_child(void);
 /* The real-time signal used. */
 int pfe_park_signal(void);
 
