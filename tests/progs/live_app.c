@@ -96,7 +96,8 @@ static unsigned long trans_total, attach_fail;
 
 static void *churn(void *arg)
 {
-	for (long k = 0; k < k_attach || (k_attach < 0 && !stop_churn); k++) {
+	/* At least k_attach cycles, and as long as the workers run. */
+	for (long k = 0; k < k_attach || !stop_churn; k++) {
 		struct tdata *d = malloc(sizeof(*d));
 		struct pfe_hook *h;
 
@@ -167,6 +168,7 @@ static int stress(int do_fork)
 	}
 	for (int i = 0; i < NWORK; i++)
 		pthread_join(w[i], NULL);
+	stop_churn = 1;
 	pthread_join(c, NULL);
 	if (do_fork) {
 		waitpid(pid, &st, 0);
@@ -176,7 +178,8 @@ static int stress(int do_fork)
 		sum += made[i];
 	printf("calls %lu hooked %lu\n", sum, perm);
 	printf("transient attach failures %lu poison seen %lu\n", attach_fail, poison_seen);
-	printf("transient calls within bound: %s\n", trans_total <= sum ? "yes" : "no");
+	printf("transient calls within bound: %s\n",
+	       trans_total > 0 && trans_total <= sum ? "yes" : "no");
 	printf("remove %d\n", hook_remove(h));
 	hot_a(1);
 	printf("after remove hooked %lu\n", perm);
