@@ -220,6 +220,42 @@ static uintptr_t pac_sign(uintptr_t v, uintptr_t modifier)
 	return x17;
 }
 
+#define PACIASP 0xd503233fu
+
+/*
+ * Does the function at @site sign its return address? With pac-ret it has a
+ * paciasp somewhere (at its entry, or later when shrink-wrapped): look for
+ * one between its symbol and the next. Without a symbol, judge by the saved
+ * value @raw, which is wrong once in 2^(PAC bits) signings.
+ */
+static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
+{
+	const struct pfe_sitetab *t = site && site->obj ? &site->obj->tab : NULL;
+	size_t lo = 0, hi = t ? t->nsyms : 0;
+	uintptr_t end;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->syms[mid].addr < site->func)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!t || lo == t->nsyms || t->syms[lo].addr != site->func)
+		return !is_tramp(raw);
+	if (t->syms[lo].size)
+		end = site->func + t->syms[lo].size;
+	else
+		end = lo + 1 < t->nsyms ? t->syms[lo + 1].addr : site->func + 4096;
+	if (end - site->func > 65536)
+		end = site->func + 65536;
+	for (const uint32_t *p = (const uint32_t *)site->func; (uintptr_t)p < end; p++)
+		if (*p == PACIASP)
+			return true;
+	return false;
+}
+
 /*
  * The personality of the trampolines' unwind entries (ret_tramp.S): the
  * unwinder is at "the traced function whose CFA is @ctx's CFA returned to
@@ -236,12 +272,15 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 {
 	struct pfe_shadow *s = &pfe_shadow;
 	uintptr_t cfa = _Unwind_GetCFA(ctx), ret = 0;
+	const struct pfe_site *site = NULL;
 	unsigned d;
 
 	for (d = s->depth; d; d--) {
 		if (s->f[d - 1].sp != cfa)
 			continue;
 		ret = s->f[d - 1].ret;
+		if (!site)
+			site = s->f[d - 1].site; /* the function whose frame this is */
 		if (!is_tramp(ret))
 			break;
 	}
@@ -252,10 +291,10 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 		return actions & _UA_SEARCH_PHASE ? _URC_FATAL_PHASE1_ERROR
 						  : _URC_FATAL_PHASE2_ERROR;
 	}
-	/* The function signed the trampoline's address (the saved value is
-	 * not the bare address): its FDE will authenticate what it finds there
-	 * against its CFA, the sp its paciasp used. */
-	if (!is_tramp(_Unwind_GetGR(ctx, 30)))
+	/* The function signed the trampoline's address: its FDE will
+	 * authenticate what it finds there against its CFA, the sp its paciasp
+	 * used. (A signed value may equal the bare address: its PAC can be 0.) */
+	if (signs_lr(site, _Unwind_GetGR(ctx, 30)))
 		ret = pac_sign(ret, cfa);
 	_Unwind_SetGR(ctx, 30, ret);
 	stat_add(&pfe_exit_stats.unwound, 1);
