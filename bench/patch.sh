@@ -9,14 +9,16 @@ NM=${CC%gcc}nm
 # ---------------------------------------------------------------- build
 # Generated sources and objects are cached in $W/gen: 100,000 functions
 # take minutes to compile, and they never change.
-for n in $SIZES; do
-	k=$(sh bench/gen.sh "$W/gen" "$n")
+for n in $(echo $SIZES $COUNT_SIZES | tr ' ' '\n' | sort -un); do
+	srcs=$(sh bench/gen.sh "$W/gen" "$n")
 	todo=""
-	for c in "$W"/gen/pf_"${n}"_*.c; do
+	objs=""
+	for c in $srcs; do
+		objs="$objs ${c%.c}.o"
 		[ -s "${c%.c}.o" ] || todo="$todo $c"
 	done
 	if [ -n "$todo" ]; then
-		echo "bench: compiling $n generated functions ($k chunks, cached in $W/gen)" >&2
+		echo "bench: compiling the functions for $n sites ($(echo $todo | wc -w) files, cached in $W/gen)" >&2
 		# shellcheck disable=SC2086
 		printf '%s\n' $todo | xargs -P 2 -I{} sh -c \
 			'c={}; $0 -O2 -fpatchable-function-entry=2 -c -o "${c%.c}.o.tmp" "$c" && mv "${c%.c}.o.tmp" "${c%.c}.o"' "$CC" ||
@@ -24,8 +26,8 @@ for n in $SIZES; do
 	fi
 	bin=$W/patch-$n
 	if [ ! -x "$bin" ] || [ bench/patch.c -nt "$bin" ]; then
-		$CC -O2 -g -Iinclude -o "$bin" bench/patch.c "$W"/gen/pf_"${n}"_*.o -ldl ||
-			die "cannot link $bin"
+		# shellcheck disable=SC2086
+		$CC -O2 -g -Iinclude -o "$bin" bench/patch.c $objs -ldl || die "cannot link $bin"
 	fi
 done
 
@@ -78,6 +80,8 @@ printf '%8s %7s %12s %9s %12s %9s %11s %16s %11s %11s %13s\n' \
 printf '%8s %7s %12s %9s %12s %9s %11s %16s %11s %11s %13s\n' \
 	"" "(text)" "($TIMEKIND)" "" "" "" "att/det" "(+vs none)" "(start)" "(attach)" "(+attach)"
 verdicts=""
+first=""
+last=""
 for n in $SIZES; do
 	bin=$W/patch-$n
 	# awk cannot read hex portably: let printf convert.
@@ -127,6 +131,8 @@ for n in $SIZES; do
 	csv patch "$n" d 1 attach_heap_bytes "$att_heap" bytes
 	csv patch "$n" d 1 text_private_dirty_before_kb "$dirty0" kB
 	csv patch "$n" d 1 text_private_dirty_after_kb "$dirty1" kB
+	[ -n "$first" ] || first="$n $((h_pre - h_none)) $att_heap $att_ns $det_ns $((t_pre - t_none))"
+	last="$n $((h_pre - h_none)) $att_heap $att_ns $det_ns $((t_pre - t_none))"
 	if [ "$mp_att" != NA ]; then
 		# O(pages): at most one change to writable and one back per run
 		# of contiguous pages, and no more than that however many sites.
@@ -141,6 +147,19 @@ for n in $SIZES; do
 	fi
 done
 echo "$verdicts" | sed '/^$/d'
+if [ -n "$first" ] && [ "$first" != "$last" ]; then
+	# Per additional site, from the smallest and the largest size: the
+	# fixed costs (libraries, tables, a grace period) cancel.
+	set -- $first $last
+	dn=$(($7 - $1))
+	echo "  Per additional site ($1 -> $7 sites): libpfe heap at start $(((${8} - $2) / dn)) B," \
+		"heap added by attach $(((${9} - $3) / dn)) B, attach $(((${10} - $4) / dn)) ns, detach $(((${11} - $5) / dn)) ns," \
+		"start-up $(awk -v a="$6" -v b="${12}" -v n="$dn" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }') us ($TIMEKIND)"
+	csv patch "$1-$7" d 1 startup_heap_bytes_per_site $(((${8} - $2) / dn)) bytes
+	csv patch "$1-$7" d 1 attach_heap_bytes_per_site $(((${9} - $3) / dn)) bytes
+	csv patch "$1-$7" d 1 attach_ns_per_site $(((${10} - $4) / dn)) "ns_$TIMEKIND"
+	csv patch "$1-$7" d 1 detach_ns_per_site $(((${11} - $5) / dn)) "ns_$TIMEKIND"
+fi
 
 # Exact instruction counts: start-up (libpfe and its libraries loaded, the
 # constructor), attach, detach; per site from the difference of two sizes.
