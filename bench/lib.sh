@@ -15,8 +15,9 @@ if [ "$QUICK" = 1 ]; then
 else
 	N_TIME=200000 REPS=7 N1=50 N2=100 SIZES="1000 10000 100000" T_N=100000
 	# Single-stepping with a log runs some 0.1-0.4 million instructions a
-	# second; 10,000 sites alone would take 10 minutes.
-	COUNT_SIZES="1000 2000"
+	# second (less for code run once, which is translated first); 2,000
+	# sites took 4 minutes here, 10,000 ten.
+	COUNT_SIZES="100 1000"
 fi
 FUNCS="tiny rec leaf8"
 STATES=${BENCH_STATES:-a b c d e f g}
