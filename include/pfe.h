@@ -71,7 +71,9 @@ struct pfe_hook;
  * a signal handler, with the trampoline's stack. It must be async-signal-safe
  * if the hooked functions may be called from signal handlers. Hooks do not
  * nest: traced functions called from a hook (or from anything it calls in the
- * same thread) run without hooks.
+ * same thread) run without hooks. A hook runs inside an RCU read-side section:
+ * it must not block on another thread that attaches or detaches hooks, and
+ * must not call fork() (libpfe's fork handler waits for a grace period).
  */
 typedef void (*pfe_entry_fn)(const struct pfe_site *site, struct pfe_regs *regs, void *data);
 

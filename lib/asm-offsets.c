@@ -8,7 +8,7 @@
 
 #include "dispatch.h"
 
-#define DEFINE(sym, val) __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
+#define DEFINE(sym, val)      __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 #define OFFSET(sym, str, mem) DEFINE(sym, offsetof(struct str, mem))
 
 void pfe_asm_offsets(void);

@@ -74,20 +74,18 @@ static __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
  * old one is freed after a grace period.
  */
 struct pfe_dtab {
-	size_t mask;			/* slots - 1 */
-	struct pfe_site **slot;		/* -> slots[]: lets the lookup index from a base register */
-	size_t used;			/* sites + tombs: what lengthens probe chains */
-	size_t live;			/* sites */
+	size_t mask;		/* slots - 1 */
+	struct pfe_site **slot; /* -> slots[]: lets the lookup index from a base register */
+	size_t used;		/* sites + tombs: what lengthens probe chains */
+	size_t live;		/* sites */
 	struct pfe_site *slots[];
 };
 
 /* Matches no body: its pc + 8 is 0. */
-static struct pfe_site pfe_tomb = { .pc = (uintptr_t)-8 };
+static struct pfe_site pfe_tomb = {.pc = (uintptr_t)-8};
 
 /* Readers need no NULL test: an empty table of one NULL slot. */
-static struct pfe_dtab pfe_dtab_empty = {
-	.mask = 0, .slot = pfe_dtab_empty.slots, .slots = { NULL }
-};
+static struct pfe_dtab pfe_dtab_empty = {.mask = 0, .slot = pfe_dtab_empty.slots, .slots = {NULL}};
 static struct pfe_dtab *pfe_dtab = &pfe_dtab_empty;
 
 static inline size_t pfe_dtab_hash(uintptr_t body)
@@ -126,10 +124,15 @@ void pfe_dispatch(struct pfe_regs *regs)
 	rcu_read_lock();
 	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
 	if (site) {
+		/* A published vector is never empty (the registry publishes
+		 * NULL instead), so the first entry needs no test. */
 		v = rcu_dereference(site->hooks);
-		if (v)
-			for (e = v->e; e->fn; e++)
+		if (v) {
+			e = v->e;
+			do
 				e->fn(site, regs, e->data);
+			while ((++e)->fn);
+		}
 	}
 	rcu_read_unlock();
 
@@ -174,7 +177,7 @@ static int pfe_dtab_resize(size_t want)
 	rcu_assign_pointer(pfe_dtab, t);
 	if (old != &pfe_dtab_empty) {
 		/* Readers may still probe the old table. */
-		synchronize_rcu();
+		pfe_synchronize_rcu();
 		free(old);
 	}
 	return 0;

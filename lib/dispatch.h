@@ -35,18 +35,18 @@ struct pfe_hook_ent {
  */
 struct pfe_hook_vec {
 	size_t n;
-	struct pfe_hook_ent e[];	/* n + 1 entries */
+	struct pfe_hook_ent e[]; /* n + 1 entries */
 };
 
 /* An attached hook (the public struct pfe_hook). Owned by registry.c. */
 struct pfe_hook {
 	pfe_entry_fn fn;
 	void *data;
-	struct pfe_pattern *pat;	/* kept for objects loaded later */
-	char *spec;			/* the pattern text as given */
-	struct pfe_site **sites;	/* where it is attached */
+	struct pfe_pattern *pat; /* kept for objects loaded later */
+	char *spec;		 /* the pattern text as given */
+	struct pfe_site **sites; /* where it is attached */
 	size_t nsites, cap;
-	struct pfe_hook *next;		/* live hooks, attach order; patch lock */
+	struct pfe_hook *next; /* live hooks, attach order; patch lock */
 };
 
 /*

@@ -56,13 +56,13 @@ static int vec_build(const struct pfe_hook_vec *old, struct pfe_hook *add,
 		if (old->e[i].hook != drop)
 			v->e[n++] = old->e[i];
 	if (add)
-		v->e[n++] = (struct pfe_hook_ent){ add->fn, add->data, add };
+		v->e[n++] = (struct pfe_hook_ent){add->fn, add->data, add};
 	if (!n) {
 		free(v);
 		return 0;
 	}
 	v->n = n;
-	v->e[n] = (struct pfe_hook_ent){ NULL, NULL, NULL };
+	v->e[n] = (struct pfe_hook_ent){NULL, NULL, NULL};
 	*out = v;
 	return 0;
 }
@@ -99,7 +99,7 @@ static int plan_add(struct plan *p, struct pfe_site *site)
 		p->e = e;
 		p->cap = cap;
 	}
-	p->e[p->n++] = (struct plan_ent){ site, site->hooks, NULL };
+	p->e[p->n++] = (struct plan_ent){site, site->hooks, NULL};
 	return 0;
 }
 
@@ -140,7 +140,7 @@ static int plan_reserve_hook_sites(struct plan *p)
 	struct pfe_hook *h;
 
 	for (size_t i = 0; i < p->n; i++)
-		for (size_t j = 0; p->e[i].new && j < p->e[i].new->n; j++) {
+		for (size_t j = 0; p->e[i].new &&j < p->e[i].new->n; j++) {
 			struct pfe_site **s;
 			size_t cap;
 
@@ -190,7 +190,7 @@ static int plan_enable(struct plan *p)
 		goto fail_published;
 
 	for (i = 0; i < p->n; i++)
-		for (size_t j = 0; p->e[i].new && j < p->e[i].new->n; j++)
+		for (size_t j = 0; p->e[i].new &&j < p->e[i].new->n; j++)
 			if ((h = gained(&p->e[i], j)))
 				h->sites[h->nsites++] = p->e[i].site;
 	free(call);
@@ -236,7 +236,8 @@ static int plan_match(struct plan *p, struct pfe_hook *hook, struct pfe_object *
 		for (size_t i = 0; i < obj->tab.nsites; i++) {
 			struct pfe_site *s = &obj->tab.sites[i];
 
-			if (!site_selectable(s) || !pfe_pattern_match(hook->pat, s->name, obj->name))
+			if (!site_selectable(s) ||
+			    !pfe_pattern_match(hook->pat, s->name, obj->name))
 				continue;
 			err = plan_add(p, s);
 			if (err)
@@ -267,7 +268,7 @@ static void hook_free(struct pfe_hook *hook)
 
 PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void *data)
 {
-	struct plan p = { 0 };
+	struct plan p = {0};
 	struct pfe_hook *hook;
 	char why[160];
 	int err;
@@ -338,7 +339,7 @@ PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void
 
 PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 {
-	struct plan p = { 0 };
+	struct plan p = {0};
 	struct pfe_site **nop = NULL;
 	struct pfe_hook **pp;
 	size_t nnop = 0, i;
@@ -376,7 +377,7 @@ PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 		hooks_tail = pp;
 	for (i = 0; i < p.n; i++) {
 		rcu_assign_pointer(p.e[i].site->hooks, p.e[i].new);
-		if (!p.e[i].new && p.e[i].site->state == PFE_SITE_CALL)
+		if (!p.e[i].new &&p.e[i].site->state == PFE_SITE_CALL)
 			nop[nnop++] = p.e[i].site;
 	}
 	if (nnop && pfe_sites_make_nop(nop, nnop))
@@ -400,7 +401,7 @@ PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 
 int pfe_hooks_apply_object(struct pfe_object *obj)
 {
-	struct plan p = { 0 };
+	struct plan p = {0};
 	struct pfe_hook *h;
 	size_t i, n;
 	int err = 0;

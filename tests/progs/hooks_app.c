@@ -33,15 +33,14 @@ NOINL long sum8(long a, long b, long c, long d, long e, long f, long g, long h)
 	       h * 10000000;
 }
 
-NOINL double dsum8(double a, double b, double c, double d, double e, double f, double g,
-		   double h)
+NOINL double dsum8(double a, double b, double c, double d, double e, double f, double g, double h)
 {
 	return a + b * 2 + c * 4 + d * 8 + e * 16 + f * 32 + g * 64 + h * 128;
 }
 
 NOINL struct big mkbig(long x, double y)
 {
-	struct big r = { x, x * 2, x * 3, x * 4, y * 1.5 };
+	struct big r = {x, x * 2, x * 3, x * 4, y * 1.5};
 
 	return r;
 }
@@ -106,8 +105,8 @@ static void h_fp(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 			 "movi v6.16b, #0x55\n movi v7.16b, #0x55\n"
 			 "mov x0, #-1\n mov x1, #-1\n mov x2, #-1\n mov x3, #-1\n mov x4, #-1\n"
 			 "mov x5, #-1\n mov x6, #-1\n mov x7, #-1\n mov x8, #-1\n mov x18, #-1\n" ::
-				 : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "x0", "x1", "x2",
-				   "x3", "x4", "x5", "x6", "x7", "x8", "x18", "memory");
+			     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "x0", "x1", "x2",
+			       "x3", "x4", "x5", "x6", "x7", "x8", "x18", "memory");
 	fp_calls++;
 }
 
@@ -159,8 +158,7 @@ static void calls(const char *when)
 	struct big b = mkbig(7 * i, 2.5 * i);
 
 	printf("%s: sum8 %ld\n", when, sum8(i, 2 * i, 3 * i, 4 * i, 5 * i, 6 * i, 7 * i, 8 * i));
-	printf("%s: dsum8 %.3f\n", when,
-	       dsum8(d, d + 1, d + 2, d + 3, d + 4, d + 5, d + 6, d + 7));
+	printf("%s: dsum8 %.3f\n", when, dsum8(d, d + 1, d + 2, d + 3, d + 4, d + 5, d + 6, d + 7));
 	printf("%s: mkbig %ld %ld %ld %ld %.3f\n", when, b.a, b.b, b.c, b.d, b.e);
 	printf("%s: outer %ld\n", when, outer(5 * i));
 }

@@ -175,11 +175,11 @@ static void test_concurrent_readers(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_empty, teardown),
-		cmocka_unit_test_teardown(test_insert_lookup_remove, teardown),
-		cmocka_unit_test_teardown(test_churn, teardown),
-		cmocka_unit_test_teardown(test_reserve, teardown),
-		cmocka_unit_test_teardown(test_concurrent_readers, teardown),
+	    cmocka_unit_test_teardown(test_empty, teardown),
+	    cmocka_unit_test_teardown(test_insert_lookup_remove, teardown),
+	    cmocka_unit_test_teardown(test_churn, teardown),
+	    cmocka_unit_test_teardown(test_reserve, teardown),
+	    cmocka_unit_test_teardown(test_concurrent_readers, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

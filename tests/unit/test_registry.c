@@ -7,6 +7,8 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,10 +21,11 @@
 
 #include "dispatch.h"
 #include "insn.h"
+#include "live.h"
 
 /* An initialised site (`mov x9, x30; nop`) whose body returns x0 + @k. */
-#define FN(name, k)                                                                 \
-	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name ":\n" \
+#define FN(name, k)                                                                                \
+	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name ":\n"            \
 	"bti c\nmov x9, x30\nnop\nadd x0, x0, #" #k "\nret\n.size " #name ", .-" #name "\n"
 
 long reg_a(long), reg_b(long), reg_c(long), reg_d(long), other_x(long), bad_site(long);
@@ -111,10 +114,12 @@ static void assert_bl(void *fn)
 
 static int setup(void **state)
 {
-	static long (*const fns[])(long) = { reg_a, reg_b, reg_c, reg_d, other_x, bad_site };
-	static const char *const names[] = { "reg_a", "reg_b", "reg_c",
-					     "reg_d", "other_x", "bad_site" };
+	static long (*const fns[])(long) = {reg_a, reg_b, reg_c, reg_d, other_x, bad_site};
+	static const char *const names[] = {"reg_a", "reg_b",	"reg_c",
+					    "reg_d", "other_x", "bad_site"};
 
+	/* What the constructor does in a preloaded libpfe (fork.c). */
+	pfe_fork_init();
 	fake_obj_init(&main_obj, "/fake/test_registry", "test_registry", fns, names, 6);
 	pfe_patch_lock();
 	assert_int_equal(pfe_object_publish(&main_obj.obj), 0);
@@ -339,8 +344,8 @@ static void test_writer_inside_hook(void **state)
  * order, and detach from it with the rest. */
 static void test_apply_object(void **state)
 {
-	static long (*const fns[])(long) = { late_a, late_b };
-	static const char *const names[] = { "late_a", "late_b" };
+	static long (*const fns[])(long) = {late_a, late_b};
+	static const char *const names[] = {"late_a", "late_b"};
 	struct pfe_hook *h1, *h2, *h3;
 
 	h1 = pfe_hook_add("reg_a,late_*", h_digit, (void *)1);
@@ -426,18 +431,90 @@ static void test_concurrent_attach_detach(void **state)
 	}
 }
 
+/* fork() while another thread attaches and detaches, so that urcu-bp's
+ * grace-period lock is often held: a child that does not exec must still be
+ * able to wait for a grace period, and its hooks run. (A child starting a
+ * thread would be the other case, but qemu-user cannot run threads in a
+ * child forked from a threaded process.) The child blocks all signals while
+ * it waits, so the parent is the one to give up on it. The handlers are
+ * fork.c's; without them 5 of 30 children hung here. */
+static void *churn(void *arg)
+{
+	long n = 0;
+	struct pfe_hook *base = pfe_hook_add("reg_c", h_count, &n);
+
+	/* With a hook already there, both attach and detach wait for a grace
+	 * period (attach retires the old vector). */
+	while (!stop) {
+		struct pfe_hook *h = pfe_hook_add("reg_c", h_count, &n);
+
+		if (h)
+			pfe_hook_remove(h);
+	}
+	pfe_hook_remove(base);
+	return NULL;
+}
+
+static int wait_child(pid_t pid)
+{
+	int st, i;
+
+	for (i = 0; i < 500; i++) {
+		if (waitpid(pid, &st, WNOHANG) == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1; /* hung */
+}
+
+static void test_fork_while_detaching(void **state)
+{
+	struct pfe_hook *h;
+	pthread_t t;
+	long n = 0;
+	int i, hung = 0, bad = 0;
+
+	h = pfe_hook_add("reg_d", h_count, &n);
+	assert_non_null(h);
+	stop = 0;
+	assert_int_equal(pthread_create(&t, NULL, churn, NULL), 0);
+	for (i = 0; i < 30; i++) {
+		pid_t pid = fork();
+		int rc;
+
+		if (!pid) {
+			synchronize_rcu();
+			_exit(reg_d(5) == 9 && n == 1 + i ? 0 : 1);
+		}
+		assert_true(pid > 0);
+		rc = wait_child(pid);
+		hung += rc < 0;
+		bad += rc > 0;
+		reg_d(5);
+	}
+	stop = 1;
+	pthread_join(t, NULL);
+	assert_int_equal(hung, 0);
+	assert_int_equal(bad, 0);
+	assert_int_equal(n, 30);
+	assert_int_equal(pfe_hook_remove(h), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_add_remove, teardown),
-		cmocka_unit_test_teardown(test_site_accessors, teardown),
-		cmocka_unit_test_teardown(test_glob_and_object, teardown),
-		cmocka_unit_test_teardown(test_errors, teardown),
-		cmocka_unit_test_teardown(test_order_and_partial_remove, teardown),
-		cmocka_unit_test_teardown(test_rollback, teardown),
-		cmocka_unit_test_teardown(test_writer_inside_hook, teardown),
-		cmocka_unit_test_teardown(test_apply_object, teardown),
-		cmocka_unit_test_teardown(test_concurrent_attach_detach, teardown),
+	    cmocka_unit_test_teardown(test_add_remove, teardown),
+	    cmocka_unit_test_teardown(test_site_accessors, teardown),
+	    cmocka_unit_test_teardown(test_glob_and_object, teardown),
+	    cmocka_unit_test_teardown(test_errors, teardown),
+	    cmocka_unit_test_teardown(test_order_and_partial_remove, teardown),
+	    cmocka_unit_test_teardown(test_rollback, teardown),
+	    cmocka_unit_test_teardown(test_writer_inside_hook, teardown),
+	    cmocka_unit_test_teardown(test_apply_object, teardown),
+	    cmocka_unit_test_teardown(test_concurrent_attach_detach, teardown),
+	    cmocka_unit_test_teardown(test_fork_while_detaching, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);

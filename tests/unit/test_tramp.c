@@ -24,16 +24,16 @@
 
 /* An enabled site whose body tail-branches to @target (a C function of the
  * same signature: the registers are exactly as at the call). */
-#define FAKE(name, target)                                                  \
-	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n"  \
-	#name ":\n.cfi_startproc\nbti c\nmov x9, x30\nbl pfe_regs_trampoline\n" \
+#define FAKE(name, target)                                                                         \
+	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name                  \
+	":\n.cfi_startproc\nbti c\nmov x9, x30\nbl pfe_regs_trampoline\n"                          \
 	"b " #target "\n.cfi_endproc\n.size " #name ", .-" #name "\n"
 
 /* The same with an assembly body. */
-#define FAKE_ASM(name, body)                                                \
-	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n"  \
-	#name ":\n.cfi_startproc\nbti c\nmov x9, x30\nbl pfe_regs_trampoline\n" \
-	body ".cfi_endproc\n.size " #name ", .-" #name "\n"
+#define FAKE_ASM(name, body)                                                                       \
+	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name                  \
+	":\n.cfi_startproc\nbti c\nmov x9, x30\nbl pfe_regs_trampoline\n" body                     \
+	".cfi_endproc\n.size " #name ", .-" #name "\n"
 
 struct big {
 	long a[5];
@@ -61,11 +61,11 @@ long call_x18(long x18);
 long call_lr_test(void);
 
 __asm__(FAKE(fake_ints, ints_impl) FAKE(fake_redir, ints_impl) FAKE(fake_dbls, dbls_impl)
-		FAKE(fake_vecs, vecs_impl) FAKE(fake_all, all_impl) FAKE(fake_sig, sig_impl)
-			FAKE_ASM(fake_x18, "mov x0, x18\nret\n")
-				FAKE_ASM(fake_probe, "mov x1, sp\nstr x1, [x0, #24]\n"
-						     "str x30, [x0, #32]\nstr x29, [x0, #40]\nret\n")
-					FAKE_ASM(fake_ret, "ret\n"));
+	    FAKE(fake_vecs, vecs_impl) FAKE(fake_all, all_impl) FAKE(fake_sig, sig_impl)
+		FAKE_ASM(fake_x18, "mov x0, x18\nret\n")
+		    FAKE_ASM(fake_probe, "mov x1, sp\nstr x1, [x0, #24]\n"
+					 "str x30, [x0, #32]\nstr x29, [x0, #40]\nret\n")
+			FAKE_ASM(fake_ret, "ret\n"));
 
 __asm__(".text\n.p2align 4\n.globl call_probe\n.type call_probe, %function\n"
 	"call_probe:\n.cfi_startproc\nbti c\n"
@@ -113,7 +113,7 @@ __attribute__((used, noinline)) float vecs_impl(float32x4_t a, float32x4_t b, fl
 float vecs_impl(float32x4_t a, float32x4_t b, float32x4_t c, float32x4_t d, float32x4_t e,
 		float32x4_t f, float32x4_t g, float32x4_t h)
 {
-	float32x4_t v[8] = { a, b, c, d, e, f, g, h };
+	float32x4_t v[8] = {a, b, c, d, e, f, g, h};
 	float sum = 0;
 	int i, j;
 
@@ -131,9 +131,9 @@ __attribute__((used, noinline)) struct big all_impl(long a, long b, long c, long
 struct big all_impl(long a, long b, long c, long d, long e, long f, long g, long h, double p,
 		    double q, double r, double s, double t, double u, double v, double w)
 {
-	struct big out = { { a * b, c * d, e * f, g * h,
-			     (long)(p * 1 + q * 3 + r * 5 + s * 7 + t * 11 + u * 13 + v * 17 +
-				    w * 19) } };
+	struct big out = {
+	    {a * b, c * d, e * f, g * h,
+	     (long)(p * 1 + q * 3 + r * 5 + s * 7 + t * 11 + u * 13 + v * 17 + w * 19)}};
 	return out;
 }
 
@@ -201,15 +201,15 @@ static int setup(void **state)
 		void *fn;
 		const char *name;
 	} fakes[S_NR] = {
-		[S_INTS] = { (void *)fake_ints, "fake_ints" },
-		[S_REDIR] = { (void *)fake_redir, "fake_redir" },
-		[S_DBLS] = { (void *)fake_dbls, "fake_dbls" },
-		[S_VECS] = { (void *)fake_vecs, "fake_vecs" },
-		[S_ALL] = { (void *)fake_all, "fake_all" },
-		[S_SIG] = { (void *)fake_sig, "fake_sig" },
-		[S_X18] = { (void *)fake_x18, "fake_x18" },
-		[S_PROBE] = { (void *)fake_probe, "fake_probe" },
-		[S_RET] = { (void *)fake_ret, "fake_ret" },
+	    [S_INTS] = {(void *)fake_ints, "fake_ints"},
+	    [S_REDIR] = {(void *)fake_redir, "fake_redir"},
+	    [S_DBLS] = {(void *)fake_dbls, "fake_dbls"},
+	    [S_VECS] = {(void *)fake_vecs, "fake_vecs"},
+	    [S_ALL] = {(void *)fake_all, "fake_all"},
+	    [S_SIG] = {(void *)fake_sig, "fake_sig"},
+	    [S_X18] = {(void *)fake_x18, "fake_x18"},
+	    [S_PROBE] = {(void *)fake_probe, "fake_probe"},
+	    [S_RET] = {(void *)fake_ret, "fake_ret"},
 	};
 	int i;
 
@@ -246,9 +246,9 @@ static void h_clobber(const struct pfe_site *site, struct pfe_regs *regs, void *
 			 "mov x0, #-1\n mov x1, #-1\n mov x2, #-1\n mov x3, #-1\n mov x4, #-1\n"
 			 "mov x5, #-1\n mov x6, #-1\n mov x7, #-1\n mov x8, #-1\n mov x9, #-1\n"
 			 "mov x10, #-1\n mov x16, #-1\n mov x17, #-1\n mov x18, #-1\n" ::
-				 : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "x0", "x1",
-				   "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x16",
-				   "x17", "x18", "memory");
+			     : "v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v16", "x0", "x1",
+			       "x2", "x3", "x4", "x5", "x6", "x7", "x8", "x9", "x10", "x16", "x17",
+			       "x18", "memory");
 	(*(int *)data)++;
 }
 
@@ -323,8 +323,8 @@ static void test_vectors_survive(void **state)
 
 static void test_struct_return_and_all_args(void **state)
 {
-	struct big want = all_impl(2, 3, 5, 7, 11, 13, 17, 19, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5,
-				   7.5);
+	struct big want =
+	    all_impl(2, 3, 5, 7, 11, 13, 17, 19, 0.5, 1.5, 2.5, 3.5, 4.5, 5.5, 6.5, 7.5);
 	struct big got;
 	struct pfe_regs seen;
 	struct pfe_hook_vec *v = vec_new(2);
@@ -480,7 +480,7 @@ static void h_sig(const struct pfe_site *site, struct pfe_regs *regs, void *data
 
 static void test_signal_from_body(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct sigaction sa = {.sa_handler = on_usr1};
 
 	sigaction(SIGUSR1, &sa, NULL);
 	set_hook(&sites[S_SIG], h_sig, NULL);
@@ -495,7 +495,7 @@ static void test_signal_from_body(void **state)
 
 static void test_signal_inside_hook(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_usr1 };
+	struct sigaction sa = {.sa_handler = on_usr1};
 
 	sigaction(SIGUSR1, &sa, NULL);
 	set_hook(&sites[S_SIG], h_sig, NULL);
@@ -537,7 +537,7 @@ static void *sig_sender(void *arg)
 
 static void test_signal_async(void **state)
 {
-	struct sigaction sa = { .sa_handler = on_usr2 };
+	struct sigaction sa = {.sa_handler = on_usr2};
 	pthread_t self = pthread_self(), t;
 	long bad = 0, i, calls = 0;
 
@@ -602,9 +602,9 @@ static uintptr_t strip_pac(uintptr_t p)
 }
 
 struct bt {
-	uintptr_t lr[5];	/* return addresses from frame records */
+	uintptr_t lr[5]; /* return addresses from frame records */
 	uintptr_t fp[5];
-	void *dw[8];		/* backtrace(3), DWARF */
+	void *dw[8]; /* backtrace(3), DWARF */
 	int ndw;
 };
 
@@ -634,7 +634,8 @@ static void test_backtrace(void **state)
 	set_hook(&sites[S_PROBE], h_backtrace, &bt);
 	call_probe(&p);
 	/* hook's record -> pfe_dispatch -> trampoline -> fake body -> caller */
-	assert_true(bt.lr[0] > (uintptr_t)pfe_dispatch && bt.lr[0] < (uintptr_t)pfe_dispatch + 1024);
+	assert_true(bt.lr[0] > (uintptr_t)pfe_dispatch &&
+		    bt.lr[0] < (uintptr_t)pfe_dispatch + 1024);
 	assert_true(bt.lr[1] > (uintptr_t)pfe_regs_trampoline &&
 		    bt.lr[1] < (uintptr_t)pfe_regs_trampoline + 256);
 	assert_int_equal(bt.lr[2], (uintptr_t)fake_probe + 12);
@@ -651,23 +652,23 @@ static void test_backtrace(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_teardown(test_ints_survive, teardown_hooks),
-		cmocka_unit_test_teardown(test_doubles_survive, teardown_hooks),
-		cmocka_unit_test_teardown(test_vectors_survive, teardown_hooks),
-		cmocka_unit_test_teardown(test_struct_return_and_all_args, teardown_hooks),
-		cmocka_unit_test_teardown(test_x18_survives, teardown_hooks),
-		cmocka_unit_test_teardown(test_sp_fp_lr, teardown_hooks),
-		cmocka_unit_test_teardown(test_change_arg, teardown_hooks),
-		cmocka_unit_test_teardown(test_redirect_pc, teardown_hooks),
-		cmocka_unit_test_teardown(test_change_lr, teardown_hooks),
-		cmocka_unit_test_teardown(test_recursion_guard, teardown_hooks),
-		cmocka_unit_test_teardown(test_order, teardown_hooks),
-		cmocka_unit_test_teardown(test_hooks_compose, teardown_hooks),
-		cmocka_unit_test_teardown(test_signal_from_body, teardown_hooks),
-		cmocka_unit_test_teardown(test_signal_inside_hook, teardown_hooks),
-		cmocka_unit_test_teardown(test_signal_async, teardown_hooks),
-		cmocka_unit_test_teardown(test_threads, teardown_hooks),
-		cmocka_unit_test_teardown(test_backtrace, teardown_hooks),
+	    cmocka_unit_test_teardown(test_ints_survive, teardown_hooks),
+	    cmocka_unit_test_teardown(test_doubles_survive, teardown_hooks),
+	    cmocka_unit_test_teardown(test_vectors_survive, teardown_hooks),
+	    cmocka_unit_test_teardown(test_struct_return_and_all_args, teardown_hooks),
+	    cmocka_unit_test_teardown(test_x18_survives, teardown_hooks),
+	    cmocka_unit_test_teardown(test_sp_fp_lr, teardown_hooks),
+	    cmocka_unit_test_teardown(test_change_arg, teardown_hooks),
+	    cmocka_unit_test_teardown(test_redirect_pc, teardown_hooks),
+	    cmocka_unit_test_teardown(test_change_lr, teardown_hooks),
+	    cmocka_unit_test_teardown(test_recursion_guard, teardown_hooks),
+	    cmocka_unit_test_teardown(test_order, teardown_hooks),
+	    cmocka_unit_test_teardown(test_hooks_compose, teardown_hooks),
+	    cmocka_unit_test_teardown(test_signal_from_body, teardown_hooks),
+	    cmocka_unit_test_teardown(test_signal_inside_hook, teardown_hooks),
+	    cmocka_unit_test_teardown(test_signal_async, teardown_hooks),
+	    cmocka_unit_test_teardown(test_threads, teardown_hooks),
+	    cmocka_unit_test_teardown(test_backtrace, teardown_hooks),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
