@@ -34,8 +34,11 @@
  * runs the object's unpatched (NOP, NOP) code until the update. Objects
  * that the C library loads for itself (NSS, iconv, libgcc_s) bypass the
  * interposition; they are picked up at the next dlopen or dlclose.
- * dlmopen() into another namespace: dl_iterate_phdr() reports only the
- * caller's namespace, so such objects are never seen and run unpatched.
+ * dl_iterate_phdr() reports only the caller's namespace: objects that
+ * dlmopen() loads into another namespace are found through the handle's
+ * link map chain (pfe_discover_namespace) and, at dlclose, through dladdr1.
+ * Objects such a namespace loads by itself (its own dlopen, which is not
+ * libpfe's) are not seen and run unpatched.
  * Parking interrupts the other threads' system calls like any signal: those
  * that are not restarted (sleeps, poll, epoll_wait...) return EINTR early.
  */
@@ -262,6 +265,19 @@ static int mark_seen(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+/* An object of another namespace (dlmopen), which dl_iterate_phdr does not
+ * report: the loader's own lookup by address covers every namespace. */
+static bool still_loaded(const struct pfe_object *o)
+{
+	struct link_map *lm = NULL;
+	Dl_info di;
+
+	if (!o->tab.nsites ||
+	    !dladdr1((void *)o->tab.sites[0].func, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return false;
+	return lm->l_addr == o->bias && lm->l_name && !strcmp(lm->l_name, o->path);
+}
+
 /* Under the patch lock: unpublish the objects no longer loaded. Returns
  * them in g->v[0..g->n) for free_gone() after a grace period (their ->next
  * must stay as it is: a reader may still be on them). */
@@ -287,7 +303,7 @@ static void remove_gone(struct gone *g)
 			g->v[g->n++] = o;
 	dl_iterate_phdr(mark_seen, g);
 	for (size_t i = 0; i < g->n; i++) {
-		if (g->seen[i])
+		if (g->seen[i] || still_loaded(g->v[i]))
 			continue;
 		o = g->v[i];
 		pfe_object_unpublish(o);
@@ -331,6 +347,23 @@ void pfe_live_sync(void)
 	pfe_discover_all(add_new, NULL);
 	pfe_patch_unlock();
 	free_gone(&g);
+	errno = saved;
+}
+
+/* Objects of the namespace a dlmopen() handle belongs to. */
+static void live_sync_ns(void *handle)
+{
+	struct link_map *lm = NULL;
+	int saved = errno;
+
+	if (!__atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) || pfe_dispatch_in_hook() ||
+	    rcu_read_ongoing() || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm) {
+		errno = saved;
+		return;
+	}
+	pfe_patch_lock();
+	pfe_discover_namespace(lm, add_new, NULL);
+	pfe_patch_unlock();
 	errno = saved;
 }
 
@@ -378,8 +411,11 @@ static void *pfe_dlmopen(Lmid_t lmid, const char *file, int mode)
 		return NULL;
 	pthread_mutex_lock(&dl_lock);
 	h = real_dlmopen(lmid, file, mode);
-	if (h)
+	if (h) {
 		pfe_live_sync();
+		if (lmid != LM_ID_BASE)
+			live_sync_ns(h);
+	}
 	pthread_mutex_unlock(&dl_lock);
 	return h;
 }

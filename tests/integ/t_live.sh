@@ -73,13 +73,18 @@ after remove hooked 5000" "$(cat "$T/early.out")"
 expect_grep "early thread: parked while slot 0 was written" \
 	"^libpfe: libearly.so: slot 0 of 7 sites written with 1 threads parked$" "$T/early.err"
 
-# dlmopen into a new namespace: not seen (dl_iterate_phdr reports only the
-# caller's namespace), so it runs unpatched; libpfe says nothing and the
-# library works.
+# dlmopen into a new namespace (dl_iterate_phdr does not report it): found
+# through the handle's link map, hooked, and dropped at dlclose, each time.
 prun "$T/live_app" dlm "$T/liblive.so" >"$T/dlm.out" 2>"$T/dlm.err"
 expect_status "dlmopen: exit status" 0 $?
-expect_eq "dlmopen: a new namespace runs unhooked" "sites with the library: 1
-lib_fn calls 100 hooked 0
+expect_eq "dlmopen: a new namespace is hooked and dropped" "sites with the library: 2
+lib_fn calls 100 hooked 100
+sites after dlclose: 1
+sites with the library: 2
+lib_fn calls 200 hooked 200
+sites after dlclose: 1
+sites with the library: 2
+lib_fn calls 300 hooked 300
 sites after dlclose: 1
 remove 0" "$(cat "$T/dlm.out")"
 expect_eq "dlmopen: nothing on stderr" "" "$(cat "$T/dlm.err")"

@@ -15,7 +15,7 @@
  *   dl LIB N K   one thread dlopen()s LIB, calls lib_fn N times, dlclose()s
  *                it, K times; another attaches and detaches a hook on
  *                lib_fn; afterwards no site of LIB remains
- *   dlm LIB      LIB dlmopen()ed into a new namespace runs, unhooked
+ *   dlm LIB      LIB dlmopen()ed into a new namespace is hooked, 3 times
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -332,27 +332,33 @@ static int dl(void)
 	return 0;
 }
 
-/* A library loaded into a new namespace: dl_iterate_phdr reports only the
- * caller's namespace, so libpfe does not see it; it runs unpatched (a known
- * limit, README), and nothing breaks. */
+/* A library loaded into a new namespace (which dl_iterate_phdr does not
+ * report) is patched, hooked and dropped like any other, each time. */
 static int dlm(void)
 {
 	unsigned long n = 0;
 	struct pfe_hook *h = hook_add("lib_fn,anchor", count_hook, &n);
-	void *lib = dlmopen(LM_ID_NEWLM, lib_path, RTLD_NOW);
-	long (*fn)(long);
 
-	if (!h || !lib) {
-		printf("dlmopen: %s\n", h ? dlerror() : strerror(errno));
+	if (!h) {
+		printf("hook_add: %s\n", strerror(errno));
 		return 1;
 	}
-	printf("sites with the library: %zu\n", hook_nsites(h));
-	fn = (long (*)(long))dlsym(lib, "lib_fn");
-	for (int i = 0; i < 100; i++)
-		sink += fn(i);
-	printf("lib_fn calls 100 hooked %lu\n", n);
-	dlclose(lib);
-	printf("sites after dlclose: %zu\n", hook_nsites(h));
+	for (int k = 0; k < 3; k++) {
+		void *lib = dlmopen(LM_ID_NEWLM, lib_path, RTLD_NOW);
+		long (*fn)(long);
+
+		if (!lib) {
+			printf("dlmopen: %s\n", dlerror());
+			return 1;
+		}
+		printf("sites with the library: %zu\n", hook_nsites(h));
+		fn = (long (*)(long))dlsym(lib, "lib_fn");
+		for (int i = 0; i < 100; i++)
+			sink += fn(i);
+		printf("lib_fn calls %d hooked %lu\n", 100 * (k + 1), n);
+		dlclose(lib);
+		printf("sites after dlclose: %zu\n", hook_nsites(h));
+	}
 	printf("remove %d\n", hook_remove(h));
 	return 0;
 }
