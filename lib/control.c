@@ -161,8 +161,7 @@ void pfe_control_start(void)
 	pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
-		pfe_err("PFE_CONTROL=%s: cannot start the control thread: %s", path,
-			strerror(err));
+		pfe_err("PFE_CONTROL=%s: cannot start the control thread: %s", path, strerror(err));
 		close(ctl_fd);
 		ctl_fd = -1;
 	}

@@ -362,16 +362,67 @@ static int walk_one(struct dl_phdr_info *info, size_t size, void *arg)
 	return 0;
 }
 
+static int hand_on(struct walk *w, int (*fn)(struct pfe_object *obj, void *ctx), void *ctx);
+
 int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx)
 {
 	struct walk w = {.head = NULL, .tail = &w.head};
-	struct pfe_object *obj, *next;
-	int ret = 0;
 
 	/* Build under the loader's lock, hand on after it: @fn patches text
 	 * and applies hooks, which must not run with the loader locked. */
 	dl_iterate_phdr(walk_one, &w);
-	for (obj = w.head; obj; obj = next) {
+	return hand_on(&w, fn, ctx);
+}
+
+/*
+ * The program headers of a loaded object, from its ELF header in memory:
+ * what dl_iterate_phdr would give, for a link map of another namespace.
+ * Only objects whose first segment maps the ELF header (shared objects as
+ * linkers lay them out).
+ */
+static bool phdr_info(const struct link_map *lm, struct dl_phdr_info *info)
+{
+	const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)lm->l_addr;
+
+	if (!lm->l_addr || !lm->l_name || !lm->l_name[0] || memcmp(eh->e_ident, ELFMAG, SELFMAG) ||
+	    eh->e_phentsize != sizeof(ElfW(Phdr)) || eh->e_phoff > 65536)
+		return false;
+	memset(info, 0, sizeof(*info));
+	info->dlpi_addr = lm->l_addr;
+	info->dlpi_name = lm->l_name;
+	info->dlpi_phdr = (const ElfW(Phdr) *)(lm->l_addr + eh->e_phoff);
+	info->dlpi_phnum = eh->e_phnum;
+	/* The headers must lie in the first loaded segment, at file offset 0. */
+	for (size_t i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+
+		if (ph->p_type == PT_LOAD)
+			return ph->p_offset == 0 && ph->p_vaddr == 0 &&
+			       eh->e_phoff + eh->e_phnum * sizeof(*ph) <= ph->p_filesz;
+	}
+	return false;
+}
+
+int pfe_discover_namespace(struct link_map *lm, int (*fn)(struct pfe_object *obj, void *ctx),
+			   void *ctx)
+{
+	struct walk w = {.head = NULL, .tail = &w.head};
+	struct dl_phdr_info info;
+
+	while (lm && lm->l_prev)
+		lm = lm->l_prev;
+	for (; lm; lm = lm->l_next)
+		if (phdr_info(lm, &info))
+			walk_one(&info, sizeof(info), &w);
+	return hand_on(&w, fn, ctx);
+}
+
+static int hand_on(struct walk *w, int (*fn)(struct pfe_object *obj, void *ctx), void *ctx)
+{
+	struct pfe_object *obj, *next;
+	int ret = 0;
+
+	for (obj = w->head; obj; obj = next) {
 		int err;
 
 		next = obj->next;

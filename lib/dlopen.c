@@ -34,6 +34,13 @@
  * runs the object's unpatched (NOP, NOP) code until the update. Objects
  * that the C library loads for itself (NSS, iconv, libgcc_s) bypass the
  * interposition; they are picked up at the next dlopen or dlclose.
+ * dl_iterate_phdr() reports only the caller's namespace: objects that
+ * dlmopen() loads into another namespace are found through the handle's
+ * link map chain (pfe_discover_namespace) and, at dlclose, through dladdr1.
+ * Objects such a namespace loads by itself (its own dlopen, which is not
+ * libpfe's) are not seen and run unpatched.
+ * Parking interrupts the other threads' system calls like any signal: those
+ * that are not restarted (sleeps, poll, epoll_wait...) return EINTR early.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -84,7 +91,7 @@ struct init_ctx {
 	struct pfe_object *obj;
 	struct pfe_site **sites;
 	size_t n;
-	int err;		/* first failure while parked, said after the release */
+	int err; /* first failure while parked, said after the release */
 	uintptr_t where;
 };
 
@@ -175,7 +182,12 @@ static void fix_x9(ucontext_t *uc, void *arg)
 		uc->uc_mcontext.regs[9] = uc->uc_mcontext.regs[30];
 }
 
-static void init_sites_parked(struct pfe_object *obj)
+static void count_parked(ucontext_t *uc, void *arg)
+{
+	++*(int *)arg;
+}
+
+void pfe_live_init_object(struct pfe_object *obj)
 {
 	struct init_ctx c = {.obj = obj};
 
@@ -194,9 +206,14 @@ static void init_sites_parked(struct pfe_object *obj)
 			c.sites[c.n++] = s;
 	}
 	if (c.n && !pfe_park_others()) {
+		int parked = 0;
+
 		write_slot0(&c);
 		pfe_park_each(fix_x9, &c);
+		pfe_park_each(count_parked, &parked);
 		pfe_park_release();
+		pfe_debug("%s: slot 0 of %zu sites written with %d threads parked", obj->name, c.n,
+			  parked);
 		if (c.err)
 			pfe_err("%s: cannot write text at %#lx: %s; some sites stay unpatched",
 				obj->name, (unsigned long)c.where, strerror(-c.err));
@@ -219,7 +236,7 @@ static int add_new(struct pfe_object *obj, void *ctx)
 {
 	int err;
 
-	init_sites_parked(obj);
+	pfe_live_init_object(obj);
 	err = pfe_object_publish(obj);
 	if (err) {
 		pfe_object_free(obj);
@@ -243,10 +260,22 @@ static int mark_seen(struct dl_phdr_info *info, size_t size, void *arg)
 	const char *name = info->dlpi_name ? info->dlpi_name : "";
 
 	for (size_t i = 0; i < g->n; i++)
-		if (!g->seen[i] && g->v[i]->bias == info->dlpi_addr &&
-		    !strcmp(g->v[i]->path, name))
+		if (!g->seen[i] && g->v[i]->bias == info->dlpi_addr && !strcmp(g->v[i]->path, name))
 			g->seen[i] = true;
 	return 0;
+}
+
+/* An object of another namespace (dlmopen), which dl_iterate_phdr does not
+ * report: the loader's own lookup by address covers every namespace. */
+static bool still_loaded(const struct pfe_object *o)
+{
+	struct link_map *lm = NULL;
+	Dl_info di;
+
+	if (!o->tab.nsites ||
+	    !dladdr1((void *)o->tab.sites[0].func, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+		return false;
+	return lm->l_addr == o->bias && lm->l_name && !strcmp(lm->l_name, o->path);
 }
 
 /* Under the patch lock: unpublish the objects no longer loaded. Returns
@@ -274,7 +303,7 @@ static void remove_gone(struct gone *g)
 			g->v[g->n++] = o;
 	dl_iterate_phdr(mark_seen, g);
 	for (size_t i = 0; i < g->n; i++) {
-		if (g->seen[i])
+		if (g->seen[i] || still_loaded(g->v[i]))
 			continue;
 		o = g->v[i];
 		pfe_object_unpublish(o);
@@ -318,6 +347,23 @@ void pfe_live_sync(void)
 	pfe_discover_all(add_new, NULL);
 	pfe_patch_unlock();
 	free_gone(&g);
+	errno = saved;
+}
+
+/* Objects of the namespace a dlmopen() handle belongs to. */
+static void live_sync_ns(void *handle)
+{
+	struct link_map *lm = NULL;
+	int saved = errno;
+
+	if (!__atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) || pfe_dispatch_in_hook() ||
+	    rcu_read_ongoing() || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm) {
+		errno = saved;
+		return;
+	}
+	pfe_patch_lock();
+	pfe_discover_namespace(lm, add_new, NULL);
+	pfe_patch_unlock();
 	errno = saved;
 }
 
@@ -365,8 +411,11 @@ static void *pfe_dlmopen(Lmid_t lmid, const char *file, int mode)
 		return NULL;
 	pthread_mutex_lock(&dl_lock);
 	h = real_dlmopen(lmid, file, mode);
-	if (h)
+	if (h) {
 		pfe_live_sync();
+		if (lmid != LM_ID_BASE)
+			live_sync_ns(h);
+	}
 	pthread_mutex_unlock(&dl_lock);
 	return h;
 }

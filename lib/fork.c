@@ -20,6 +20,7 @@
 #include <urcu-bp.h>
 
 #include "live.h"
+#include "park.h"
 #include "pfe_internal.h"
 
 static void prepare(void)
@@ -39,6 +40,7 @@ static void parent(void)
 static void child(void)
 {
 	urcu_bp_after_fork_child();
+	pfe_park_fork_child();
 	pfe_patch_unlock();
 	pfe_live_unlock();
 }

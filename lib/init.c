@@ -28,6 +28,7 @@
 #include <urcu-bp.h>
 
 #include "live.h"
+#include "park.h"
 #include "pfe_internal.h"
 
 /* Buffered lines to a file descriptor: the program's stdio is not touched
@@ -145,7 +146,13 @@ static int publish(struct pfe_object *obj, void *ctx)
 {
 	int err;
 
-	init_sites(obj);
+	/* Threads started before this constructor (by the constructor of a
+	 * library initialised earlier) may already run the object's code:
+	 * then they are parked while slot 0 is written (lib/dlopen.c). */
+	if (*(bool *)ctx)
+		pfe_live_init_object(obj);
+	else
+		init_sites(obj);
 	err = pfe_object_publish(obj);
 
 	if (err)
@@ -156,9 +163,10 @@ static int publish(struct pfe_object *obj, void *ctx)
 __attribute__((constructor)) static void pfe_init(void)
 {
 	const char *list = getenv("PFE_LIST");
+	bool threads = pfe_park_other_threads();
 
 	pfe_patch_lock();
-	pfe_discover_all(publish, NULL);
+	pfe_discover_all(publish, &threads);
 	pfe_patch_unlock();
 	pfe_fork_init();
 	pfe_live_start();

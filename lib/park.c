@@ -48,22 +48,27 @@
 #include "park.h"
 #include "pfe_internal.h"
 
-#define PARK_MAX 1024
+#define PARK_MAX	1024
 #define PARK_TIMEOUT_MS 3000
 
+/* Written by a handler: uc and gen first, then tid (release). A handler
+ * preempted between reading the round and claiming a slot can write its
+ * slot after the next round began: gen tells such a slot apart. */
 struct parked {
 	pid_t tid;
+	unsigned gen;
 	ucontext_t *uc;
 };
 
-static pid_t tids[PARK_MAX];		/* signalled this round */
-static unsigned char done[PARK_MAX];	/* parked or gone */
+static pid_t tids[PARK_MAX];	     /* signalled this round */
+static unsigned char done[PARK_MAX]; /* parked or gone */
 static size_t ntids;
 static struct parked slots[PARK_MAX];
-static unsigned claimed;		/* slots taken by handlers */
-static unsigned acks;			/* futex: slots filled */
-static unsigned gen;			/* current round */
-static unsigned released;		/* futex: last round released */
+static unsigned claimed;  /* slots taken by handlers */
+static unsigned acks;	  /* futex: slots filled */
+static unsigned gen;	  /* current round */
+static unsigned released; /* futex: last round released */
+static unsigned inside;	  /* handlers between claim and return */
 static int installed;
 
 /* Threads inside pfe_synchronize_rcu(), by tid; 0 = free slot. */
@@ -105,29 +110,38 @@ int pfe_park_signal(void)
 	return SIGRTMAX - 8;
 }
 
+static bool is_released(unsigned g)
+{
+	return (int)(__atomic_load_n(&released, __ATOMIC_ACQUIRE) - g) >= 0;
+}
+
 static void park_handler(int sig, siginfo_t *info, void *ucv)
 {
 	int saved = errno;
 	unsigned g = __atomic_load_n(&gen, __ATOMIC_ACQUIRE), i;
 
 	if (info->si_code != SI_QUEUE || info->si_pid != (pid_t)syscall(SYS_getpid) ||
-	    (unsigned)info->si_value.sival_int != g ||
-	    __atomic_load_n(&released, __ATOMIC_ACQUIRE) == g)
+	    (unsigned)info->si_value.sival_int != g || is_released(g))
 		goto out;
+	__atomic_fetch_add(&inside, 1, __ATOMIC_ACQ_REL);
 	i = __atomic_fetch_add(&claimed, 1, __ATOMIC_RELAXED);
 	if (i < PARK_MAX) {
-		slots[i].tid = (pid_t)syscall(SYS_gettid);
 		slots[i].uc = ucv;
+		slots[i].gen = g;
+		__atomic_store_n(&slots[i].tid, (pid_t)syscall(SYS_gettid), __ATOMIC_RELEASE);
 	}
 	__atomic_fetch_add(&acks, 1, __ATOMIC_RELEASE);
 	futex(&acks, FUTEX_WAKE_PRIVATE, 1, NULL);
+	/* At or past g: a waiter scheduled late may find later rounds
+	 * released too, and must not wait for g alone. */
 	for (;;) {
 		unsigned r = __atomic_load_n(&released, __ATOMIC_ACQUIRE);
 
-		if (r == g)
+		if ((int)(r - g) >= 0)
 			break;
 		futex(&released, FUTEX_WAIT_PRIVATE, r, NULL);
 	}
+	__atomic_fetch_sub(&inside, 1, __ATOMIC_ACQ_REL);
 out:
 	errno = saved;
 }
@@ -140,8 +154,7 @@ static int install(void)
 		return 0;
 	if (sigaction(pfe_park_signal(), NULL, &old))
 		return -errno;
-	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL &&
-	    old.sa_handler != SIG_IGN)
+	if (!(old.sa_flags & SA_SIGINFO) && old.sa_handler != SIG_DFL && old.sa_handler != SIG_IGN)
 		return -EBUSY;
 	if ((old.sa_flags & SA_SIGINFO) && old.sa_sigaction != park_handler)
 		return -EBUSY;
@@ -185,48 +198,14 @@ static int send(pid_t pid, pid_t tid, unsigned g)
 	return 0;
 }
 
-/* Signal every thread not yet signalled; the number signalled, or -errno. */
-static int scan(pid_t pid, pid_t self, unsigned g)
-{
-	char buf[2048];
-	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), added = 0;
-	long n;
-
-	if (fd < 0)
-		return -errno;
-	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
-		for (long off = 0; off < n;) {
-			struct dirent64 *d = (struct dirent64 *)(buf + off);
-			pid_t tid = 0;
-			const char *p;
-
-			off += d->d_reclen;
-			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
-				tid = tid * 10 + (*p - '0');
-			if (*p || !tid || tid == self || known_tid(tid) ||
-			    tid == __atomic_load_n(&exempt, __ATOMIC_ACQUIRE))
-				continue;
-			if (ntids == PARK_MAX) {
-				close(fd);
-				return -E2BIG;
-			}
-			done[ntids] = send(pid, tid, g) == -ESRCH;
-			tids[ntids++] = tid;
-			added++;
-		}
-	}
-	close(fd);
-	return n < 0 ? -EIO : added;
-}
-
 /*
  * qemu-user runs host threads of its own (its RCU thread) that appear in
  * /proc/self/task but never run guest code and keep nearly every host
  * signal blocked, so they cannot park. They are recognised only under qemu
  * (the task's exe, which qemu does not emulate, differs from /proc/self/exe,
- * which it does): a thread that has not parked after a while and blocks
- * SIGINT, SIGUSR1, SIGTERM and SIGCHLD at the host level is taken as qemu's.
- * A guest thread's host mask is empty except for short moments.
+ * which it does): a thread that blocks SIGINT, SIGUSR1, SIGTERM and SIGCHLD
+ * at the host level is taken as qemu's. A guest thread's host mask is empty
+ * except for short moments (the guest's own mask is emulated).
  */
 static int under_qemu = -1;
 
@@ -280,6 +259,45 @@ static bool qemu_internal(pid_t tid)
 	return (blk & want) == want;
 }
 
+/* Signal every thread not yet signalled (with @g == 0, only count them);
+ * the number found, or -errno. qemu's own threads are recorded as done. */
+static int scan(pid_t pid, pid_t self, unsigned g)
+{
+	char buf[2048];
+	int fd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC), added = 0;
+	long n;
+
+	if (fd < 0)
+		return -errno;
+	while ((n = syscall(SYS_getdents64, fd, buf, sizeof(buf))) > 0) {
+		for (long off = 0; off < n;) {
+			struct dirent64 *d = (struct dirent64 *)(buf + off);
+			pid_t tid = 0;
+			const char *p;
+
+			off += d->d_reclen;
+			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
+				tid = tid * 10 + (*p - '0');
+			if (*p || !tid || tid == self || known_tid(tid) ||
+			    tid == __atomic_load_n(&exempt, __ATOMIC_ACQUIRE))
+				continue;
+			if (ntids == PARK_MAX) {
+				close(fd);
+				return -E2BIG;
+			}
+			if (qemu_internal(tid)) {
+				done[ntids] = 1;
+			} else {
+				done[ntids] = g && send(pid, tid, g) == -ESRCH;
+				added++;
+			}
+			tids[ntids++] = tid;
+		}
+	}
+	close(fd);
+	return n < 0 ? -EIO : added;
+}
+
 static uint64_t now_ms(void)
 {
 	struct timespec ts;
@@ -288,13 +306,22 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
+/* Slot @k says that @tid is parked in this round. */
+static bool parked_in(unsigned k, pid_t tid)
+{
+	return tid && __atomic_load_n(&slots[k].tid, __ATOMIC_ACQUIRE) == tid &&
+	       slots[k].gen == __atomic_load_n(&gen, __ATOMIC_RELAXED);
+}
+
 /* Every signalled thread is parked or gone; -ETIMEDOUT otherwise. */
 static int wait_parked(pid_t pid, uint64_t deadline, pid_t *stuck)
 {
 	uint64_t slow = now_ms() + 20;
 
 	for (;;) {
-		unsigned a = __atomic_load_n(&acks, __ATOMIC_ACQUIRE), n = a;
+		/* Slots are claimed in one order and filled in another. */
+		unsigned a = __atomic_load_n(&acks, __ATOMIC_ACQUIRE),
+			 n = __atomic_load_n(&claimed, __ATOMIC_ACQUIRE);
 		bool all = true;
 		struct timespec ts = {0, 2000000};
 
@@ -304,13 +331,15 @@ static int wait_parked(pid_t pid, uint64_t deadline, pid_t *stuck)
 			if (done[i])
 				continue;
 			for (unsigned k = 0; k < n && !done[i]; k++)
-				done[i] = slots[k].tid == tids[i];
+				done[i] = parked_in(k, tids[i]);
 			if (!done[i] && syscall(SYS_tgkill, pid, tids[i], 0) && errno == ESRCH)
 				done[i] = 1;
 			/* Not done for good: it may leave the grace period
 			 * before we finish, and park then. */
 			if (!done[i] && waiting_for_gp(tids[i]))
 				continue;
+			/* Recheck: a guest thread's host mask can be full for a
+			 * moment while qemu emulates a signal call. */
 			if (!done[i] && now_ms() > slow && qemu_internal(tids[i]))
 				done[i] = 1;
 			if (!done[i]) {
@@ -334,8 +363,15 @@ int pfe_park_others(void)
 	int n, err;
 
 	is_qemu();
+	/* Handlers of the last round that have not returned yet are about to:
+	 * let them, so that they do not hold this round's signal pending. */
+	for (int i = 0; i < 1000 && __atomic_load_n(&inside, __ATOMIC_ACQUIRE); i++) {
+		struct timespec ts = {0, 1000000};
+
+		nanosleep(&ts, NULL);
+	}
 	ntids = 0;
-	claimed = 0;
+	__atomic_store_n(&claimed, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&acks, 0, __ATOMIC_RELAXED);
 	g = __atomic_add_fetch(&gen, 1, __ATOMIC_RELEASE);
 	/* Before any signal: the default action of a real-time signal kills. */
@@ -367,6 +403,25 @@ int pfe_park_others(void)
 	}
 }
 
+void pfe_park_fork_child(void)
+{
+	/* Handlers of other threads that were returning at the fork do not
+	 * exist in the child. */
+	__atomic_store_n(&inside, 0, __ATOMIC_RELAXED);
+	__atomic_store_n(&exempt, 0, __ATOMIC_RELAXED);
+}
+
+bool pfe_park_other_threads(void)
+{
+	int n;
+
+	is_qemu();
+	ntids = 0;
+	n = scan((pid_t)syscall(SYS_getpid), (pid_t)syscall(SYS_gettid), 0);
+	ntids = 0;
+	return n != 0;
+}
+
 void pfe_park_release(void)
 {
 	__atomic_store_n(&released, gen, __ATOMIC_RELEASE);
@@ -375,8 +430,9 @@ void pfe_park_release(void)
 
 void pfe_park_each(void (*fn)(ucontext_t *uc, void *ctx), void *ctx)
 {
-	unsigned n = __atomic_load_n(&acks, __ATOMIC_ACQUIRE);
+	unsigned n = __atomic_load_n(&claimed, __ATOMIC_ACQUIRE);
 
 	for (unsigned k = 0; k < n && k < PARK_MAX; k++)
-		fn(slots[k].uc, ctx);
+		if (parked_in(k, __atomic_load_n(&slots[k].tid, __ATOMIC_ACQUIRE)))
+			fn(slots[k].uc, ctx);
 }

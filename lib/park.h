@@ -3,6 +3,7 @@
 #ifndef PFE_PARK_H
 #define PFE_PARK_H
 
+#include <stdbool.h>
 #include <sys/types.h>
 #include <ucontext.h>
 
@@ -11,6 +12,8 @@
  * line saying why. Call under the patch lock; until pfe_park_release(),
  * no malloc, no stdio, no lock another thread could hold. */
 int pfe_park_others(void);
+/* Whether the process has threads other than the caller (and qemu's). */
+bool pfe_park_other_threads(void);
 /* Let the parked threads go (exception return: context-synchronising). */
 void pfe_park_release(void);
 /* Call @fn with the interrupted context of each parked thread. */
@@ -18,6 +21,8 @@ void pfe_park_each(void (*fn)(ucontext_t *uc, void *ctx), void *ctx);
 /* A libpfe thread that runs none of the program's code and blocks every
  * signal (the control thread): never waited for. */
 void pfe_park_exempt(pid_t tid);
+/* In a fork child: forget the threads that were not copied. */
+void pfe_park_fork_child(void);
 /* The real-time signal used. */
 int pfe_park_signal(void);
 

@@ -87,6 +87,11 @@ int pfe_discover_all(int (*fn)(struct pfe_object *obj, void *ctx), void *ctx);
 /* Forget an object that was unloaded, so that the next walk hands on
  * whatever is loaded at @bias under @name again. Patch lock. (live) */
 void pfe_discover_forget(uintptr_t bias, const char *name);
+/* pfe_discover_all for the namespace of link map @lm (dlmopen: the walk of
+ * dl_iterate_phdr reports only the caller's namespace). (live) */
+struct link_map;
+int pfe_discover_namespace(struct link_map *lm, int (*fn)(struct pfe_object *obj, void *ctx),
+			   void *ctx);
 
 /* ------------------------------------------------------------- text.c */
 /*

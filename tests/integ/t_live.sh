@@ -58,3 +58,33 @@ expect_eq "dl+trace: every call of lib_fn traced" "200 anchor 1" \
 	"$(awk '$3 == "lib_fn"' "$T/dltrace" | wc -l | tr -d ' ') $(awk '$3 != "lib_fn" {print $3}' "$T/dltrace" | sort | uniq -c | awk '{print $2, $1}')"
 expect_eq "dl+trace: stderr" "libpfe: PFE_TRACE: 'lib_fn' matches no patchable function" \
 	"$(cat "$T/dltr.err")"
+
+# A thread started by a library's constructor before libpfe's runs the
+# library's code while libpfe writes slot 0: it is parked meanwhile.
+tcc -O2 -shared -fPIC -fpatchable-function-entry=2 -o "$T/libearly.so" "$P/live_early_lib.c" -lpthread
+tcc -O2 -I"$TOP/include" -fpatchable-function-entry=2 -o "$T/live_early" "$P/live_early.c" \
+	-L"$T" -learly -Wl,-rpath,"$T" -ldl
+PFE_DEBUG=1 prun "$T/live_early" >"$T/early.out" 2>"$T/early.err"
+expect_status "early thread: exit status" 0 $?
+expect_eq "early thread: exact counts" "thread ran before main: yes
+calls 5000 hooked 5000
+remove 0
+after remove hooked 5000" "$(cat "$T/early.out")"
+expect_grep "early thread: parked while slot 0 was written" \
+	"^libpfe: libearly.so: slot 0 of 7 sites written with 1 threads parked$" "$T/early.err"
+
+# dlmopen into a new namespace (dl_iterate_phdr does not report it): found
+# through the handle's link map, hooked, and dropped at dlclose, each time.
+prun "$T/live_app" dlm "$T/liblive.so" >"$T/dlm.out" 2>"$T/dlm.err"
+expect_status "dlmopen: exit status" 0 $?
+expect_eq "dlmopen: a new namespace is hooked and dropped" "sites with the library: 2
+lib_fn calls 100 hooked 100
+sites after dlclose: 1
+sites with the library: 2
+lib_fn calls 200 hooked 200
+sites after dlclose: 1
+sites with the library: 2
+lib_fn calls 300 hooked 300
+sites after dlclose: 1
+remove 0" "$(cat "$T/dlm.out")"
+expect_eq "dlmopen: nothing on stderr" "" "$(cat "$T/dlm.err")"
