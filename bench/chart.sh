@@ -33,12 +33,17 @@ set boxwidth 0.9
 set key top left
 set logscale y
 set grid ytics mytics
-set xtics rotate by -35 scale 0
+set xtics rotate by 30 right scale 0
 set bmargin 9
-set yrange [1:*]
+set yrange [1:3000]
 set title "Instructions per call (exact; log scale; n/a = not measured)"
 set ylabel "instructions"
-plot "$dat" using 2:xtic(1) title "tiny", '' using 3 title "rec (per level)", '' using 4 title "leaf8"
+# Values over the bars: in a clustered histogram of 3 columns with gap 1,
+# column i of row j stands at x = j + (i - 2) / 4.
+plot "$dat" using 2:xtic(1) title "tiny", '' using 3 title "rec (per level)", '' using 4 title "leaf8", \
+	'' using (\$0 - 0.25):2:(sprintf("%.0f", \$2)) with labels rotate by 90 left offset 0,0.3 font ",8" notitle, \
+	'' using (\$0):3:(sprintf("%.0f", \$3)) with labels rotate by 90 left offset 0,0.3 font ",8" notitle, \
+	'' using (\$0 + 0.25):4:(sprintf("%.0f", \$4)) with labels rotate by 90 left offset 0,0.3 font ",8" notitle
 set title "Time per call, ns ($kind; median; log scale)"
 set ylabel "ns ($kind)"
 set yrange [*:*]

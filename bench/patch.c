@@ -10,6 +10,7 @@
  * Output, one "key value..." line each (sizes in bytes, times in ns):
  *   markers <begin> <end>            run-time addresses, for bench/count.awk
  *   startup_heap <bytes>             malloc'd bytes in use when main starts
+ *   text_dirty_start <kB>            Private_Dirty of the text when main starts
  *   text_dirty <before> <after attach> <after detach>   Private_Dirty, kB
  *   attach <ns> <sites> <heap delta>
  *   detach <ns> <rc> <heap delta>
@@ -111,6 +112,7 @@ int main(int argc, char **argv)
 	d0 = text_dirty();
 	printf("markers %p %p\n", (void *)bench_mark_begin, (void *)bench_mark_end);
 	printf("startup_heap %zu\n", heap0);
+	printf("text_dirty_start %ld\n", d0);
 	if (argc > 1 && !strcmp(argv[1], "-s"))
 		return 0;
 

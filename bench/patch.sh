@@ -9,14 +9,16 @@ NM=${CC%gcc}nm
 # ---------------------------------------------------------------- build
 # Generated sources and objects are cached in $W/gen: 100,000 functions
 # take minutes to compile, and they never change.
-for n in $SIZES; do
-	k=$(sh bench/gen.sh "$W/gen" "$n")
+for n in $(echo $SIZES $COUNT_SIZES | tr ' ' '\n' | sort -un); do
+	srcs=$(sh bench/gen.sh "$W/gen" "$n")
 	todo=""
-	for c in "$W"/gen/pf_"${n}"_*.c; do
+	objs=""
+	for c in $srcs; do
+		objs="$objs ${c%.c}.o"
 		[ -s "${c%.c}.o" ] || todo="$todo $c"
 	done
 	if [ -n "$todo" ]; then
-		echo "bench: compiling $n generated functions ($k chunks, cached in $W/gen)" >&2
+		echo "bench: compiling the functions for $n sites ($(echo $todo | wc -w) files, cached in $W/gen)" >&2
 		# shellcheck disable=SC2086
 		printf '%s\n' $todo | xargs -P 2 -I{} sh -c \
 			'c={}; $0 -O2 -fpatchable-function-entry=2 -c -o "${c%.c}.o.tmp" "$c" && mv "${c%.c}.o.tmp" "${c%.c}.o"' "$CC" ||
@@ -24,8 +26,8 @@ for n in $SIZES; do
 	fi
 	bin=$W/patch-$n
 	if [ ! -x "$bin" ] || [ bench/patch.c -nt "$bin" ]; then
-		$CC -O2 -g -Iinclude -o "$bin" bench/patch.c "$W"/gen/pf_"${n}"_*.o -ldl ||
-			die "cannot link $bin"
+		# shellcheck disable=SC2086
+		$CC -O2 -g -Iinclude -o "$bin" bench/patch.c $objs -ldl || die "cannot link $bin"
 	fi
 done
 
@@ -76,8 +78,10 @@ echo "2. Patching: one empty hook attached to N generated functions (pattern \"p
 printf '%8s %7s %12s %9s %12s %9s %11s %16s %11s %11s %13s\n' \
 	sites pages "attach_us" "ns/site" "detach_us" "ns/site" "mprotect" "startup_ms" "heap_B/site" "att_B/site" "dirty_kB"
 printf '%8s %7s %12s %9s %12s %9s %11s %16s %11s %11s %13s\n' \
-	"" "(text)" "($TIMEKIND)" "" "" "" "att/det" "(+vs none)" "(start)" "(attach)" "(+attach)"
+	"" "(text)" "($TIMEKIND)" "" "" "" "att/det" "(+vs none)" "(start)" "(attach)" "none/main/att"
 verdicts=""
+first=""
+last=""
 for n in $SIZES; do
 	bin=$W/patch-$n
 	# awk cannot read hex portably: let printf convert.
@@ -86,7 +90,9 @@ for n in $SIZES; do
 	# Start-up: whole runs that stop at main, with and without libpfe.
 	t_none=$(for i in 1 2 3 4 5; do wall_ms "" "$bin" -s; done | median)
 	t_pre=$(for i in 1 2 3 4 5; do wall_ms "$PRE" "$bin" -s; done | median)
-	h_none=$(grun "" "" "$bin" -s | awk '$1 == "startup_heap" { print $2 }')
+	grun "" "" "$bin" -s >"$W/patch-none.out"
+	h_none=$(awk '$1 == "startup_heap" { print $2 }' "$W/patch-none.out")
+	dirty_none=$(awk '$1 == "text_dirty_start" { print $2 }' "$W/patch-none.out")
 	if ! grun "$PRE" "" "$bin" >"$W/patch.out" 2>"$W/patch.err"; then
 		why=$(grep '^nohook' "$W/patch.out" | sed 's/^nohook //')
 		[ -n "$why" ] || why="exit status $?: $(tail -1 "$W/patch.err")"
@@ -114,7 +120,7 @@ for n in $SIZES; do
 	printf '%8s %7s %12s %9s %12s %9s %11s %16s %11s %11s %13s\n' "$n" "$pages" \
 		"$((att_ns / 1000))" "$(f "$att_ns" "$n")" "$((det_ns / 1000))" "$(f "$det_ns" "$n")" \
 		"$mp_att/$mp_det" "$t_pre ($(printf '%+d' $((t_pre - t_none))))" \
-		"$(f $((h_pre - h_none)) "$n")" "$(f "$att_heap" "$n")" "$dirty0->$dirty1"
+		"$(f $((h_pre - h_none)) "$n")" "$(f "$att_heap" "$n")" "$dirty_none/$dirty0/$dirty1"
 	csv patch "$n" d 1 sites "$nsites" sites
 	csv patch "$n" d 1 text_pages "$pages" pages
 	csv patch "$n" d 1 attach_ns "$att_ns" "ns_$TIMEKIND"
@@ -125,8 +131,11 @@ for n in $SIZES; do
 	csv patch "$n" d 1 startup_ms_without_libpfe "$t_none" "ms_$TIMEKIND"
 	csv patch "$n" d 1 startup_heap_bytes $((h_pre - h_none)) bytes
 	csv patch "$n" d 1 attach_heap_bytes "$att_heap" bytes
-	csv patch "$n" d 1 text_private_dirty_before_kb "$dirty0" kB
+	csv patch "$n" d 1 text_private_dirty_without_libpfe_kb "$dirty_none" kB
+	csv patch "$n" d 1 text_private_dirty_at_main_kb "$dirty0" kB
 	csv patch "$n" d 1 text_private_dirty_after_kb "$dirty1" kB
+	[ -n "$first" ] || first="$n $((h_pre - h_none)) $att_heap $att_ns $det_ns $((t_pre - t_none))"
+	last="$n $((h_pre - h_none)) $att_heap $att_ns $det_ns $((t_pre - t_none))"
 	if [ "$mp_att" != NA ]; then
 		# O(pages): at most one change to writable and one back per run
 		# of contiguous pages, and no more than that however many sites.
@@ -141,6 +150,22 @@ for n in $SIZES; do
 	fi
 done
 echo "$verdicts" | sed '/^$/d'
+echo "  dirty_kB: Private_Dirty of the text holding the sites: without libpfe / at main with libpfe"
+echo "  (the constructor wrote mov x9, x30 at every site) / after the attach. On hardware the"
+echo "  private copies are at most pages x 4 KiB: every text page that holds a site."
+if [ -n "$first" ] && [ "$first" != "$last" ]; then
+	# Per additional site, from the smallest and the largest size: the
+	# fixed costs (libraries, tables, a grace period) cancel.
+	set -- $first $last
+	dn=$(($7 - $1))
+	echo "  Per additional site ($1 -> $7 sites): libpfe heap at start $(((${8} - $2) / dn)) B," \
+		"heap added by attach $(((${9} - $3) / dn)) B, attach $(((${10} - $4) / dn)) ns, detach $(((${11} - $5) / dn)) ns," \
+		"start-up $(awk -v a="$6" -v b="${12}" -v n="$dn" 'BEGIN { printf "%.2f", (b - a) * 1000 / n }') us ($TIMEKIND)"
+	csv patch "$1-$7" d 1 startup_heap_bytes_per_site $(((${8} - $2) / dn)) bytes
+	csv patch "$1-$7" d 1 attach_heap_bytes_per_site $(((${9} - $3) / dn)) bytes
+	csv patch "$1-$7" d 1 attach_ns_per_site $(((${10} - $4) / dn)) "ns_$TIMEKIND"
+	csv patch "$1-$7" d 1 detach_ns_per_site $(((${11} - $5) / dn)) "ns_$TIMEKIND"
+fi
 
 # Exact instruction counts: start-up (libpfe and its libraries loaded, the
 # constructor), attach, detach; per site from the difference of two sizes.
