@@ -8,10 +8,11 @@ set -eu
 . bench/lib.sh
 
 # ------------------------------------------------------------------ build
-build() {	# out src... -- flags
+build() {	# out compiler-arguments...
 	out=$1
 	shift
-	[ -x "$out" ] && [ "$out" -nt bench/calls.c ] && [ "$out" -nt bench/patch.c ] && return 0
+	[ -x "$out" ] && [ "$out" -nt bench/calls.c ] && [ "$out" -nt bench/cyg.c ] &&
+		[ "$out" -nt include/pfe.h ] && return 0
 	$CC "$@" || die "cannot build $out"
 }
 build "$W/calls-a" $CFLAGS_B -o "$W/calls-a" bench/calls.c bench/cyg.c -ldl
