@@ -8,10 +8,11 @@ set -eu
 . bench/lib.sh
 
 # ------------------------------------------------------------------ build
-build() {	# out src... -- flags
+build() {	# out compiler-arguments...
 	out=$1
 	shift
-	[ -x "$out" ] && [ "$out" -nt bench/calls.c ] && [ "$out" -nt bench/patch.c ] && return 0
+	[ -x "$out" ] && [ "$out" -nt bench/calls.c ] && [ "$out" -nt bench/cyg.c ] &&
+		[ "$out" -nt include/pfe.h ] && return 0
 	$CC "$@" || die "cannot build $out"
 }
 build "$W/calls-a" $CFLAGS_B -o "$W/calls-a" bench/calls.c bench/cyg.c -ldl
@@ -243,12 +244,12 @@ for d in "c b" "d b" "e d" "b a" "f a" "g a"; do
 				v=FAIL
 			fi
 			echo "$v (target: the MOV and nothing else: +0 executed, +1 non-NOP)"
-			csv target "$fn" "c-b: +1 non-NOP, +0 executed" 1 verdict "$v" "" ;;
+			csv target "$fn" "c-b: +1 non-NOP +0 executed" 1 verdict "$v" "" ;;
 		ba)
 			# Check of the method: the two NOPs, executed, doing nothing.
 			if [ "$di" = 2.00 ] && [ "$dw" = 0.00 ]; then v=PASS; else v=FAIL; fi
 			echo "$v (method check: the two NOPs, +2 executed, +0 non-NOP)"
-			csv target "$fn" "b-a: +2 executed, +0 non-NOP" 1 verdict "$v" "" ;;
+			csv target "$fn" "b-a: +2 executed +0 non-NOP" 1 verdict "$v" "" ;;
 		db)
 			if [ "$di" != NA ] && awk -v d="$di" 'BEGIN { exit !(d <= 60) }'; then v=PASS; else v=FAIL; fi
 			echo "$v (target: <= 60 executed)"

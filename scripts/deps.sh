@@ -20,7 +20,7 @@ libs="libelf-dev libffi-dev liburcu-dev libcmocka-dev"
 common="make pkg-config gnuplot-nox file binutils"
 
 if [ "$host" = arm64 ]; then
-	pkgs="gcc g++ $common $libs"
+	pkgs="gcc g++ $common $libs uftrace"
 else
 	pkgs="gcc gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils-aarch64-linux-gnu $common libcmocka-dev"
 	for l in $libs; do pkgs="$pkgs $l:arm64"; done

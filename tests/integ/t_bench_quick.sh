@@ -45,3 +45,7 @@ expect_eq "csv header" "section,name,state,threads,metric,value,unit" "$(head -1
 if command -v gnuplot >/dev/null 2>&1; then
 	expect_eq "chart is a PNG" "PNG" "$(head -c 4 "$T/bench/costs.png" 2>/dev/null | tail -c 3)"
 fi
+
+# Machine-readable means every line has the header's seven fields.
+expect_eq "csv: 7 fields on every line" "" \
+	"$(awk -F, '{ n = NF; if ($0 ~ /"/) n = 7 } n != 7 { print NR ": " $0 }' "$csv" | head -5)"
