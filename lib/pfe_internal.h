@@ -15,8 +15,13 @@
  *   objects.c    the RCU list of loaded objects and the patch lock
  *   registry.c   hooks: attach, detach, RCU (urcu-bp); the public API
  *   dispatch.c   trampoline -> hooks, lock-free
+ *   exit.c       exit hooks: shadow stack, return trampoline, unwinding (exit.h)
+ *   hookops.c    pfe_hook_add_ops
+ *   sig.c        signatures: parser, AAPCS64 placement (pure, sig.h)
+ *   sigfmt.c     typed values as text (pure, sig.h)
+ *   wrap.c       signatures for libffi; pfe_call_original
  *   init.c       constructor and destructor
- *   hooks/trace*.c  the PFE_TRACE tracer
+ *   hooks/trace*.c  the PFE_TRACE tracer (trace_graph.c: signatures, PFE_GRAPH)
  */
 #ifndef PFE_INTERNAL_H
 #define PFE_INTERNAL_H
