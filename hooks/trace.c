@@ -158,34 +158,29 @@ static int note_other(struct dl_phdr_info *info, size_t size, void *ctx)
 }
 
 /*
- * Count, per include term, the patchable functions it matches now, so that a
- * term matching nothing (a typo, usually) gets its warning. Returns the number
- * of functions the whole spec selects.
+ * Warn once for each include term that matches no patchable function loaded
+ * now: usually a typo, though a library loaded later may still match it.
  */
-static size_t count_matches(struct pfe_pattern *pat)
+static void warn_unmatched(struct pfe_pattern *pat)
 {
-	size_t selected = 0;
-
 	pfe_patch_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = obj->next)
 		for (size_t i = 0; i < obj->tab.nsites; i++)
-			selected += pfe_pattern_match(pat, obj->tab.sites[i].name, obj->name);
+			pfe_pattern_match(pat, obj->tab.sites[i].name, obj->name);
 	pfe_patch_unlock();
 	for (size_t i = 0; i < pfe_pattern_nterms(pat); i++) {
 		bool exclude;
 		const char *term = pfe_pattern_term(pat, i, &exclude);
 
 		if (!exclude && !pfe_pattern_term_hits(pat, i))
-			pfe_err("PFE_TRACE: '%s' matches no patchable function", term);
+			pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far", term);
 	}
-	return selected;
 }
 
 int pfe_trace_start(const char *spec, const char *output)
 {
 	char err[256], path[4096];
 	struct pfe_pattern *pat;
-	size_t selected;
 	int r = 0;
 
 	if (trace_hook_handle)
@@ -210,14 +205,14 @@ int pfe_trace_start(const char *spec, const char *output)
 		pfe_pattern_free(pat);
 		return r;
 	}
-	selected = count_matches(pat);
+	/* Attached even when nothing matches now: a library loaded later with
+	 * dlopen gets the tracer too (registry.c applies live hooks to it). */
+	warn_unmatched(pat);
 	pfe_pattern_free(pat);
-	if (!selected)
-		return 0;
 
 	dl_iterate_phdr(note_other, NULL);
 	t0 = now_ns();
-	trace_hook_handle = pfe_hook_add(spec, trace_entry, NULL);
+	trace_hook_handle = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle) {
 		r = -errno;
 		pfe_err("PFE_TRACE='%s': cannot attach the tracer: %s", spec, strerror(errno));

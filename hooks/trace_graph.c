@@ -294,12 +294,11 @@ static int attach(const char *pattern, const char *sig)
 		ops.exit = graph_exit;
 	else if (sig && !strstr(sig, "->void") && strstr(sig, "->"))
 		ops.exit = typed_exit;
-	h = pfe_hook_add_ops(pattern, &ops, NULL);
+	h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
+	if (h && !pfe_hook_nsites(h))
+		pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far", pattern);
 	if (!h) {
-		if (errno == ENOENT)
-			pfe_err("PFE_TRACE: '%s' matches no patchable function", pattern);
-		else
-			pfe_err("PFE_TRACE: cannot trace '%s'%s%s: %s", pattern, sig ? " " : "",
+		pfe_err("PFE_TRACE: cannot trace '%s'%s%s: %s", pattern, sig ? " " : "",
 				sig ? sig : "", strerror(errno));
 		return -errno;
 	}

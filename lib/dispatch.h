@@ -92,8 +92,14 @@ extern __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("in
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
 /* registry.c: pfe_hook_add with the exit hook and signature (owned by the
  * hook from then on, freed with it). */
+/* Keep the hook when nothing matches yet instead of failing with ENOENT: it
+ * is applied to objects loaded later (the tracer's PFE_TRACE). */
+#define PFE_HOOK_KEEP 0x1
 struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *data,
-				  pfe_exit_fn exit, struct pfe_sig *sig);
+				  pfe_exit_fn exit, struct pfe_sig *sig, unsigned flags);
+/* pfe_hook_add_ops() with PFE_HOOK_* flags. */
+struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
+					void *data, unsigned flags);
 struct pfe_sig;
 void pfe_sig_free(struct pfe_sig *sig);
 

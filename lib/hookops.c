@@ -15,6 +15,12 @@ static void pfe_no_entry(const struct pfe_site *site, struct pfe_regs *regs, voi
 PFE_API struct pfe_hook *pfe_hook_add_ops(const char *pattern, const struct pfe_hook_ops *ops,
 					  void *data)
 {
+	return pfe_hook_add_ops_flags(pattern, ops, data, 0);
+}
+
+struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
+					void *data, unsigned flags)
+{
 	struct pfe_sig *sig = NULL;
 	char why[160];
 
@@ -34,5 +40,5 @@ PFE_API struct pfe_hook *pfe_hook_add_ops(const char *pattern, const struct pfe_
 		}
 	}
 	return pfe_hook_add_ext(pattern, ops->entry ? ops->entry : pfe_no_entry, data, ops->exit,
-				sig);
+				sig, flags);
 }

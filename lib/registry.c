@@ -269,12 +269,12 @@ static void hook_free(struct pfe_hook *hook)
 
 PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void *data)
 {
-	return pfe_hook_add_ext(pattern, fn, data, NULL, NULL);
+	return pfe_hook_add_ext(pattern, fn, data, NULL, NULL, 0);
 }
 
 /* exit.c: @exit and @sig (owned from here on) are set before publication. */
 struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *data,
-				  pfe_exit_fn exit, struct pfe_sig *sig)
+				  pfe_exit_fn exit, struct pfe_sig *sig, unsigned flags)
 {
 	struct plan p = {0};
 	struct pfe_hook *hook;
@@ -317,7 +317,7 @@ struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *da
 
 	pfe_patch_lock();
 	err = plan_match(&p, hook, NULL);
-	if (!err && !p.n)
+	if (!err && !p.n && !(flags & PFE_HOOK_KEEP))
 		err = -ENOENT;
 	for (size_t i = 0; !err && i < p.n; i++)
 		err = vec_build(p.e[i].old, hook, NULL, &p.e[i].new);

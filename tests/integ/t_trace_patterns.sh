@@ -34,16 +34,16 @@ check_run object
 expect_eq "object: *@libtrfuncs.so" "10 leaf 5 mid 1 other 5 top " "$(traced object)"
 
 run_traced object_glob 'main@sha*,top@lib*,mid@shared' "$T/shared"
-check_run object_glob "libpfe: PFE_TRACE: 'mid@shared' matches no patchable function"
+check_run object_glob "libpfe: PFE_TRACE: 'mid@shared' matches no patchable function loaded so far"
 expect_eq "object glob: main@sha*,top@lib*" "1 main 5 top " "$(traced object_glob)"
 
 run_traced nomatch 'fooo' "$T/app"
-check_run nomatch "libpfe: PFE_TRACE: 'fooo' matches no patchable function"
+check_run nomatch "libpfe: PFE_TRACE: 'fooo' matches no patchable function loaded so far"
 expect_eq "nomatch: empty trace file" "" "$(cat "$T/nomatch.trace")"
 
 run_traced partial 'top,fooo,ba[rz]*,!leaf' "$T/app"
-check_run partial "libpfe: PFE_TRACE: 'fooo' matches no patchable function
-libpfe: PFE_TRACE: 'ba[rz]*' matches no patchable function"
+check_run partial "libpfe: PFE_TRACE: 'fooo' matches no patchable function loaded so far
+libpfe: PFE_TRACE: 'ba[rz]*' matches no patchable function loaded so far"
 expect_eq "partial: top still traced" "5 top " "$(traced partial)"
 
 # Malformed: exactly one line naming the value and what was expected; the
