@@ -376,6 +376,12 @@ static void test_toggle_while_running(void **state)
 		sched_yield();
 		assert_int_equal(pfe_site_make_nop(&s), 0);
 	}
+	/* A call that executed the BL before the last make_nop may still be on
+	 * its way through the trampoline: let the caller finish two more calls
+	 * (each starting after the NOP was in place) before taking the count. */
+	for (unsigned long seen = __atomic_load_n(&st.calls, __ATOMIC_RELAXED);
+	     __atomic_load_n(&st.calls, __ATOMIC_RELAXED) < seen + 2;)
+		sched_yield();
 	calls = __atomic_load_n(&tramp_calls, __ATOMIC_RELAXED);
 	st.stop = true;
 	assert_int_equal(pthread_join(t, NULL), 0);
