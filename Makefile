@@ -27,7 +27,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 CFLAGS ?= -O2 -g
 PFE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-fno-omit-frame-pointer -mbranch-protection=standard \
-	-D_GNU_SOURCE -Iinclude -Ilib -I$(GEN)
+	-D_GNU_SOURCE -Iinclude -Ilib -Iasm -I$(GEN)
 PFE_LIBS := -lelf -lurcu-bp -lurcu-common -lffi -lgcc_s -lpthread -ldl
 
 LIB_SRC := $(sort $(wildcard lib/*.c) $(wildcard hooks/*.c))

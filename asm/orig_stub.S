@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: MIT */
+#include "pfe-asm.h"
 /*
  * pfe_orig_stub: how pfe_call_original (lib/wrap.c) enters a function's body
  * past its patch site. ffi_call reaches us with `blr`, so we start with
@@ -24,16 +25,4 @@ pfe_orig_stub:
 	.cfi_endproc
 	.size	pfe_orig_stub, . - pfe_orig_stub
 
-	.section .note.GNU-stack, "", %progbits
-
-	.pushsection .note.gnu.property, "a"
-	.balign	8
-	.long	4
-	.long	16
-	.long	5		/* NT_GNU_PROPERTY_TYPE_0 */
-	.asciz	"GNU"
-	.long	0xc0000000	/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
-	.long	4
-	.long	3		/* BTI | PAC */
-	.long	0
-	.popsection
+	pfe_note_bti_pac

@@ -46,6 +46,7 @@
  * they live in different columns.
  */
 #include "pfe-asm-offsets.h"
+#include "pfe-asm.h"
 
 #define R(field) (PFE_FRAME_REGS + PFE_REGS_##field)
 
@@ -110,18 +111,4 @@ pfe_regs_trampoline:
 	.cfi_endproc
 	.size	pfe_regs_trampoline, . - pfe_regs_trampoline
 
-	.section .note.GNU-stack, "", %progbits
-
-/* This object is BTI- and PAC-compatible (GNU_PROPERTY_AARCH64_FEATURE_1_AND
- * = BTI | PAC); without the note the linker would drop BTI for all libpfe. */
-	.pushsection .note.gnu.property, "a"
-	.balign	8
-	.long	4
-	.long	16
-	.long	5		/* NT_GNU_PROPERTY_TYPE_0 */
-	.asciz	"GNU"
-	.long	0xc0000000	/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
-	.long	4
-	.long	3		/* BTI | PAC */
-	.long	0
-	.popsection
+	pfe_note_bti_pac

@@ -37,6 +37,7 @@
  * it, so it reads right either way.
  */
 #include "pfe-asm-offsets.h"
+#include "pfe-asm.h"
 
 #define RR(field) (PFE_RFRAME_REGS + PFE_RREGS_##field)
 
@@ -96,17 +97,4 @@ pfe_ret_personality_ref:
 	.xword	pfe_ret_personality
 	.size	pfe_ret_personality_ref, 8
 
-	.section .note.GNU-stack, "", %progbits
-
-/* BTI- and PAC-compatible, like asm/regs_tramp.S. */
-	.pushsection .note.gnu.property, "a"
-	.balign	8
-	.long	4
-	.long	16
-	.long	5		/* NT_GNU_PROPERTY_TYPE_0 */
-	.asciz	"GNU"
-	.long	0xc0000000	/* GNU_PROPERTY_AARCH64_FEATURE_1_AND */
-	.long	4
-	.long	3		/* BTI | PAC */
-	.long	0
-	.popsection
+	pfe_note_bti_pac

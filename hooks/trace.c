@@ -173,7 +173,8 @@ static void warn_unmatched(struct pfe_pattern *pat)
 		const char *term = pfe_pattern_term(pat, i, &exclude);
 
 		if (!exclude && !pfe_pattern_term_hits(pat, i))
-			pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far", term);
+			pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far",
+				term);
 	}
 }
 

@@ -299,7 +299,7 @@ static int attach(const char *pattern, const char *sig)
 		pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far", pattern);
 	if (!h) {
 		pfe_err("PFE_TRACE: cannot trace '%s'%s%s: %s", pattern, sig ? " " : "",
-				sig ? sig : "", strerror(errno));
+			sig ? sig : "", strerror(errno));
 		return -errno;
 	}
 	return 0;

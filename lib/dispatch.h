@@ -48,8 +48,8 @@ struct pfe_hook {
 	size_t nsites, cap;
 	struct pfe_hook *next; /* live hooks, attach order; patch lock */
 	/* exit.c, wrap.c: set before the hook is published, never changed. */
-	pfe_exit_fn exit;     /* NULL: entry only */
-	struct pfe_sig *sig;  /* NULL: no signature */
+	pfe_exit_fn exit;    /* NULL: entry only */
+	struct pfe_sig *sig; /* NULL: no signature */
 };
 
 /*

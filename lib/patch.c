@@ -193,8 +193,8 @@ static void site_modify(struct batch *b, struct pfe_site *site, uint32_t old, ui
 		       old);
 		return;
 	}
-	b->w[b->nqueued] = (struct pfe_text_write){slot_addr(site, b->t->slot), old, new,
-						   hidden_rights(site)};
+	b->w[b->nqueued] =
+	    (struct pfe_text_write){slot_addr(site, b->t->slot), old, new, hidden_rights(site)};
 	b->queued[b->nqueued++] = site;
 }
 

@@ -42,11 +42,11 @@ void pfe_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Only when PFE_DEBUG is set. */
 void pfe_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Say it once per call site for the life of the process. */
-#define pfe_err_once(...)                                                   \
-	do {                                                                \
-		static int pfe_said_;                                       \
-		if (!__atomic_exchange_n(&pfe_said_, 1, __ATOMIC_RELAXED))  \
-			pfe_err(__VA_ARGS__);                               \
+#define pfe_err_once(...)                                                                          \
+	do {                                                                                       \
+		static int pfe_said_;                                                              \
+		if (!__atomic_exchange_n(&pfe_said_, 1, __ATOMIC_RELAXED))                         \
+			pfe_err(__VA_ARGS__);                                                      \
 	} while (0)
 
 /* ------------------------------------------------------------- objects */
@@ -55,8 +55,8 @@ void pfe_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* An executable segment of an object, with the exact rights it was mapped with. */
 struct pfe_text_seg {
-	uintptr_t start, end;	/* page aligned */
-	int prot;		/* PROT_* */
+	uintptr_t start, end; /* page aligned */
+	int prot;	      /* PROT_* */
 };
 
 /*
@@ -64,15 +64,15 @@ struct pfe_text_seg {
  * registry.c; freed after a grace period once it is unloaded.
  */
 struct pfe_object {
-	struct pfe_object *next;	/* RCU list; writers hold the patch lock */
-	char *path;			/* as dl_iterate_phdr gave it ("" -> /proc/self/exe) */
-	const char *name;		/* basename of path */
-	uintptr_t bias;			/* dlpi_addr */
-	uintptr_t lo, hi;		/* span of the executable segments */
+	struct pfe_object *next; /* RCU list; writers hold the patch lock */
+	char *path;		 /* as dl_iterate_phdr gave it ("" -> /proc/self/exe) */
+	const char *name;	 /* basename of path */
+	uintptr_t bias;		 /* dlpi_addr */
+	uintptr_t lo, hi;	 /* span of the executable segments */
 	struct pfe_text_seg *segs;
 	size_t nsegs;
 	struct pfe_sitetab tab;
-	uintptr_t veneer;		/* BL target near this object, 0 = direct */
+	uintptr_t veneer; /* BL target near this object, 0 = direct */
 	bool is_main;
 };
 
@@ -107,8 +107,8 @@ int pfe_discover_namespace(struct link_map *lm, int (*fn)(struct pfe_object *obj
  * system refuses W+X, the words go through /proc/self/mem instead.
  */
 struct pfe_text_write {
-	uintptr_t addr;		/* 4-byte aligned */
-	uint32_t old;		/* expected current value; mismatch -> refused */
+	uintptr_t addr; /* 4-byte aligned */
+	uint32_t old;	/* expected current value; mismatch -> refused */
 	uint32_t new;
 	/* Rights the page has that /proc/self/maps cannot show (PROT_BTI), kept
 	 * through the change; the owner's segment says (struct pfe_text_seg). */
@@ -124,12 +124,12 @@ int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched);
 /* Counters since start-up, for tests and the bench: take a copy before and
  * after and compare. Updated under the patch lock. */
 struct pfe_text_stats {
-	unsigned long applies;		/* pfe_text_apply calls with work to do */
-	unsigned long runs;		/* runs of contiguous pages with equal rights */
-	unsigned long mprotects;	/* mprotect(2) calls, failed ones included */
-	unsigned long words;		/* words written, either way */
-	unsigned long procmem;		/* ... of which through /proc/self/mem */
-	unsigned long mismatched;	/* writes skipped: old value differed */
+	unsigned long applies;	  /* pfe_text_apply calls with work to do */
+	unsigned long runs;	  /* runs of contiguous pages with equal rights */
+	unsigned long mprotects;  /* mprotect(2) calls, failed ones included */
+	unsigned long words;	  /* words written, either way */
+	unsigned long procmem;	  /* ... of which through /proc/self/mem */
+	unsigned long mismatched; /* writes skipped: old value differed */
 };
 extern struct pfe_text_stats pfe_text_stats;
 /* Tests: write through /proc/self/mem even where W+X would be allowed. */
@@ -149,9 +149,9 @@ int pfe_text_prot_at(uintptr_t addr);
 
 /* ------------------------------------------------------------- patch.c */
 /* State transitions of one site; the batch forms append to a write list. */
-int pfe_site_init_nop(struct pfe_site *site);	/* COMPILED -> INIT (start-up only) */
-int pfe_site_make_call(struct pfe_site *site);	/* INIT -> CALL */
-int pfe_site_make_nop(struct pfe_site *site);	/* CALL -> INIT */
+int pfe_site_init_nop(struct pfe_site *site);  /* COMPILED -> INIT (start-up only) */
+int pfe_site_make_call(struct pfe_site *site); /* INIT -> CALL */
+int pfe_site_make_nop(struct pfe_site *site);  /* CALL -> INIT */
 int pfe_sites_init_nop(struct pfe_site **sites, size_t n);
 int pfe_sites_make_call(struct pfe_site **sites, size_t n);
 int pfe_sites_make_nop(struct pfe_site **sites, size_t n);

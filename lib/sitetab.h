@@ -30,49 +30,49 @@ struct pfe_object;
 struct pfe_hook_vec;
 
 enum pfe_site_state {
-	PFE_SITE_COMPILED = 0,	/* nop; nop */
-	PFE_SITE_INIT,		/* mov x9, x30; nop */
-	PFE_SITE_CALL,		/* mov x9, x30; bl trampoline */
+	PFE_SITE_COMPILED = 0, /* nop; nop */
+	PFE_SITE_INIT,	       /* mov x9, x30; nop */
+	PFE_SITE_CALL,	       /* mov x9, x30; bl trampoline */
 };
 
-#define PFE_SITE_BTI 0x1	/* `bti c` precedes pc */
+#define PFE_SITE_BTI 0x1 /* `bti c` precedes pc */
 
 struct pfe_site {
-	uintptr_t pc;		/* slot 0; slot 1 at pc + 4; the body follows */
-	uintptr_t func;		/* symbol value: where callers enter */
-	const char *name;	/* function symbol; NULL when the object has none */
+	uintptr_t pc;	  /* slot 0; slot 1 at pc + 4; the body follows */
+	uintptr_t func;	  /* symbol value: where callers enter */
+	const char *name; /* function symbol; NULL when the object has none */
 	struct pfe_object *obj;
-	struct pfe_hook_vec *hooks;	/* RCU-protected; NULL when no hook */
-	uint8_t state;		/* enum pfe_site_state; changed under the patch lock */
-	uint8_t flags;		/* PFE_SITE_* */
-	uint16_t nops;		/* NOPs from pc on, >= 2 */
+	struct pfe_hook_vec *hooks; /* RCU-protected; NULL when no hook */
+	uint8_t state;		    /* enum pfe_site_state; changed under the patch lock */
+	uint8_t flags;		    /* PFE_SITE_* */
+	uint16_t nops;		    /* NOPs from pc on, >= 2 */
 };
 
 /* A function symbol, for naming callers (the whole .symtab/.dynsym). */
 struct pfe_sym {
-	uintptr_t addr;		/* run-time address */
+	uintptr_t addr; /* run-time address */
 	uint32_t size;
-	uint32_t name;		/* offset into the table's string pool */
+	uint32_t name; /* offset into the table's string pool */
 };
 
 /* Why an entry of __patchable_function_entries was refused. */
 enum pfe_refusal {
-	PFE_REFUSE_NOT_NOP,	/* the two slots do not hold NOPs */
-	PFE_REFUSE_OUTSIDE,	/* points outside the object's executable segments */
-	PFE_REFUSE_MISALIGNED,	/* not 4-byte aligned */
-	PFE_REFUSE_DUPLICATE,	/* same site listed twice */
-	PFE_REFUSE_NOT_ENTRY,	/* NOPs inside a function, not at its entry */
+	PFE_REFUSE_NOT_NOP,    /* the two slots do not hold NOPs */
+	PFE_REFUSE_OUTSIDE,    /* points outside the object's executable segments */
+	PFE_REFUSE_MISALIGNED, /* not 4-byte aligned */
+	PFE_REFUSE_DUPLICATE,  /* same site listed twice */
+	PFE_REFUSE_NOT_ENTRY,  /* NOPs inside a function, not at its entry */
 	PFE_REFUSE_NR,
 };
 
 struct pfe_sitetab {
-	struct pfe_site *sites;	/* sorted by pc */
+	struct pfe_site *sites; /* sorted by pc */
 	size_t nsites;
-	uint32_t *by_name;	/* indices of named sites, sorted by name */
+	uint32_t *by_name; /* indices of named sites, sorted by name */
 	size_t nnamed;
-	struct pfe_sym *syms;	/* function symbols sorted by addr */
+	struct pfe_sym *syms; /* function symbols sorted by addr */
 	size_t nsyms;
-	char *strings;		/* pool that site and symbol names point into */
+	char *strings; /* pool that site and symbol names point into */
 	unsigned refused[PFE_REFUSE_NR];
 };
 
@@ -100,21 +100,21 @@ struct pfe_range {
 
 /* A function symbol as the builder takes it. */
 struct pfe_sym_in {
-	uintptr_t addr;		/* run-time address */
-	uint64_t size;		/* 0: unknown, bounded by the next symbol */
-	const char *name;	/* copied into the table's pool */
-	uint8_t rank;		/* among aliases at one address, the lowest rank names it */
+	uintptr_t addr;	  /* run-time address */
+	uint64_t size;	  /* 0: unknown, bounded by the next symbol */
+	const char *name; /* copied into the table's pool */
+	uint8_t rank;	  /* among aliases at one address, the lowest rank names it */
 };
 
 /* Reads the instruction word at @addr; false when it cannot be read. */
 typedef bool (*pfe_insn_reader)(void *ctx, uintptr_t addr, uint32_t *insn);
 
 struct pfe_sitetab_src {
-	const uintptr_t *entries;	/* run-time values of __patchable_function_entries */
+	const uintptr_t *entries; /* run-time values of __patchable_function_entries */
 	size_t nentries;
-	const struct pfe_sym_in *syms;	/* any order; none for a stripped object */
+	const struct pfe_sym_in *syms; /* any order; none for a stripped object */
 	size_t nsyms;
-	const struct pfe_range *text;	/* the object's executable code */
+	const struct pfe_range *text; /* the object's executable code */
 	size_t ntext;
 	pfe_insn_reader read;
 	void *ctx;
