@@ -41,11 +41,15 @@ all: $(B)/libpfe.so
 deps:
 	sh scripts/deps.sh
 
-# Pull in the toolchain on a fresh machine before the first build.
+# Pull in the toolchain before the first build of a tree. On Debian deps.sh
+# itself decides (it checks every package it needs and takes under a second
+# when all are there), so a machine prepared by an older deps.sh catches up;
+# elsewhere the headers are probed and a clear error names what is missing.
 $(B)/.deps-ok: scripts/deps.sh
-	@command -v $(CC) >/dev/null 2>&1 && { [ -z "$(QEMU)" ] || command -v $(QEMU) >/dev/null 2>&1; } && \
-	  printf '#include <libelf.h>\n#include <urcu-bp.h>\n#include <ffi.h>\n#include <stdarg.h>\n#include <stddef.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | \
-	  $(CC) -E -x c - >/dev/null 2>&1 || sh scripts/deps.sh
+	@if command -v dpkg-query >/dev/null 2>&1; then sh scripts/deps.sh; \
+	elif ! printf '#include <libelf.h>\n#include <urcu-bp.h>\n#include <ffi.h>\n#include <stdarg.h>\n#include <stddef.h>\n#include <setjmp.h>\n#include <cmocka.h>\n' | \
+	  $(CC) -E -x c - >/dev/null 2>&1; then \
+	  echo "deps: $(CC) cannot find libelf, liburcu, libffi and cmocka headers; install them (see scripts/deps.sh)" >&2; exit 1; fi
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
