@@ -26,7 +26,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 	-Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 PFE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
-	-fno-omit-frame-pointer -mbranch-protection=standard \
+	-fno-omit-frame-pointer -mbranch-protection=standard -mno-outline-atomics \
 	-D_GNU_SOURCE -Iinclude -Ilib -Iasm -I$(GEN)
 PFE_LIBS := -lelf -lurcu-bp -lurcu-common -lffi -lgcc_s -lpthread -ldl
 
@@ -70,10 +70,18 @@ $(B)/obj/%.o: %.S $(GEN)/pfe-asm-offsets.h
 $(B)/libpfe.a: $(LIB_OBJ)
 	rm -f $@ && $(CROSS)ar rcs $@ $^
 
-$(B)/libpfe.so: $(LIB_OBJ) pfe.map
-	$(CC) -shared -o $@ $(LIB_OBJ) -Wl,--version-script=pfe.map \
+# libpfe.so keeps the BTI and PAC property only if every input has the note:
+# so no start files (lib/so/ stands in for crtbeginS.o), no outline atomics,
+# and lib/cache.c, lib/glibc.c instead of libgcc's and libc_nonshared's
+# helpers. The build fails if the property is lost again.
+SO_OBJ := $(B)/obj/lib/so/dso_handle.o
+$(B)/libpfe.so: $(LIB_OBJ) $(SO_OBJ) pfe.map
+	$(CC) -shared -nostartfiles -o $@ $(LIB_OBJ) $(SO_OBJ) -Wl,--version-script=pfe.map \
 		-Wl,-z,now -Wl,-z,relro -Wl,-z,noexecstack -Wl,--no-undefined $(PFE_LIBS)
 	@sh scripts/check-exports.sh $@ pfe.map $(CROSS)
+	@$(CROSS)readelf -n $@ | grep -q 'AArch64 feature: BTI, PAC' || { \
+	  echo "$@ lost its BTI/PAC property: an input lacks the note (link with -Wl,-z,force-bti to see which)" >&2; \
+	  rm -f $@; exit 1; }
 
 -include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
 

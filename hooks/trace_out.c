@@ -316,8 +316,8 @@ int pfe_trace_out_start(const char *path)
 	if (pool != MAP_FAILED)
 		for (unsigned i = 0; i < NSLOTS; i++)
 			slots[i].data = pool + (size_t)i * PFE_TRACE_BUF_BYTES;
-	pthread_atfork(atfork_prepare, NULL, atfork_child);
-	atexit(pfe_trace_out_drain);
+	pfe_atfork(atfork_prepare, NULL, atfork_child);
+	pfe_atexit(pfe_trace_out_drain);
 	out_fd = fd;
 	return 0;
 }

@@ -118,7 +118,7 @@ static int write_procmem(struct init_ctx *c, uintptr_t lo, uintptr_t hi)
 			continue;
 		if (pwrite(fd, &mov, 4, (off_t)pc) != 4)
 			err = -EIO;
-		__builtin___clear_cache((char *)pc, (char *)pc + 4);
+		pfe_sync_icache((void *)pc, (void *)(pc + 4));
 	}
 	close(fd);
 	return err;
@@ -155,7 +155,7 @@ static void write_slot0(struct init_ctx *c)
 					continue;
 				__atomic_store_n((uint32_t *)s->pc, PFE_INSN_MOV_X9_X30,
 						 __ATOMIC_RELAXED);
-				__builtin___clear_cache((char *)s->pc, (char *)s->pc + 4);
+				pfe_sync_icache((void *)s->pc, (void *)(s->pc + 4));
 			}
 			if (mprotect((void *)sg->start, len, sg->prot))
 				err = -errno;

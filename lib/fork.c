@@ -47,7 +47,7 @@ static void child(void)
 
 void pfe_fork_init(void)
 {
-	if (pthread_atfork(prepare, parent, child))
+	if (pfe_atfork(prepare, parent, child))
 		pfe_err("cannot register fork handlers: fork() while hooks change may "
 			"deadlock the child");
 }

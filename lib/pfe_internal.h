@@ -98,6 +98,16 @@ struct link_map;
 int pfe_discover_namespace(struct link_map *lm, int (*fn)(struct pfe_object *obj, void *ctx),
 			   void *ctx);
 
+/* ------------------------------------------------------------ cache.c */
+/* Make instructions written to [start, end) visible to instruction fetch on
+ * every core (dc cvau, dsb, ic ivau, dsb, isb). */
+void pfe_sync_icache(const void *start, const void *end);
+
+/* ------------------------------------------------------------ glibc.c */
+/* atexit(3) and pthread_atfork(3) without libc_nonshared.a (see glibc.c). */
+int pfe_atexit(void (*fn)(void));
+int pfe_atfork(void (*prepare)(void), void (*parent)(void), void (*child)(void));
+
 /* ------------------------------------------------------------- text.c */
 /*
  * Writes to live text, batched. Collect every change first, then apply them:

@@ -10,7 +10,7 @@
  *    single-copy atomic, so a concurrent fetch sees the old or the new
  *    instruction and nothing in between;
  *  - the store is followed by dc cvau / dsb ish / ic ivau / dsb ish / isb
- *    (__builtin___clear_cache) because the instruction cache is not coherent
+ *    (pfe_sync_icache, lib/cache.c) because the instruction cache is not coherent
  *    with data stores on arm64;
  *  - the rights are put back to exactly what /proc/self/maps said before,
  *    plus what it cannot show: PROT_BTI, which the caller names per write
@@ -211,7 +211,7 @@ static int cmp_addr(const void *a, const void *b)
 
 static void sync_word(uint32_t *p)
 {
-	__builtin___clear_cache((char *)p, (char *)(p + 1));
+	pfe_sync_icache((void *)p, (void *)(p + 1));
 }
 
 /* Plain stores into pages that are (now) writable; counts into *@applied. */

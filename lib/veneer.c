@@ -166,7 +166,7 @@ static uintptr_t make_veneer(const struct pfe_object *obj, uintptr_t target)
 		munmap((void *)v, ps);
 		return 0;
 	}
-	__builtin___clear_cache((char *)p, (char *)(p + 4));
+	pfe_sync_icache((void *)p, (void *)(p + 4));
 	veneers[nveneers++] = (struct veneer){v, target};
 	pfe_debug("veneer: %#lx -> %#lx for %s", (unsigned long)v, (unsigned long)target,
 		  obj->name ? obj->name : "?");
