@@ -10,6 +10,7 @@
  *   elfobj.c     libelf access: one object's table and symbols
  *   discover.c   dl_iterate_phdr walk; builds struct pfe_object
  *   text.c       batched protection changes and writes to live text
+ *   cache.c      instruction-cache maintenance after a write
  *   patch.c      site state transitions (init_nop, make_call, make_nop)
  *   veneer.c     trampoline veneers for objects out of BL range
  *   objects.c    the RCU list of loaded objects and the patch lock
@@ -20,6 +21,11 @@
  *   sig.c        signatures: parser, AAPCS64 placement (pure, sig.h)
  *   sigfmt.c     typed values as text (pure, sig.h)
  *   wrap.c       signatures for libffi; pfe_call_original
+ *   park.c       parking every other thread while slot 0 is written
+ *   dlopen.c     dlopen/dlmopen/dlclose: objects loaded and unloaded later
+ *   fork.c       fork handlers (patch lock, urcu-bp fork protocol)
+ *   control.c    PFE_CONTROL: the tracer controlled through a FIFO
+ *   glibc.c      atexit/atfork registration without libc_nonshared.a
  *   init.c       constructor and destructor
  *   hooks/trace*.c  the PFE_TRACE tracer (trace_graph.c: signatures, PFE_GRAPH)
  */
