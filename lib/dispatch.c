@@ -111,6 +111,28 @@ static inline struct pfe_site *pfe_dtab_find(const struct pfe_dtab *t, uintptr_t
 	}
 }
 
+/*
+ * Hooks with an exit hook or a signature: they learn which hook is running
+ * (pfe_call_original, the typed tracer) and may need an exit frame. Out of
+ * line, so the plain path keeps its registers.
+ */
+static __attribute__((noinline)) void
+pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe_regs *regs)
+{
+	const struct pfe_hook_ent *e = v->e;
+	bool want_exit = false;
+
+	pfe_cur_site = site;
+	do {
+		pfe_cur_hook = e->hook; /* exit.c, wrap.c */
+		e->fn(site, regs, e->data);
+		want_exit |= e->hook && e->hook->exit;
+	} while ((++e)->fn);
+	pfe_cur_hook = NULL;
+	if (want_exit)
+		pfe_exit_push(site, regs); /* exit.c */
+}
+
 void pfe_dispatch(struct pfe_regs *regs)
 {
 	struct pfe_site *site;
@@ -129,19 +151,13 @@ void pfe_dispatch(struct pfe_regs *regs)
 		/* A published vector is never empty (the registry publishes
 		 * NULL instead), so the first entry needs no test. */
 		v = rcu_dereference(site->hooks);
-		if (v) {
-			bool want_exit = false;
-
-			pfe_cur_site = site;
+		if (v && __builtin_expect(!v->ext, 1)) {
 			e = v->e;
-			do {
-				pfe_cur_hook = e->hook; /* exit.c, wrap.c */
+			do
 				e->fn(site, regs, e->data);
-				want_exit |= e->hook && e->hook->exit;
-			} while ((++e)->fn);
-			pfe_cur_hook = NULL;
-			if (want_exit)
-				pfe_exit_push(site, regs); /* exit.c */
+			while ((++e)->fn);
+		} else if (v) {
+			pfe_dispatch_ext(site, v, regs);
 		}
 	}
 	rcu_read_unlock();

@@ -35,6 +35,11 @@ struct pfe_hook_ent {
  */
 struct pfe_hook_vec {
 	size_t n;
+	/* Some hook here has an exit hook or a signature: the dispatcher then
+	 * takes the path that records the current hook and pushes exit frames.
+	 * Computed once when the vector is built, so hooks without either pay
+	 * nothing for them per call. */
+	bool ext;
 	struct pfe_hook_ent e[]; /* n + 1 entries */
 };
 

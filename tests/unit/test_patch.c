@@ -35,7 +35,8 @@ PF(0)
 PF(1)
 PF(2)
 PF(3)
-PF(4) PF(5) PF(6) PF(7) PF(8) PF(9) PF(10) PF(11) PF(12) PF(13) PF(14) PF(15)
+PF(4)
+PF(5) PF(6) PF(7) PF(8) PF(9) PF(10) PF(11) PF(12) PF(13) PF(14) PF(15)
 #undef PF
 
     typedef int (*int_fn)(int);
