@@ -261,10 +261,14 @@ int pfe_trace_set(const char *spec)
 		dl_iterate_phdr(note_other, NULL);
 	if (!t0)
 		t0 = now_ns();
-	h = pfe_hook_add(spec, trace_entry, NULL);
+	/* As for PFE_TRACE: kept even when nothing matches yet, so that a
+	 * library loaded later is traced; a term matching nothing is warned of. */
+	h = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	r = h ? 0 : -errno;
-	if (!h && old)
-		h = pfe_hook_add(old, trace_entry, NULL);
+	if (h)
+		warn_unmatched(h->pat);
+	else if (old)
+		h = pfe_hook_add_ext(old, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	trace_hook_handle = h;
 	free(old);
 	return r;

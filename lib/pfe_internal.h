@@ -40,8 +40,6 @@
 #include "pfe.h"
 #include "sitetab.h"
 
-#define PFE_HIDDEN __attribute__((visibility("hidden")))
-
 /* ------------------------------------------------------------------ log.c */
 /* "libpfe: <msg>\n" written with one write(2) to stderr; async-signal-safe. */
 void pfe_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

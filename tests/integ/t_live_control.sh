@@ -22,6 +22,7 @@ error trace off: No such file or directory
 error bogus: Invalid argument
 ok trace f2
 ok list
+ok trace nosuch
 ok trace off" "$(cat "$T/log")"
 expect_eq "control: exactly the calls of the traced phases" "f1 f2 f1 f3 f1 f3 f2" \
 	"$(awk '$3 != "g" {print $3}' "$T/trace" | tr '\n' ' ' | sed 's/ $//')"
@@ -29,5 +30,6 @@ expect_eq "control: the caller of each" "7" \
 	"$(awk '$3 != "g" && $4 == "<-" && $5 ~ /^calls\+0x[0-9a-f]+$/' "$T/trace" | wc -l | tr -d ' ')"
 expect_eq "control: g never traced" "0" "$(awk '$3 == "g"' "$T/trace" | wc -l | tr -d ' ')"
 expect_grep "control: list shows the sites" "^live_ctl 0x[0-9a-f]+ f2$" "$T/err"
-expect_eq "control: stderr has only the list" "" \
+expect_eq "control: stderr has the list and one warning" \
+	"libpfe: PFE_TRACE: 'nosuch' matches no patchable function loaded so far" \
 	"$(grep -v '^live_ctl 0x[0-9a-f]* [a-z_0-9]*\( bti\)\{0,1\}$' "$T/err")"

@@ -99,6 +99,8 @@ int main(void)
 	command(fifo, log, "trace f2");
 	calls();
 	command(fifo, log, "list");
+	command(fifo, log, "trace nosuch");	/* kept for objects loaded later */
+	calls();			/* nothing traced */
 	stop = 1;
 	pthread_join(t, NULL);
 	command(fifo, log, "trace off");
