@@ -133,9 +133,17 @@ PFE_API uintptr_t pfe_site_func(const struct pfe_site *site);
 struct pfe_ret_regs {
 	uint64_t x[2];
 	uint64_t x8;
-	uint64_t reserved;
+	uint64_t flags; /* PFE_RET_*: why the exit hook runs */
 	union pfe_vreg v[4];
 };
+
+/*
+ * ret->flags: the function did not return; it was left by longjmp, a C++
+ * exception, pthread_exit, cancellation or a stack switch for good. libpfe
+ * calls the exit hook when it notices (innermost frame first); the registers
+ * in @ret are not a result and changing them has no effect.
+ */
+#define PFE_RET_UNWOUND 0x1
 
 /*
  * An exit hook: runs when a function entered while the hook was attached
