@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "env.h"
 #include "pattern.h"
 #include "pfe_internal.h"
 #include "trace_fmt.h"
@@ -246,7 +247,7 @@ int pfe_trace_set(const char *spec)
 	int r;
 
 	if (pfe_trace_out_fd() < 0) {
-		r = pfe_trace_start(spec, getenv("PFE_OUTPUT"));
+		r = pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
 		return r ? r : trace_hook_handle ? 0 : -ENOENT;
 	}
 	if (trace_hook_handle) {
@@ -272,6 +273,12 @@ int pfe_trace_set(const char *spec)
 	trace_hook_handle = h;
 	free(old);
 	return r;
+}
+
+void pfe_trace_flush(void)
+{
+	if (pfe_trace_out_fd() >= 0)
+		pfe_trace_out_drain();
 }
 
 /* ------------------------------------------------ for trace_graph.c */

@@ -39,6 +39,7 @@
 #include <unistd.h>
 
 #include "dispatch.h"
+#include "env.h"
 #include "exit.h"
 #include "pattern.h"
 #include "sig.h"
@@ -307,9 +308,7 @@ static int attach(const char *pattern, const char *sig)
 
 bool pfe_trace_graph_wanted(const char *spec)
 {
-	const char *g = getenv("PFE_GRAPH");
-
-	return (g && *g && strcmp(g, "0")) || (spec && strchr(spec, '('));
+	return pfe_env_bool("PFE_GRAPH", false) || (spec && strchr(spec, '('));
 }
 
 int pfe_trace_graph_start(const char *spec, const char *output)
@@ -318,7 +317,7 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	char path[4096], why[160], *pat = NULL;
 	int r = 0;
 
-	graph = getenv("PFE_GRAPH") && *getenv("PFE_GRAPH") && strcmp(getenv("PFE_GRAPH"), "0");
+	graph = pfe_env_bool("PFE_GRAPH", false);
 	if (!spec || pfe_sig_split(spec, split_term, &sp))
 		r = -EINVAL;
 	for (unsigned i = 0; !r && i < sp.nt; i++) {

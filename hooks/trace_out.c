@@ -45,14 +45,11 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "outfile.h"
 #include "pfe_internal.h"
 #include "trace_out.h"
 
 #define NSLOTS 256
-/* Keep the output descriptor out of the low numbers the program expects to
- * get from its own open() calls. */
-#define OUT_FD_MIN 200
-
 static struct pfe_trace_buf slots[NSLOTS];
 static unsigned nused; /* slots[0, nused) have ever been claimed */
 static int draining;
@@ -288,24 +285,17 @@ __attribute__((destructor)) static void pfe_trace_out_fini(void)
 
 int pfe_trace_out_start(const char *path)
 {
-	int fd, hi;
+	int fd;
 	char *pool;
 
 	if (out_fd >= 0)
 		return -EALREADY;
 	if (path)
-		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND | O_CLOEXEC, 0644);
+		fd = pfe_output_open(path, PFE_OUT_TRUNC | PFE_OUT_APPEND);
 	else
-		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, OUT_FD_MIN);
+		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, PFE_FD_MIN);
 	if (fd < 0)
-		return -errno;
-	if (fd < OUT_FD_MIN) {
-		hi = fcntl(fd, F_DUPFD_CLOEXEC, OUT_FD_MIN);
-		if (hi >= 0) {
-			close(fd);
-			fd = hi;
-		}
-	}
+		return path ? fd : -errno;
 	if (pthread_key_create(&exit_key, thread_exit) != 0) {
 		close(fd);
 		return -EAGAIN;

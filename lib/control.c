@@ -34,8 +34,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "live.h"
 #include "park.h"
+#include "outfile.h"
 #include "pfe_internal.h"
 
 static int ctl_fd = -1;
@@ -59,12 +61,12 @@ static void reply(const char *cmd, int err)
 			pfe_err("PFE_CONTROL: %.*s", n - 1, line);
 		return;
 	}
-	fd = open(ctl_log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+	fd = pfe_output_open(ctl_log, PFE_OUT_APPEND);
 	if (fd < 0) {
-		pfe_err_once("PFE_CONTROL_LOG=%s: cannot open: %s", ctl_log, strerror(errno));
+		pfe_err_once("PFE_CONTROL_LOG=%s: cannot open: %s", ctl_log, strerror(-fd));
 		return;
 	}
-	if (write(fd, line, (size_t)n) != n)
+	if (pfe_output_write(fd, line, (size_t)n))
 		pfe_err_once("PFE_CONTROL_LOG=%s: short write", ctl_log);
 	close(fd);
 }
@@ -127,7 +129,7 @@ static void *control_main(void *arg)
 
 void pfe_control_start(void)
 {
-	const char *path = getenv("PFE_CONTROL");
+	const char *path = pfe_env("PFE_CONTROL");
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t t;
@@ -136,7 +138,7 @@ void pfe_control_start(void)
 
 	if (!path || !*path)
 		return;
-	ctl_log = getenv("PFE_CONTROL_LOG");
+	ctl_log = pfe_env("PFE_CONTROL_LOG");
 	if (ctl_log && !*ctl_log)
 		ctl_log = NULL;
 	if (mkfifo(path, 0600) && errno != EEXIST) {

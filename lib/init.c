@@ -27,8 +27,10 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "env.h"
 #include "live.h"
 #include "park.h"
+#include "outfile.h"
 #include "pfe_internal.h"
 
 /* Buffered lines to a file descriptor: the program's stdio is not touched
@@ -100,9 +102,9 @@ void pfe_list_sites(const char *dest)
 		o.fd = STDERR_FILENO;
 	} else {
 		expand_path(dest, path, sizeof(path));
-		o.fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		o.fd = pfe_output_open(path, PFE_OUT_TRUNC);
 		if (o.fd < 0) {
-			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(errno));
+			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(-o.fd));
 			return;
 		}
 	}
@@ -162,7 +164,7 @@ static int publish(struct pfe_object *obj, void *ctx)
 
 __attribute__((constructor)) static void pfe_init(void)
 {
-	const char *list = getenv("PFE_LIST");
+	const char *list = pfe_env("PFE_LIST");
 	bool threads = pfe_park_other_threads();
 
 	pfe_patch_lock();
@@ -174,7 +176,7 @@ __attribute__((constructor)) static void pfe_init(void)
 		pfe_list_sites(list);
 	/* After discovery, so the tracer sees every object; a bad value has
 	 * said so in one line and left everything unpatched. */
-	if (getenv("PFE_TRACE"))
-		pfe_trace_start(getenv("PFE_TRACE"), getenv("PFE_OUTPUT"));
+	if (pfe_env("PFE_TRACE"))
+		pfe_trace_start(pfe_env("PFE_TRACE"), pfe_env("PFE_OUTPUT"));
 	pfe_control_start();
 }

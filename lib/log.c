@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include "env.h"
 #include "pfe_internal.h"
 
 static void pfe_vlog(const char *fmt, va_list ap)
@@ -41,7 +42,7 @@ void pfe_debug(const char *fmt, ...)
 	va_list ap;
 
 	if (on < 0)
-		on = getenv("PFE_DEBUG") && *getenv("PFE_DEBUG") && *getenv("PFE_DEBUG") != '0';
+		on = pfe_env_bool("PFE_DEBUG", false);
 	if (!on)
 		return;
 	va_start(ap, fmt);

@@ -4,6 +4,9 @@
  * is exported (pfe.map). Internal calls return 0 or -errno.
  *
  *   log.c        one-line diagnostics on stderr
+ *   env.c        PFE_* variables: secure_getenv, strict values (env.h)
+ *   envparse.c   booleans, sizes, durations (pure, envparse.h)
+ *   outfile.c    every file libpfe creates or writes (outfile.h)
  *   insn.c       instruction encoders/decoders (pure, insn.h)
  *   pattern.c    the PFE_TRACE pattern language (pure, pattern.h)
  *   sitetab.c    per-object site and symbol tables (pure, sitetab.h)
@@ -236,6 +239,10 @@ int pfe_trace_start(const char *spec, const char *output);
  * use (PFE_OUTPUT). On failure the old patterns stay. Not from a hook. */
 int pfe_trace_stop(void);
 int pfe_trace_set(const char *spec);
+/* Write out everything the tracer holds for every thread (before execve,
+ * at exit, on a fatal signal). Safe to call more than once and when the
+ * tracer never started. Not from a hook. */
+void pfe_trace_flush(void);
 
 /* ------------------------------------------------------------ init.c */
 /* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid). */

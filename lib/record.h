@@ -86,7 +86,7 @@
 #include <string.h>
 
 #define PFE_REC_VERSION 1
-#define PFE_REC_MAGIC "PFETHRD" /* 8 bytes with the NUL */
+#define PFE_REC_MAGIC	"PFETHRD" /* 8 bytes with the NUL */
 
 enum pfe_rec_type {
 	PFE_REC_ENTRY = 1,
@@ -100,7 +100,7 @@ enum pfe_rec_type {
 };
 
 #define PFE_REC_SITE_BITS 28
-#define PFE_REC_SITE_MAX ((1u << PFE_REC_SITE_BITS) - 1)
+#define PFE_REC_SITE_MAX  ((1u << PFE_REC_SITE_BITS) - 1)
 #define PFE_REC_TIME_BITS 48
 #define PFE_REC_TIME_MASK ((UINT64_C(1) << PFE_REC_TIME_BITS) - 1)
 #define PFE_REC_ADDR_MASK ((UINT64_C(1) << 48) - 1)
@@ -116,7 +116,7 @@ struct pfe_rec_header {
 	uint64_t flags;	     /* PFE_REC_F_* */
 	uint8_t reserved[24];
 };
-#define PFE_REC_F_DROP 0x1  /* PFE_BUFFER=...,drop: events may be lost */
+#define PFE_REC_F_DROP	0x1 /* PFE_BUFFER=...,drop: events may be lost */
 #define PFE_REC_F_GRAPH 0x2 /* exits recorded */
 _Static_assert(sizeof(struct pfe_rec_header) == 64, "header is 64 bytes");
 
@@ -129,8 +129,8 @@ _Static_assert(sizeof(struct pfe_rec) == 16, "an event is 16 bytes");
 static inline struct pfe_rec pfe_rec_entry(uint64_t ticks, uint32_t site, uint64_t ret)
 {
 	return (struct pfe_rec){
-		PFE_REC_ENTRY | (uint64_t)(site & 0xfff) << 4 | ticks << 16,
-		(ret & PFE_REC_ADDR_MASK) | (uint64_t)(site >> 12) << 48,
+	    PFE_REC_ENTRY | (uint64_t)(site & 0xfff) << 4 | ticks << 16,
+	    (ret & PFE_REC_ADDR_MASK) | (uint64_t)(site >> 12) << 48,
 	};
 }
 
@@ -138,9 +138,9 @@ static inline struct pfe_rec pfe_rec_exit(uint64_t ticks, uint32_t site, unsigne
 					  bool unwound)
 {
 	return (struct pfe_rec){
-		(unwound ? PFE_REC_EXIT_UNWOUND : PFE_REC_EXIT) | (uint64_t)(site & 0xfff) << 4 |
-			ticks << 16,
-		(depth > 0xffff ? 0xffff : depth) | (uint64_t)(site >> 12) << 48,
+	    (unwound ? PFE_REC_EXIT_UNWOUND : PFE_REC_EXIT) | (uint64_t)(site & 0xfff) << 4 |
+		ticks << 16,
+	    (depth > 0xffff ? 0xffff : depth) | (uint64_t)(site >> 12) << 48,
 	};
 }
 

@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libpfe's environment: secure_getenv(3) for every PFE_* (env.h). A setuid
+ * program must not let its caller choose files it writes (PFE_OUTPUT,
+ * PFE_LIST) or functions it redirects; secure_getenv returns NULL when the
+ * kernel set AT_SECURE, so all of libpfe's inputs vanish at once.
+ */
+#include <stdlib.h>
+#include <sys/auxv.h>
+
+#include "env.h"
+#include "pfe_internal.h"
+
+const char *pfe_env(const char *name)
+{
+	return secure_getenv(name);
+}
+
+bool pfe_env_secure(void)
+{
+	return getauxval(AT_SECURE) != 0;
+}
+
+bool pfe_env_bool(const char *name, bool dflt)
+{
+	const char *v = pfe_env(name);
+	bool b;
+
+	if (!v || !*v)
+		return dflt;
+	if (pfe_parse_bool(v, &b) == 0)
+		return b;
+	pfe_err("%s='%s': expected %s; using %d", name, v, PFE_EXPECT_BOOL, dflt);
+	return dflt;
+}
+
+static uint64_t env_number(const char *name, uint64_t dflt, int (*parse)(const char *, uint64_t *),
+			   const char *expect)
+{
+	const char *v = pfe_env(name);
+	uint64_t n;
+
+	if (!v || !*v)
+		return dflt;
+	if (parse(v, &n) == 0)
+		return n;
+	pfe_err("%s='%s': expected %s; using the default", name, v, expect);
+	return dflt;
+}
+
+uint64_t pfe_env_size(const char *name, uint64_t dflt)
+{
+	return env_number(name, dflt, pfe_parse_size, PFE_EXPECT_SIZE);
+}
+
+uint64_t pfe_env_duration(const char *name, uint64_t dflt)
+{
+	return env_number(name, dflt, pfe_parse_duration, PFE_EXPECT_DURATION);
+}
