@@ -21,6 +21,7 @@
  *   x30           the body (pc + 8), set by the BL.
  *   x29, sp       still the caller's: the function has not run a single
  *                 instruction of its own.
+ *   x10           pfe_site_trampoline only: the site, loaded by its stub.
  *   x10-x17       free for the same reason as x9 (x16/x17 are also the IP
  *                 scratch registers veneers and PLT stubs use).
  * x19-x28 belong to the caller and are preserved by pfe_dispatch (C code).
@@ -50,17 +51,28 @@
 
 #define R(field) (PFE_FRAME_REGS + PFE_REGS_##field)
 
-	.text
-	.p2align 4
-	.globl	pfe_regs_trampoline
-	.hidden	pfe_regs_trampoline
-	.type	pfe_regs_trampoline, %function
-pfe_regs_trampoline:
-	.cfi_startproc
-	.cfi_return_column x16
-	.cfi_register x16, x30		/* our return address: the body */
-	.cfi_register x30, x9		/* the traced function's lr */
-	bti	c
+/*
+ * The body every trampoline shares: save, dispatch, restore.
+ *
+ * \site = 0: pfe_regs_trampoline calls \dispatch(regs), which finds the
+ * site by address (lib/dispatch.c).
+ *
+ * \site = 1: x10 holds the site (its stub loaded it) and the dispatch is
+ * done here, the common case without a call into C: the recursion guard,
+ * urcu-bp's read lock (its reader protocol, see pfe_dispatch_site() in
+ * lib/dispatch.c for the ordering argument), a single plain hook called
+ * directly, the unlock. \mb = 1 adds the dmb ish each side needs when
+ * urcu-bp has no sys_membarrier. What the fast path does not handle goes to
+ * C: a thread not yet registered with urcu-bp or already inside a
+ * read-side section (pfe_dispatch_site does everything), a vector of
+ * several hooks or of hooks with exit hooks or signatures (pfe_dispatch_vec
+ * walks it inside the section taken here).
+ *
+ * q0-q7 move with st1/ld1 of four registers: on little-endian, .16b lanes
+ * in memory are exactly the q registers' bytes, as stp/ldp of q would store
+ * them (struct pfe_regs v[]).
+ */
+	.macro	tramp_body dispatch, site, mb
 	sub	sp, sp, #PFE_FRAME_SIZE
 	.cfi_def_cfa_offset PFE_FRAME_SIZE
 	stp	x0, x1, [sp, #R(X0)]
@@ -68,13 +80,12 @@ pfe_regs_trampoline:
 	stp	x4, x5, [sp, #R(X4)]
 	stp	x6, x7, [sp, #R(X6)]
 	stp	x8, x18, [sp, #R(X8)]
-	stp	q0, q1, [sp, #R(V0)]
-	stp	q2, q3, [sp, #R(V2)]
-	stp	q4, q5, [sp, #R(V4)]
-	stp	q6, q7, [sp, #R(V6)]
+	add	x12, sp, #R(V0)
+	st1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x12], #64
+	st1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x12]
 	stp	x29, x9, [sp, #R(FP)]		/* regs->fp, regs->lr */
-	add	x10, sp, #PFE_FRAME_SIZE
-	stp	x10, x30, [sp, #R(SP)]		/* regs->sp (entry sp), regs->pc */
+	add	x11, sp, #PFE_FRAME_SIZE
+	stp	x11, x30, [sp, #R(SP)]		/* regs->sp (entry sp), regs->pc */
 
 	/* The traced function's frame record, then ours pointing at it. */
 	stp	x29, x9, [sp, #PFE_FRAME_FUNC_REC]
@@ -85,14 +96,56 @@ pfe_regs_trampoline:
 	.cfi_offset x16, PFE_FRAME_TRAMP_REC + 8 - PFE_FRAME_SIZE
 	add	x29, sp, #PFE_FRAME_TRAMP_REC
 
+	.if \site
+	adrp	x16, pfe_fast
+	add	x16, x16, :lo12:pfe_fast
+	ldp	x12, x13, [x16, #PFE_FAST_GUARD] /* tp offsets: guard, reader */
+	mrs	x11, tpidr_el0
+	ldr	w14, [x11, x12]
+	cbnz	w14, 8f				/* inside a hook: no hooks */
+	ldr	x13, [x11, x13]			/* urcu-bp's reader slot */
+	cbz	x13, 7f				/* not registered yet */
+	ldr	w14, [x13]			/* nesting count: ctr's low half */
+	cbnz	w14, 7f				/* nested read-side section */
+	ldr	x16, [x16, #PFE_FAST_GP]
+	ldr	x15, [x16]
+	str	x15, [x13]			/* rcu_read_lock: ctr = gp ctr */
+	add	x11, x11, x12
+	/* The guard takes the gp counter's low half: exactly
+	 * URCU_BP_GP_COUNT, so nonzero. A signal before this store finds the
+	 * section nested and takes pfe_dispatch_site, which nests too. */
+	str	w15, [x11]
+	.if \mb
+	dmb	ish				/* pairs with synchronize_rcu's smp_mb */
+	.endif
+	stp	x11, x13, [sp, #PFE_FRAME_SAVE]
+	ldr	x16, [x10, #PFE_SITE_HOOKS]	/* rcu_dereference: address dependency */
+	cbz	x16, 6f
+	ldr	x17, [x16, #PFE_VEC_SINGLE]
+	mov	x0, x10
+	add	x1, sp, #PFE_FRAME_REGS
+	cbz	x17, 5f
+	ldr	x2, [x16, #PFE_VEC_DATA0]
+	blr	x17
+6:	ldp	x11, x13, [sp, #PFE_FRAME_SAVE]
+	ldr	x15, [x13]
+	.if \mb
+	dmb	ish
+	.endif
+	sub	x15, x15, #PFE_URCU_BP_GP_COUNT
+	str	x15, [x13]			/* rcu_read_unlock */
+	str	wzr, [x11]			/* guard off, last */
+8:
+	.else
 	add	x0, sp, #PFE_FRAME_REGS
-	bl	pfe_dispatch
+	bl	\dispatch
+	.endif
 
 	/* Everything a hook may change comes back from regs. */
-	ldp	q0, q1, [sp, #R(V0)]
-	ldp	q2, q3, [sp, #R(V2)]
-	ldp	q4, q5, [sp, #R(V4)]
-	ldp	q6, q7, [sp, #R(V6)]
+	.cfi_remember_state
+	add	x12, sp, #R(V0)
+	ld1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x12], #64
+	ld1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x12]
 	ldp	x0, x1, [sp, #R(X0)]
 	ldp	x2, x3, [sp, #R(X2)]
 	ldp	x4, x5, [sp, #R(X4)]
@@ -108,7 +161,63 @@ pfe_regs_trampoline:
 	add	sp, sp, #PFE_FRAME_SIZE
 	.cfi_def_cfa_offset 0
 	ret	x16
+
+	.if \site
+	/* Off the straight path, with the frame still in place. */
+	.cfi_restore_state
+5:	bl	pfe_dispatch_vec		/* (site, regs): several hooks */
+	b	6b
+7:	add	x0, sp, #PFE_FRAME_REGS
+	mov	x1, x10
+	bl	\dispatch			/* guard, RCU and hooks in C */
+	b	8b
+	.endif
+	.endm
+
+	.text
+	.p2align 4
+	.globl	pfe_regs_trampoline
+	.hidden	pfe_regs_trampoline
+	.type	pfe_regs_trampoline, %function
+pfe_regs_trampoline:
+	.cfi_startproc
+	.cfi_return_column x16
+	.cfi_register x16, x30		/* our return address: the body */
+	.cfi_register x30, x9		/* the traced function's lr */
+	bti	c
+	tramp_body pfe_dispatch, 0, 0
 	.cfi_endproc
 	.size	pfe_regs_trampoline, . - pfe_regs_trampoline
+
+/*
+ * pfe_site_trampoline: entered by `b` from a site's stub (lib/stub.c) with
+ * x10 = the site, so nothing is looked up. A direct branch needs no landing
+ * pad, hence no `bti c` on this entry; the far entry just before it is for
+ * an arena's veneer, which comes with `br x16`. The _mb pair is the same
+ * for a urcu-bp without sys_membarrier (chosen once, lib/stub.c).
+ */
+	.macro	site_tramp name, mb
+	.p2align 4
+	.globl	\name\()_far
+	.hidden	\name\()_far
+	.type	\name\()_far, %function
+	.globl	\name
+	.hidden	\name
+	.type	\name, %function
+\name\()_far:
+	.cfi_startproc
+	.cfi_return_column x16
+	.cfi_register x16, x30
+	.cfi_register x30, x9
+	bti	c
+\name:
+	tramp_body pfe_dispatch_site, 1, \mb
+	.cfi_endproc
+	.size	\name, . - \name
+	.size	\name\()_far, . - \name\()_far
+	.endm
+
+	site_tramp pfe_site_trampoline, 0
+	site_tramp pfe_site_trampoline_mb, 1
 
 	pfe_note_bti_pac

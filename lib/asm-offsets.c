@@ -5,6 +5,8 @@
  * so no offset is ever typed twice by hand.
  */
 #include <stddef.h>
+#define _LGPL_SOURCE
+#include <urcu-bp.h>
 
 #include "dispatch.h"
 
@@ -32,7 +34,16 @@ void pfe_asm_offsets(void)
 
 	OFFSET(PFE_FRAME_TRAMP_REC, pfe_tramp_frame, tramp_rec);
 	OFFSET(PFE_FRAME_FUNC_REC, pfe_tramp_frame, func_rec);
+	OFFSET(PFE_FRAME_SAVE, pfe_tramp_frame, save);
 	OFFSET(PFE_FRAME_REGS, pfe_tramp_frame, regs);
+
+	/* pfe_site_trampoline's fast path */
+	OFFSET(PFE_SITE_HOOKS, pfe_site, hooks);
+	OFFSET(PFE_VEC_SINGLE, pfe_hook_vec, single);
+	OFFSET(PFE_VEC_DATA0, pfe_hook_vec, e[0].data);
+	OFFSET(PFE_FAST_GUARD, pfe_fast, guard_tpoff);
+	OFFSET(PFE_FAST_GP, pfe_fast, gp_ctr);
+	DEFINE(PFE_URCU_BP_GP_COUNT, URCU_BP_GP_COUNT);
 	DEFINE(PFE_FRAME_SIZE, sizeof(struct pfe_tramp_frame));
 
 	/* asm/ret_tramp.S */
@@ -67,3 +78,12 @@ _Static_assert(sizeof(struct pfe_tramp_frame) < 4096, "one sub immediate");
 _Static_assert(sizeof(struct pfe_ret_frame) % 16 == 0, "ret trampoline keeps sp aligned");
 _Static_assert(offsetof(struct pfe_ret_frame, regs) % 16 == 0, "ret regs are 16-byte aligned");
 _Static_assert(offsetof(struct pfe_ret_regs, v[0]) % 16 == 0, "ret q pairs need alignment");
+_Static_assert(offsetof(struct pfe_tramp_frame, save) % 16 == 0, "save is an stp pair");
+_Static_assert(offsetof(struct pfe_fast, reader_tpoff) ==
+		   offsetof(struct pfe_fast, guard_tpoff) + 8,
+	       "guard and reader offsets are loaded as a pair");
+/* The trampoline tests the nesting count with a 32-bit load of ctr. */
+_Static_assert(URCU_BP_GP_CTR_NEST_MASK == 0xffffffffUL, "nesting in ctr's low half");
+_Static_assert(offsetof(struct urcu_bp_reader, ctr) == 0, "ctr first in the reader slot");
+_Static_assert(URCU_BP_GP_COUNT == 1, "the gp counter is odd: the guard stores it");
+_Static_assert(sizeof(pfe_in_hook) == 4, "the guard is a 32-bit word");

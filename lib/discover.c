@@ -184,6 +184,7 @@ void pfe_object_free(struct pfe_object *obj)
 {
 	if (!obj)
 		return;
+	pfe_stubs_free(obj);
 	pfe_sitetab_free(&obj->tab);
 	free(obj->segs);
 	free(obj->path);

@@ -133,11 +133,34 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 		pfe_exit_push(site, regs); /* exit.c */
 }
 
+/* The hooks of @site, inside a read-side section and the guard. */
+static inline void pfe_run_hooks(struct pfe_site *site, struct pfe_regs *regs)
+{
+	const struct pfe_hook_vec *v = rcu_dereference(site->hooks);
+	const struct pfe_hook_ent *e;
+
+	/* A published vector is never empty (the registry publishes NULL
+	 * instead), so the first entry needs no test. */
+	if (__builtin_expect(!v, 0))
+		return;
+	if (__builtin_expect(v->ext, 0)) {
+		pfe_dispatch_ext(site, v, regs);
+		return;
+	}
+	e = v->e;
+	do
+		e->fn(site, regs, e->data);
+	while ((++e)->fn);
+}
+
+/*
+ * Hooks of a site reached through the common trampoline: found by address.
+ * Only sites without a stub come here (stub.c): objects with no room for an
+ * arena near them, and hand-made sites in tests.
+ */
 void pfe_dispatch(struct pfe_regs *regs)
 {
 	struct pfe_site *site;
-	struct pfe_hook_vec *v;
-	const struct pfe_hook_ent *e;
 
 	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
 		return;
@@ -147,23 +170,96 @@ void pfe_dispatch(struct pfe_regs *regs)
 
 	rcu_read_lock();
 	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
-	if (site) {
-		/* A published vector is never empty (the registry publishes
-		 * NULL instead), so the first entry needs no test. */
-		v = rcu_dereference(site->hooks);
-		if (v && __builtin_expect(!v->ext, 1)) {
-			e = v->e;
-			do
-				e->fn(site, regs, e->data);
-			while ((++e)->fn);
-		} else if (v) {
-			pfe_dispatch_ext(site, v, regs);
-		}
-	}
+	if (site)
+		pfe_run_hooks(site, regs);
 	rcu_read_unlock();
 
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
+}
+
+/*
+ * The read side of the per-site path: urcu-bp's own reader protocol
+ * (urcu/static/urcu-bp.h, _urcu_bp_read_lock/_unlock), entered once per
+ * dispatch, with what the inline functions repeat done once:
+ *
+ *  - the reader slot is looked up in TLS once and kept in a register across
+ *    the hooks (a thread's slot does not change while it runs a hook);
+ *  - the value stored at lock is kept, and unlock stores it minus one count
+ *    instead of reloading it (hooks leave their own sections balanced);
+ *  - liburcu's choice of barrier (urcu_bp_has_sys_membarrier, fixed by its
+ *    constructor before any of ours runs) is read once for both sides.
+ *
+ * Memory ordering, as in liburcu: the store of the grace-period counter
+ * into our slot must be visible to a writer's synchronize_rcu() before any
+ * load of the hooks' data, and every such load must complete before the
+ * store that clears the nesting count. With sys_membarrier the writer's
+ * membarrier() puts a full barrier into every running thread at the point
+ * it scans the slots, so a compiler barrier suffices here (it pairs with
+ * that membarrier); without it, each side is a dmb ish (pairing with the
+ * smp_mb() in synchronize_rcu around its scan of the slots).
+ *
+ * Nested use (the program or libpfe already inside an urcu-bp read-side
+ * section on this thread) and a thread's first call (not registered yet)
+ * take liburcu's own functions: both are as rare as they are correct there.
+ * Signals: a handler that runs a read-side section of its own between our
+ * load and store leaves it balanced, so the nesting count is 0 again and
+ * our store is what the writer sees, exactly as with the inline functions.
+ */
+void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
+{
+	struct urcu_bp_reader *r;
+	unsigned long ctr;
+	int mb;
+
+	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
+	/* A signal arriving from here on sees the guard set. */
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+
+	r = urcu_bp_reader;
+	if (__builtin_expect(!r || (r->ctr & URCU_BP_GP_CTR_NEST_MASK), 0)) {
+		rcu_read_lock();
+		pfe_run_hooks(site, regs);
+		rcu_read_unlock();
+	} else {
+		mb = !urcu_bp_has_sys_membarrier;
+		ctr = CMM_LOAD_SHARED(urcu_bp_gp.ctr);
+		CMM_STORE_SHARED(r->ctr, ctr);
+		if (mb)
+			cmm_smp_mb();
+		else
+			cmm_barrier();
+		pfe_run_hooks(site, regs);
+		if (mb)
+			cmm_smp_mb();
+		else
+			cmm_barrier();
+		CMM_STORE_SHARED(r->ctr, ctr - URCU_BP_GP_COUNT);
+	}
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
+}
+
+void pfe_dispatch_vec(struct pfe_site *site, struct pfe_regs *regs)
+{
+	pfe_run_hooks(site, regs);
+}
+
+struct pfe_fast pfe_fast __attribute__((aligned(32)));
+
+bool pfe_dispatch_prepare(void)
+{
+	uintptr_t tp = (uintptr_t)__builtin_thread_pointer();
+
+	/* Initial-exec TLS sits at a fixed offset from the thread pointer, the
+	 * same in every thread: measure it once, here. */
+	pfe_fast.guard_tpoff = (intptr_t)((uintptr_t)&pfe_in_hook - tp);
+	pfe_fast.reader_tpoff = (intptr_t)((uintptr_t)&urcu_bp_reader - tp);
+	pfe_fast.gp_ctr = &urcu_bp_gp.ctr;
+	return urcu_bp_has_sys_membarrier;
 }
 
 int pfe_dispatch_in_hook(void)

@@ -34,6 +34,10 @@ struct pfe_hook_ent {
  * an old one never sees a torn state.
  */
 struct pfe_hook_vec {
+	/* The hook's fn when the vector holds exactly one hook and it has
+	 * neither an exit hook nor a signature: the per-site trampoline then
+	 * calls it directly with e[0].data, without a walk. NULL otherwise. */
+	pfe_entry_fn single;
 	size_t n;
 	/* Some hook here has an exit hook or a signature: the dispatcher then
 	 * takes the path that records the current hook and pushes exit frames.
@@ -70,8 +74,36 @@ struct pfe_hook {
 struct pfe_tramp_frame {
 	uint64_t tramp_rec[2];
 	uint64_t func_rec[2];
+	/* pfe_site_trampoline: the guard's and the urcu-bp reader slot's
+	 * addresses, kept across the hook call for the unlock. */
+	uint64_t save[2];
 	struct pfe_regs regs;
 };
+
+/*
+ * What pfe_site_trampoline's read side needs, in one place it loads with
+ * two instructions: the thread-pointer offsets of the recursion guard and
+ * of urcu-bp's reader-slot pointer (initial-exec TLS: the same offset in
+ * every thread), and urcu-bp's grace-period counter. Set by
+ * pfe_dispatch_prepare() before the first stub exists; constant after.
+ */
+struct pfe_fast {
+	intptr_t guard_tpoff;
+	intptr_t reader_tpoff;
+	unsigned long *gp_ctr;
+};
+extern struct pfe_fast pfe_fast;
+/* Fill pfe_fast; returns whether urcu-bp uses sys_membarrier (then the
+ * read side needs no barrier instruction: pfe_site_trampoline, else
+ * pfe_site_trampoline_mb). Patch lock. */
+bool pfe_dispatch_prepare(void);
+/* asm/regs_tramp.S: pfe_site_trampoline for a urcu-bp without
+ * sys_membarrier, with a dmb ish on each side of the hooks. */
+void pfe_site_trampoline_mb(void);
+void pfe_site_trampoline_mb_far(void);
+/* Called by pfe_site_trampoline inside its read-side section, guard set,
+ * when the site's vector is not a single plain hook: walk it. */
+void pfe_dispatch_vec(struct pfe_site *site, struct pfe_regs *regs);
 
 /* Test hooks and the registry's growth step: make room for @n more sites in
  * the dispatch table so that a batch of inserts cannot fail half-way. Under

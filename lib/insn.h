@@ -27,6 +27,7 @@
 
 /* Scratch registers of the AAPCS64 (IP0/IP1): veneers may clobber them. */
 #define PFE_REG_X9  9
+#define PFE_REG_X10 10 /* the site pointer a per-site stub loads (stub.c) */
 #define PFE_REG_X16 16
 #define PFE_REG_X17 17
 #define PFE_REG_LR  30

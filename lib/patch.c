@@ -5,7 +5,7 @@
  *                 Compiled          Initialised          Enabled
  *                 (COMPILED)        (INIT)               (CALL)
  *   pc:           nop        --->   mov x9, x30          mov x9, x30
- *   pc + 4:       nop               nop          <--->   bl <trampoline or veneer>
+ *   pc + 4:       nop               nop          <--->   bl <stub, trampoline or veneer>
  *
  *              init_nop                   make_call
  *   Compiled ------------> Initialised --------------> Enabled
@@ -99,9 +99,15 @@ static void refuse(struct batch *b, const struct pfe_site *site, int err, const 
 		(unsigned long)site->pc, site->obj && site->obj->name ? site->obj->name : "?", why);
 }
 
-/* Where slot 1's BL goes for @site; 0 when nothing is in range. */
+/* Where slot 1's BL goes for @site: its stub when it has a live one
+ * (pfe_stubs_prepare ran for the batch), else the common trampoline or the
+ * object's veneer to it; 0 when nothing is in range. */
 static uintptr_t call_target(struct batch *b, const struct pfe_site *site)
 {
+	uintptr_t stub = pfe_stub_live(site);
+
+	if (stub && pfe_insn_reachable_by_bl(site->pc + 4, stub))
+		return stub;
 	if (!site->obj)
 		return pfe_tramp_addr;
 	if (site->obj != b->obj) {
@@ -115,6 +121,8 @@ static uintptr_t call_target(struct batch *b, const struct pfe_site *site)
  * a veneer (an enabled site's object already has one if it needs one). */
 static uintptr_t enabled_target(const struct pfe_site *site)
 {
+	if (site->flags & PFE_SITE_STUB)
+		return pfe_stub_live(site);
 	return site->obj && site->obj->veneer ? site->obj->veneer : pfe_tramp_addr;
 }
 
@@ -205,6 +213,8 @@ static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 	struct batch b = {.op = op, .t = &transitions[op], .w = w_small, .queued = q_small};
 	int ret = 0;
 
+	if (op == OP_MAKE_CALL)
+		pfe_stubs_prepare(sites, n);
 	if (n > sizeof(w_small) / sizeof(w_small[0])) {
 		b.w = malloc(n * sizeof(*b.w));
 		b.queued = malloc(n * sizeof(*b.queued));
@@ -231,9 +241,13 @@ static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 		uint32_t got =
 		    __atomic_load_n((uint32_t *)slot_addr(site, b.t->slot), __ATOMIC_RELAXED);
 
-		if (got == new_word(&b, site))
+		if (got == new_word(&b, site)) {
 			site->state = b.t->to;
-		else if (ret >= 0)
+			site->flags &= ~PFE_SITE_STUB;
+			if (op == OP_MAKE_CALL && pfe_stub_live(site) &&
+			    got == slot1_bl(site, pfe_stub_live(site)))
+				site->flags |= PFE_SITE_STUB;
+		} else if (ret >= 0)
 			refuse(&b, site, -EILSEQ, "slot %u changed to %#010x while patching",
 			       b.t->slot, got);
 	}

@@ -66,6 +66,7 @@ static int vec_build(const struct pfe_hook_vec *old, struct pfe_hook *add,
 	for (i = 0; i < n; i++)
 		v->ext |= v->e[i].hook && (v->e[i].hook->exit || v->e[i].hook->sig);
 	v->e[n] = (struct pfe_hook_ent){NULL, NULL, NULL};
+	v->single = n == 1 && !v->ext ? v->e[0].fn : NULL;
 	*out = v;
 	return 0;
 }

@@ -35,7 +35,8 @@ enum pfe_site_state {
 	PFE_SITE_CALL,	       /* mov x9, x30; bl trampoline */
 };
 
-#define PFE_SITE_BTI 0x1 /* `bti c` precedes pc */
+#define PFE_SITE_BTI  0x1 /* `bti c` precedes pc */
+#define PFE_SITE_STUB 0x2 /* enabled: slot 1 branches to the site's stub (stub.c) */
 
 struct pfe_site {
 	uintptr_t pc;	  /* slot 0; slot 1 at pc + 4; the body follows */

@@ -53,20 +53,27 @@ static bool obj_reaches(const struct pfe_object *obj, uintptr_t t)
 	       pfe_insn_reachable_by_bl((obj->hi - 4) & ~(uintptr_t)3, t);
 }
 
-/* Map one RW page exactly at @hint within range of @obj; 0 if not free. */
-static uintptr_t map_near(const struct pfe_object *obj, uintptr_t hint, uintptr_t ps)
+/* Can every BL of @obj reach every word of [@start, @start + @len)? */
+static bool obj_reaches_all(const struct pfe_object *obj, uintptr_t start, uintptr_t len)
+{
+	return obj_reaches(obj, start) && obj_reaches(obj, start + len - 4);
+}
+
+/* Map @len bytes with @prot exactly at @hint within range of @obj; 0 if
+ * not free. */
+static uintptr_t map_near(const struct pfe_object *obj, uintptr_t hint, uintptr_t len, int prot)
 {
 	void *p;
 
-	if (!obj_reaches(obj, hint))
+	if (!obj_reaches_all(obj, hint, len))
 		return 0;
-	p = mmap((void *)hint, ps, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	p = mmap((void *)hint, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
+		 0);
 	if (p == MAP_FAILED)
 		return 0;
 	/* Kernels before 4.17 (and qemu-user) take the address as a hint only. */
-	if (!obj_reaches(obj, (uintptr_t)p)) {
-		munmap(p, ps);
+	if (!obj_reaches_all(obj, (uintptr_t)p, len)) {
+		munmap(p, len);
 		return 0;
 	}
 	return (uintptr_t)p;
@@ -77,7 +84,7 @@ static uintptr_t map_near(const struct pfe_object *obj, uintptr_t hint, uintptr_
 struct gaps {
 	const struct pfe_object *obj;
 	uintptr_t wlo, whi; /* page addresses allowed: [wlo, whi] */
-	uintptr_t prev_end, ps;
+	uintptr_t prev_end, len;
 	uintptr_t cand[16];
 	size_t ncand;
 };
@@ -90,26 +97,26 @@ static int gap_cb(const struct pfe_map *m, void *ctx)
 
 	if (g->prev_end < m->end)
 		g->prev_end = m->end;
-	if (hi > g->whi + g->ps)
-		hi = g->whi + g->ps;
-	if (lo >= hi || hi - lo < g->ps || g->ncand == sizeof(g->cand) / sizeof(g->cand[0]))
+	if (hi > g->whi + g->len)
+		hi = g->whi + g->len;
+	if (lo >= hi || hi - lo < g->len || g->ncand == sizeof(g->cand) / sizeof(g->cand[0]))
 		return m->start > g->whi;
 	/* The end of the gap nearest the object. */
-	g->cand[g->ncand++] = hi <= g->obj->lo ? hi - g->ps : lo;
+	g->cand[g->ncand++] = hi <= g->obj->lo ? hi - g->len : lo;
 	return m->start > g->whi;
 }
 
-static uintptr_t map_in_gap(const struct pfe_object *obj, uintptr_t ps)
+static uintptr_t map_in_gap(const struct pfe_object *obj, uintptr_t len, int prot, uintptr_t ps)
 {
-	struct gaps g = {.obj = obj, .ps = ps};
+	struct gaps g = {.obj = obj, .len = len};
 	uintptr_t top = obj->hi - 4;
 
 	g.wlo = top > BL_REACH + MIB ? (top - BL_REACH + ps - 1) & ~(ps - 1) : MIB;
-	g.whi = (obj->lo + BL_REACH - 4) & ~(ps - 1);
+	g.whi = (obj->lo + BL_REACH - len) & ~(ps - 1);
 	if (pfe_text_maps_walk(gap_cb, &g) < 0)
 		return 0;
 	for (size_t i = 0; i < g.ncand; i++) {
-		uintptr_t v = map_near(obj, g.cand[i], ps);
+		uintptr_t v = map_near(obj, g.cand[i], len, prot);
 
 		if (v)
 			return v;
@@ -117,8 +124,9 @@ static uintptr_t map_in_gap(const struct pfe_object *obj, uintptr_t ps)
 	return 0;
 }
 
-static uintptr_t map_veneer_page(const struct pfe_object *obj, uintptr_t ps)
+uintptr_t pfe_map_near(const struct pfe_object *obj, size_t len, int prot)
 {
+	uintptr_t ps = page_size();
 	/* Below the object first: above it lie its data and, for the main
 	 * program, the brk heap that should stay free to grow. */
 	static const unsigned below[] = {2, 8, 32, 64, 96, 120};
@@ -128,16 +136,18 @@ static uintptr_t map_veneer_page(const struct pfe_object *obj, uintptr_t ps)
 	for (size_t i = 0; i < sizeof(below) / sizeof(below[0]); i++) {
 		uintptr_t d = below[i] * MIB;
 
-		if (obj->lo > d + MIB && (v = map_near(obj, (obj->lo - d) & ~(ps - 1), ps)))
+		if (obj->lo > d + MIB + len &&
+		    (v = map_near(obj, (obj->lo - d - len) & ~(ps - 1), len, prot)))
 			return v;
 	}
 	for (size_t i = 0; i < sizeof(above) / sizeof(above[0]); i++) {
 		uintptr_t d = above[i] * MIB;
 
-		if (obj->hi < UINTPTR_MAX - d && (v = map_near(obj, (obj->hi + d) & ~(ps - 1), ps)))
+		if (obj->hi < UINTPTR_MAX - d - len &&
+		    (v = map_near(obj, (obj->hi + d - len) & ~(ps - 1), len, prot)))
 			return v;
 	}
-	return map_in_gap(obj, ps);
+	return map_in_gap(obj, len, prot, ps);
 }
 
 static uintptr_t make_veneer(const struct pfe_object *obj, uintptr_t target)
@@ -149,7 +159,7 @@ static uintptr_t make_veneer(const struct pfe_object *obj, uintptr_t target)
 		pfe_err_once("veneer: more than %d veneer pages needed", MAX_VENEERS);
 		return 0;
 	}
-	v = map_veneer_page(obj, ps);
+	v = pfe_map_near(obj, ps, PROT_READ | PROT_WRITE);
 	if (!v) {
 		pfe_err("veneer: no free page within 128 MiB of %s (%#lx-%#lx)",
 			obj->name ? obj->name : "?", (unsigned long)obj->lo,

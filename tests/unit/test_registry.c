@@ -102,14 +102,29 @@ static void assert_nop(void *fn)
 	assert_int_equal(slot(fn, 1), PFE_INSN_NOP);
 }
 
+/*
+ * Slot 1 is a BL to the site's own stub (lib/stub.c), whose words load the
+ * site into x10 and branch to the per-site trampoline.
+ */
 static void assert_bl(void *fn)
 {
-	uintptr_t target = 0;
+	const struct pfe_site *site = site_of(&main_obj, fn) ? site_of(&main_obj, fn)
+							       : site_of(&late_obj, fn);
+	uintptr_t target = 0, stub, tramp = 0, lit;
 
+	assert_non_null(site);
 	assert_int_equal(slot(fn, 0), PFE_INSN_MOV_X9_X30);
 	assert_true(pfe_insn_is_bl(slot(fn, 1)));
 	assert_true(pfe_insn_branch_target((uintptr_t)fn + 8, slot(fn, 1), &target));
-	assert_int_equal(target, pfe_tramp_addr);
+	stub = pfe_stub_live(site);
+	assert_true(site->flags & PFE_SITE_STUB);
+	assert_int_equal(target, stub);
+	assert_int_equal(*(uint32_t *)stub, pfe_insn_ldr_lit(stub, stub + 8, PFE_REG_X10));
+	memcpy(&lit, (void *)(stub + 8), sizeof(lit));
+	assert_int_equal(lit, (uintptr_t)site);
+	assert_true(pfe_insn_branch_target(stub + 4, *(uint32_t *)(stub + 4), &tramp));
+	assert_int_equal(tramp, (uintptr_t)pfe_site_trampoline);
+	assert_int_equal(tramp, pfe_stub_target(site));
 }
 
 static int setup(void **state)
