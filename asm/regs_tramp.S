@@ -121,11 +121,10 @@
 	stp	x11, x13, [sp, #PFE_FRAME_SAVE]
 	ldr	x16, [x10, #PFE_SITE_HOOKS]	/* rcu_dereference: address dependency */
 	cbz	x16, 6f
-	ldr	x17, [x16, #PFE_VEC_SINGLE]
+	ldp	x17, x2, [x16, #PFE_VEC_SINGLE]	/* fn, data of a single hook */
 	mov	x0, x10
 	add	x1, sp, #PFE_FRAME_REGS
 	cbz	x17, 5f
-	ldr	x2, [x16, #PFE_VEC_DATA0]
 	blr	x17
 6:	ldp	x11, x13, [sp, #PFE_FRAME_SAVE]
 	ldr	x15, [x13]

@@ -40,7 +40,6 @@ void pfe_asm_offsets(void)
 	/* pfe_site_trampoline's fast path */
 	OFFSET(PFE_SITE_HOOKS, pfe_site, hooks);
 	OFFSET(PFE_VEC_SINGLE, pfe_hook_vec, single);
-	OFFSET(PFE_VEC_DATA0, pfe_hook_vec, e[0].data);
 	OFFSET(PFE_FAST_GUARD, pfe_fast, guard_tpoff);
 	OFFSET(PFE_FAST_GP, pfe_fast, gp_ctr);
 	DEFINE(PFE_URCU_BP_GP_COUNT, URCU_BP_GP_COUNT);
@@ -87,3 +86,6 @@ _Static_assert(URCU_BP_GP_CTR_NEST_MASK == 0xffffffffUL, "nesting in ctr's low h
 _Static_assert(offsetof(struct urcu_bp_reader, ctr) == 0, "ctr first in the reader slot");
 _Static_assert(URCU_BP_GP_COUNT == 1, "the gp counter is odd: the guard stores it");
 _Static_assert(sizeof(pfe_in_hook) == 4, "the guard is a 32-bit word");
+_Static_assert(offsetof(struct pfe_hook_vec, single_data) ==
+		   offsetof(struct pfe_hook_vec, single) + 8,
+	       "the single hook's fn and data are loaded as a pair");

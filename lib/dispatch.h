@@ -34,10 +34,12 @@ struct pfe_hook_ent {
  * an old one never sees a torn state.
  */
 struct pfe_hook_vec {
-	/* The hook's fn when the vector holds exactly one hook and it has
-	 * neither an exit hook nor a signature: the per-site trampoline then
-	 * calls it directly with e[0].data, without a walk. NULL otherwise. */
+	/* The hook's fn and data when the vector holds exactly one hook and
+	 * it has neither an exit hook nor a signature: the per-site
+	 * trampoline loads both with one ldp and calls it without a walk.
+	 * NULL otherwise. */
 	pfe_entry_fn single;
+	void *single_data;
 	size_t n;
 	/* Some hook here has an exit hook or a signature: the dispatcher then
 	 * takes the path that records the current hook and pushes exit frames.

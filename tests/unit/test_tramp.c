@@ -4,6 +4,12 @@
  * functions below are written as an enabled site looks (`bti c; mov x9, x30;
  * bl pfe_regs_trampoline`) followed by a body, and hand-made sites for them
  * go straight into the dispatch table.
+ *
+ * TRAMP_VARIANT runs the same tests through the per-site path instead
+ * (test_tramp_site.c, test_tramp_mb.c): slot 1 is `bl <name>_stub`, a
+ * stand-in for lib/stub.c's stub that loads the site into x10 and enters
+ * pfe_site_trampoline (1: the variant matching urcu-bp's barrier choice;
+ * 2: the dmb variant) through its far entry, as an arena's veneer does.
  */
 #include <arm_neon.h>
 #include <execinfo.h>
@@ -22,17 +28,25 @@
 
 /* ---------------------------------------------------- fake patched functions */
 
+#ifndef TRAMP_VARIANT
+#define TRAMP_VARIANT 0
+#endif
+#if TRAMP_VARIANT == 0
+#define SLOT1(name) "bl pfe_regs_trampoline\n"
+#else
+#define SLOT1(name) "bl " #name "_stub\n"
+#endif
+
 /* An enabled site whose body tail-branches to @target (a C function of the
  * same signature: the registers are exactly as at the call). */
 #define FAKE(name, target)                                                                         \
 	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name                  \
-	":\n.cfi_startproc\nbti c\nmov x9, x30\nbl pfe_regs_trampoline\n"                          \
-	"b " #target "\n.cfi_endproc\n.size " #name ", .-" #name "\n"
+	":\n.cfi_startproc\nbti c\nmov x9, x30\n" SLOT1(name) "b " #target "\n.cfi_endproc\n.size " #name ", .-" #name "\n"
 
 /* The same with an assembly body. */
 #define FAKE_ASM(name, body)                                                                       \
 	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name                  \
-	":\n.cfi_startproc\nbti c\nmov x9, x30\nbl pfe_regs_trampoline\n" body                     \
+	":\n.cfi_startproc\nbti c\nmov x9, x30\n" SLOT1(name) body                                \
 	".cfi_endproc\n.size " #name ", .-" #name "\n"
 
 struct big {
@@ -86,6 +100,20 @@ __asm__(".text\n.p2align 4\n.globl call_probe\n.type call_probe, %function\n"
 	"call_lr_test:\nbti c\nstp x29, x30, [sp, #-16]!\nmov x29, sp\nmov x0, #0\n"
 	"bl fake_ret\nadd x0, x0, #1\nadd x0, x0, #2\nldp x29, x30, [sp], #16\nret\n"
 	".size call_lr_test, .-call_lr_test\n");
+
+#if TRAMP_VARIANT
+/* lib/stub.c's stub and arena veneer in one: x10 = the site, then the
+ * trampoline's far entry through x16 (BTI: `bti c` accepts br x16). */
+#define STUB(name)                                                                                 \
+	".text\n.p2align 2\n" #name "_stub:\nadrp x10, " #name "_site\n"                             \
+	"ldr x10, [x10, :lo12:" #name "_site]\nadrp x16, site_tramp\n"                             \
+	"ldr x16, [x16, :lo12:site_tramp]\nbr x16\n"
+struct pfe_site *fake_ints_site, *fake_redir_site, *fake_dbls_site, *fake_vecs_site,
+    *fake_all_site, *fake_sig_site, *fake_x18_site, *fake_probe_site, *fake_ret_site;
+uintptr_t site_tramp;
+__asm__(STUB(fake_ints) STUB(fake_redir) STUB(fake_dbls) STUB(fake_vecs) STUB(fake_all)
+	    STUB(fake_sig) STUB(fake_x18) STUB(fake_probe) STUB(fake_ret));
+#endif
 
 /* ------------------------------------------------------------- bodies */
 
@@ -192,6 +220,8 @@ static void set_hook(struct pfe_site *s, pfe_entry_fn fn, void *data)
 
 	v->e[0].fn = fn;
 	v->e[0].data = data;
+	v->single = fn; /* as the registry builds it: the direct call */
+	v->single_data = data;
 	set_hooks(s, v);
 }
 
@@ -217,6 +247,22 @@ static int setup(void **state)
 		site_init(&sites[i], fakes[i].fn, fakes[i].name);
 		assert_int_equal(pfe_dispatch_insert(&sites[i]), 0);
 	}
+#if TRAMP_VARIANT
+	fake_ints_site = &sites[S_INTS];
+	fake_redir_site = &sites[S_REDIR];
+	fake_dbls_site = &sites[S_DBLS];
+	fake_vecs_site = &sites[S_VECS];
+	fake_all_site = &sites[S_ALL];
+	fake_sig_site = &sites[S_SIG];
+	fake_x18_site = &sites[S_X18];
+	fake_probe_site = &sites[S_PROBE];
+	fake_ret_site = &sites[S_RET];
+	/* What stub.c does before the first stub exists. */
+	if (pfe_dispatch_prepare() && TRAMP_VARIANT == 1)
+		site_tramp = (uintptr_t)pfe_site_trampoline_far;
+	else
+		site_tramp = (uintptr_t)pfe_site_trampoline_mb_far;
+#endif
 	return 0;
 }
 
@@ -633,6 +679,7 @@ static void test_backtrace(void **state)
 	memset(&bt, 0, sizeof(bt));
 	set_hook(&sites[S_PROBE], h_backtrace, &bt);
 	call_probe(&p);
+#if TRAMP_VARIANT == 0
 	/* hook's record -> pfe_dispatch -> trampoline -> fake body -> caller */
 	assert_true(bt.lr[0] > (uintptr_t)pfe_dispatch &&
 		    bt.lr[0] < (uintptr_t)pfe_dispatch + 1024);
@@ -641,6 +688,14 @@ static void test_backtrace(void **state)
 	assert_int_equal(bt.lr[2], (uintptr_t)fake_probe + 12);
 	assert_int_equal(bt.lr[3], p.call_lr);
 	assert_int_equal(bt.fp[4], p.call_fp);
+#else
+	/* The single hook is called by the trampoline itself:
+	 * hook's record -> trampoline -> fake body -> caller */
+	assert_true(bt.lr[0] > site_tramp && bt.lr[0] < site_tramp + 512);
+	assert_int_equal(bt.lr[1], (uintptr_t)fake_probe + 12);
+	assert_int_equal(bt.lr[2], p.call_lr);
+	assert_int_equal(bt.fp[3], p.call_fp);
+#endif
 	/* The DWARF unwinder (CFI in the trampoline) agrees. */
 	for (i = 0; i < bt.ndw; i++)
 		if ((uintptr_t)bt.dw[i] == (uintptr_t)fake_probe + 12)
