@@ -127,6 +127,9 @@ static struct pfe_stubs *arena_reserve(struct pfe_object *obj)
 	else
 		s->target = base; /* the veneer */
 	pfe_stub_stats.arenas++;
+	pfe_debug("stubs: arena %#lx-%#lx for %s (%zu sites%s)", (unsigned long)base,
+		  (unsigned long)(base + len), obj->name ? obj->name : "?", obj->tab.nsites,
+		  s->target == base ? ", through its veneer" : "");
 	return s;
 }
 
@@ -296,5 +299,6 @@ void pfe_stubs_free(struct pfe_object *obj)
 	if (!s || s == &pfe_stubs_none)
 		return;
 	munmap((void *)s->base, s->len);
+	pfe_debug("stubs: arena of %s unmapped", obj->name ? obj->name : "?");
 	free(s);
 }

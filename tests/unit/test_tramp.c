@@ -393,6 +393,40 @@ static void test_struct_return_and_all_args(void **state)
 	assert_int_equal(seen.pc, sites[S_ALL].pc + 8);
 }
 
+/* Rewrites every argument register: x0-x7 and all 128 bits of q0-q7. */
+static void h_rewrite(const struct pfe_site *site, struct pfe_regs *regs, void *data)
+{
+	const float32x4_t *v = data;
+
+	for (int i = 0; i < 8; i++) {
+		regs->x[i] = (uint64_t)(100 + i);
+		memcpy(&regs->v[i], &v[i], sizeof(v[i]));
+	}
+}
+
+static void test_rewrite_all_args(void **state)
+{
+	float32x4_t in[8], out[8];
+	float want;
+	int i, j;
+
+	for (i = 0; i < 8; i++)
+		for (j = 0; j < 4; j++) {
+			in[i][j] = (float)(i * 4 + j) + 0.5f;
+			out[i][j] = (float)(i * 8 + j * 3) - 0.25f;
+		}
+	set_hook(&sites[S_INTS], h_rewrite, out);
+	ints_calls = 0;
+	assert_int_equal(fake_ints(1, 2, 3, 4, 5, 6, 7, 8),
+			 ints_impl(100, 101, 102, 103, 104, 105, 106, 107));
+	assert_int_equal(ints_calls, 2); /* the call above and the reference */
+	/* Every lane of every q register comes from the hook. */
+	want = vecs_impl(out[0], out[1], out[2], out[3], out[4], out[5], out[6], out[7]);
+	assert_true(vecs_impl(in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]) != want);
+	set_hook(&sites[S_VECS], h_rewrite, out);
+	assert_true(fake_vecs(in[0], in[1], in[2], in[3], in[4], in[5], in[6], in[7]) == want);
+}
+
 static void test_x18_survives(void **state)
 {
 	int n = 0;
@@ -711,6 +745,7 @@ int main(void)
 	    cmocka_unit_test_teardown(test_doubles_survive, teardown_hooks),
 	    cmocka_unit_test_teardown(test_vectors_survive, teardown_hooks),
 	    cmocka_unit_test_teardown(test_struct_return_and_all_args, teardown_hooks),
+	    cmocka_unit_test_teardown(test_rewrite_all_args, teardown_hooks),
 	    cmocka_unit_test_teardown(test_x18_survives, teardown_hooks),
 	    cmocka_unit_test_teardown(test_sp_fp_lr, teardown_hooks),
 	    cmocka_unit_test_teardown(test_change_arg, teardown_hooks),
