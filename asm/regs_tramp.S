@@ -1,13 +1,18 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * pfe_regs_trampoline: the one place an enabled site branches to.
+ * The trampolines an enabled site reaches: pfe_site_trampoline (and its
+ * _mb variant) through the site's stub, which has put the site in x10;
+ * pfe_regs_trampoline directly or through a veneer when the site has no
+ * stub (lib/stub.c), which then finds the site by address.
  *
  * A site, once enabled (lib/sitetab.h), is
  *
  *	func:	(bti c)			only with -mbranch-protection
  *	pc:	mov	x9, x30		slot 0, written once at start-up
- *	pc+4:	bl	pfe_regs_trampoline	slot 1 (or bl to a veneer that
- *					does `br x16` to here)
+ *	pc+4:	bl	<stub>		slot 1: stub: ldr x10, <site>;
+ *					b pfe_site_trampoline (or bl
+ *					pfe_regs_trampoline / a veneer
+ *					that does `br x16` to it)
  *	pc+8:	body ...
  *
  * so on entry here:
@@ -72,7 +77,7 @@
  * in memory are exactly the q registers' bytes, as stp/ldp of q would store
  * them (struct pfe_regs v[]).
  */
-	.macro	tramp_body dispatch, site, mb
+	.macro	tramp_body dispatch, site, mb, name
 	sub	sp, sp, #PFE_FRAME_SIZE
 	.cfi_def_cfa_offset PFE_FRAME_SIZE
 	stp	x0, x1, [sp, #R(X0)]
@@ -97,6 +102,7 @@
 	add	x29, sp, #PFE_FRAME_TRAMP_REC
 
 	.if \site
+\name\().lock:				/* bench/run.sh: the breakdown */
 	adrp	x16, pfe_fast
 	add	x16, x16, :lo12:pfe_fast
 	ldp	x12, x13, [x16, #PFE_FAST_GUARD] /* tp offsets: guard, reader */
@@ -119,6 +125,7 @@
 	dmb	ish				/* pairs with synchronize_rcu's smp_mb */
 	.endif
 	stp	x11, x13, [sp, #PFE_FRAME_SAVE]
+\name\().call:
 	ldr	x16, [x10, #PFE_SITE_HOOKS]	/* rcu_dereference: address dependency */
 	cbz	x16, 6f
 	ldp	x17, x2, [x16, #PFE_VEC_SINGLE]	/* fn, data of a single hook */
@@ -126,6 +133,7 @@
 	add	x1, sp, #PFE_FRAME_REGS
 	cbz	x17, 5f
 	blr	x17
+\name\().unlock:
 6:	ldp	x11, x13, [sp, #PFE_FRAME_SAVE]
 	ldr	x15, [x13]
 	.if \mb
@@ -134,6 +142,7 @@
 	sub	x15, x15, #PFE_URCU_BP_GP_COUNT
 	str	x15, [x13]			/* rcu_read_unlock */
 	str	wzr, [x11]			/* guard off, last */
+\name\().restore:
 8:
 	.else
 	add	x0, sp, #PFE_FRAME_REGS
@@ -160,6 +169,9 @@
 	add	sp, sp, #PFE_FRAME_SIZE
 	.cfi_def_cfa_offset 0
 	ret	x16
+	.if \site
+\name\().end:
+	.endif
 
 	.if \site
 	/* Off the straight path, with the frame still in place. */
@@ -184,7 +196,7 @@ pfe_regs_trampoline:
 	.cfi_register x16, x30		/* our return address: the body */
 	.cfi_register x30, x9		/* the traced function's lr */
 	bti	c
-	tramp_body pfe_dispatch, 0, 0
+	tramp_body pfe_dispatch, 0, 0, pfe_regs_trampoline
 	.cfi_endproc
 	.size	pfe_regs_trampoline, . - pfe_regs_trampoline
 
@@ -210,7 +222,7 @@ pfe_regs_trampoline:
 	.cfi_register x30, x9
 	bti	c
 \name:
-	tramp_body pfe_dispatch_site, 1, \mb
+	tramp_body pfe_dispatch_site, 1, \mb, \name
 	.cfi_endproc
 	.size	\name, . - \name
 	.size	\name\()_far, . - \name\()_far

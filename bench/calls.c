@@ -12,6 +12,9 @@
  *
  * BENCH_HOOK=1 attaches one empty hook to FUNC (all: to the three) through
  * pfe_hook_add, looked up with dlsym so that the binary runs without libpfe.
+ * BENCH_HOOK=100 attaches 100 more, one to each of other_00 .. other_99,
+ * which the measured loop never calls: the cost of a hooked call must not
+ * depend on how many other sites are hooked.
  *
  * Output, one "key value..." line each:
  *   markers <begin> <end> <tiny> <rec> <leaf8>   run-time addresses (PIE
@@ -67,6 +70,17 @@ __attribute__((noipa)) long leaf8(long a, long b, long c, long d, long e, long f
 {
 	return a ^ b ^ c ^ d ^ e ^ f ^ g ^ h;
 }
+
+/* Functions for BENCH_HOOK=100 to hook; never called. */
+#define OTHER(n)                                                                                   \
+	__attribute__((noipa)) int other_##n(int x)                                                \
+	{                                                                                          \
+		return x + 1##n;                                                                   \
+	}
+#define OTHER10(d) OTHER(d##0) OTHER(d##1) OTHER(d##2) OTHER(d##3) OTHER(d##4) \
+	OTHER(d##5) OTHER(d##6) OTHER(d##7) OTHER(d##8) OTHER(d##9)
+OTHER10(0) OTHER10(1) OTHER10(2) OTHER10(3) OTHER10(4)
+OTHER10(5) OTHER10(6) OTHER10(7) OTHER10(8) OTHER10(9)
 
 /* Markers: their first instruction is what count.awk looks for. */
 __attribute__((noipa)) void bench_mark_begin(void)
@@ -241,6 +255,8 @@ int main(int argc, char **argv)
 		per_call = REC_DEPTH + 1;
 
 	if (hook && *hook == '1') {
+		int others = !strcmp(hook, "100") ? 100 : 0;
+
 		struct pfe_hook *(*add)(const char *, pfe_entry_fn, void *);
 
 		*(void **)&add = dlsym(RTLD_DEFAULT, "pfe_hook_add");
@@ -251,6 +267,15 @@ int main(int argc, char **argv)
 		if (!add(patterns[w], empty_hook, NULL)) {
 			perror("calls: pfe_hook_add");
 			return 3;
+		}
+		for (int i = 0; i < others; i++) {
+			char name[16];
+
+			snprintf(name, sizeof(name), "other_%02d", i);
+			if (!add(name, empty_hook, NULL)) {
+				perror("calls: pfe_hook_add(other_NN)");
+				return 3;
+			}
 		}
 	}
 

@@ -20,7 +20,7 @@ else
 	COUNT_SIZES="100 1000"
 fi
 FUNCS="tiny rec leaf8"
-STATES=${BENCH_STATES:-a b c d e f g}
+STATES=${BENCH_STATES:-a b c d h e f g}
 THREADS="1 2 4"
 CFLAGS_B="-O2 -g -Iinclude -pthread"
 
@@ -49,6 +49,7 @@ state_env() {	# state func [trace output]
 	case $1 in
 	c) echo "LD_PRELOAD=$LIBPFE" ;;
 	d) echo "LD_PRELOAD=$LIBPFE BENCH_HOOK=1" ;;
+	h) echo "LD_PRELOAD=$LIBPFE BENCH_HOOK=100" ;;
 	e) echo "LD_PRELOAD=$LIBPFE PFE_TRACE=$(func_list "$2" ,) PFE_OUTPUT=${3:-/dev/null}" ;;
 	esac
 }

@@ -81,7 +81,7 @@ struct pfe_object {
 	struct pfe_text_seg *segs;
 	size_t nsegs;
 	struct pfe_sitetab tab;
-	uintptr_t veneer; /* BL target near this object, 0 = direct */
+	uintptr_t veneer;	 /* BL target near this object, 0 = direct */
 	struct pfe_stubs *stubs; /* stub.c: the per-site stubs, NULL until needed */
 	bool is_main;
 };

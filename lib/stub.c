@@ -49,9 +49,9 @@
 #define B_REACH	  ((uintptr_t)1 << 27)
 
 struct pfe_stubs {
-	uintptr_t base; /* the arena, page aligned */
-	size_t len;	/* bytes reserved */
-	uintptr_t target; /* where each stub's B goes: tramp or the veneer */
+	uintptr_t base;		    /* the arena, page aligned */
+	size_t len;		    /* bytes reserved */
+	uintptr_t target;	    /* where each stub's B goes: tramp or the veneer */
 	uintptr_t tramp, tramp_far; /* the trampoline's two entries */
 	size_t npages;
 	uint8_t page[]; /* per page: PAGE_* */
@@ -127,9 +127,11 @@ static struct pfe_stubs *arena_reserve(struct pfe_object *obj)
 	else
 		s->target = base; /* the veneer */
 	pfe_stub_stats.arenas++;
-	pfe_debug("stubs: arena %#lx-%#lx for %s (%zu sites%s)", (unsigned long)base,
+	pfe_debug("stubs: arena %#lx-%#lx for %s (%zu sites%s) -> %s", (unsigned long)base,
 		  (unsigned long)(base + len), obj->name ? obj->name : "?", obj->tab.nsites,
-		  s->target == base ? ", through its veneer" : "");
+		  s->target == base ? ", through its veneer" : "",
+		  s->tramp == (uintptr_t)pfe_site_trampoline ? "pfe_site_trampoline"
+							     : "pfe_site_trampoline_mb");
 	return s;
 }
 

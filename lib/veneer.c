@@ -67,8 +67,7 @@ static uintptr_t map_near(const struct pfe_object *obj, uintptr_t hint, uintptr_
 
 	if (!obj_reaches_all(obj, hint, len))
 		return 0;
-	p = mmap((void *)hint, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1,
-		 0);
+	p = mmap((void *)hint, len, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
 	if (p == MAP_FAILED)
 		return 0;
 	/* Kernels before 4.17 (and qemu-user) take the address as a hint only. */

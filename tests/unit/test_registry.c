@@ -108,8 +108,8 @@ static void assert_nop(void *fn)
  */
 static void assert_bl(void *fn)
 {
-	const struct pfe_site *site = site_of(&main_obj, fn) ? site_of(&main_obj, fn)
-							       : site_of(&late_obj, fn);
+	const struct pfe_site *site =
+	    site_of(&main_obj, fn) ? site_of(&main_obj, fn) : site_of(&late_obj, fn);
 	uintptr_t target = 0, stub, tramp = 0, lit;
 
 	assert_non_null(site);

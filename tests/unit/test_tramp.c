@@ -41,13 +41,15 @@
  * same signature: the registers are exactly as at the call). */
 #define FAKE(name, target)                                                                         \
 	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name                  \
-	":\n.cfi_startproc\nbti c\nmov x9, x30\n" SLOT1(name) "b " #target "\n.cfi_endproc\n.size " #name ", .-" #name "\n"
+	":\n.cfi_startproc\nbti c\nmov x9, x30\n" SLOT1(name) "b " #target                         \
+							      "\n.cfi_endproc\n.size " #name       \
+							      ", .-" #name "\n"
 
 /* The same with an assembly body. */
 #define FAKE_ASM(name, body)                                                                       \
 	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name                  \
-	":\n.cfi_startproc\nbti c\nmov x9, x30\n" SLOT1(name) body                                \
-	".cfi_endproc\n.size " #name ", .-" #name "\n"
+	":\n.cfi_startproc\nbti c\nmov x9, x30\n" SLOT1(name) body ".cfi_endproc\n.size " #name    \
+								   ", .-" #name "\n"
 
 struct big {
 	long a[5];
@@ -105,11 +107,11 @@ __asm__(".text\n.p2align 4\n.globl call_probe\n.type call_probe, %function\n"
 /* lib/stub.c's stub and arena veneer in one: x10 = the site, then the
  * trampoline's far entry through x16 (BTI: `bti c` accepts br x16). */
 #define STUB(name)                                                                                 \
-	".text\n.p2align 2\n" #name "_stub:\nadrp x10, " #name "_site\n"                             \
+	".text\n.p2align 2\n" #name "_stub:\nadrp x10, " #name "_site\n"                           \
 	"ldr x10, [x10, :lo12:" #name "_site]\nadrp x16, site_tramp\n"                             \
 	"ldr x16, [x16, :lo12:site_tramp]\nbr x16\n"
-struct pfe_site *fake_ints_site, *fake_redir_site, *fake_dbls_site, *fake_vecs_site,
-    *fake_all_site, *fake_sig_site, *fake_x18_site, *fake_probe_site, *fake_ret_site;
+struct pfe_site *fake_ints_site, *fake_redir_site, *fake_dbls_site, *fake_vecs_site, *fake_all_site,
+    *fake_sig_site, *fake_x18_site, *fake_probe_site, *fake_ret_site;
 uintptr_t site_tramp;
 __asm__(STUB(fake_ints) STUB(fake_redir) STUB(fake_dbls) STUB(fake_vecs) STUB(fake_all)
 	    STUB(fake_sig) STUB(fake_x18) STUB(fake_probe) STUB(fake_ret));
