@@ -58,11 +58,18 @@ static const char *const state_names[] = {
 /* Say why a site was refused, for the first few sites of a batch. */
 #define REFUSE_LINES 4
 
+/* A queued write: the site and the word it gets (pfe_text_apply sorts the
+ * write list, so the word is kept here for the read-back). */
+struct queued {
+	struct pfe_site *site;
+	uint32_t new;
+};
+
 struct batch {
 	enum op op;
 	const struct transition *t;
 	struct pfe_text_write *w;
-	struct pfe_site **queued;
+	struct queued *queued;
 	size_t nqueued;
 	size_t refused;
 	int err;		/* first error */
@@ -203,13 +210,13 @@ static void site_modify(struct batch *b, struct pfe_site *site, uint32_t old, ui
 	}
 	b->w[b->nqueued] =
 	    (struct pfe_text_write){slot_addr(site, b->t->slot), old, new, hidden_rights(site)};
-	b->queued[b->nqueued++] = site;
+	b->queued[b->nqueued++] = (struct queued){site, new};
 }
 
 static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 {
 	struct pfe_text_write w_small[4];
-	struct pfe_site *q_small[4];
+	struct queued q_small[4];
 	struct batch b = {.op = op, .t = &transitions[op], .w = w_small, .queued = q_small};
 	int ret = 0;
 
@@ -234,18 +241,19 @@ static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 	 * Memory, not the return value, says which writes happened: a batch
 	 * can fail halfway, and the site's state must match its slot. Every
 	 * queued slot held the old word, so the new one means it was written.
-	 * (b.w was sorted by pfe_text_apply, hence the words are recomputed.)
+	 * (b.w was sorted by pfe_text_apply, hence b.queued keeps the words.)
 	 */
 	for (size_t i = 0; i < b.nqueued; i++) {
-		struct pfe_site *site = b.queued[i];
+		struct pfe_site *site = b.queued[i].site;
 		uint32_t got =
 		    __atomic_load_n((uint32_t *)slot_addr(site, b.t->slot), __ATOMIC_RELAXED);
 
-		if (got == new_word(&b, site)) {
+		if (got == b.queued[i].new) {
+			uintptr_t stub = op == OP_MAKE_CALL ? pfe_stub_live(site) : 0;
+
 			site->state = b.t->to;
 			site->flags &= ~PFE_SITE_STUB;
-			if (op == OP_MAKE_CALL && pfe_stub_live(site) &&
-			    got == slot1_bl(site, pfe_stub_live(site)))
+			if (stub && got == slot1_bl(site, stub))
 				site->flags |= PFE_SITE_STUB;
 		} else if (ret >= 0)
 			refuse(&b, site, -EILSEQ, "slot %u changed to %#010x while patching",

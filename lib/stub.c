@@ -53,6 +53,7 @@ struct pfe_stubs {
 	size_t len;		    /* bytes reserved */
 	uintptr_t target;	    /* where each stub's B goes: tramp or the veneer */
 	uintptr_t tramp, tramp_far; /* the trampoline's two entries */
+	uintptr_t ps;		    /* the page size */
 	size_t npages;
 	uint8_t page[]; /* per page: PAGE_* */
 };
@@ -109,6 +110,7 @@ static struct pfe_stubs *arena_reserve(struct pfe_object *obj)
 	}
 	s->base = base;
 	s->len = len;
+	s->ps = ps;
 	s->npages = len / ps;
 	first = stub_of(s, 0) + 4;
 	last = stub_of(s, obj->tab.nsites - 1) + 4;
@@ -140,7 +142,7 @@ static void page_fill(const struct pfe_object *obj, const struct pfe_stubs *s, s
 		      uintptr_t ps)
 {
 	uintptr_t a = s->base + p * ps, end = a + ps;
-	uint32_t *w;
+	uint32_t *w, ldr;
 
 	if (p == 0 && s->target == s->base) {
 		uintptr_t t = s->tramp_far;
@@ -152,6 +154,8 @@ static void page_fill(const struct pfe_object *obj, const struct pfe_stubs *s, s
 	}
 	if (a < stub_of(s, 0))
 		a = stub_of(s, 0);
+	/* Every stub loads the literal 8 bytes on: one word for all. */
+	ldr = pfe_insn_ldr_lit(a, a + 8, PFE_REG_X10);
 	for (; a < end; a += STUB_SIZE) {
 		size_t i = (a - s->base) / STUB_SIZE - 1;
 		const struct pfe_site *site = &obj->tab.sites[i];
@@ -159,7 +163,7 @@ static void page_fill(const struct pfe_object *obj, const struct pfe_stubs *s, s
 		if (i >= obj->tab.nsites)
 			break;
 		w = (uint32_t *)a;
-		w[0] = pfe_insn_ldr_lit(a, a + 8, PFE_REG_X10);
+		w[0] = ldr;
 		w[1] = pfe_insn_b(a + 4, s->target);
 		memcpy(&w[2], &site, sizeof(site));
 	}
@@ -271,7 +275,7 @@ uintptr_t pfe_stub_live(const struct pfe_site *site)
 	    (i = site_index(site)) == SIZE_MAX)
 		return 0;
 	a = stub_of(s, i);
-	return s->page[(a - s->base) / page_size()] == PAGE_LIVE ? a : 0;
+	return s->page[(a - s->base) / s->ps] == PAGE_LIVE ? a : 0;
 }
 
 uintptr_t pfe_stub_target(const struct pfe_site *site)
@@ -290,7 +294,7 @@ size_t pfe_stubs_bytes(const struct pfe_object *obj)
 		return 0;
 	for (size_t p = 0; p < s->npages; p++)
 		n += s->page[p] == PAGE_LIVE;
-	return n * page_size();
+	return n * s->ps;
 }
 
 void pfe_stubs_free(struct pfe_object *obj)
