@@ -181,7 +181,8 @@ uintptr_t pfe_call_target(struct pfe_object *obj);
 
 /* ----------------------------------------------------------- objects.c */
 /* The one writer lock: object list, site states, hooks, text writes. Never
- * taken on the fast path (hooks and dispatch). */
+ * taken on the fast path (hooks and dispatch). The thread holding it may take
+ * it again (destructors run by dlclose under it call back into libpfe). */
 void pfe_patch_lock(void);
 void pfe_patch_unlock(void);
 /* First object on the RCU list; read under rcu_read_lock (urcu-bp). */
