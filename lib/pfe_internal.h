@@ -247,7 +247,9 @@ int pfe_trace_set(const char *spec);
 void pfe_trace_flush(void);
 
 /* ------------------------------------------------------------ init.c */
-/* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid). */
-void pfe_list_sites(const char *dest);
+/* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid),
+ * opened as outfile.c allows. Returns 0 or -errno, after one line naming
+ * @who and the path (a write error: naming the path, from outfile.c). */
+int pfe_list_sites(const char *dest, const char *who);
 
 #endif /* PFE_INTERNAL_H */
