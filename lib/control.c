@@ -91,16 +91,24 @@ static void reply(const char *cmd, size_t n, int err, const char *why)
 	pfe_fd_close(fd);
 }
 
-static int run(char *cmd)
+/* Run @cmd; 0 or -errno, and in *@why a reason better than strerror's. */
+static int run(char *cmd, const char **why)
 {
+	int err;
+
 	if (!strcmp(cmd, "trace off"))
 		return pfe_trace_stop();
 	if (!strncmp(cmd, "trace ", 6))
 		return pfe_trace_set(cmd + 6);
 	if (!strcmp(cmd, "list"))
 		return pfe_list_sites("1", "PFE_CONTROL list");
-	if (!strncmp(cmd, "list ", 5))
-		return pfe_list_sites(cmd + 5, "PFE_CONTROL list");
+	if (!strncmp(cmd, "list ", 5)) {
+		/* Opened as outfile.c allows: no link, no file of another user. */
+		err = pfe_list_sites(cmd + 5, "PFE_CONTROL list");
+		if (err)
+			*why = pfe_output_strerror(err);
+		return err;
+	}
 	return -EINVAL;
 }
 
@@ -109,7 +117,9 @@ static int run(char *cmd)
 static void command(const char *line, size_t n)
 {
 	char cmd[CMD_MAX + 1];
+	const char *why = NULL;
 	size_t i = 0;
+	int err;
 
 	while (i < n && (line[i] == ' ' || line[i] == '\t'))
 		i++;
@@ -123,7 +133,8 @@ static void command(const char *line, size_t n)
 	}
 	memcpy(cmd, line, n);
 	cmd[n] = '\0';
-	reply(line, n, run(cmd), NULL);
+	err = run(cmd, &why);
+	reply(line, n, err, why);
 }
 
 static void *control_main(void *arg)
