@@ -6,7 +6,9 @@
  *   log.c        one-line diagnostics on stderr
  *   env.c        PFE_* variables: secure_getenv, strict values (env.h)
  *   envparse.c   booleans, sizes, durations (pure, envparse.h)
- *   outfile.c    every file libpfe creates or writes (outfile.h)
+ *   outfile.c    every file libpfe creates or writes; kept descriptors (outfile.h)
+ *   saferead.c   fault-safe reads of the program's memory (saferead.h)
+ *   sanitize.c   control bytes and invalid UTF-8 escaped in messages (pure)
  *   insn.c       instruction encoders/decoders (pure, insn.h)
  *   pattern.c    the PFE_TRACE pattern language (pure, pattern.h)
  *   demangle.c   C++ names: site labels, the runtime's demangler (demangle.h)
