@@ -68,8 +68,8 @@ static void reply(const char *cmd, size_t n, int err, const char *why)
 		why = strerror(-err);
 	if (!ctl_log) {
 		if (err)
-			pfe_err("PFE_CONTROL: %.200s%s: %s", shown, strlen(shown) > 200 ? "..." : "",
-				why);
+			pfe_err("PFE_CONTROL: %.200s%s: %s", shown,
+				strlen(shown) > 200 ? "..." : "", why);
 		return;
 	}
 	if (err)

@@ -59,8 +59,8 @@ static bool vm_readv(void *dst, uintptr_t src, size_t n, bool *answered)
 static bool page_readable(uintptr_t addr)
 {
 	static const struct timespec zero;
-	long r = syscall(SYS_futex, (void *)(addr & ~(uintptr_t)3), FUTEX_WAIT_PRIVATE,
-			 0x5afe5afe, &zero, NULL, 0);
+	long r = syscall(SYS_futex, (void *)(addr & ~(uintptr_t)3), FUTEX_WAIT_PRIVATE, 0x5afe5afe,
+			 &zero, NULL, 0);
 
 	return r == 0 || errno != EFAULT;
 }

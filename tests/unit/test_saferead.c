@@ -51,7 +51,7 @@ static void cases(bool probe)
 	errno = 1234;
 	assert_false(pfe_safe_read(buf, (uintptr_t)m + PG - 4, 8)); /* straddles */
 	assert_int_equal(errno, 1234);
-	assert_false(pfe_safe_read(buf, (uintptr_t)m + PG, 1));	/* PROT_NONE */
+	assert_false(pfe_safe_read(buf, (uintptr_t)m + PG, 1));		/* PROT_NONE */
 	assert_false(pfe_safe_read(buf, (uintptr_t)m + 2 * PG + 3, 4)); /* unmapped */
 	assert_false(pfe_safe_read(buf, 0, 8));
 	assert_false(pfe_safe_read(buf, UINTPTR_MAX - 2, 8)); /* wraps */

@@ -37,12 +37,12 @@ static void test_control(void **state)
 static void test_invalid_utf8(void **state)
 {
 	S("\xff\xfe", "\\xff\\xfe");
-	S("\xc3", "\\xc3");		     /* truncated */
-	S("\xc0\xaf", "\\xc0\\xaf");	     /* overlong '/' */
-	S("\xe0\x80\xaf", "\\xe0\\x80\\xaf"); /* overlong */
-	S("\xed\xa0\x80", "\\xed\\xa0\\x80"); /* surrogate */
+	S("\xc3", "\\xc3");			       /* truncated */
+	S("\xc0\xaf", "\\xc0\\xaf");		       /* overlong '/' */
+	S("\xe0\x80\xaf", "\\xe0\\x80\\xaf");	       /* overlong */
+	S("\xed\xa0\x80", "\\xed\\xa0\\x80");	       /* surrogate */
 	S("\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"); /* above U+10FFFF */
-	S("\x80x", "\\x80x");		     /* lone continuation */
+	S("\x80x", "\\x80x");			       /* lone continuation */
 	S("\xe2\x82", "\\xe2\\x82");
 }
 
