@@ -41,6 +41,7 @@
 #include "dispatch.h"
 #include "env.h"
 #include "exit.h"
+#include "outfile.h"
 #include "pattern.h"
 #include "saferead.h"
 #include "sig.h"
@@ -316,8 +317,13 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	}
 	if (!r && output)
 		r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
-	if (!r)
+	if (!r) {
 		r = pfe_trace_out_start(output ? path : NULL);
+		/* The same line as the plain tracer's (trace.c). */
+		if (r)
+			pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
+				output ? output : "(stderr)", pfe_output_strerror(r));
+	}
 	if (!r) {
 		pfe_trace_note_others();
 		t0 = now_ns();

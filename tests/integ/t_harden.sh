@@ -5,7 +5,7 @@
 # someone else or as symbolic links, a FIFO nobody reads, a full disk, and
 # control commands that are too long, hold NUL or escape bytes.
 . tests/lib.sh
-plan 33
+plan 34
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/app" "$P/harden_app.c"
@@ -31,11 +31,13 @@ printf 'trace filler\n' >"$T/filler"
 PFE_TRACE='f(str)' PFE_OUTPUT=$T/closeall.trace PFE_CONTROL=$T/fifo \
 	PFE_CONTROL_LOG=$T/closeall.log \
 	prun "$A" closeall "$T/closeall.data" "$T/filler" "$T/fifo" "$T/closeall.log" \
-	>"$T/closeall.out" 2>"$T/closeall.err"
+	"$T/closeall.err" >"$T/closeall.out" 2>"$T/closeall.err"
 expect_status "close 3-1023: exit status" 0 $?
-expect_eq "close 3-1023: fd 3 and its data untouched, the command ran" "data fd 3
+expect_eq "close 3-1023: fd 3 and its data untouched, the commands ran" "first command answered: 1
+data fd 3
 filled up to 1022
-control answered: 1
+second command answered: 1
+control stopped: 1
 data holds 5 bytes: mine
 offset 5" "$(cat "$T/closeall.out")"
 expect_eq "close 3-1023: the program's other files untouched" "trace filler" "$(cat "$T/filler")"
@@ -78,6 +80,10 @@ PFE_TRACE=f PFE_OUTPUT=$T/link prun "$A" loop 10 0 >/dev/null 2>"$T/link.err"
 expect_eq "PFE_OUTPUT symlink: refused" \
 	"libpfe: PFE_OUTPUT='$T/link': cannot open for writing: a symbolic link (refused); not tracing" \
 	"$(cat "$T/link.err")"
+PFE_TRACE='f(str)' PFE_OUTPUT=$T/link prun "$A" loop 10 0 >/dev/null 2>"$T/link1.err"
+expect_eq "PFE_OUTPUT symlink with signatures: refused" \
+	"libpfe: PFE_OUTPUT='$T/link': cannot open for writing: a symbolic link (refused); not tracing" \
+	"$(cat "$T/link1.err")"
 PFE_LIST=$T/link prun "$A" loop 10 0 >/dev/null 2>"$T/link2.err"
 expect_eq "PFE_LIST symlink: refused" \
 	"libpfe: PFE_LIST: cannot open $T/link for writing: a symbolic link (refused)" \

@@ -5,12 +5,14 @@
  * -fpatchable-function-entry=2; f() is the traced function.
  *
  *   first DATA        open DATA: prints the descriptor it got
- *   closeall DATA FILLER FIFO LOG
+ *   closeall DATA FILLER FIFO LOG ERR
+ *                     send "trace f" into FIFO and wait for LOG's answer,
  *                     close 3-1023, open DATA (prints the descriptor, writes
  *                     "mine"), fill every free descriptor up to 1022 with
  *                     FILLER (O_RDWR|O_APPEND), call f("hello") 200 times,
- *                     write "trace f" into FIFO and wait until LOG answers,
- *                     call f again, then print what DATA holds
+ *                     send "trace off", wait for its answer and for libpfe's
+ *                     line in ERR (its stderr), call f again, then print
+ *                     what DATA holds
  *   loop N STATUS     call f("x") N times, then exit with STATUS
  *   ctl FIFO LOG CMDS N  write the bytes of file CMDS into FIFO and wait
  *                     until LOG has N lines; call f once before and after
@@ -51,11 +53,46 @@ static void nap_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static int closeall(const char *data, const char *filler, const char *fifo, const char *log)
+/* Wait until the file @path holds @text (up to 20 s). */
+static int wait_for(const char *path, const char *text)
+{
+	for (int i = 0; i < 800; i++) {
+		char l[4096] = "";
+		int lf = open(path, O_RDONLY), found = 0;
+
+		if (lf >= 0) {
+			found = read(lf, l, sizeof(l) - 1) > 0 && strstr(l, text);
+			close(lf);
+		}
+		if (found)
+			return 1;
+		nap_ms(25);
+	}
+	return 0;
+}
+
+/* Write @cmd into the FIFO, without blocking when nobody reads it. */
+static int command(const char *fifo, const char *cmd)
+{
+	int w = open(fifo, O_WRONLY | O_NONBLOCK), ok;
+
+	if (w < 0)
+		return 0;
+	ok = write(w, cmd, strlen(cmd)) == (ssize_t)strlen(cmd);
+	close(w);
+	return ok;
+}
+
+static int closeall(const char *data, const char *filler, const char *fifo, const char *log,
+		    const char *err)
 {
 	char buf[64] = "";
-	int fd, n, w, last = -1, answered = 0;
+	int fd, n, last = -1;
 
+	/* The control thread is up and back in read() on its descriptor. */
+	say("first command answered: %ld\n",
+	    command(fifo, "trace f\n") && wait_for(log, "ok trace f\n"));
+	nap_ms(1000);
 	for (int i = 3; i < 1024; i++)
 		close(i);
 	fd = open(data, O_RDWR | O_CREAT | O_TRUNC, 0644);
@@ -67,25 +104,12 @@ static int closeall(const char *data, const char *filler, const char *fifo, cons
 	say("filled up to %ld\n", n >= 0 ? n : last);
 	for (int i = 0; i < 200; i++)
 		f("hello");
-	/* One free descriptor for the FIFO; the control thread's old number
-	 * now holds FILLER. */
-	w = open(fifo, O_WRONLY);
-	if (w < 0 || write(w, "trace f\n", 8) != 8)
-		return 1;
-	close(w);
-	for (int i = 0; i < 400 && !answered; i++) {
-		char l[256] = "";
-		int lf = open(log, O_RDONLY);
-
-		if (lf >= 0) {
-			answered = read(lf, l, sizeof(l) - 1) > 0 && strstr(l, "ok trace f");
-			close(lf);
-		}
-		nap_ms(25);
-	}
-	say("control answered: %ld\n", answered);
-	/* Let the control thread come back to its descriptor. */
-	nap_ms(300);
+	/* The control thread, blocked in read() on the FIFO it opened, gets
+	 * this command, runs it, and then finds its descriptor number
+	 * holding FILLER: it stops with one line. */
+	say("second command answered: %ld\n",
+	    command(fifo, "trace off\n") && wait_for(log, "ok trace off\n"));
+	say("control stopped: %ld\n", (long)wait_for(err, "PFE_CONTROL="));
 	for (int i = 0; i < 200; i++)
 		f("again");
 	n = (int)pread(fd, buf, sizeof(buf) - 1, 0);
@@ -139,8 +163,8 @@ int main(int argc, char **argv)
 		f("first");
 		return 0;
 	}
-	if (argc == 6 && !strcmp(argv[1], "closeall"))
-		return closeall(argv[2], argv[3], argv[4], argv[5]);
+	if (argc == 7 && !strcmp(argv[1], "closeall"))
+		return closeall(argv[2], argv[3], argv[4], argv[5], argv[6]);
 	if (argc == 4 && !strcmp(argv[1], "loop")) {
 		long n = atol(argv[2]);
 
@@ -148,7 +172,7 @@ int main(int argc, char **argv)
 			f("x");
 		return atoi(argv[3]);
 	}
-	fprintf(stderr, "usage: %s first DATA | closeall DATA FILLER FIFO LOG | loop N STATUS\n",
+	fprintf(stderr, "usage: %s first DATA | closeall DATA FILLER FIFO LOG ERR | loop N STATUS\n",
 		argv[0]);
 	return 2;
 }
