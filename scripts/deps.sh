@@ -17,7 +17,7 @@ need_root() {
 
 host=$(dpkg --print-architecture)
 libs="libelf-dev libffi-dev liburcu-dev libcmocka-dev"
-common="make pkg-config gnuplot-nox file binutils"
+common="make pkg-config gnuplot-nox file binutils g++ libjansson-dev"
 
 if [ "$host" = arm64 ]; then
 	pkgs="gcc g++ $common $libs uftrace"
