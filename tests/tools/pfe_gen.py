@@ -120,8 +120,10 @@ def main():
                 s = site(args[1])
                 if cmd == "XD":
                     depth = int(args[2])
-                else:
+                elif s in t.stack:
                     depth = len(t.stack) - 1 - t.stack[::-1].index(s)
+                else:  # a call entered before the recording
+                    depth = 0
                 typ = 3 if cmd == "U" else 2
                 t.data += rec(typ | (s & 0xFFF) << 4 | tw, min(depth, 0xFFFF) | (s >> 12) << 48)
                 if s in t.stack:

@@ -73,6 +73,10 @@ static void fmt_dur(uint64_t ns, char *buf, size_t len)
 		ns /= 1000;
 		u++;
 	}
+	if (ns >= 10000000) { /* 10000 s and more: whole seconds, in 11 columns */
+		snprintf(buf, len, "%9llu s", (unsigned long long)(ns / 1000));
+		return;
+	}
 	snprintf(buf, len, "%4llu.%03llu %s", (unsigned long long)(ns / 1000),
 		 (unsigned long long)(ns % 1000), unit[u]);
 }
