@@ -111,16 +111,14 @@ BINDIR := $(PREFIX)/bin
 MAN1DIR := $(PREFIX)/share/man/man1
 PCDIR := $(LIBDIR)/pkgconfig
 
-$(B)/libpfe.pc: tools/libpfe.pc.in Makefile
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
-		$< > $@
-
-install: $(B)/libpfe.so $(B)/pfe $(B)/libpfe.pc
+install: $(B)/libpfe.so $(B)/pfe
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
 		$(DESTDIR)$(MAN1DIR) $(DESTDIR)$(PCDIR)
 	install -m 755 $(B)/libpfe.so $(DESTDIR)$(LIBDIR)/libpfe.so
 	install -m 644 include/pfe.h $(DESTDIR)$(INCDIR)/pfe.h
-	install -m 644 $(B)/libpfe.pc $(DESTDIR)$(PCDIR)/libpfe.pc
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		tools/libpfe.pc.in > $(DESTDIR)$(PCDIR)/libpfe.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/libpfe.pc
 	install -m 755 $(B)/pfe $(DESTDIR)$(BINDIR)/pfe
 	install -m 644 tools/pfe/pfe.1 $(DESTDIR)$(MAN1DIR)/pfe.1
 

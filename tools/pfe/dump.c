@@ -65,10 +65,10 @@ static void chrome_exit(void *ctx, const struct rd_thread *t, const struct rd_fr
 	static const char *const why[] = {NULL, "unwound", "no exit recorded",
 					  "still open at the end"};
 	struct chrome *c = ctx;
-	json_t *ev = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "name",
-			       rd_site_label(c->proc, stack[depth].site), "cat", "function", "ph",
-			       "E", "pid", (json_int_t)c->proc->pid, "tid", (json_int_t)t->tid,
-			       "ts", us(ns));
+	json_t *ev =
+	    json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "name",
+		      rd_site_label(c->proc, stack[depth].site), "cat", "function", "ph", "E",
+		      "pid", (json_int_t)c->proc->pid, "tid", (json_int_t)t->tid, "ts", us(ns));
 
 	if (ev && why[how])
 		json_object_set_new(ev, "args", json_pack("{s:s}", "end", why[how]));
@@ -80,8 +80,8 @@ static void chrome_lost(void *ctx, const struct rd_thread *t, uint64_t count, ui
 	struct chrome *c = ctx;
 
 	emit(c, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f, s:{s:I}}", "name", "events lost", "ph",
-			  "i", "s", "t", "pid", (json_int_t)c->proc->pid, "tid",
-			  (json_int_t)t->tid, "ts", us(ns), "args", "count", (json_int_t)count));
+			  "i", "s", "t", "pid", (json_int_t)c->proc->pid, "tid", (json_int_t)t->tid,
+			  "ts", us(ns), "args", "count", (json_int_t)count));
 }
 
 static void chrome_names(struct chrome *c, const struct rd_proc *p)
@@ -89,16 +89,15 @@ static void chrome_names(struct chrome *c, const struct rd_proc *p)
 	const char *name = p->exe ? strrchr(p->exe, '/') : NULL;
 
 	name = name ? name + 1 : p->exe ? p->exe : p->id;
-	emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "process_name", "ph", "M",
-			  "pid", (json_int_t)p->pid, "tid", (json_int_t)p->pid, "args", "name",
-			  name));
+	emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "process_name", "ph", "M", "pid",
+			  (json_int_t)p->pid, "tid", (json_int_t)p->pid, "args", "name", name));
 	for (size_t k = 0; k < p->nthreads; k++) {
 		const struct rd_thread *t = &p->threads[k];
 		char tname[32];
 
 		snprintf(tname, sizeof(tname), "%u", t->tid);
-		emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "thread_name", "ph",
-				  "M", "pid", (json_int_t)p->pid, "tid", (json_int_t)t->tid, "args",
+		emit(c, json_pack("{s:s, s:s, s:I, s:I, s:{s:s}}", "name", "thread_name", "ph", "M",
+				  "pid", (json_int_t)p->pid, "tid", (json_int_t)t->tid, "args",
 				  "name", t->name ? t->name : tname));
 	}
 }
@@ -212,7 +211,8 @@ static int dump_flame(struct rd_recording *rec)
 			status = rd_walk(&f.proc->threads[k], &w, &f, &st);
 		}
 	}
-	qsort(f.v, f.n, sizeof(*f.v), cmp_lines);
+	if (f.n)
+		qsort(f.v, f.n, sizeof(*f.v), cmp_lines);
 	for (size_t i = 0; i < f.n; i++) {
 		if (!status)
 			printf("%s %llu\n", f.v[i]->stack, (unsigned long long)f.v[i]->ns);

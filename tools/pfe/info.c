@@ -41,7 +41,8 @@ static int show_proc(const struct rd_proc *p)
 	printf("status:    %s\n", p->ended ? "complete" : "cut short (no end line)");
 	printf("threads:   %zu\n", p->nthreads);
 	for (size_t k = 0; k < p->nthreads; k++)
-		printf("  %u %s\n", p->threads[k].tid, p->threads[k].name ? p->threads[k].name : "");
+		printf("  %u %s\n", p->threads[k].tid,
+		       p->threads[k].name ? p->threads[k].name : "");
 	printf("objects:   %zu\n", p->nobjs);
 	for (size_t k = 0; k < p->nobjs; k++)
 		printf("  %u %s (%u sites)%s\n", p->objs[k].id, p->objs[k].path, p->objs[k].nsites,

@@ -37,8 +37,11 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv);
-	} cmds[] = {{"record", cmd_record}, {"replay", cmd_replay}, {"report", cmd_report},
-		    {"dump", cmd_dump},	    {"info", cmd_info}};
+	} cmds[] = {{"record", cmd_record},
+		    {"replay", cmd_replay},
+		    {"report", cmd_report},
+		    {"dump", cmd_dump},
+		    {"info", cmd_info}};
 
 	if (argc < 2) {
 		fputs(usage, stderr);

@@ -59,7 +59,8 @@ static int read_info(struct rd_proc *p)
 	FILE *fp = open_in(p, "info", path, sizeof(path));
 
 	if (!fp) {
-		pfe_say("%s: %s (expected a recording made with PFE_RECORD)", path, strerror(errno));
+		pfe_say("%s: %s (expected a recording made with PFE_RECORD)", path,
+			strerror(errno));
 		return -1;
 	}
 	while (getline(&line, &cap, fp) > 0) {
@@ -67,8 +68,9 @@ static int read_info(struct rd_proc *p)
 
 		if (++lineno == 1) {
 			if (n != 2 || strcmp(f[0], "format") || strncmp(f[1], "pfe-record ", 11)) {
-				pfe_say("%s: not a recording (expected 'format pfe-record %d' first)",
-					path, PFE_REC_VERSION);
+				pfe_say(
+				    "%s: not a recording (expected 'format pfe-record %d' first)",
+				    path, PFE_REC_VERSION);
 				err = -1;
 				break;
 			}
@@ -297,9 +299,10 @@ static int read_threads(struct rd_proc *p)
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
 		grow(&p->threads, &tcap, p->nthreads, sizeof(*p->threads));
-		p->threads[p->nthreads++] = (struct rd_thread){
-		    .tid = (uint32_t)tid, .path = xstrdup(path), .size = (uint64_t)st.st_size,
-		    .proc = p};
+		p->threads[p->nthreads++] = (struct rd_thread){.tid = (uint32_t)tid,
+							       .path = xstrdup(path),
+							       .size = (uint64_t)st.st_size,
+							       .proc = p};
 	}
 	closedir(d);
 	qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
@@ -408,11 +411,14 @@ int rd_open(struct rd_recording *r, const char *dir, bool dem)
 	closedir(d);
 	if (!r->nprocs) {
 		pfe_say("%s: no process in the recording (expected <pid>/info)", dir);
+		rd_close(r);
 		return -1;
 	}
 	for (size_t i = 0; i < r->nprocs; i++)
-		if (read_proc(&r->procs[i], dem))
+		if (read_proc(&r->procs[i], dem)) {
+			rd_close(r);
 			return -1;
+		}
 	qsort(r->procs, r->nprocs, sizeof(*r->procs), cmp_proc);
 	return 0;
 }
@@ -534,8 +540,8 @@ static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns)
 	}
 	if (k->depth)
 		k->stack[k->depth - 1].nchild++;
-	k->stack[k->depth++] = (struct rd_frame){
-	    .site = pfe_rec_site(r), .entry_ns = ns, .ret = pfe_rec_ret(r)};
+	k->stack[k->depth++] =
+	    (struct rd_frame){.site = pfe_rec_site(r), .entry_ns = ns, .ret = pfe_rec_ret(r)};
 	k->st->entries++;
 	if (k->w->entry)
 		k->w->entry(k->ctx, k->t, k->stack, (unsigned)k->depth - 1);
@@ -703,8 +709,9 @@ int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, str
 	if (show)
 		fprintf(stderr, "\r\033[K");
 	if (have && !k.w->quiet)
-		pfe_say("note: %s: cut short: %zu bytes of a partial event after %llu events dropped",
-			t->path, have, (unsigned long long)st->events);
+		pfe_say(
+		    "note: %s: cut short: %zu bytes of a partial event after %llu events dropped",
+		    t->path, have, (unsigned long long)st->events);
 	else if (skip && !k.w->quiet)
 		pfe_say("note: %s: cut short in the payload of the last event", t->path);
 	while (k.depth)

@@ -121,7 +121,7 @@ struct rd_stats {
 	uint64_t orphan_exits; /* exits of frames entered before the recording */
 	uint64_t skipped;      /* extended events of unknown types */
 	uint64_t last_ns;
-	bool graph;	       /* exits recorded (header flag) */
+	bool graph; /* exits recorded (header flag) */
 };
 
 /*
@@ -130,8 +130,7 @@ struct rd_stats {
  * a partial event at the end is dropped with a note. Returns 0, or -1 after
  * one error line (unreadable file, bad header, version mismatch).
  */
-int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx,
-	    struct rd_stats *st);
+int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, struct rd_stats *st);
 
 /* Text helpers for the commands. */
 const char *rd_fmt_us(uint64_t ns, char *buf, size_t len); /* "12.345" */

@@ -86,7 +86,8 @@ static int find_program(const char *prog, char *out, size_t len)
 		snprintf(out, len, "%s", prog);
 		return access(out, X_OK) ? -errno : 0;
 	}
-	for (const char *p = path ? path : "/usr/bin:/bin"; p; p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+	for (const char *p = path ? path : "/usr/bin:/bin"; p;
+	     p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
 		size_t n = strcspn(p, ":");
 
 		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", prog);

@@ -28,7 +28,7 @@ enum { SHOWN = 1, HAS_SHOWN_CHILD = 2, LEAF_PRINTED = 4 };
 
 struct replay {
 	const struct rd_proc *proc;
-	struct pfe_pattern *only, *hide; /* -F, -N */
+	struct pfe_pattern *only, *hide;  /* -F, -N */
 	signed char *only_hit, *hide_hit; /* per site: 0 unknown, 1 yes, -1 no */
 	unsigned max_depth;		  /* -D, 0: no limit */
 	uint64_t min_ns;		  /* -t */
@@ -43,7 +43,7 @@ struct replay {
 		size_t idx;
 		bool in_only, hidden, cand;
 		unsigned vdepth;
-	} *st;
+	} * st;
 	size_t stcap;
 };
 
@@ -57,10 +57,10 @@ static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache
 	if (site >= pr->nsites)
 		return false;
 	if (!(*cache)[site])
-		(*cache)[site] = pfe_pattern_match(p, s->name ? s->name : s->label,
-						   s->obj ? s->obj->base : NULL)
-				     ? 1
-				     : -1;
+		(*cache)[site] =
+		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj ? s->obj->base : NULL)
+			? 1
+			: -1;
 	return (*cache)[site] > 0;
 }
 
@@ -202,10 +202,11 @@ static struct pfe_pattern *compile(const char *spec, const char *opt)
 
 int cmd_replay(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"tid", required_argument, NULL, 'T'},  {"flat", no_argument, NULL, 'f'},
-	    {"no-demangle", no_argument, NULL, 'M'}, {"depth", required_argument, NULL, 'D'},
-	    {NULL, 0, NULL, 0}};
+	static const struct option longopts[] = {{"tid", required_argument, NULL, 'T'},
+						 {"flat", no_argument, NULL, 'f'},
+						 {"no-demangle", no_argument, NULL, 'M'},
+						 {"depth", required_argument, NULL, 'D'},
+						 {NULL, 0, NULL, 0}};
 	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
 	struct replay r = {0};
 	struct rd_recording rec;
@@ -233,8 +234,8 @@ int cmd_replay(int argc, char **argv)
 			break;
 		case 'D':
 			if (!parse_u64(optarg, &v) || !v || v > 65535)
-				return usage_error("replay", "-D '%s': expected a depth of 1 or more",
-						   optarg);
+				return usage_error(
+				    "replay", "-D '%s': expected a depth of 1 or more", optarg);
 			r.max_depth = (unsigned)v;
 			break;
 		case 't':
@@ -243,10 +244,12 @@ int cmd_replay(int argc, char **argv)
 						   PFE_EXPECT_DURATION);
 			break;
 		case 'F':
+			pfe_pattern_free(r.only);
 			if (!(r.only = compile(optarg, "-F")))
 				return 2;
 			break;
 		case 'N':
+			pfe_pattern_free(r.hide);
 			if (!(r.hide = compile(optarg, "-N")))
 				return 2;
 			break;
@@ -259,8 +262,11 @@ int cmd_replay(int argc, char **argv)
 	if (optind < argc)
 		return usage_error("replay", "unexpected argument '%s'", argv[optind]);
 	demangle_for_patterns();
-	if (rd_open(&rec, o.dir, o.demangle))
+	if (rd_open(&rec, o.dir, o.demangle)) {
+		pfe_pattern_free(r.only);
+		pfe_pattern_free(r.hide);
 		return 1;
+	}
 	if (!flat)
 		printf("# DURATION     TID     FUNCTION\n");
 	for (size_t i = 0; i < rec.nprocs && !status; i++) {
@@ -292,8 +298,9 @@ int cmd_replay(int argc, char **argv)
 			pass1.quiet = true; /* the first pass gave the notes */
 			status = rd_walk(t, &pass1, &r, &st);
 			if (st.orphan_exits)
-				pfe_say("note: %s: %llu exits of calls entered before the recording",
-					t->path, (unsigned long long)st.orphan_exits);
+				pfe_say(
+				    "note: %s: %llu exits of calls entered before the recording",
+				    t->path, (unsigned long long)st.orphan_exits);
 		}
 	}
 	if (want_tid && !status) {

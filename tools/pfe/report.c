@@ -116,9 +116,9 @@ int cmd_report(int argc, char **argv)
 				if (!strcmp(optarg, keys[i]))
 					sort_key = i == 3 ? 'a' : i == 4 ? 'm' : keys[i][0];
 			if (!sort_key)
-				return usage_error("report",
-						   "-s '%s': expected total, self, calls, avg or max",
-						   optarg);
+				return usage_error(
+				    "report", "-s '%s': expected total, self, calls, avg or max",
+				    optarg);
 			break;
 		case ':':
 			return usage_error("report", "%s needs an argument", argv[optind - 1]);
@@ -140,11 +140,12 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (!status) {
-		qsort(r.v, r.n, sizeof(*r.v), cmp_rows);
+		if (r.n)
+			qsort(r.v, r.n, sizeof(*r.v), cmp_rows);
 		printf("%14s %14s %10s %12s %12s %12s  %s\n", "Total (us)", "Self (us)", "Calls",
 		       "Min (us)", "Avg (us)", "Max (us)", "Function");
-		printf("%14s %14s %10s %12s %12s %12s  %s\n", "==========", "=========",
-		       "=====", "========", "========", "========", "========");
+		printf("%14s %14s %10s %12s %12s %12s  %s\n", "==========", "=========", "=====",
+		       "========", "========", "========", "========");
 		for (size_t i = 0; i < r.n; i++) {
 			const struct func *f = r.v[i];
 			char a[32], b[32], d[32], e[32], g[32];
