@@ -4,7 +4,7 @@
 # stdin, stdout, stderr and exit status (or signal) pass through; an
 # existing recording moves to DIR.old; each error: one line, non-zero status.
 . tests/lib.sh
-plan 17
+plan 19
 PFE=$TOP/$B/pfe
 tcc -O2 -o "$T/app" "$TOP/tests/progs/pfe_rec_app.c"
 cd "$T" || exit 1
@@ -18,11 +18,13 @@ expect_eq "its environment: PFE_RECORD, every function, exits, libpfe mapped" \
 	"PFE_RECORD=rec PFE_TRACE=* PFE_GRAPH=1 libpfe=$LIB" "$(grep '^PFE_RECORD' err)"
 expect_eq "the recording directory exists" yes "$([ -d rec ] && echo yes)"
 
+mkdir -p rec/1 && echo 'format pfe-record 1' >rec/1/info # an earlier recording
 $PFE record -f 'main,*::area' -e -d rec ./app </dev/null >/dev/null 2>err
 expect_status "-f, -e: status 0" 0 $?
 expect_eq "-f patterns, -e entries only" \
 	"PFE_RECORD=rec PFE_TRACE=main,*::area PFE_GRAPH=(unset) libpfe=$LIB" "$(grep '^PFE_RECORD' err)"
-expect_eq "the previous recording moved to rec.old" yes "$([ -d rec.old ] && [ -d rec ] && echo yes)"
+expect_eq "the previous recording moved to rec.old" yes \
+	"$([ -f rec.old/1/info ] && [ -d rec ] && [ ! -e rec/1 ] && echo yes)"
 
 $PFE record -d rec ./app 0 15 </dev/null >/dev/null 2>/dev/null
 expect_status "a program killed by SIGTERM: pfe ends the same way" 143 $?
@@ -68,5 +70,9 @@ err_case "not an ELF program" 127 '^pfe: record: cannot run ./script.sh: not an 
 	$PFE record -d rec ./script.sh
 err_case "PFE_LIB missing" 1 '^pfe: record: PFE_LIB=/nonexistent/libpfe.so: No such file' \
 	env PFE_LIB=/nonexistent/libpfe.so $PFE record -d rec ./app
+mkdir notrec && echo precious >notrec/file
+err_case "a directory that is not a recording" 1 \
+	'^pfe: record: notrec exists and is not a recording' $PFE record -d notrec ./app
+expect_eq "... is left alone" precious "$(cat notrec/file)"
 err_case "malformed -f" 2 "^pfe: record: -f 'a,,b': empty term at offset 2" \
 	$PFE record -f 'a,,b' -d rec ./app

@@ -365,6 +365,30 @@ static bool is_proc_dir(const char *name)
 	return !name[i];
 }
 
+enum rd_probe rd_probe(const char *dir)
+{
+	enum rd_probe r = RD_PROBE_EMPTY;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? RD_PROBE_EMPTY : RD_PROBE_OTHER;
+	while ((de = readdir(d))) {
+		char path[4096];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/info", dir, de->d_name);
+		if (!is_proc_dir(de->d_name) || access(path, R_OK)) {
+			r = RD_PROBE_OTHER;
+			break;
+		}
+		r = RD_PROBE_RECORDING;
+	}
+	closedir(d);
+	return r;
+}
+
 static int cmp_proc(const void *a, const void *b)
 {
 	const struct rd_proc *x = a, *y = b;

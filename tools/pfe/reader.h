@@ -79,6 +79,11 @@ struct rd_recording {
 int rd_open(struct rd_recording *r, const char *dir, bool demangle);
 void rd_close(struct rd_recording *r);
 
+/* What @dir holds, before writing over it: nothing (or it does not exist),
+ * a recording (a <pid>/info), or anything else. */
+enum rd_probe { RD_PROBE_EMPTY, RD_PROBE_RECORDING, RD_PROBE_OTHER };
+enum rd_probe rd_probe(const char *dir);
+
 /* Nanoseconds for @ticks of @p's clock. */
 uint64_t rd_ns(const struct rd_proc *p, uint64_t ticks);
 

@@ -29,6 +29,7 @@
 
 #include "pattern.h"
 #include "pfe.h"
+#include "reader.h"
 #include "util.h"
 
 static const char *machine_name(unsigned m)
@@ -138,18 +139,39 @@ static int rm_entry(const char *path, const struct stat *st, int flag, struct FT
 	return remove(path);
 }
 
-/* An existing recording moves to DIR.old, as uftrace does with uftrace.data. */
+/*
+ * An earlier recording moves to DIR.old (replacing an older one), as uftrace
+ * does with uftrace.data; a directory holding anything else is not ours to
+ * move or remove.
+ */
 static int make_room(const char *dir)
 {
 	char old[PATH_MAX];
 	struct stat st;
 
-	if (lstat(dir, &st))
+	switch (rd_probe(dir)) {
+	case RD_PROBE_EMPTY:
 		return 0;
-	snprintf(old, sizeof(old), "%s.old", dir);
-	if (!lstat(old, &st) && nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
-		pfe_say("record: cannot remove %s: %s", old, strerror(errno));
+	case RD_PROBE_OTHER:
+		pfe_say("record: %s exists and is not a recording (expected a new directory or "
+			"an earlier recording to move to %s.old)",
+			dir, dir);
 		return -1;
+	case RD_PROBE_RECORDING:
+		break;
+	}
+	snprintf(old, sizeof(old), "%s.old", dir);
+	if (!lstat(old, &st)) {
+		if (rd_probe(old) == RD_PROBE_OTHER) {
+			pfe_say("record: %s exists and is not a recording (expected an earlier "
+				"recording to replace)",
+				old);
+			return -1;
+		}
+		if (nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
+			pfe_say("record: cannot remove %s: %s", old, strerror(errno));
+			return -1;
+		}
 	}
 	if (rename(dir, old)) {
 		pfe_say("record: cannot move %s to %s: %s", dir, old, strerror(errno));
