@@ -23,7 +23,7 @@ int main(void)
 
 	for (int i = 0; i < 3; i++)
 		s += work(i);
-	printf("hook %s sites %zu calls %d sum %d\n", h ? "ok" : "failed", h ? pfe_hook_nsites(h) : 0,
-	       calls, s);
+	printf("hook %s sites %zu calls %d sum %d\n", h ? "ok" : "failed",
+	       h ? pfe_hook_nsites(h) : 0, calls, s);
 	return 0;
 }
