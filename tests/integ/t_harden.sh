@@ -28,6 +28,7 @@ expect_eq "first open: nothing on stderr" "" "$(cat "$T/first.err")"
 # number with a file of its own: libpfe notices that its descriptors are
 # gone and never writes to, reads from or closes the program's files.
 printf 'trace filler\n' >"$T/filler"
+# shellcheck disable=SC2094 # the program polls its own stderr for libpfe's line
 PFE_TRACE='f(str)' PFE_OUTPUT=$T/closeall.trace PFE_CONTROL=$T/fifo \
 	PFE_CONTROL_LOG=$T/closeall.log \
 	prun "$A" closeall "$T/closeall.data" "$T/filler" "$T/fifo" "$T/closeall.log" \

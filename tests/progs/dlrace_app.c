@@ -56,8 +56,8 @@ static void *load_loop(void *arg)
 	struct loader *l = arg;
 
 	for (long k = 0; k < (l->ns ? ns_iters : iters); k++) {
-		void *h = l->ns ? dlmopen(LM_ID_NEWLM, lib_path, RTLD_NOW)
-				: dlopen(lib_path, RTLD_NOW);
+		void *h =
+		    l->ns ? dlmopen(LM_ID_NEWLM, lib_path, RTLD_NOW) : dlopen(lib_path, RTLD_NOW);
 		long (*fn)(long);
 
 		if (!h) {
@@ -126,8 +126,9 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	for (int i = 0; i < 2; i++)
-		printf("%s: loads %ld calls %ld wrong %ld errors %ld\n", l[i].ns ? "dlmopen" : "dlopen",
-		       l[i].loads, l[i].calls, l[i].wrong, l[i].errors);
+		printf("%s: loads %ld calls %ld wrong %ld errors %ld\n",
+		       l[i].ns ? "dlmopen" : "dlopen", l[i].loads, l[i].calls, l[i].wrong,
+		       l[i].errors);
 	/* Each churn thread toggled the sites many times per load. */
 	printf("churn: more rounds than loads: %s, add failures %ld, remove failures %ld\n",
 	       c[0].rounds + c[1].rounds > iters ? "yes" : "no", c[0].add_fail + c[1].add_fail,

@@ -172,7 +172,8 @@ int main(int argc, char **argv)
 			f("x");
 		return atoi(argv[3]);
 	}
-	fprintf(stderr, "usage: %s first DATA | closeall DATA FILLER FIFO LOG ERR | loop N STATUS\n",
+	fprintf(stderr,
+		"usage: %s first DATA | closeall DATA FILLER FIFO LOG ERR | loop N STATUS\n",
 		argv[0]);
 	return 2;
 }
