@@ -6,7 +6,7 @@
 # exits, unknown extended events, a file cut short); each error case: one
 # line and a non-zero exit status. Runs on the host, no qemu.
 . tests/lib.sh
-plan 47
+plan 48
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 CHECK() { python3 "$TOP/tests/tools/pfe_check.py" "$@"; }
@@ -258,6 +258,11 @@ X 500 f
 EOF
 expect_eq "entries only, two processes: report counts calls" "f 3|main 1" \
 	"$("$PFE" report -d r3 | awk 'NR > 2 { print $7, $3 }' | sort | paste -sd '|')"
+expect_eq "entries only: replay lists the calls without durations" "# DURATION     TID     FUNCTION
+            [   300] | main();
+            [   300] | f();
+            [   300] | f();
+   0.100 us [   301] | f();" "$("$PFE" replay -d r3)"
 expect_eq "two processes in the JSON" "300 301" \
 	"$("$PFE" dump --chrome -d r3 | python3 -c 'import json,sys
 print(" ".join(sorted({str(e["pid"]) for e in json.load(sys.stdin)["traceEvents"]})))')"
