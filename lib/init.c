@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "demangle.h"
 #include "env.h"
 #include "live.h"
 #include "park.h"
@@ -37,31 +38,29 @@
  * (its stderr may be redirected or not yet usable). */
 struct out {
 	int fd;
+	int err; /* first write error */
 	size_t n;
 	char buf[4096];
 };
 
+/* A failed write to a file has been said by outfile.c, naming the file;
+ * the rest of the listing is dropped. */
 static void out_flush(struct out *o)
 {
-	size_t done = 0;
-
-	while (done < o->n) {
-		ssize_t w = write(o->fd, o->buf + done, o->n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
+	if (!o->err)
+		o->err = pfe_output_write(o->fd, o->buf, o->n);
 	o->n = 0;
 }
 
-static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s)
+/* The listing names functions as patterns see them (symbols); PFE_DEMANGLE=1
+ * given explicitly shows C++ names demangled, for people. */
+static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s,
+		     bool labels)
 {
-	char line[512];
+	const char *name = labels ? pfe_site_label(s) : s->name;
+	char line[1024];
 	int n = snprintf(line, sizeof(line), "%s 0x%lx %s%s\n", obj->name,
-			 (unsigned long)(s->func - obj->bias), s->name ? s->name : "?",
+			 (unsigned long)(s->func - obj->bias), name ? name : "?",
 			 s->flags & PFE_SITE_BTI ? " bti" : "");
 
 	if (n < 0)
@@ -93,29 +92,34 @@ static void expand_path(const char *pattern, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
-void pfe_list_sites(const char *dest)
+int pfe_list_sites(const char *dest, const char *who)
 {
 	static struct out o;
+	bool labels = pfe_env("PFE_DEMANGLE") && pfe_env_bool("PFE_DEMANGLE", false);
 	char path[4096];
 
+	o.n = 0;
+	o.err = 0;
 	if (!strcmp(dest, "1")) {
 		o.fd = STDERR_FILENO;
 	} else {
 		expand_path(dest, path, sizeof(path));
 		o.fd = pfe_output_open(path, PFE_OUT_TRUNC);
 		if (o.fd < 0) {
-			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(-o.fd));
-			return;
+			pfe_err("%s: cannot open %s for writing: %s", who, path,
+				pfe_output_strerror(o.fd));
+			return o.fd;
 		}
 	}
 	rcu_read_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next))
 		for (size_t i = 0; i < obj->tab.nsites; i++)
-			out_site(&o, obj, &obj->tab.sites[i]);
+			out_site(&o, obj, &obj->tab.sites[i], labels);
 	rcu_read_unlock();
 	out_flush(&o);
 	if (o.fd != STDERR_FILENO)
-		close(o.fd);
+		pfe_fd_close(o.fd);
+	return o.err;
 }
 
 /* Takes ownership of @obj, as pfe_discover_all asks. */
@@ -173,7 +177,7 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_fork_init();
 	pfe_live_start();
 	if (list && *list && strcmp(list, "0"))
-		pfe_list_sites(list);
+		pfe_list_sites(list, "PFE_LIST");
 	/* After discovery, so the tracer sees every object; a bad value has
 	 * said so in one line and left everything unpatched. */
 	if (pfe_env("PFE_TRACE"))

@@ -5,7 +5,7 @@ set -eu
 so=$1 map=$2 cross=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-${cross}nm -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
+"${cross}nm" -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
 	grep -v '^PFE_' | grep -vx -e dlopen -e dlmopen -e dlclose | sort -u >"$tmp/exported"
 sed -n 's/^[[:space:]]*\(pfe_[a-z0-9_]*\);$/\1/p' "$map" | sort -u >"$tmp/map"
 sed -n 's/^PFE_API .*[ *]\(pfe_[a-z0-9_]*\)(.*/\1/p' include/pfe.h | sort -u >"$tmp/header"
