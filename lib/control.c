@@ -38,6 +38,7 @@
 #include "live.h"
 #include "park.h"
 #include "outfile.h"
+#include "guard.h"
 #include "pfe_internal.h"
 
 static int ctl_fd = -1;
@@ -100,6 +101,8 @@ static void *control_main(void *arg)
 	char buf[4096];
 	size_t have = 0;
 
+	/* Everything this thread runs is libpfe's work: never traced. */
+	pfe_guard_enter();
 	pfe_park_exempt((pid_t)syscall(SYS_gettid));
 	for (;;) {
 		ssize_t n = read(ctl_fd, buf + have, sizeof(buf) - 1 - have);

@@ -55,6 +55,7 @@
 #include <urcu-bp.h>
 
 #include "dispatch.h"
+#include "guard.h"
 #include "insn.h"
 #include "live.h"
 #include "park.h"
@@ -337,16 +338,20 @@ static void free_gone(struct gone *g)
 void pfe_live_sync(void)
 {
 	struct gone g = {0};
-	int saved = errno;
+	int saved = errno, guard;
 
 	if (!__atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) || pfe_dispatch_in_hook() ||
 	    rcu_read_ongoing())
 		return;
+	/* libpfe's work (libelf, malloc): never traced. The real dlopen
+	 * before it is the program's and stays traced. */
+	guard = pfe_guard_enter();
 	pfe_patch_lock();
 	remove_gone(&g);
 	pfe_discover_all(add_new, NULL);
 	pfe_patch_unlock();
 	free_gone(&g);
+	pfe_guard_leave(guard);
 	errno = saved;
 }
 
@@ -354,16 +359,18 @@ void pfe_live_sync(void)
 static void live_sync_ns(void *handle)
 {
 	struct link_map *lm = NULL;
-	int saved = errno;
+	int saved = errno, guard;
 
 	if (!__atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) || pfe_dispatch_in_hook() ||
 	    rcu_read_ongoing() || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm) {
 		errno = saved;
 		return;
 	}
+	guard = pfe_guard_enter();
 	pfe_patch_lock();
 	pfe_discover_namespace(lm, add_new, NULL);
 	pfe_patch_unlock();
+	pfe_guard_leave(guard);
 	errno = saved;
 }
 

@@ -28,6 +28,7 @@
 #include <urcu-bp.h>
 
 #include "env.h"
+#include "guard.h"
 #include "live.h"
 #include "park.h"
 #include "outfile.h"
@@ -102,7 +103,7 @@ void pfe_list_sites(const char *dest)
 		o.fd = STDERR_FILENO;
 	} else {
 		expand_path(dest, path, sizeof(path));
-		o.fd = pfe_output_open(path, PFE_OUT_TRUNC);
+		o.fd = pfe_output_open(path, pfe_follow_out_flags(path, PFE_OUT_TRUNC));
 		if (o.fd < 0) {
 			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(-o.fd));
 			return;
@@ -162,16 +163,53 @@ static int publish(struct pfe_object *obj, void *ctx)
 	return err;
 }
 
+/* True when some loaded object has patch sites. */
+static bool any_sites(void)
+{
+	bool any;
+
+	rcu_read_lock();
+	any = pfe_objects_first() != NULL;
+	rcu_read_unlock();
+	return any;
+}
+
+/*
+ * Under the recursion guard throughout: what libpfe calls here (malloc,
+ * free, memcpy) may be functions the program defines and PFE_TRACE names,
+ * and they are attached before this returns.
+ */
 __attribute__((constructor)) static void pfe_init(void)
 {
-	const char *list = pfe_env("PFE_LIST");
-	bool threads = pfe_park_other_threads();
+	const char *list;
+	bool threads;
+	int g;
 
+	/* setuid, setgid, file capabilities: the environment belongs to
+	 * whoever started the program, who must not choose what it patches
+	 * or which files it writes. No PFE_* is read (secure_getenv). */
+	if (pfe_env_secure()) {
+		pfe_err("AT_SECURE process (setuid, setgid or capabilities): libpfe stays "
+			"inactive");
+		return;
+	}
+	g = pfe_guard_enter();
+	list = pfe_env("PFE_LIST");
+	pfe_follow_init();
+	pfe_exec_init();
+	threads = pfe_park_other_threads();
 	pfe_patch_lock();
 	pfe_discover_all(publish, &threads);
 	pfe_patch_unlock();
 	pfe_fork_init();
 	pfe_live_start();
+	/* A program that a traced one started (following it, PFE_FOLLOW)
+	 * without anything patchable just runs: no warnings for PFE_TRACE
+	 * terms it cannot have, no control thread on its parent's FIFO. */
+	if (pfe_follow_child() && !any_sites()) {
+		pfe_debug("started by a traced process, nothing patchable here: inactive");
+		goto out;
+	}
 	if (list && *list && strcmp(list, "0"))
 		pfe_list_sites(list);
 	/* After discovery, so the tracer sees every object; a bad value has
@@ -179,4 +217,6 @@ __attribute__((constructor)) static void pfe_init(void)
 	if (pfe_env("PFE_TRACE"))
 		pfe_trace_start(pfe_env("PFE_TRACE"), pfe_env("PFE_OUTPUT"));
 	pfe_control_start();
+out:
+	pfe_guard_leave(g);
 }

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
+#include "pfe_internal.h"
 
 int pfe_fd_move_high(int fd)
 {
@@ -31,7 +32,10 @@ int pfe_output_open(const char *path, unsigned flags)
 	fd = open(path, oflags, 0644);
 	if (fd < 0)
 		return -errno;
-	return pfe_fd_move_high(fd);
+	fd = pfe_fd_move_high(fd);
+	/* Children and new images append to it (follow.c). */
+	pfe_follow_note(fd);
+	return fd;
 }
 
 int pfe_output_write(int fd, const void *buf, size_t n)
