@@ -10,6 +10,9 @@
  * written (pfe_trace_flush), so they precede the new image's in the same
  * file or on the same stderr. After that the tracer writes each line
  * directly: if the exec fails, the program goes on traced, only slower.
+ * Not in a vfork child: the lines in its memory are its parent's, which
+ * writes them itself (qemu-user runs vfork as fork: a copy of them written
+ * by the child would appear twice).
  * posix_spawn() starts a new process and replaces nothing: no flush.
  *
  * The execl*() forms collect their arguments on the stack and go through
@@ -67,13 +70,15 @@ void pfe_exec_init(void)
 	__atomic_store_n(&real.done, 1, __ATOMIC_RELEASE);
 }
 
-/* This image ends if the exec succeeds: write out what the tracer holds. */
+/* This image ends if the exec succeeds: write out what the tracer holds,
+ * unless that is the parent's (a vfork child). */
 static void before_exec(void)
 {
 	int g = pfe_guard_enter();
 
 	pfe_exec_init();
-	pfe_trace_flush();
+	if (pfe_follow_owns_trace())
+		pfe_trace_flush();
 	pfe_guard_leave(g);
 }
 
@@ -185,21 +190,22 @@ static int pfe_execvp(const char *file, char *const argv[])
 }
 
 /* The arguments after @arg0, up to and without the NULL, plus one. */
-static size_t count_args(va_list ap)
+static size_t count_args(va_list *ap)
 {
 	size_t n = 1;
 
-	while (va_arg(ap, char *))
+	while (va_arg(*ap, char *))
 		n++;
 	return n;
 }
 
-/* argv[0..n]: @arg0, then the list up to its NULL (argv[n]). */
-static void collect_args(char **argv, size_t n, const char *arg0, va_list ap)
+/* argv[0..n]: @arg0, then the list up to its NULL (argv[n]). By pointer:
+ * execle reads on after it. */
+static void collect_args(char **argv, size_t n, const char *arg0, va_list *ap)
 {
 	argv[0] = (char *)arg0;
 	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(ap, char *);
+		argv[i] = va_arg(*ap, char *);
 }
 
 static int pfe_execl(const char *path, const char *arg, ...)
@@ -208,13 +214,13 @@ static int pfe_execl(const char *path, const char *arg, ...)
 	size_t n;
 
 	va_start(ap, arg);
-	n = count_args(ap);
+	n = count_args(&ap);
 	va_end(ap);
 	{
 		char *argv[n + 1];
 
 		va_start(ap, arg);
-		collect_args(argv, n, arg, ap);
+		collect_args(argv, n, arg, &ap);
 		va_end(ap);
 		return pfe_execve(path, argv, environ);
 	}
@@ -226,13 +232,13 @@ static int pfe_execlp(const char *file, const char *arg, ...)
 	size_t n;
 
 	va_start(ap, arg);
-	n = count_args(ap);
+	n = count_args(&ap);
 	va_end(ap);
 	{
 		char *argv[n + 1];
 
 		va_start(ap, arg);
-		collect_args(argv, n, arg, ap);
+		collect_args(argv, n, arg, &ap);
 		va_end(ap);
 		return pfe_execvpe(file, argv, environ);
 	}
@@ -246,13 +252,13 @@ static int pfe_execle(const char *path, const char *arg, ...)
 	size_t n;
 
 	va_start(ap, arg);
-	n = count_args(ap);
+	n = count_args(&ap);
 	va_end(ap);
 	{
 		char *argv[n + 1];
 
 		va_start(ap, arg);
-		collect_args(argv, n, arg, ap);
+		collect_args(argv, n, arg, &ap);
 		envp = va_arg(ap, char *const *);
 		va_end(ap);
 		return pfe_execve(path, argv, envp);

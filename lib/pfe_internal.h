@@ -261,6 +261,11 @@ int pfe_follow_env(char *const envp[], bool new_process, int (*fn)(char *const e
 /* True when this process is not the one the constructor ran in (an exec
  * after fork or vfork). */
 bool pfe_follow_new_process(void);
+/* fork.c, in the child: this process's trace lines are its own. */
+void pfe_follow_forked(void);
+/* False in a vfork child (or a clone without fork handlers): the trace
+ * lines buffered in its memory are its parent's, which writes them. */
+bool pfe_follow_owns_trace(void);
 /* For pfe_output_open's callers: @flags without PFE_OUT_TRUNC (and with
  * PFE_OUT_APPEND) when @path is a file an earlier image of this process, or
  * its parent, opened for output: its lines stay, the new ones follow. */
