@@ -163,6 +163,22 @@ static int publish(struct pfe_object *obj, void *ctx)
 	return err;
 }
 
+/*
+ * Every boolean PFE_* variable, checked at start-up whether or not this run
+ * reads it, so that a malformed one is reported once, now, and not only
+ * when (or if) it is used (env.c says it once per variable).
+ */
+static void check_flags(void)
+{
+	static const struct {
+		const char *name;
+		bool dflt; /* as README.md's table says */
+	} flags[] = {{"PFE_DEBUG", false}, {"PFE_FOLLOW", true}, {"PFE_GRAPH", false}};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		pfe_env_bool(flags[i].name, flags[i].dflt);
+}
+
 /* True when some loaded object has patch sites. */
 static bool any_sites(void)
 {
@@ -194,6 +210,7 @@ __attribute__((constructor)) static void pfe_init(void)
 		return;
 	}
 	g = pfe_guard_enter();
+	check_flags();
 	list = pfe_env("PFE_LIST");
 	pfe_follow_init();
 	pfe_exec_init();
