@@ -7,8 +7,10 @@
  * PFE_LIST lists what libpfe found:
  *   PFE_LIST=1       to stderr
  *   PFE_LIST=<path>  to that file (created or truncated); %p in it becomes the
- *                    process id, so that programs the traced one executes
- *                    (which inherit PFE_LIST) do not overwrite its list
+ *                    process id, so that children (which inherit PFE_LIST)
+ *                    do not write into its list. A new image after execve,
+ *                    and a child naming the same file, append to it
+ *                    (follow.c).
  * One line per patch site, objects in load order (the program first), sites
  * by address within an object:
  *   <object> 0x<address> <function>[ bti]
