@@ -81,6 +81,19 @@ static bool has_name(char *const *v, const char *entry)
 	return false;
 }
 
+static bool has_entry(char *const *v, const char *entry)
+{
+	for (size_t i = 0; v && v[i]; i++) {
+		size_t k = 0;
+
+		while (v[i][k] && v[i][k] == entry[k])
+			k++;
+		if (v[i][k] == entry[k])
+			return true;
+	}
+	return false;
+}
+
 /* The loader splits LD_PRELOAD at spaces and colons. */
 static bool preload_has(const char *list, const char *path)
 {
@@ -172,7 +185,7 @@ char **pfe_childenv_build(const struct pfe_childenv *c, void *buf, size_t len)
 	for (size_t i = 0; c->envp && c->envp[i]; i++) {
 		char *e = c->envp[i];
 
-		if (has_name(c->set, e))
+		if (has_name(c->set, e) || has_entry(c->drop, e))
 			continue;
 		if (e == old && preload)
 			e = preload;

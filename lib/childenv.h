@@ -29,6 +29,10 @@ struct pfe_childenv {
 	/* "NAME=value" entries that replace every NAME of envp (libpfe's
 	 * private markers), NULL-terminated; may be NULL. */
 	char *const *set;
+	/* "NAME=value" entries removed from envp where it holds exactly them
+	 * (this process's PFE_CONTROL, which a second process must not
+	 * read), NULL-terminated; may be NULL. */
+	char *const *drop;
 };
 
 /* Bytes pfe_childenv_build() needs for @c: the pointer vector and the one
@@ -37,7 +41,8 @@ size_t pfe_childenv_size(const struct pfe_childenv *c);
 
 /*
  * Build the child's environment in @buf (@len bytes, any alignment): envp's
- * entries in their order, each NAME of c->set replaced, LD_PRELOAD rewritten
+ * entries in their order, each NAME of c->set replaced, each c->drop entry
+ * left out, LD_PRELOAD rewritten
  * in place when it lacks libpfe; then LD_PRELOAD when envp had none, the
  * c->add entries envp lacks, and c->set. Strings are shared with the inputs
  * except the new LD_PRELOAD. Returns the NULL-terminated vector, or NULL

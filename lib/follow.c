@@ -10,7 +10,9 @@
  * this process started with that envp lacks; values the program chose stay.
  * PFE_CONTROL and PFE_CONTROL_LOG go only to a new image of this same
  * process: a second process reading the same FIFO would take commands meant
- * for this one.
+ * for this one. For the same reason they are taken out of a new process's
+ * environment where it holds this process's values (a program passing
+ * environ); a FIFO the program chose for its child stays.
  *
  * Two private variables go to every child that will load libpfe:
  *   LIBPFE_OUTPUTS=<dev>:<ino>,...  the files libpfe (and its ancestors)
@@ -64,8 +66,8 @@ static pid_t flush_pid;
 static char self_path[PATH_MAX];
 static const char *self_alias;
 /* "PFE_*=..." of this process at start-up: for a new image of this process,
- * and for a new process (without PFE_CONTROL*). */
-static char **vars_exec, **vars_spawn;
+ * and for a new process (without PFE_CONTROL*); the PFE_CONTROL* ones. */
+static char **vars_exec, **vars_spawn, **vars_control;
 /* OUTPUTS_VAR's value inherited from the parent (bounded copy). */
 static char inherited[OUTPUTS_LEN];
 
@@ -121,8 +123,14 @@ bool pfe_follow_child(void)
 
 /* ------------------------------------------------------------ start-up */
 
-/* The PFE_* entries of environ, copied (the program may change environ). */
-static char **snapshot(bool for_spawn)
+static bool is_control(const char *e)
+{
+	return pfe_childenv_is(e, "PFE_CONTROL") || pfe_childenv_is(e, "PFE_CONTROL_LOG");
+}
+
+/* The PFE_* entries of environ, copied (the program may change environ):
+ * all of them, all but PFE_CONTROL* (@which 1) or only those (@which 2). */
+static char **snapshot(int which)
 {
 	size_t n = 0, k = 0;
 	char **v;
@@ -135,8 +143,7 @@ static char **snapshot(bool for_spawn)
 	for (char **e = environ; e && *e && k < n; e++) {
 		if (strncmp(*e, "PFE_", 4))
 			continue;
-		if (for_spawn &&
-		    (pfe_childenv_is(*e, "PFE_CONTROL") || pfe_childenv_is(*e, "PFE_CONTROL_LOG")))
+		if ((which == 1 && is_control(*e)) || (which == 2 && !is_control(*e)))
 			continue;
 		v[k] = strdup(*e);
 		if (!v[k])
@@ -171,9 +178,10 @@ void pfe_follow_init(void)
 			"environment run untraced");
 		follow = false;
 	}
-	vars_exec = snapshot(false);
-	vars_spawn = snapshot(true);
-	if (follow && (!vars_exec || !vars_spawn)) {
+	vars_exec = snapshot(0);
+	vars_spawn = snapshot(1);
+	vars_control = snapshot(2);
+	if (follow && (!vars_exec || !vars_spawn || !vars_control)) {
 		pfe_err("PFE_FOLLOW: out of memory; children with their own environment run "
 			"untraced");
 		follow = false;
@@ -221,13 +229,15 @@ int pfe_follow_env(char *const envp[], bool new_process, int (*fn)(char *const e
 		c.alias = self_alias;
 		c.add = new_process ? vars_spawn : vars_exec;
 	}
-	/* Markers only for a child that will load libpfe. */
+	/* A child that will not load libpfe gets the environment given. */
 	if (follow || pfe_childenv_preloads(envp, self_path, self_alias)) {
 		outputs_entry(out_entry, sizeof(out_entry));
 		if (out_entry[sizeof(OUTPUTS_VAR)])
 			set[n++] = out_entry;
 		set[n++] = child_entry;
 		c.set = set;
+		if (new_process)
+			c.drop = vars_control;
 		need = pfe_childenv_size(&c);
 	}
 	{

@@ -17,7 +17,7 @@
 # to qemu-aarch64; without that every check here is skipped, saying so.
 . tests/lib.sh
 P=$TOP/tests/progs
-plan 35
+plan 37
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/follow_app" "$P/follow_app.c"
 tcc -O2 -o "$T/plain" "$P/follow_app.c"
@@ -128,7 +128,7 @@ for how in execve execle execvpe fexecve execveat execv execvp execl execlp \
 		case $how in posix_spawn* | vfork) ;; *) echo 'child_work <- main' ;; esac
 	} >"$out.want"
 	expect_file "$how: child traced, after the parent's lines" "$out.want" "$out.got"
-	want="child $how: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR"
+	want="child $how: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR PFE_CONTROL=-"
 	case $how in posix_spawn*|vfork) want="$want
 parent: child exited 0" ;; esac
 	expect_eq "$how: child's environment" "$want" "$(cat "$out.out"; noise <"$out.raw")"
@@ -140,7 +140,9 @@ if [ -n "$cant" ]; then
 		"program's LD_PRELOAD kept, libpfe first" "LD_PRELOAD with libpfe: unchanged" \
 		"followed program without the flag: runs" \
 		"followed program without the flag: nothing on stderr" \
-		"same program started directly: says it has nothing to trace"; do
+		"same program started directly: says it has nothing to trace" \
+		"PFE_CONTROL: to a new image of the process" \
+		"PFE_CONTROL: not to a spawned process, even through environ"; do
 		skip "$c" "$cant"
 	done
 	exit 0
@@ -148,22 +150,36 @@ fi
 PFE_FOLLOW=0 PFE_TRACE=$TR PFE_OUTPUT="$T/n.txt" prun "$APP" "$APP" bare execve >"$T/n.out" 2>"$T/n.raw"
 expect_eq "PFE_FOLLOW=0: child untraced" "main <- libc.so.6
 step1 <- bare" "$(names "$T/n.txt")"
-expect_eq "PFE_FOLLOW=0: child's environment as given" "child execve: X=1 LD_PRELOAD=- PFE_TRACE=-" \
+expect_eq "PFE_FOLLOW=0: child's environment as given" "child execve: X=1 LD_PRELOAD=- PFE_TRACE=- PFE_CONTROL=-" \
 	"$(cat "$T/n.out"; noise <"$T/n.raw")"
 
 PFE_TRACE=$TR PFE_OUTPUT="$T/e.txt" prun "$APP" "$APP" bare execve "LD_PRELOAD=$EXTRA" \
 	>"$T/e.out" 2>"$T/e.raw"
 expect_eq "program's LD_PRELOAD kept, libpfe first" "extra loaded
-child execve: X=1 LD_PRELOAD=$LIBPFE:$EXTRA PFE_TRACE=$TR" "$(cat "$T/e.out"; noise <"$T/e.raw")"
+child execve: X=1 LD_PRELOAD=$LIBPFE:$EXTRA PFE_TRACE=$TR PFE_CONTROL=-" "$(cat "$T/e.out"; noise <"$T/e.raw")"
 PFE_TRACE=$TR PFE_OUTPUT="$T/d.txt" prun "$APP" "$APP" bare execve "LD_PRELOAD=$LIBPFE" \
 	>"$T/d.out" 2>"$T/d.raw"
-expect_eq "LD_PRELOAD with libpfe: unchanged" "child execve: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR" \
+expect_eq "LD_PRELOAD with libpfe: unchanged" \
+	"child execve: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR PFE_CONTROL=-" \
 	"$(cat "$T/d.out"; noise <"$T/d.raw")"
 
 PFE_TRACE=$TR PFE_OUTPUT="$T/r.txt" prun "$APP" "$APP" run "$PLAIN" >"$T/r.out" 2>"$T/r.raw"
 expect_eq "followed program without the flag: runs" \
-	"child run: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR" "$(cat "$T/r.out")"
+	"child run: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR PFE_CONTROL=-" "$(cat "$T/r.out")"
 expect_eq "followed program without the flag: nothing on stderr" "" "$(noise <"$T/r.raw")"
 PFE_TRACE=$TR prun "$PLAIN" "$PLAIN" child direct >/dev/null 2>"$T/r2.err"
 expect_grep "same program started directly: says it has nothing to trace" \
 	"^libpfe: .*plain: no __patchable_function_entries section" "$T/r2.err"
+
+# The control FIFO is this process's: a new image takes it over, a second
+# process must not read it (here it inherits it through environ).
+PFE_CONTROL=$T/fifo PFE_TRACE=$TR PFE_OUTPUT="$T/c1.txt" prun "$APP" "$APP" bare execve \
+	>"$T/c1.out" 2>"$T/c1.raw"
+expect_eq "PFE_CONTROL: to a new image of the process" \
+	"child execve: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR PFE_CONTROL=$T/fifo" \
+	"$(cat "$T/c1.out"; noise <"$T/c1.raw")"
+PFE_CONTROL=$T/fifo PFE_TRACE=$TR PFE_OUTPUT="$T/c2.txt" prun "$APP" "$APP" bare spawn-environ \
+	>"$T/c2.out" 2>"$T/c2.raw"
+expect_eq "PFE_CONTROL: not to a spawned process, even through environ" \
+	"child spawn-environ: X=1 LD_PRELOAD=$LIBPFE PFE_TRACE=$TR PFE_CONTROL=-
+parent: child exited 0" "$(cat "$T/c2.out"; noise <"$T/c2.raw")"

@@ -11,12 +11,13 @@
  *                                     execvp, execl, execlp after
  *                                     clearenv(): environ holds only those;
  *                                     vfork: execve in a vfork child, then
- *                                     the parent calls step2)
+ *                                     the parent calls step2; spawn-environ:
+ *                                     posix_spawn with environ plus X=1)
  *   follow_app SELF run PROG          step1, then execve PROG child run
  *                                     with X=1
  *
- * A child calls child_work and prints what it got: X, LD_PRELOAD and
- * PFE_TRACE, "-" for unset. Built with -fpatchable-function-entry=2.
+ * A child calls child_work and prints what it got: X, LD_PRELOAD,
+ * PFE_TRACE and PFE_CONTROL, "-" for unset. Built with -fpatchable-function-entry=2.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -91,6 +92,10 @@ static int bare(const char *self, const char *how, int nenv, char **extra)
 	fflush(stdout);
 	if (!strncmp(how, "posix_spawn", 11))
 		return spawn(how, self, argv, envp);
+	if (!strcmp(how, "spawn-environ")) {
+		setenv("X", "1", 1);
+		return spawn("posix_spawn", self, argv, environ);
+	}
 	if (!strcmp(how, "vfork")) {
 		pid_t pid = vfork();
 		int st;
@@ -141,8 +146,9 @@ int main(int argc, char **argv)
 
 	if (!strcmp(mode, "child") && argc > 3) {
 		child_work();
-		printf("child %s: X=%s LD_PRELOAD=%s PFE_TRACE=%s\n", argv[3], env_or_dash("X"),
-		       env_or_dash("LD_PRELOAD"), env_or_dash("PFE_TRACE"));
+		printf("child %s: X=%s LD_PRELOAD=%s PFE_TRACE=%s PFE_CONTROL=%s\n", argv[3],
+		       env_or_dash("X"), env_or_dash("LD_PRELOAD"), env_or_dash("PFE_TRACE"),
+		       env_or_dash("PFE_CONTROL"));
 		return 0;
 	}
 	if (!strcmp(mode, "second")) {

@@ -102,6 +102,18 @@ static void test_markers_replace(void **state)
 	assert_string_equal(build(&c), "X=1|PFE_DEBUG=1|LIBPFE_OUTPUTS=1:2,5:6");
 }
 
+static void test_drop(void **state)
+{
+	char *const envp[] = {"PFE_CONTROL=/tmp/f", "PFE_CONTROL_LOG=/tmp/l", "PFE_CONTROLX=1",
+			      "PFE_CONTROL=/tmp/f2", NULL};
+	char *const drop[] = {"PFE_CONTROL=/tmp/f", "PFE_CONTROL_LOG=/tmp/l", NULL};
+	struct pfe_childenv c = {.envp = envp, .drop = drop};
+
+	/* Only this process's exact values go; a FIFO the program chose for
+	 * its child stays. */
+	assert_string_equal(build(&c), "PFE_CONTROLX=1|PFE_CONTROL=/tmp/f2");
+}
+
 static void test_nothing_to_do(void **state)
 {
 	char *const envp[] = {"LD_PRELOAD=" LIB, "PFE_TRACE=x", "odd-entry", NULL};
@@ -155,6 +167,7 @@ int main(void)
 	    cmocka_unit_test(test_preload_not_twice),
 	    cmocka_unit_test(test_program_values_win),
 	    cmocka_unit_test(test_markers_replace),
+	    cmocka_unit_test(test_drop),
 	    cmocka_unit_test(test_nothing_to_do),
 	    cmocka_unit_test(test_outputs),
 	};
