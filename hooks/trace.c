@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "dispatch.h"
 #include "env.h"
 #include "pattern.h"
@@ -88,7 +89,7 @@ __attribute__((noinline)) static void
 trace_direct(uint32_t tid, uint64_t ns, const struct pfe_site *site, const struct pfe_caller *c)
 {
 	char line[PFE_TRACE_LINE_MAX];
-	size_t n = pfe_trace_fmt_line(line, tid, ns, site->name, site->func, c);
+	size_t n = pfe_trace_fmt_line(line, tid, ns, pfe_site_label(site), site->func, c);
 
 	pfe_trace_out_write(line, n);
 }
@@ -110,7 +111,8 @@ trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 	caller_of(regs->lr, &c);
 	buf = pfe_trace_out_begin(&tid);
 	if (buf)
-		pfe_trace_out_commit(pfe_trace_fmt_line(buf, tid, ns, site->name, site->func, &c));
+		pfe_trace_out_commit(
+		    pfe_trace_fmt_line(buf, tid, ns, pfe_site_label(site), site->func, &c));
 	else
 		trace_direct(tid, ns, site, &c);
 }

@@ -38,6 +38,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "demangle.h"
 #include "dispatch.h"
 #include "env.h"
 #include "exit.h"
@@ -132,8 +133,8 @@ static void add_args(struct line *l, const struct pfe_sig *sig, const struct pfe
 
 static void add_name(struct line *l, const struct pfe_site *site)
 {
-	if (site->name)
-		adds(l, site->name);
+	if (pfe_site_label(site))
+		adds(l, pfe_site_label(site));
 	else
 		add(l, "?", 1);
 }

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "elfobj.h"
+#include "demangle.h"
 #include "pfe_internal.h"
 
 #ifndef HWCAP2_BTI
@@ -267,6 +268,8 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 		goto out;
 	}
 	report_refusals(obj, nentries);
+	if (pfe_sitetab_label(&obj->tab))
+		pfe_err("%s: no memory for demangled names; raw symbols shown", obj->path);
 	for (size_t i = 0; i < obj->tab.nsites; i++)
 		obj->tab.sites[i].obj = obj;
 	if (obj->tab.nsites) {

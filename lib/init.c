@@ -175,7 +175,12 @@ static void check_flags(void)
 	static const struct {
 		const char *name;
 		bool dflt; /* as README.md's table says */
-	} flags[] = {{"PFE_DEBUG", false}, {"PFE_FOLLOW", true}, {"PFE_GRAPH", false}};
+	} flags[] = {
+	    {"PFE_DEBUG", false},
+	    {"PFE_DEMANGLE", true},
+	    {"PFE_FOLLOW", true},
+	    {"PFE_GRAPH", false},
+	};
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		pfe_env_bool(flags[i].name, flags[i].dflt);

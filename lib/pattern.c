@@ -175,23 +175,134 @@ static bool glob_match(const char *pat, const char *str)
 	return *p == '\0';
 }
 
-static bool term_matches(const struct pfe_term *t, const char *func, const char *object)
+/* ------------------------------------------------------------ C++ names */
+
+static pfe_demangle_fn demangler;
+
+void pfe_pattern_set_demangler(pfe_demangle_fn fn)
+{
+	demangler = fn;
+}
+
+static bool ends_with(const char *s, size_t n, const char *suffix)
+{
+	size_t k = strlen(suffix);
+
+	return n >= k && !memcmp(s + n - k, suffix, k);
+}
+
+/* The "(" opening the parameter list that ends at s[n - 1] == ')', or -1. */
+static long params_start(const char *s, size_t n)
+{
+	long depth = 0;
+
+	for (long i = (long)n - 1; i >= 0; i--) {
+		if (s[i] == ')')
+			depth++;
+		else if (s[i] == '(' && --depth == 0)
+			return i;
+	}
+	return -1;
+}
+
+/* Where the name starts: past the return type, i.e. the last space outside
+ * <...>, (...) and [...] that is not part of "operator new" and the like. */
+static size_t name_start(const char *s, size_t n)
+{
+	size_t start = 0;
+	long depth = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(s + i, "operator", 8) &&
+		    (i == 0 || s[i - 1] == ':' || s[i - 1] == ' ')) {
+			i += 7; /* "operator<", "operator()", "operator new" are one name */
+			while (i + 1 < n && s[i + 1] != '(')
+				i++;
+			continue;
+		}
+		if (s[i] == '<' || s[i] == '(' || s[i] == '[')
+			depth++;
+		else if ((s[i] == '>' || s[i] == ')' || s[i] == ']') && depth > 0)
+			depth--;
+		else if (s[i] == ' ' && depth == 0)
+			start = i + 1;
+	}
+	return start;
+}
+
+char *pfe_demangled_base(const char *full, char *out, size_t len)
+{
+	static const char *const quals[] = {" const", " volatile", " &&", " &", " noexcept"};
+	size_t n = strlen(full), end, start;
+	const char *clone;
+	bool again = true;
+
+	if (!len)
+		return out;
+	while (n && (clone = strstr(full, " [clone ")) && full[n - 1] == ']' &&
+	       (size_t)(clone - full) < n)
+		n = (size_t)(clone - full);
+	end = n;
+	while (again) {
+		again = false;
+		for (size_t q = 0; q < sizeof(quals) / sizeof(quals[0]); q++)
+			if (ends_with(full, end, quals[q])) {
+				end -= strlen(quals[q]);
+				again = true;
+			}
+	}
+	if (end && full[end - 1] == ')' && params_start(full, end) > 0) {
+		end = (size_t)params_start(full, end);
+		start = name_start(full, end);
+	} else {
+		start = 0;
+		end = n;
+	}
+	n = end - start < len - 1 ? end - start : len - 1;
+	memcpy(out, full + start, n);
+	out[n] = '\0';
+	return out;
+}
+
+/* A function's names as a pattern sees them: mangled, demangled, base. */
+struct names {
+	const char *v[3];
+	bool demangled; /* v[1], v[2] tried */
+	char full[1024], base[512];
+};
+
+static bool term_matches(const struct pfe_term *t, struct names *nm, const char *object)
 {
 	if (t->object && (!object || !glob_match(t->object, object)))
 		return false;
-	return glob_match(t->name, func);
+	if (glob_match(t->name, nm->v[0]))
+		return true;
+	if (!nm->demangled) {
+		nm->demangled = true;
+		if (demangler && nm->v[0][0] == '_' && nm->v[0][1] == 'Z' &&
+		    demangler(nm->v[0], nm->full, sizeof(nm->full))) {
+			nm->v[1] = nm->full;
+			nm->v[2] = pfe_demangled_base(nm->full, nm->base, sizeof(nm->base));
+		}
+	}
+	return (nm->v[1] && glob_match(t->name, nm->v[1])) ||
+	       (nm->v[2] && glob_match(t->name, nm->v[2]));
 }
 
 bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *object)
 {
 	bool included = p->ninclude == 0;
+	struct names nm;
 
 	if (!func)
 		return false;
+	nm.v[0] = func;
+	nm.v[1] = nm.v[2] = NULL;
+	nm.demangled = false;
 	for (size_t i = 0; i < p->nterms; i++) {
 		struct pfe_term *t = &p->terms[i];
 
-		if (t->exclude || !term_matches(t, func, object))
+		if (t->exclude || !term_matches(t, &nm, object))
 			continue;
 		__atomic_fetch_add(&t->hits, 1, __ATOMIC_RELAXED);
 		included = true;
@@ -199,7 +310,7 @@ bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *obje
 	if (!included)
 		return false;
 	for (size_t i = 0; i < p->nterms; i++)
-		if (p->terms[i].exclude && term_matches(&p->terms[i], func, object))
+		if (p->terms[i].exclude && term_matches(&p->terms[i], &nm, object))
 			return false;
 	return true;
 }

@@ -11,6 +11,12 @@
  * The glob after "@" is matched against the object's file name (basename);
  * without it a term applies to every object. Sites without a symbol name
  * never match. White space around terms is ignored; empty terms are errors.
+ *
+ * A C++ function (symbol "_Z...") matches a term by its mangled name, by its
+ * demangled name ("shapes::Circle::area() const") or by that name without
+ * return type, parameters and qualifiers ("shapes::Circle::area"), so that
+ * "shapes::*" and "*::area" select it as people write it. A comma in a
+ * demangled name cannot be written in a term: "\," escapes it.
  */
 #ifndef PFE_PATTERN_H
 #define PFE_PATTERN_H
@@ -31,6 +37,25 @@ struct pfe_pattern *pfe_pattern_compile(const char *spec, char *err, size_t errl
  * include term that matched, for pfe_pattern_term_hits(). Thread-compatible:
  * concurrent calls on one pattern may lose hit counts, never crash. */
 bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *object);
+
+/*
+ * The demangler that pfe_pattern_match uses for names starting with "_Z":
+ * @fn writes the demangled @name into @out (NUL-terminated) and returns true,
+ * or returns false (not a C++ name, no demangler, does not fit in @len).
+ * NULL (the default) matches mangled names only. lib/demangle.c installs the
+ * C++ runtime's; the pfe command its own. Set it before matching starts.
+ */
+typedef bool (*pfe_demangle_fn)(const char *name, char *out, size_t len);
+void pfe_pattern_set_demangler(pfe_demangle_fn fn);
+
+/*
+ * The function's own name in the demangled C++ name @full: without return
+ * type, parameter list, cv/ref/noexcept qualifiers and " [clone ...]"
+ * suffixes ("int ns::f<int>(int) const" -> "ns::f<int>"). A name without a
+ * parameter list ("vtable for X") is returned whole. Writes at most @len
+ * bytes with the NUL into @out and returns @out.
+ */
+char *pfe_demangled_base(const char *full, char *out, size_t len);
 
 size_t pfe_pattern_nterms(const struct pfe_pattern *p);
 /* The text of term @i as written (without the leading "!"), and whether it

@@ -9,6 +9,7 @@
  *   outfile.c    every file libpfe creates or writes (outfile.h)
  *   insn.c       instruction encoders/decoders (pure, insn.h)
  *   pattern.c    the PFE_TRACE pattern language (pure, pattern.h)
+ *   demangle.c   C++ names: site labels, the runtime's demangler (demangle.h)
  *   sitetab.c    per-object site and symbol tables (pure, sitetab.h)
  *   elfobj.c     libelf access: one object's table and symbols
  *   discover.c   dl_iterate_phdr walk; builds struct pfe_object

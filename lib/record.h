@@ -64,17 +64,24 @@
  *   w1 for ENTRY:   bits 0..47 the return address; bits 48..63 site id bits
  *                   12..27
  *   w1 for EXIT, EXIT_UNWOUND:
- *                   bits 0..15 depth (frames of this thread open before the
- *                   exit, saturating at 0xffff); bits 16..47 zero;
+ *                   bits 0..15 depth: the traced frames of this thread still
+ *                   open around the one that exits (0 for the outermost
+ *                   traced call; the indentation level of PFE_GRAPH text),
+ *                   saturating at 0xffff; bits 16..47 zero;
  *                   bits 48..63 site id bits 12..27
  *   w1 for LOST:    events dropped before this one (PFE_BUFFER=...,drop)
  *   w1 for TIME:    the full 64-bit ticks since clock_base
  *   w1 for a type >= PFE_REC_EXTENDED: the payload's length in bytes, which
  *                   follows in w0's unit count of 16-byte units; readers skip
  *                   extended types they do not know
+ *   ARGS payload:   the arguments of the entry just before it, as PFE_TRACE
+ *                   prints them with a signature: UTF-8 text, parentheses
+ *                   included ("(\"abc\", 3)"), not NUL-terminated
+ *   RETVAL payload: the result of the exit just before it, as text ("7")
  *
  * An entry's depth is the depth of its matching exit; a reader rebuilds it by
- * nesting. EXIT_UNWOUND closes a frame the function left without returning
+ * nesting (entries deeper than 256 open frames get no exit: the shadow stack's
+ * limit, PFE_SHADOW_MAX). EXIT_UNWOUND closes a frame the function left without returning
  * (longjmp, an exception, pthread_exit, a stack switch away for good), with
  * the time libpfe noticed, innermost first.
  */

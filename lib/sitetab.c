@@ -407,5 +407,6 @@ void pfe_sitetab_free(struct pfe_sitetab *t)
 	free(t->by_name);
 	free(t->syms);
 	free(t->strings);
+	free(t->labels);
 	memset(t, 0, sizeof(*t));
 }

@@ -46,6 +46,7 @@ struct pfe_site {
 	uint8_t state;		    /* enum pfe_site_state; changed under the patch lock */
 	uint8_t flags;		    /* PFE_SITE_* */
 	uint16_t nops;		    /* NOPs from pc on, >= 2 */
+	const char *label;	    /* demangled name (lib/demangle.c), NULL: show name */
 };
 
 /* A function symbol, for naming callers (the whole .symtab/.dynsym). */
@@ -73,6 +74,7 @@ struct pfe_sitetab {
 	struct pfe_sym *syms; /* function symbols sorted by addr */
 	size_t nsyms;
 	char *strings; /* pool that site and symbol names point into */
+	char *labels;  /* pool that site labels point into (lib/demangle.c) */
 	unsigned refused[PFE_REFUSE_NR];
 };
 

@@ -427,18 +427,96 @@ static void test_fuzz(void **state)
 	assert_true(compared > 2000);
 }
 
+/* ------------------------------------------------------------ C++ names */
+
+/* A demangler for the test: a fixed table (the real one is the C++
+ * runtime's, which the host and unit builds do not link). */
+static bool fake_demangle(const char *name, char *out, size_t len)
+{
+	static const char *const tab[][2] = {
+	    {"_ZNK6shapes6Circle4areaEv", "shapes::Circle::area() const"},
+	    {"_ZN6shapes5totalEPKPNS_5ShapeEi", "shapes::total(shapes::Shape* const*, int)"},
+	    {"_ZL5scaled", "scale(double)"},
+	    {"_Z3maxIiET_S0_S0_", "int max<int>(int, int)"},
+	};
+
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(name, tab[i][0]) && strlen(tab[i][1]) < len) {
+			strcpy(out, tab[i][1]);
+			return true;
+		}
+	return false;
+}
+
+static void test_demangled(void **state)
+{
+	/* Without a demangler only the mangled name matches. */
+	pfe_pattern_set_demangler(NULL);
+	assert_false(sel("shapes::*", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("_ZNK6shapes*", "_ZNK6shapes6Circle4areaEv", "a"));
+
+	pfe_pattern_set_demangler(fake_demangle);
+	assert_true(sel("shapes::*", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("*::area", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("shapes::Circle::area", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("shapes::Circle::area() const", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("_ZNK6shapes6Circle4areaEv", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_false(sel("*::total", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("*::total", "_ZN6shapes5totalEPKPNS_5ShapeEi", "a"));
+	/* A comma of the parameter list is written escaped. */
+	assert_true(sel("shapes::total(shapes::Shape\\* const\\*\\, int)",
+			"_ZN6shapes5totalEPKPNS_5ShapeEi", "a"));
+	assert_true(sel("scale", "_ZL5scaled", "a"));
+	assert_true(sel("max<int>", "_Z3maxIiET_S0_S0_", "a"));
+	/* Exclusion sees the demangled names too. */
+	assert_false(sel("shapes::*,!*::area", "_ZNK6shapes6Circle4areaEv", "a"));
+	assert_true(sel("shapes::*,!*::area", "_ZN6shapes5totalEPKPNS_5ShapeEi", "a"));
+	assert_false(sel("!shapes::*", "_ZNK6shapes6Circle4areaEv", "a"));
+	/* C names never go through the demangler. */
+	assert_true(sel("main", "main", "a"));
+	assert_false(sel("scale", "_Zunknown", "a"));
+	pfe_pattern_set_demangler(NULL);
+}
+
+static void test_demangled_base(void **state)
+{
+	static const char *const cases[][2] = {
+	    {"shapes::Circle::area() const", "shapes::Circle::area"},
+	    {"int max<int>(int, int)", "max<int>"},
+	    {"ns::f(int (*)(char))", "ns::f"},
+	    {"Foo::operator()(int) const &&", "Foo::operator()"},
+	    {"Foo::operator new(unsigned long)", "Foo::operator new"},
+	    {"bool Foo::operator< <int>(int)", "Foo::operator< <int>"},
+	    {"Foo::operator int() const", "Foo::operator int"},
+	    {"(anonymous namespace)::helper(int)", "(anonymous namespace)::helper"},
+	    {"std::vector<int, std::allocator<int> >::push_back(int const&)",
+	     "std::vector<int, std::allocator<int> >::push_back"},
+	    {"f() [clone .cold]", "f"},
+	    {"g(int) noexcept [clone .isra.0] [clone .cold]", "g"},
+	    {"vtable for shapes::Circle", "vtable for shapes::Circle"},
+	    {"plain", "plain"},
+	};
+	char out[64];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		assert_string_equal(pfe_demangled_base(cases[i][0], out, sizeof(out)), cases[i][1]);
+	/* Truncated to the buffer, always terminated. */
+	assert_string_equal(pfe_demangled_base("shapes::Circle::area() const", out, 7), "shapes");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_exact),      cmocka_unit_test(test_star),
-	    cmocka_unit_test(test_question),   cmocka_unit_test(test_bracket),
-	    cmocka_unit_test(test_classes),    cmocka_unit_test(test_escape),
-	    cmocka_unit_test(test_list),       cmocka_unit_test(test_exclude),
-	    cmocka_unit_test(test_object),     cmocka_unit_test(test_whitespace),
-	    cmocka_unit_test(test_accessors),  cmocka_unit_test(test_hits),
-	    cmocka_unit_test(test_nameless),   cmocka_unit_test(test_errors),
-	    cmocka_unit_test(test_error_args), cmocka_unit_test(test_many_terms),
-	    cmocka_unit_test(test_fuzz),
+	    cmocka_unit_test(test_exact),	   cmocka_unit_test(test_star),
+	    cmocka_unit_test(test_question),	   cmocka_unit_test(test_bracket),
+	    cmocka_unit_test(test_classes),	   cmocka_unit_test(test_escape),
+	    cmocka_unit_test(test_list),	   cmocka_unit_test(test_exclude),
+	    cmocka_unit_test(test_object),	   cmocka_unit_test(test_whitespace),
+	    cmocka_unit_test(test_accessors),	   cmocka_unit_test(test_hits),
+	    cmocka_unit_test(test_nameless),	   cmocka_unit_test(test_errors),
+	    cmocka_unit_test(test_error_args),	   cmocka_unit_test(test_many_terms),
+	    cmocka_unit_test(test_fuzz),	   cmocka_unit_test(test_demangled),
+	    cmocka_unit_test(test_demangled_base),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
