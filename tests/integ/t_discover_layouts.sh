@@ -5,6 +5,7 @@
 # the addresses nm gives, and preloading must not change the program's output.
 . tests/lib.sh
 . tests/integ/discover_common.sh
+plan 51
 
 funcs="main square sum_squares twice"
 

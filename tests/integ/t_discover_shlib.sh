@@ -5,6 +5,7 @@
 # functions from .dynsym; its static function becomes ?.
 . tests/lib.sh
 . tests/integ/discover_common.sh
+plan 12
 
 PFE=-fpatchable-function-entry=2
 mkdir -p "$T/full" "$T/stripped"

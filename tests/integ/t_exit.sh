@@ -6,6 +6,7 @@
 # (=4,2), and BTI+PAC on a CPU that enforces both (pac-ret functions sign
 # the return trampoline's address).
 . tests/lib.sh
+plan 13
 P=$TOP/tests/progs
 
 cat >"$T/want" <<'END'

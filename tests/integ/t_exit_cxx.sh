@@ -4,6 +4,7 @@
 # pthread_exit (a forced unwind) through two traced frames; the counts after
 # each are exact. Plain and BTI+PAC (QEMU_CPU=max).
 . tests/lib.sh
+plan 6
 P=$TOP/tests/progs
 CXX=${CC%gcc}g++
 

@@ -6,6 +6,7 @@
 # functions sign the lr the trampoline hands them.
 . tests/lib.sh
 . tests/integ/hooks_common.sh
+plan 8
 
 QEMU_CPU=max
 export QEMU_CPU
