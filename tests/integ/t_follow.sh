@@ -29,14 +29,18 @@ APP=$(cd "$T" && pwd)/follow_app
 PLAIN=$(cd "$T" && pwd)/plain
 EXTRA=$(cd "$T" && pwd)/libextra.so
 
+# Not on an arm64 host, programs run under qemu-user (through $QEMU, or
+# binfmt_misc when QEMU is empty), and an exec'd one runs only if
+# binfmt_misc sends it to qemu-aarch64.
+emulated=
+[ "$(uname -m)" = aarch64 ] || emulated=yes
 cant=
-if [ -n "$QEMU" ]; then
+if [ -n "$emulated" ]; then
 	f=/proc/sys/fs/binfmt_misc/qemu-aarch64
 	if [ ! -r "$f" ] || ! grep -qx enabled "$f"; then
 		cant="binfmt_misc has no enabled qemu-aarch64 entry: under qemu-user an exec'd arm64 program cannot run"
 	fi
 fi
-skip() { echo "ok - $1 # SKIP $2"; }
 
 # Under qemu-user the kernel starts an exec'd arm64 program through
 # binfmt_misc's interpreter, the x86_64 qemu-aarch64, whose own loader
@@ -44,7 +48,7 @@ skip() { echo "ok - $1 # SKIP $2"; }
 # hands the environment to the program, where they load. That host line is
 # not the program's: drop it.
 noise() {
-	if [ -n "$QEMU" ]; then
+	if [ -n "$emulated" ]; then
 		grep -v "^ERROR: ld.so: object '.*' from LD_PRELOAD cannot be preloaded (cannot open shared object file): ignored\.\$"
 	else
 		cat
@@ -107,7 +111,7 @@ for how in execve execle execvpe fexecve execveat execv execvp execl execlp \
 		skip "$how: child's environment" "$cant"
 		continue
 	fi
-	if [ -n "$QEMU" ] && [ "$how" = execveat ]; then
+	if [ -n "$emulated" ] && [ "$how" = execveat ]; then
 		why="qemu-user 7.2 does not implement the execveat system call (ENOSYS)"
 		skip "$how: child traced, after the parent's lines" "$why"
 		skip "$how: child's environment" "$why"
