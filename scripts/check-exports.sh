@@ -5,7 +5,7 @@ set -eu
 so=$1 map=$2 cross=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-${cross}nm -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
+"${cross}nm" -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
 	grep -v '^PFE_' | grep -vx -e dlopen -e dlmopen -e dlclose \
 	-e execve -e execv -e execvp -e execvpe -e execl -e execle -e execlp -e fexecve \
 	-e execveat -e posix_spawn -e posix_spawnp | sort -u >"$tmp/exported"

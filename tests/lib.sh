@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers for integration scripts (tests/integ/t_*.sh), sourced as
 #   . tests/lib.sh
 # Each check prints one TAP line: "ok - name" or "not ok - name" followed by
@@ -21,6 +22,8 @@ tcc() {
 # Run a target program without libpfe: under $QEMU, or directly when QEMU
 # is empty (an arm64 host, or binfmt_misc running arm64 programs).
 trun() {
+	# $QEMU may carry options: split on purpose.
+	# shellcheck disable=SC2086
 	if [ -n "$QEMU" ]; then
 		timeout -k 5 "$RUN_TIMEOUT" $QEMU "$@"
 	else
@@ -35,6 +38,7 @@ trun() {
 # inherits: qemu's -E would split a value at its commas. QEMU_CPU=max in the
 # caller's environment selects a CPU that enforces BTI and PAC.
 prun() {
+	# shellcheck disable=SC2086
 	if [ -n "$QEMU" ]; then
 		timeout -k 5 "$RUN_TIMEOUT" $QEMU -E LD_PRELOAD="$LIBPFE" "$@"
 	else

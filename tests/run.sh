@@ -60,6 +60,7 @@ count() {
 			print "#counts " p + 0, f + 0, s + 0
 		}' "$3" >"$3.verdict"
 	grep -v '^#counts ' "$3.verdict" >>"$3"
+	# shellcheck disable=SC2046 # three numbers
 	set -- "$1" "$3" $(sed -n 's/^#counts //p' "$3.verdict")
 	rm -f "$2.verdict"
 	pass=$((pass + $3))
@@ -79,8 +80,10 @@ count() {
 for t in "$UNIT_DIR"/test_*; do
 	[ -x "$t" ] || continue
 	n=$(basename "$t")
+	# shellcheck disable=SC2254 # TESTS is a glob
 	case "$n" in $pattern) ;; *) continue ;; esac
 	out="$log/$n.out"
+	# shellcheck disable=SC2086 # $QEMU may carry options
 	if [ -n "$QEMU" ]; then
 		CMOCKA_MESSAGE_OUTPUT=TAP timeout -k 5 "$TEST_TIMEOUT" $QEMU "$t" >"$out" 2>&1
 	else
@@ -92,6 +95,7 @@ done
 for t in "$TEST_DIR"/t_*.sh; do
 	[ -f "$t" ] || continue
 	n=$(basename "$t" .sh)
+	# shellcheck disable=SC2254
 	case "$n" in $pattern) ;; *) continue ;; esac
 	out="$log/$n.out"
 	timeout -k 5 "$TEST_TIMEOUT" sh "$t" >"$out" 2>&1

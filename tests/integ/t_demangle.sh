@@ -3,7 +3,7 @@
 # symbols), and patterns select functions by their demangled names
 # ('shapes::*', '*::area') as well as by the mangled ones. Exact counts.
 . tests/lib.sh
-plan 12
+plan 14
 CXX=${CC%gcc}g++
 $CXX -O2 -g -Wall -Werror -fpatchable-function-entry=2 -o "$T/shapes" \
 	"$TOP/tests/progs/cxx_shapes.cc" -lpthread || { echo "not ok - compile"; exit 1; }
@@ -12,6 +12,7 @@ $CXX -O2 -g -Wall -Werror -fpatchable-function-entry=2 -o "$T/shapes" \
 names() {
 	spec=$1
 	shift
+	# shellcheck disable=SC2016 # expanded by the inner shell
 	env PFE_TRACE="$spec" "$@" sh -c '. tests/lib.sh >/dev/null; prun "$0" 1' "$T/shapes" \
 		>"$T/out" 2>"$T/err"
 	echo "status $?"
@@ -49,7 +50,7 @@ expect_eq "PFE_DEMANGLE=0 shows the symbols" "status 0
 expect_eq "PFE_DEMANGLE=1 is the default" "status 0
 6 shapes::total(shapes::Shape* const*, int)" "$(names '*::total' PFE_DEMANGLE=1)"
 
-out=$(names '*::total' PFE_DEMANGLE=maybe)
+names '*::total' PFE_DEMANGLE=maybe >/dev/null
 expect_grep "a malformed PFE_DEMANGLE is named" "PFE_DEMANGLE='maybe'" "$T/err"
 expect_eq "... and the default applies" "6 shapes::total(shapes::Shape* const*, int)" \
 	"$(grep -v PFE_DEMANGLE "$T/err" | sed -e 's/^[0-9]* [0-9.]* //' -e 's/ <- .*$//' | sort | uniq -c | sed 's/^ *//')"
@@ -58,3 +59,8 @@ PFE_TRACE='*::area' PFE_GRAPH=1 prun "$T/shapes" 1 >/dev/null 2>"$T/graph"
 expect_eq "graph lines name the frames demangled" "6 } shapes::Circle::area() const
 6 } shapes::Square::area() const" \
 	"$(sed -n 's/^[0-9]* | *\(} .*\) ([0-9.]* us)$/\1/p' "$T/graph" | sort | uniq -c | sed 's/^ *//')"
+
+PFE_LIST=1 prun "$T/shapes" >/dev/null 2>"$T/list"
+expect_grep "PFE_LIST: symbols by default" '^shapes 0x[0-9a-f]+ _ZNK6shapes6Circle4areaEv$' "$T/list"
+PFE_LIST=1 PFE_DEMANGLE=1 prun "$T/shapes" >/dev/null 2>"$T/list"
+expect_grep "PFE_LIST with PFE_DEMANGLE=1: demangled" '^shapes 0x[0-9a-f]+ shapes::Circle::area\(\) const$' "$T/list"
