@@ -14,6 +14,7 @@ EXPECT="expected 0, 1, yes, no, true, false, on or off"
 # one NAME=VALUE [PFE_TRACE]: stderr of a run with the trace in a file.
 one() {
 	(
+		# shellcheck disable=SC2163 # $1 is NAME=VALUE: export that
 		export "$1"
 		PFE_TRACE="${2:-main,child_work}" PFE_OUTPUT="$T/trace" \
 			prun "$T/app" x child env >/dev/null 2>"$T/err"
