@@ -118,7 +118,8 @@
 	str	x15, [x13]			/* rcu_read_lock: ctr = gp ctr */
 	add	x11, x11, x12
 	/* The guard takes the gp counter's low half: exactly
-	 * URCU_BP_GP_COUNT, so nonzero. A signal before this store finds the
+	 * URCU_BP_GP_COUNT = 1, the value of a running hook (lib/guard.h,
+	 * lib/asm-offsets.c checks both). A signal before this store finds the
 	 * section nested and takes pfe_dispatch_site, which nests too. */
 	str	w15, [x11]
 	.if \mb

@@ -84,7 +84,8 @@ _Static_assert(offsetof(struct pfe_fast, reader_tpoff) ==
 /* The trampoline tests the nesting count with a 32-bit load of ctr. */
 _Static_assert(URCU_BP_GP_CTR_NEST_MASK == 0xffffffffUL, "nesting in ctr's low half");
 _Static_assert(offsetof(struct urcu_bp_reader, ctr) == 0, "ctr first in the reader slot");
-_Static_assert(URCU_BP_GP_COUNT == 1, "the gp counter is odd: the guard stores it");
+_Static_assert(URCU_BP_GP_COUNT == 1 && URCU_BP_GP_CTR_PHASE == 1UL << 32,
+	       "the gp counter's low half is 1: the guard's running-hook value");
 _Static_assert(sizeof(pfe_in_hook) == 4, "the guard is a 32-bit word");
 _Static_assert(offsetof(struct pfe_hook_vec, single_data) ==
 		   offsetof(struct pfe_hook_vec, single) + 8,
