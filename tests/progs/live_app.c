@@ -21,6 +21,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -78,12 +79,19 @@ static void trans_hook(const struct pfe_site *s, struct pfe_regs *r, void *data)
 
 static long n_calls, k_attach;
 static volatile int stop_churn;
+/* stress, fork: the workers start once the churn has had its first attach
+ * (or failed it), and that first transient hook stays until it has seen a
+ * call, so "transient calls within bound" does not depend on scheduling. */
+static int gate_workers;
+static volatile int churn_started;
 static unsigned long made[NWORK];
 
 static void *worker(void *arg)
 {
 	long id = (long)arg;
 
+	while (gate_workers && !churn_started)
+		sched_yield();
 	for (long i = 0; i < n_calls; i++) {
 		hot_a(i);
 		hot_b(i);
@@ -104,11 +112,14 @@ static void *churn(void *arg)
 		d->magic = 1;
 		d->calls = 0;
 		h = hook_add(k & 1 ? "hot_a" : "hot_*", trans_hook, d);
+		churn_started = 1;
 		if (!h) {
 			attach_fail++;
 			free(d);
 			continue;
 		}
+		while (k == 0 && !__atomic_load_n(&d->calls, __ATOMIC_RELAXED))
+			sched_yield();
 		if (hook_remove(h))
 			attach_fail++;
 		trans_total += d->calls;
@@ -157,6 +168,7 @@ static int stress(int do_fork)
 		printf("hook_add: %s\n", strerror(errno));
 		return 1;
 	}
+	gate_workers = 1;
 	pthread_create(&c, NULL, churn, NULL);
 	for (long i = 0; i < NWORK; i++)
 		pthread_create(&w[i], NULL, worker, (void *)i);
