@@ -29,8 +29,11 @@
  * (pfe_ret_personality in lib/exit.c). The personality finds the shadow
  * frame whose sp is that CFA and stores the real return address where the
  * traced function saved its x30 (through _Unwind_SetGR), so the unwinder
- * continues in the real caller; that frame is dropped later by the shadow
- * stack's sp check. With pac-ret (the function signed the trampoline's
+ * continues in the real caller. In the cleanup phase (forced unwinds) it
+ * also closes the frame (exit hooks with PFE_RET_UNWOUND); an exception's
+ * search phase has already stored the real address, so its cleanup phase
+ * does not come back here and the frames are closed when the handler is
+ * entered (__cxa_begin_catch, lib/ctxsw.c). With pac-ret (the function signed the trampoline's
  * address, at its entry or later when shrink-wrapped) the unwinder
  * authenticates that saved x30 with the function's CFA as the modifier
  * whenever it unwinds the function again (phase 2 of an exception restarts

@@ -62,7 +62,8 @@ static bool guard_ok;
 
 static void *real(const char *name)
 {
-	void *p = dlvsym(RTLD_NEXT, name, name[0] == '_' && name[2] == 'c' ? "CXXABI_1.3" : "GLIBC_2.17");
+	void *p =
+	    dlvsym(RTLD_NEXT, name, name[0] == '_' && name[2] == 'c' ? "CXXABI_1.3" : "GLIBC_2.17");
 
 	return p ? p : dlsym(RTLD_NEXT, name);
 }

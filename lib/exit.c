@@ -56,6 +56,9 @@
  * paciasp, so the function signs and authenticates the trampoline's address
  * and never sees the real one (for unwinding see ret_tramp.S).
  */
+/* The inline urcu-bp read side, as in dispatch.c (which says why). */
+#define _LGPL_SOURCE
+#define URCU_DEREFERENCE_USE_VOLATILE
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -72,16 +75,16 @@ struct pfe_shadow_frame {
 	uintptr_t ret; /* the real return address */
 	uintptr_t sp;  /* sp at entry: the function's CFA */
 	const struct pfe_site *site;
-	uint64_t t0;	/* cntvct_el0 at entry */
-	bool thrown;	/* an exception's search phase went through it */
+	uint64_t t0; /* cntvct_el0 at entry */
+	bool thrown; /* an exception's search phase went through it */
 };
 
 /* One machine stack of the thread and its frames. */
 struct pfe_stack {
-	uintptr_t lo, hi; /* its range, both ends included; stack 0: the rest */
-	unsigned n;	  /* frames in f */
-	unsigned base;	  /* nesting level of f[0] (0 for stack 0) */
-	bool alt;	  /* a sigaltstack: always this thread's while known */
+	uintptr_t lo, hi;	    /* its range, both ends included; stack 0: the rest */
+	unsigned n;		    /* frames in f */
+	unsigned base;		    /* nesting level of f[0] (0 for stack 0) */
+	bool alt;		    /* a sigaltstack: always this thread's while known */
 	struct pfe_shadow_frame *f; /* PFE_DEPTH frames reserved, or NULL */
 };
 
@@ -89,10 +92,10 @@ struct pfe_stack {
 #define PFE_GRAVE 64
 
 struct pfe_shadow {
-	unsigned nstk;	/* stk[0..nstk) in use */
-	unsigned last;	/* stack of the latest push or return */
-	unsigned entered; /* stack the latest switch went to */
-	unsigned closing; /* 1 + the stack whose frames are being closed, or 0 */
+	unsigned nstk;	    /* stk[0..nstk) in use */
+	unsigned last;	    /* stack of the latest push or return */
+	unsigned entered;   /* stack the latest switch went to */
+	unsigned closing;   /* 1 + the stack whose frames are being closed, or 0 */
 	unsigned long lost; /* calls beyond PFE_DEPTH not yet reported */
 	unsigned ngrave;    /* frames ever put in grave (ring index) */
 	struct pfe_stack stk[PFE_STACKS];
@@ -100,6 +103,7 @@ struct pfe_shadow {
 };
 
 static __thread struct pfe_shadow *pfe_shadow __attribute__((tls_model("initial-exec")));
+extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("initial-exec")));
 
 struct pfe_exit_stats pfe_exit_stats;
 
@@ -154,8 +158,8 @@ static inline uintptr_t cur_sp(void)
 
 static void *map_anon(size_t len)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
-		       -1, 0);
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	return p == MAP_FAILED ? NULL : p;
 }
@@ -167,7 +171,7 @@ static size_t frames_len(void)
 
 /* This thread's shadow, created on first use (any context: mmap is
  * async-signal-safe); NULL when memory is short. */
-static struct pfe_shadow *shadow_get(void)
+static __attribute__((noinline, cold)) struct pfe_shadow *shadow_get(void)
 {
 	struct pfe_shadow *s = pfe_shadow, *none = NULL;
 
@@ -190,7 +194,7 @@ static struct pfe_shadow *shadow_get(void)
 }
 
 /* Give @k its frame array; false when memory is short. */
-static bool stack_map(struct pfe_stack *k)
+static __attribute__((noinline, cold)) bool stack_map(struct pfe_stack *k)
 {
 	struct pfe_shadow_frame *f = map_anon(frames_len()), *none = NULL;
 
@@ -217,6 +221,8 @@ static inline bool in_range(const struct pfe_stack *k, uintptr_t sp)
  */
 static inline unsigned stack_of(const struct pfe_shadow *s, uintptr_t sp)
 {
+	if (__builtin_expect(s->nstk == 1, 1))
+		return 0;
 	for (unsigned i = s->nstk; i-- > 1;) {
 		const struct pfe_stack *k = &s->stk[i];
 
@@ -364,8 +370,8 @@ static void close_top(struct pfe_shadow *s, unsigned r, bool held, bool guess)
 
 /* Close the frames of stack @r with sp below @sp, or at @sp too when
  * @equal. On stack 0 only those within PFE_NEAR unless @sure. */
-static void close_below(struct pfe_shadow *s, unsigned r, uintptr_t sp, bool equal, bool sure,
-			bool held)
+static __attribute__((noinline, cold)) void
+close_below(struct pfe_shadow *s, unsigned r, uintptr_t sp, bool equal, bool sure, bool held)
 {
 	struct pfe_stack *k = &s->stk[r];
 
@@ -382,6 +388,16 @@ static void close_below(struct pfe_shadow *s, unsigned r, uintptr_t sp, bool equ
 
 /* ------------------------------------------------------------ push */
 
+/* Does a call entered with @sp and @lr show that the top frame of @k is
+ * gone? Below it on the same stack, or at the same sp and not a tail call
+ * from it. The common answer, no, without a call. */
+static inline bool top_stale(const struct pfe_stack *k, uintptr_t sp, uintptr_t lr)
+{
+	uintptr_t top = k->n ? k->f[k->n - 1].sp : UINTPTR_MAX;
+
+	return top < sp || (top == sp && !is_tramp(lr));
+}
+
 /* Before the entry hooks of a call with exit hooks (dispatch.c), so that
  * the frames it shows are gone are closed before its entry is seen. */
 void pfe_exit_prune(const struct pfe_regs *regs)
@@ -392,28 +408,30 @@ void pfe_exit_prune(const struct pfe_regs *regs)
 	if (!s)
 		return;
 	r = stack_of(s, regs->sp);
-	if (s->stk[r].n)
+	if (__builtin_expect(top_stale(&s->stk[r], regs->sp, regs->lr), 0))
 		close_below(s, r, regs->sp, !is_tramp(regs->lr), false, true);
 }
 
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
 {
-	struct pfe_shadow *s = shadow_get();
+	struct pfe_shadow *s = pfe_shadow;
 	struct pfe_shadow_frame *f;
 	struct pfe_stack *k;
 	uintptr_t sp = regs->sp;
 	bool now = regs->pc == regs->lr; /* a hook returns at once */
 	unsigned r, d;
 
-	if (!s)
+	if (__builtin_expect(!s, 0) && !(s = shadow_get()))
 		goto lost;
 	r = stack_of(s, sp);
 	k = &s->stk[r];
-	if (!k->f && !stack_map(k))
+	if (__builtin_expect(!k->f, 0) && !stack_map(k))
 		goto lost;
 	/* What lies below this call on its stack is gone; at the same sp
-	 * too, unless this is a tail call from it (lr is the trampoline). */
-	close_below(s, r, sp, !is_tramp(regs->lr), false, true);
+	 * too, unless this is a tail call from it (lr is the trampoline).
+	 * Normally pfe_exit_prune did that before the entry hooks. */
+	if (__builtin_expect(top_stale(k, sp, regs->lr), 0))
+		close_below(s, r, sp, !is_tramp(regs->lr), false, true);
 	d = k->n;
 	if (d == depth_limit)
 		goto lost;
@@ -445,8 +463,8 @@ lost:
 /* The frame returning with @sp on stack @r: the newest with that sp; the
  * frames above it on that stack are gone and closed first. False if @r
  * has none. */
-static bool pop_from(struct pfe_shadow *s, unsigned r, uintptr_t sp,
-		     struct pfe_shadow_frame *out)
+static __attribute__((noinline, cold)) bool pop_from(struct pfe_shadow *s, unsigned r, uintptr_t sp,
+						     struct pfe_shadow_frame *out)
 {
 	struct pfe_stack *k = &s->stk[r];
 	unsigned d = k->n;
@@ -504,11 +522,21 @@ static bool pop_grave(struct pfe_shadow *s, uintptr_t sp, struct pfe_shadow_fram
 static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out)
 {
 	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_stack *k;
 	unsigned r;
 
 	if (!s)
 		return false;
 	r = stack_of(s, sp);
+	k = &s->stk[r];
+	/* The common case: the top frame returns. */
+	if (__builtin_expect(k->n && k->f[k->n - 1].sp == sp, 1)) {
+		*out = k->f[k->n - 1];
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		k->n--;
+		s->last = r;
+		return true;
+	}
 	if (pop_from(s, r, sp, out))
 		return true;
 	/* Pushed before libpfe knew the stack it is on. */

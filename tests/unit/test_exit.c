@@ -29,13 +29,12 @@
 	".text\n.p2align 4\n.globl " #name "\n.type " #name ", %function\n" #name ":\n"            \
 	"bti c\nmov x9, x30\nnop\nb " #impl "\n.size " #name ", .-" #name "\n"
 
-long ex_a(long), ex_b(long), ex_c(long), ex_rec(long), ex_co(long), ex_yield(long),
-	ex_resume(long);
+long ex_a(long), ex_b(long), ex_c(long), ex_rec(long), ex_co(long), ex_yield(long), ex_resume(long);
 long a_impl(long), b_impl(long), c_impl(long), rec_impl(long), co_impl(long), yield_impl(long),
-	resume_impl(long);
+    resume_impl(long);
 
-__asm__(FN(ex_a, a_impl) FN(ex_b, b_impl) FN(ex_c, c_impl) FN(ex_rec, rec_impl)
-		FN(ex_co, co_impl) FN(ex_yield, yield_impl) FN(ex_resume, resume_impl));
+__asm__(FN(ex_a, a_impl) FN(ex_b, b_impl) FN(ex_c, c_impl) FN(ex_rec, rec_impl) FN(ex_co, co_impl)
+	    FN(ex_yield, yield_impl) FN(ex_resume, resume_impl));
 
 #define NSITES 7
 static struct pfe_object obj;
@@ -289,7 +288,7 @@ static int setup(void **state)
 {
 	static long (*const fns[NSITES])(long) = {ex_a,	 ex_b,	   ex_c,     ex_rec,
 						  ex_co, ex_yield, ex_resume};
-	static const char *const names[NSITES] = {"ex_a",  "ex_b",	"ex_c",	    "ex_rec",
+	static const char *const names[NSITES] = {"ex_a",  "ex_b",     "ex_c",	   "ex_rec",
 						  "ex_co", "ex_yield", "ex_resume"};
 	struct pfe_site tmp;
 
@@ -330,9 +329,9 @@ static int setup(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_return),	    cmocka_unit_test(test_longjmp),
-		cmocka_unit_test(test_depth_bound), cmocka_unit_test(test_coroutine),
-		cmocka_unit_test(test_thread_end),
+	    cmocka_unit_test(test_return),	cmocka_unit_test(test_longjmp),
+	    cmocka_unit_test(test_depth_bound), cmocka_unit_test(test_coroutine),
+	    cmocka_unit_test(test_thread_end),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
