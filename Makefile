@@ -2,7 +2,9 @@
 # and runs the results under qemu-aarch64; builds natively on arm64.
 #
 #   make            build/libpfe.so
-#   make check      every test; closes with "N passed, N failed"
+#   make check      every test; closes with "N passed, N failed[, N skipped]"
+#   make check-host the pure modules built for this machine, ASan/UBSan
+#   make lint       clang-format and shellcheck
 #   make demo       the traced example program
 #   make bench      the benchmark harness (see bench/README.md)
 #   make deps       install the toolchain and libraries (Debian 12, as root)
@@ -91,7 +93,10 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libpfe.a
 	@mkdir -p $(@D)
-	$(CC) $(PFE_CFLAGS) -Itests -o $@ $< $(B)/libpfe.a -lcmocka $(PFE_LIBS)
+	$(CC) $(PFE_CFLAGS) -Itests -o $@ $< $(B)/libpfe.a -lcmocka $(PFE_LIBS) $(LDFLAGS_$*)
+
+# test_icache sees every cache maintenance call libpfe makes.
+LDFLAGS_test_icache := -Wl,--wrap=pfe_sync_icache
 
 check: $(B)/libpfe.so $(UNIT_BIN)
 	@QEMU="$(QEMU)" CC="$(CC)" OBJDUMP="$(OBJDUMP)" B="$(B)" sh tests/run.sh
@@ -116,11 +121,18 @@ bench: $(B)/libpfe.so
 bench-quick: $(B)/libpfe.so
 	@QEMU="$(QEMU)" CC="$(CC)" B="$(B)" BENCH_QUICK=1 sh bench/run.sh
 
-format:
-	clang-format -i $(LIB_SRC) lib/*.h include/*.h tests/unit/*.c
+# Kernel style for the library and every C test and example; shellcheck for
+# every shell script (settings in the scripts themselves).
+FORMAT_SRC = $(LIB_SRC) $(wildcard lib/*.h include/*.h tests/unit/*.[ch] tests/host/*.c \
+	tests/progs/*.[ch] examples/*.[ch])
+SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 
-lint:
-	clang-format --dry-run --Werror $(LIB_SRC) lib/*.h include/*.h
+format:
+	clang-format -i $(FORMAT_SRC)
+
+lint: $(B)/.deps-ok
+	clang-format --dry-run --Werror $(FORMAT_SRC)
+	shellcheck $(SHELL_SRC)
 
 clean:
 	rm -rf $(B)

@@ -11,21 +11,25 @@ SPEC=${PFE_TRACE:-'main,worker,fib,checksum,*square*@libdemo.so'}
 mkdir -p "$D"
 
 CFLAGS="-O2 -g -Wall -fpatchable-function-entry=2"
+# shellcheck disable=SC2086 # CFLAGS: several words
 $CC $CFLAGS -fPIC -shared -o "$D/libdemo.so" examples/demo_lib.c
+# shellcheck disable=SC2016,SC2086 # $ORIGIN is for the dynamic linker
 $CC $CFLAGS -Iexamples -o "$D/demo" examples/demo_main.c -L"$D" -ldemo \
 	-Wl,-rpath,'$ORIGIN' -pthread
 
-echo "\$ PFE_TRACE='$SPEC' PFE_OUTPUT=$D/trace.txt LD_PRELOAD=$B/libpfe.so $D/demo"
-rm -f "$D/trace.txt"
-# PFE_TRACE goes through qemu's own environment, which the program inherits:
-# qemu's -E splits its argument at commas. LD_PRELOAD must not (it would load
-# libpfe into qemu itself).
-export PFE_TRACE="$SPEC" PFE_OUTPUT="$D/trace.txt"
+# The command, exactly as it runs. PFE_* go in the environment, which the
+# program inherits (through qemu too: qemu's -E would split the value at
+# its commas); only LD_PRELOAD goes through -E, or it would load libpfe
+# into qemu itself.
 if [ -n "$QEMU" ]; then
-	$QEMU -E LD_PRELOAD="$LIBPFE" "$D/demo"
+	# shellcheck disable=SC2086 # $QEMU may carry options
+	set -- $QEMU -E LD_PRELOAD="$LIBPFE" "$D/demo"
 else
-	LD_PRELOAD="$LIBPFE" "$D/demo"
+	set -- env LD_PRELOAD="$LIBPFE" "$D/demo"
 fi
+echo "\$ PFE_TRACE='$SPEC' PFE_OUTPUT=$D/trace.txt $*"
+rm -f "$D/trace.txt"
+PFE_TRACE="$SPEC" PFE_OUTPUT="$D/trace.txt" "$@"
 echo
 echo "--- $D/trace.txt: <tid> <seconds since start> <function> <- <caller>+<offset>"
 echo "--- (each thread's lines are in call order in the file; shown merged by time)"

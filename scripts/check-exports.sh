@@ -5,7 +5,7 @@ set -eu
 so=$1 map=$2 cross=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-${cross}nm -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
+"${cross}nm" -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
 	grep -v '^PFE_' | grep -vx -e dlopen -e dlmopen -e dlclose \
 	-e longjmp -e _longjmp -e siglongjmp -e __longjmp_chk -e setcontext -e swapcontext \
 	-e sigaltstack -e __cxa_begin_catch | sort -u >"$tmp/exported"

@@ -1,8 +1,22 @@
 #!/bin/sh
-# Install everything libpfe needs on Debian 12, idempotently, as root.
-# On x86_64: the aarch64 cross compiler, qemu-user and the arm64 -dev packages
-# through multiarch.  On arm64: the native -dev packages.  Both: host cmocka for
-# the pure unit tests, gnuplot for the bench chart.
+# Install everything libpfe's build, tests, lint and bench use on Debian 12,
+# idempotently, as root (or through sudo). Each package is checked for the
+# architecture it is needed for: the arm64 -dev packages for the target, the
+# host's own for the host tools, so an arm64 cmocka never passes for the
+# host one that make check-host links with.
+#
+#   x86_64: the aarch64 cross compilers and binutils, qemu-user, the arm64
+#           -dev packages through multiarch.
+#   arm64:  the native compilers, binutils and -dev packages.
+#   both:   host cmocka (make check-host), make, python3 (the bench smoke
+#           test reads the CSV with it), gnuplot-nox (the bench chart),
+#           clang-format and shellcheck (make lint).
+#
+# Host tools are never replaced by another architecture's: the bench's
+# uftrace state (g) needs an arm64 uftrace, which on x86_64 would take the
+# place of the host's /usr/bin/uftrace, so it is not installed there and
+# make bench reports (g) as not measured (on arm64 hosts it is the native
+# package).
 set -eu
 
 need_root() {
@@ -17,36 +31,46 @@ need_root() {
 
 host=$(dpkg --print-architecture)
 libs="libelf-dev libffi-dev liburcu-dev libcmocka-dev"
-common="make pkg-config gnuplot-nox file binutils"
+tools="make python3 gnuplot-nox clang-format shellcheck libcmocka-dev"
 
 if [ "$host" = arm64 ]; then
-	pkgs="gcc g++ $common $libs uftrace"
+	pkgs="gcc g++ binutils $tools $libs uftrace"
+	want=""
+	for p in $pkgs; do want="$want $p:$host"; done
 else
-	pkgs="gcc gcc-aarch64-linux-gnu g++-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user binutils-aarch64-linux-gnu $common libcmocka-dev"
-	for l in $libs; do pkgs="$pkgs $l:arm64"; done
-	# bench state (g): uftrace's dynamic tracing of the arm64 program.
-	pkgs="$pkgs uftrace:arm64"
+	want="libc6-dev-arm64-cross:all"
+	for p in gcc gcc-aarch64-linux-gnu g++-aarch64-linux-gnu binutils-aarch64-linux-gnu \
+		qemu-user $tools; do
+		want="$want $p:$host"
+	done
+	for l in $libs; do want="$want $l:arm64"; done
 fi
 
+# dpkg-query answers "pkg:arch" for exactly that architecture (":all" for
+# architecture-independent packages).
 missing=""
-for p in $pkgs; do
+for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
-		missing="$missing $p"
+		missing="$missing ${p%:all}"
 done
 
 if [ -n "$missing" ]; then
 	need_root "$@"
 	export DEBIAN_FRONTEND=noninteractive
-	if [ "$host" != arm64 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
-		dpkg --add-architecture arm64
-	fi
+	case "$missing" in
+	*:arm64*)
+		dpkg --print-foreign-architectures | grep -qx arm64 || dpkg --add-architecture arm64 ;;
+	esac
+	echo "deps: installing$missing"
 	apt-get update -q
-	# shellcheck disable=SC2086
+	# shellcheck disable=SC2086 # one word per package
 	apt-get install -y -q --no-install-recommends $missing
 fi
 
-# binfmt_misc lets arm64 programs (and programs they exec) run directly; the
-# tests never rely on it, they always name qemu-aarch64 themselves.
+# binfmt_misc lets arm64 programs (and programs they exec) run directly:
+# bench state (g) needs it (uftrace execs the program it traces), and
+# tests/integ/t_runhelper.sh uses it to run the suite's helpers without
+# qemu. The other tests name qemu-aarch64 themselves.
 if [ "$host" != arm64 ] && [ "$(id -u)" -eq 0 ]; then
 	if [ ! -e /proc/sys/fs/binfmt_misc/register ]; then
 		mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc 2>/dev/null || true
@@ -58,8 +82,7 @@ if [ "$host" != arm64 ] && [ "$(id -u)" -eq 0 ]; then
 		fi
 	fi
 	# Without binfmt-support, register the interpreter directly (the magic
-	# and mask of Debian's qemu-user-binfmt for aarch64). bench (g) needs
-	# it: uftrace execs the program it traces.
+	# and mask of Debian's qemu-user-binfmt for aarch64).
 	if [ -e /proc/sys/fs/binfmt_misc/register ] &&
 	   [ ! -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] &&
 	   command -v qemu-aarch64 >/dev/null 2>&1; then

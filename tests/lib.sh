@@ -1,3 +1,4 @@
+# shellcheck shell=sh
 # Helpers for integration scripts (tests/integ/t_*.sh), sourced as
 #   . tests/lib.sh
 # Each check prints one TAP line: "ok - name" or "not ok - name" followed by
@@ -14,22 +15,41 @@ tcc() {
 	$CC -g -Wall -Werror "$@" || { echo "not ok - compile: $*"; exit 1; }
 }
 
-# Run a target program without libpfe.
+# Every program a test runs gets RUN_TIMEOUT seconds (default 30): a hang
+# fails its check within a minute instead of stalling the whole run.
+: "${RUN_TIMEOUT:=30}"
+
+# Run a target program without libpfe: under $QEMU, or directly when QEMU
+# is empty (an arm64 host, or binfmt_misc running arm64 programs).
 trun() {
-	if [ -n "$QEMU" ]; then $QEMU "$@"; else "$@"; fi
+	# $QEMU may carry options: split on purpose.
+	# shellcheck disable=SC2086
+	if [ -n "$QEMU" ]; then
+		timeout -k 5 "$RUN_TIMEOUT" $QEMU "$@"
+	else
+		timeout -k 5 "$RUN_TIMEOUT" "$@"
+	fi
 }
 
-# Run a target program with libpfe preloaded. QEMU_CPU=max in the caller's
-# environment selects a CPU that enforces BTI and PAC.
+# Run a target program with libpfe preloaded. LD_PRELOAD reaches only the
+# program: qemu gets it through -E (else libpfe would load into qemu), and
+# without qemu through env(1) (else into timeout(1)). Everything else the
+# program needs (PFE_*) goes in the caller's environment, which the program
+# inherits: qemu's -E would split a value at its commas. QEMU_CPU=max in the
+# caller's environment selects a CPU that enforces BTI and PAC.
 prun() {
+	# shellcheck disable=SC2086
 	if [ -n "$QEMU" ]; then
-		$QEMU -E LD_PRELOAD="$LIBPFE" "$@"
+		timeout -k 5 "$RUN_TIMEOUT" $QEMU -E LD_PRELOAD="$LIBPFE" "$@"
 	else
-		LD_PRELOAD="$LIBPFE" "$@"
+		timeout -k 5 "$RUN_TIMEOUT" env LD_PRELOAD="$LIBPFE" "$@"
 	fi
 }
 
 pass() { echo "ok - $1"; }
+# skip NAME REASON: a check that cannot run here, and why. tests/run.sh
+# counts it as skipped, not passed; it still counts towards the plan.
+skip() { echo "ok - $1 # SKIP $2"; }
 fail() {
 	echo "not ok - $1"
 	shift
@@ -63,7 +83,13 @@ expect_grep() {
 
 # expect_status NAME WANT GOT
 expect_status() {
-	if [ "$2" -eq "$3" ]; then pass "$1"; else fail "$1" "exit status $3, expected $2"; fi
+	if [ "$2" -eq "$3" ]; then
+		pass "$1"
+	elif [ "$3" -eq 124 ] || [ "$3" -eq 137 ]; then
+		fail "$1" "exit status $3, expected $2: timed out (RUN_TIMEOUT=$RUN_TIMEOUT s)"
+	else
+		fail "$1" "exit status $3, expected $2"
+	fi
 }
 
 # plan N: this script runs exactly N checks (a TAP plan line, "1..N").

@@ -1,6 +1,9 @@
+# shellcheck shell=sh
 # Shared by tests/integ/t_discover_*.sh (sourced after tests/lib.sh).
 # Builds programs from tests/progs and checks what PFE_LIST reports against
 # the binutils' view of the same files.
+# Its variables are for the scripts that source it:
+# shellcheck disable=SC2034
 : "${OBJDUMP:=aarch64-linux-gnu-objdump}"
 BU=${OBJDUMP%objdump}		# binutils prefix: aarch64-linux-gnu- or empty
 NM=${BU}nm
@@ -25,7 +28,7 @@ expected() {
 			exit 1
 		fi
 		_b=
-		if $OBJDUMP -d --start-address=0x$_a --stop-address=$(printf '0x%x' $((0x$_a + 4))) \
+		if $OBJDUMP -d --start-address="0x$_a" --stop-address="$(printf '0x%x' $((0x$_a + 4)))" \
 			"$_file" | grep -Eq '[[:space:]]bti[[:space:]]+c'; then
 			_b=" bti"
 		fi

@@ -1,5 +1,7 @@
+# shellcheck shell=sh
 # Shared by tests/integ/t_hooks*.sh (sourced after tests/lib.sh): the exact
 # output of tests/progs/hooks_app.c with and without libpfe.
+# shellcheck disable=SC2034 # P is for the scripts that source this
 P=$TOP/tests/progs
 
 # hooks_want_plain: the program run without libpfe.

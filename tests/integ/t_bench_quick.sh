@@ -1,12 +1,23 @@
 #!/bin/sh
-# Smoke test of the bench harness (issue 4): BENCH_QUICK=1 bench/run.sh must
-# finish and print every row of its table, and write every row to its CSV
-# and a PNG chart. The numbers are not asserted here (make bench reports
-# them); only that each row was measured or says why it was not.
+# Smoke test of the bench harness: BENCH_QUICK=1 bench/run.sh must run to
+# the end, measure every state of every table (the uftrace state (g) may
+# instead say why it could not: a visible SKIP), write a CSV that a real
+# CSV parser (python3's csv, strict) reads with the header's seven fields
+# and a number wherever a figure belongs, and draw the chart (or SKIP
+# without gnuplot).
+#
+# Targets: the exact instruction counts under qemu are deterministic, so the
+# targets met today are checks that fail when missed: (c)-(b) the MOV and
+# nothing else, (b)-(a) the method check. (d)-(b) <= 60 is issue 12's open
+# target: while bench says FAIL it is reported as a TODO (shown by make
+# check, counted as skipped, not passed); when it says PASS it passes.
 . tests/lib.sh
+plan 56
 out=$T/bench.out
 BENCH_QUICK=1 BENCH_DIR="$T/bench" sh bench/run.sh >"$out" 2>"$T/bench.err"
-expect_status "bench-quick runs to the end" 0 $?
+st=$?
+expect_status "bench-quick runs to the end" 0 $st
+[ $st -eq 0 ] || sed 's/^/# /' "$T/bench.err" | tail -20
 csv=$T/bench/results.csv
 
 for h in "^1\. Cost per call" "^Differences that matter" "^3\. Scaling" "^2\. Patching" \
@@ -14,38 +25,119 @@ for h in "^1\. Cost per call" "^Differences that matter" "^3\. Scaling" "^2\. Pa
 	expect_grep "table has section /$h/" "$h" "$out"
 done
 
-# Every state x function: a line with numbers or "not measured: <why>".
-for st in a b c d e f g; do
-	for fn in tiny rec leaf8; do
-		expect_grep "table row ($st) $fn" \
-			"^\($st\) .* $fn +(([0-9.]+|NA) +([0-9.]+|NA) +[0-9.]+ \[[0-9.]+-[0-9.]+\]|- +- +not measured: .+)$" "$out"
-		expect_grep "csv row ($st) $fn" \
-			"^calls,$fn,$st,1,(ns_median,[0-9.]+,ns_(emulated|hardware)|not_measured,NA,\".+\")$" "$csv"
-	done
-done
-for fn in tiny rec leaf8; do
-	for d in c-b d-b e-d; do
-		expect_grep "csv difference $d $fn" "^diff,$fn,$d,1,insn_per_call,([0-9.-]+|NA),insn$" "$csv"
-	done
-	expect_grep "verdict (c)-(b) $fn" "^  $fn +\(c\)-\(b\) = .*(PASS|FAIL) \(target" "$out"
-	expect_grep "verdict (d)-(b) $fn" "^  $fn +\(d\)-\(b\) = .*(PASS|FAIL) \(target" "$out"
-done
-for st in b d; do
-	for th in 1 2 4; do
-		expect_grep "threads row ($st) x$th" \
-			"^threads,tiny,$st,$th,(ns_median,[0-9.]+,|not_measured,NA,)" "$csv"
-	done
-done
-for n in 100 1000; do
-	expect_grep "patching row $n" "^ +$n +[0-9]+ +([0-9]+ |not measured: )" "$out"
-	expect_grep "csv patching $n" "^patch,$n,d,1,(attach_ns,[0-9]+,|not_measured,NA,)" "$csv"
-done
-expect_eq "csv header" "section,name,state,threads,metric,value,unit" "$(head -1 "$csv")"
+# The table's verdict lines, "<func> (x)-(y) = ... PASS|FAIL (...)", as
+# "func x-y verdict" for the CSV checker to compare with the CSV.
+sed -n 's/^  \([a-z0-9]*\) *(\([a-z]\))-(\([a-z]\)) = .* \(PASS\|FAIL\) (.*/\1 \2-\3 \4/p' \
+	"$out" >"$T/verdicts"
 
 if command -v gnuplot >/dev/null 2>&1; then
-	expect_eq "chart is a PNG" "PNG" "$(head -c 4 "$T/bench/costs.png" 2>/dev/null | tail -c 3)"
+	gp=yes
+else
+	gp=no
 fi
 
-# Machine-readable means every line has the header's seven fields.
-expect_eq "csv: 7 fields on every line" "" \
-	"$(awk -F, '{ n = NF; if ($0 ~ /"/) n = 7 } n != 7 { print NR ": " $0 }' "$csv" | head -5)"
+# 50 checks: CSV header and fields (2), the cost rows (7 states x 3
+# functions), the differences (9), the thread rows (6), the patching rows
+# (2), the targets (3 x 3 functions), the chart (1).
+python3 - "$csv" "$T/verdicts" "${QEMU:+qemu}" "$gp" "$T/bench/costs.png" <<'EOF'
+import csv, re, sys
+
+path, verdicts_path, qemu, gnuplot, png = sys.argv[1:6]
+num = re.compile(r'^-?[0-9]+(\.[0-9]+)?$')
+
+
+def ok(name, good, *why):
+    print(('ok - ' if good else 'not ok - ') + name)
+    if not good:
+        for w in why:
+            print('# ' + w)
+
+
+rows, err = [], None
+try:
+    with open(path, newline='') as f:
+        rows = list(csv.reader(f, strict=True))
+except (OSError, csv.Error) as e:
+    err = str(e)
+ok('csv: header', bool(rows) and rows[0] == 'section,name,state,threads,metric,value,unit'.split(','),
+   'first row: %r' % (rows[0] if rows else err))
+bad = [i + 1 for i, r in enumerate(rows) if len(r) != 7]
+ok('csv: parses strictly, seven fields on every row', err is None and not bad and len(rows) > 1,
+   'error: %s' % err, 'rows with another count: %s' % bad[:5])
+
+val = {}
+for r in rows[1:]:
+    if len(r) == 7:
+        val[tuple(r[:5])] = r[5]
+
+
+def measured(section, name, state, threads, metric, need_insn):
+    key = (section, name, state, threads)
+    label = '%s %s (%s) x%s' % (section, name, state, threads)
+    if (section, name, state, threads, 'not_measured') in val:
+        why = val[key + ('not_measured',)]
+        if state == 'g':
+            print('ok - %s measured # SKIP %s' % (label, why))
+        else:
+            ok(label + ' measured', False, 'not measured: ' + why)
+        return
+    v = val.get(key + (metric,), '')
+    good = bool(num.match(v)) and float(v) > 0
+    why = ['%s = %r' % (metric, v)]
+    if need_insn and qemu and state != 'g':
+        i = val.get(key + ('insn_per_call',), '')
+        good = good and bool(num.match(i)) and float(i) > 0
+        why.append('insn_per_call = %r (exact under qemu)' % i)
+    ok(label + ' measured', good, *why)
+
+
+for st in 'abcdefg':
+    for fn in ('tiny', 'rec', 'leaf8'):
+        measured('calls', fn, st, '1', 'ns_median', True)
+for fn in ('tiny', 'rec', 'leaf8'):
+    for d in ('c-b', 'd-b', 'e-d'):
+        v = val.get(('diff', fn, d, '1', 'insn_per_call'), '')
+        if qemu:
+            ok('difference %s %s is a number' % (d, fn), bool(num.match(v)), 'value %r' % v)
+        elif num.match(v):
+            ok('difference %s %s is a number' % (d, fn), True)
+        else:
+            print('ok - difference %s %s # SKIP no exact counts without qemu or perf' % (d, fn))
+for st in 'bd':
+    for th in '124':
+        measured('threads', 'tiny', st, th, 'ns_median', False)
+for n in ('100', '1000'):
+    v = val.get(('patch', n, 'd', '1', 'attach_ns'), '')
+    ok('patching %s sites measured' % n, bool(num.match(v)), 'attach_ns = %r' % v)
+
+verdicts = {}
+try:
+    for line in open(verdicts_path):
+        fn, d, v = line.split()
+        verdicts[fn, d] = v
+except OSError:
+    pass
+for fn in ('tiny', 'rec', 'leaf8'):
+    for d, what in (('c-b', 'the MOV and nothing else: +0 executed, +1 non-NOP'),
+                    ('b-a', 'method check: the two NOPs, +2 executed, +0 non-NOP'),
+                    ('d-b', 'an empty C hook in <= 60 executed instructions')):
+        v = verdicts.get((fn, d), 'not measured')
+        name = 'target %s %s (%s)' % (d, fn, what)
+        if v == 'PASS':
+            ok(name, True)
+        elif v == 'FAIL' and d == 'd-b':
+            print('not ok - %s # TODO open target (issue 12): bench says FAIL' % name)
+        elif v == 'not measured' and not qemu:
+            print('ok - %s # SKIP no exact counts without qemu or perf' % name)
+        else:
+            ok(name, False, 'bench says: ' + v)
+
+if gnuplot == 'yes':
+    try:
+        head = open(png, 'rb').read(8)
+    except OSError as e:
+        head = str(e).encode()
+    ok('chart is a PNG', head == b'\x89PNG\r\n\x1a\n', 'starts with %r' % head)
+else:
+    print('ok - chart is a PNG # SKIP gnuplot not installed')
+EOF

@@ -5,6 +5,7 @@
 # stderr, lists what is valid, and leaves the program running normally.
 . tests/lib.sh
 . tests/integ/discover_common.sh
+plan 23
 
 PFE=-fpatchable-function-entry=2
 path() { readlink -f "$1"; }

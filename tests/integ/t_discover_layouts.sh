@@ -5,6 +5,7 @@
 # the addresses nm gives, and preloading must not change the program's output.
 . tests/lib.sh
 . tests/integ/discover_common.sh
+plan 51
 
 funcs="main square sum_squares twice"
 
@@ -32,7 +33,7 @@ expect_grep "p2nopie is not" 'Type: +EXEC' "$T/p2nopie.hdr"
 for v in p31:1 p42:2; do
 	name=${v%:*} m=${v#*:}
 	a=$($NM "$T/$name" | awk '$3 == "sum_squares" { print $1 }')
-	$OBJDUMP -d --start-address=$(printf '0x%x' $((0x$a - 4 * m))) --stop-address=0x$a \
+	$OBJDUMP -d --start-address="$(printf '0x%x' $((0x$a - 4 * m)))" --stop-address="0x$a" \
 		"$T/$name" | grep -cE '^ +[0-9a-f]+:[[:space:]]+d503201f[[:space:]]+nop' >"$T/$name.pre"
 	expect_eq "$name: $m NOPs before sum_squares" "$m" "$(cat "$T/$name.pre")"
 done

@@ -5,10 +5,12 @@
 # functions from .dynsym; its static function becomes ?.
 . tests/lib.sh
 . tests/integ/discover_common.sh
+plan 12
 
 PFE=-fpatchable-function-entry=2
 mkdir -p "$T/full" "$T/stripped"
 tcc -o "$T/full/libdisc.so" "$P/disc_lib.c" $CFLAGS_DISC $PFE -fPIC -shared
+# shellcheck disable=SC2016 # $ORIGIN is for the dynamic linker
 tcc -o "$T/full/uselib" "$P/disc_uselib.c" $CFLAGS_DISC $PFE -L"$T/full" -ldisc \
 	-Wl,-rpath,'$ORIGIN'
 
@@ -32,6 +34,7 @@ check_list stripped "$T/stripped.want"
 
 # A patchable library under a program that is not: the program gets its
 # one line, the library's sites are listed.
+# shellcheck disable=SC2016
 tcc -o "$T/full/plain" "$P/disc_uselib.c" $CFLAGS_DISC -L"$T/full" -ldisc -Wl,-rpath,'$ORIGIN'
 list plain "$T/full/plain"
 check_run plain "libpfe: $(readlink -f "$T/full/plain"): no __patchable_function_entries section (build with -fpatchable-function-entry=2); nothing to trace"

@@ -6,6 +6,7 @@
 # `mov x9, x30; nop`; the site holds `mov x9, x30; bl` while attached.
 . tests/lib.sh
 . tests/integ/hooks_common.sh
+plan 15
 
 for v in "h2:-fpatchable-function-entry=2" "h42:-fpatchable-function-entry=4,2" \
 	"h2nopie:-fpatchable-function-entry=2 -no-pie"; do

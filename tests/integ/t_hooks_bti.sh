@@ -6,6 +6,7 @@
 # functions sign the lr the trampoline hands them.
 . tests/lib.sh
 . tests/integ/hooks_common.sh
+plan 8
 
 QEMU_CPU=max
 export QEMU_CPU
@@ -14,7 +15,7 @@ BTI_LINK="-mbranch-protection=standard -nostartfiles -z force-bti -Wl,--fatal-wa
 tcc -O2 -I"$TOP/include" -o "$T/hbti" "$P/hooks_app.c" "$P/bti_start.S" -ldl \
 	-fpatchable-function-entry=2 $BTI_LINK
 : "${OBJDUMP:=aarch64-linux-gnu-objdump}"
-${OBJDUMP%objdump}readelf -n "$T/hbti" >"$T/hbti.notes"
+"${OBJDUMP%objdump}readelf" -n "$T/hbti" >"$T/hbti.notes"
 expect_grep "hbti: has the BTI property" 'AArch64 feature: BTI, PAC' "$T/hbti.notes"
 hooks_check hbti "$T/hbti"
 

@@ -8,6 +8,7 @@
 # attaches and detaches (its functions get the live hook each time, and
 # after the last dlclose none of its sites remains).
 . tests/lib.sh
+plan 20
 P=$TOP/tests/progs
 
 tcc -O2 -I"$TOP/include" -fpatchable-function-entry=2 -o "$T/live_app" "$P/live_app.c" \

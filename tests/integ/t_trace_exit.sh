@@ -5,6 +5,7 @@
 # Also PFE_OUTPUT unset (stderr) and a PFE_OUTPUT that cannot be opened.
 . tests/lib.sh
 . tests/integ/trace_common.sh
+plan 49
 
 build app -fpatchable-function-entry=2
 expected "$T/app" "$T/app" 2 3 >"$T/app.want"

@@ -7,6 +7,7 @@
 # exit status unchanged, nothing on stderr.
 . tests/lib.sh
 . tests/integ/trace_common.sh
+plan 49
 
 layout() {	# NAME LIBFILE: run, check
 	run_traced "$1" "$SPEC" "$T/$1"

@@ -4,6 +4,7 @@
 # (one error line, nothing traced, the program unchanged).
 . tests/lib.sh
 . tests/integ/trace_common.sh
+plan 64
 
 build app -fpatchable-function-entry=2
 build_shared shared -fpatchable-function-entry=2

@@ -6,6 +6,7 @@
 # time, the caller offsets and the durations masked. Then PFE_GRAPH=1: the
 # same calls nested with their results and durations; fib's recursion.
 . tests/lib.sh
+plan 11
 P=$TOP/tests/progs
 
 SPEC='t_int(int,int)->int,t_long(long, unsigned long)->long,t_ptr(void*)->void *'

@@ -7,6 +7,7 @@
 # body past the patch site is no landing pad, so libffi's `blr` must not
 # reach it directly.
 . tests/lib.sh
+plan 8
 P=$TOP/tests/progs
 
 cat >"$T/want" <<'END'
@@ -36,7 +37,7 @@ for v in "w2:-fpatchable-function-entry=2" \
 	fi
 	trun "$T/$name" >"$T/$name.plain" 2>&1
 	expect_eq "$name: runs without libpfe" "libpfe: absent" "$(cat "$T/$name.plain")"
-	timeout 120 $QEMU -E LD_PRELOAD="$LIBPFE" "$T/$name" >"$T/$name.out" 2>"$T/$name.err"
+	prun "$T/$name" >"$T/$name.out" 2>"$T/$name.err"
 	expect_status "$name: runs with libpfe" 0 $?
 	expect_file "$name: exact output" "$T/want" "$T/$name.out"
 	expect_eq "$name: nothing on stderr" "" "$(cat "$T/$name.err")"

@@ -1,7 +1,10 @@
+# shellcheck shell=sh
 # Shared by tests/integ/t_trace*.sh (sourced after tests/lib.sh): build the
 # tracer's test program (tests/progs/trace_app.c + trace_funcs.c) in a given
 # layout, run it traced, and compare the trace with what objdump says the
-# callers must be.
+# callers must be. Its variables are for the scripts that source it, and
+# CFLAGS_TR holds several words:
+# shellcheck disable=SC2034,SC2086
 : "${OBJDUMP:=aarch64-linux-gnu-objdump}"
 P=$TOP/tests/progs
 CFLAGS_TR="-O2 -pthread"
@@ -26,7 +29,7 @@ build_shared() {
 	_n=$1
 	shift
 	tcc -o "$T/libtrfuncs.so" -fPIC -shared "$P/trace_funcs.c" $CFLAGS_TR "$@"
-	tcc -o "$T/$_n" -I"$P" "$P/trace_app.c" -L"$T" -ltrfuncs -Wl,-rpath,'$ORIGIN' \
+	tcc -o "$T/$_n" -I"$P" "$P/trace_app.c" -L"$T" -ltrfuncs -Wl,-rpath,\$ORIGIN \
 		$CFLAGS_TR "$@"
 }
 
@@ -97,6 +100,7 @@ check_format() {
 check_libc_callers() {
 	_ok=0
 	_n=0
+	# shellcheck disable=SC2013 # offsets: one word each
 	for _off in $(sed -n 's/.* libc\.so\.6+0x\([0-9a-f]*\)$/\1/p' "$2" | sort -u); do
 		_n=$((_n + 1))
 		if $OBJDUMP -d --start-address=$((0x$_off - 4)) --stop-address=$((0x$_off)) \

@@ -173,7 +173,7 @@ static int (*hook_remove)(struct pfe_hook *);
 static struct pfe_hook *attach(const char *pattern, pfe_entry_fn entry, pfe_exit_fn exit,
 			       void *data)
 {
-	struct pfe_hook_ops ops = { entry, exit, NULL };
+	struct pfe_hook_ops ops = {entry, exit, NULL};
 	struct pfe_hook *h = add_ops(pattern, &ops, data);
 
 	if (!h)
@@ -202,8 +202,8 @@ int main(void)
 	h = attach("fib", h_entry, h_exit, NULL);
 	reset();
 	printf("fib(10) %ld\n", fib(10 * one));
-	printf("fib: calls %ld %ld %s entries, exits %ld maxdepth %ld depth %ld\n",
-	       fib_calls, entries, fib_calls == entries ? "==" : "!=", exits - entries, maxdepth, depth);
+	printf("fib: calls %ld %ld %s entries, exits %ld maxdepth %ld depth %ld\n", fib_calls,
+	       entries, fib_calls == entries ? "==" : "!=", exits - entries, maxdepth, depth);
 	hook_remove(h);
 
 	h = attach("add1", NULL, h_exit_add, NULL);

@@ -30,8 +30,8 @@
 
 #include "pfe.h"
 
-#define NOINL __attribute__((noinline, noclone))
-#define NWORK 4
+#define NOINL  __attribute__((noinline, noclone))
+#define NWORK  4
 #define POISON 0xdeadbeefUL
 
 static struct pfe_hook *(*hook_add)(const char *, pfe_entry_fn, void *);
@@ -112,7 +112,7 @@ static void *churn(void *arg)
 		if (hook_remove(h))
 			attach_fail++;
 		trans_total += d->calls;
-		d->magic = POISON;	/* a hook running now would see it */
+		d->magic = POISON; /* a hook running now would see it */
 		free(d);
 	}
 	return NULL;
@@ -250,8 +250,8 @@ static int signals(void)
 	sig_stop = 1;
 	pthread_join(hot, NULL);
 	pthread_join(cold, NULL);
-	printf("hot_a calls %s hooked, interrupted: %s\n", ca == made[0] ? "==" : "!=",
-	       usr2_calls > 0 ? "yes" : "no");
+	printf("hot_a calls %s hooked, interrupted: %s\n",
+	       ca == made[0] ? "==" : "!=", usr2_calls > 0 ? "yes" : "no");
 	printf("hot_b calls from the handler %s hooked, handler ran: %s\n",
 	       cb == usr1_calls ? "==" : "!=", usr1_calls > 0 ? "yes" : "no");
 	printf("remove %d %d\n", hook_remove(ha), hook_remove(hb));

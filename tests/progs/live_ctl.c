@@ -17,10 +17,22 @@
 
 static volatile long sink;
 
-NOINL void f1(void) { sink += 1; }
-NOINL void f2(void) { sink += 2; }
-NOINL void f3(void) { sink += 3; }
-NOINL void g(void) { sink += 4; }
+NOINL void f1(void)
+{
+	sink += 1;
+}
+NOINL void f2(void)
+{
+	sink += 2;
+}
+NOINL void f3(void)
+{
+	sink += 3;
+}
+NOINL void g(void)
+{
+	sink += 4;
+}
 
 static volatile int stop;
 
@@ -72,7 +84,7 @@ NOINL void calls(void)
 	f1();
 	f2();
 	f3();
-	sink++;		/* no tail call: f3's caller is calls */
+	sink++; /* no tail call: f3's caller is calls */
 }
 
 int main(void)
@@ -85,22 +97,22 @@ int main(void)
 		return 1;
 	}
 	pthread_create(&t, NULL, spin, NULL);
-	calls();			/* not traced */
+	calls(); /* not traced */
 	command(fifo, log, "trace f1,f2");
 	calls();
 	command(fifo, log, "trace f3,f1");
 	calls();
-	command(fifo, log, "trace f,,");	/* refused: f3,f1 stay */
+	command(fifo, log, "trace f,,"); /* refused: f3,f1 stay */
 	calls();
 	command(fifo, log, "trace off");
 	calls();
-	command(fifo, log, "trace off");	/* nothing to stop */
+	command(fifo, log, "trace off"); /* nothing to stop */
 	command(fifo, log, "bogus");
 	command(fifo, log, "trace f2");
 	calls();
 	command(fifo, log, "list");
-	command(fifo, log, "trace nosuch");	/* kept for objects loaded later */
-	calls();			/* nothing traced */
+	command(fifo, log, "trace nosuch"); /* kept for objects loaded later */
+	calls();			    /* nothing traced */
 	stop = 1;
 	pthread_join(t, NULL);
 	command(fifo, log, "trace off");

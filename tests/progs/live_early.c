@@ -22,8 +22,8 @@ int main(void)
 	struct pfe_hook *(*add)(const char *, pfe_entry_fn, void *) =
 	    (struct pfe_hook * (*)(const char *, pfe_entry_fn, void *))
 		dlsym(RTLD_DEFAULT, "pfe_hook_add");
-	int (*rm)(struct pfe_hook *) = (int (*)(struct pfe_hook *))dlsym(RTLD_DEFAULT,
-									  "pfe_hook_remove");
+	int (*rm)(struct pfe_hook *) =
+	    (int (*)(struct pfe_hook *))dlsym(RTLD_DEFAULT, "pfe_hook_remove");
 	unsigned long n = 0;
 	struct pfe_hook *h;
 

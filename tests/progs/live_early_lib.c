@@ -11,7 +11,7 @@
 #define NOINL __attribute__((noinline, noclone))
 
 static volatile long sink;
-static volatile int mode;		/* 0 spin, 1 pause, 2 count n calls, 3 exit */
+static volatile int mode; /* 0 spin, 1 pause, 2 count n calls, 3 exit */
 static volatile int paused;
 static volatile long made, want;
 static pthread_t thr;

@@ -81,7 +81,7 @@ int main(void)
 	printf("t_dbl %g\n", t_dbl(1.25 * one, 4.0f));
 	printf("t_char %c\n", t_char('x', one, 200, (short)-5));
 	printf("t_many %ld\n", t_many(1, 0.5, 2, 0.5, 3, 0.5, 4, 0.5, 5, 0.5, 6, 0.5, 7, 0.5, 8,
-				       0.5, 9 * one, 2.5));
+				      0.5, 9 * one, 2.5));
 	printf("t_name %s\n", t_name(one));
 	printf("fib %d\n", fib(3 * one));
 	t_void();

@@ -48,7 +48,7 @@ static volatile long orig_errors, wrapped_calls;
 static void w_times10(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	long x = (long)regs->x[0] * 2, r = 0;
-	void *args[] = { &x };
+	void *args[] = {&x};
 
 	if (call_original(site, &r, args))
 		orig_errors++;
@@ -60,7 +60,7 @@ static void w_times10(const struct pfe_site *site, struct pfe_regs *regs, void *
 static void w_sum(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	long n = (long)regs->x[0], r = 0;
-	void *args[] = { &n };
+	void *args[] = {&n};
 
 	if (call_original(site, &r, args))
 		orig_errors++;
@@ -74,7 +74,7 @@ static void w_scale(const struct pfe_site *site, struct pfe_regs *regs, void *da
 	const char *s = "abcd";
 	int k = (int)regs->x[1] * 3;
 	double r = 0;
-	void *args[] = { &x, &s, &k };
+	void *args[] = {&x, &s, &k};
 
 	if (call_original(site, &r, args))
 		orig_errors++;
@@ -88,12 +88,12 @@ static void w_nosig(const struct pfe_site *site, struct pfe_regs *regs, void *da
 {
 	long r;
 	long x = 1;
-	void *args[] = { &x };
+	void *args[] = {&x};
 
 	err_nosig = call_original(site, &r, args);
 }
 
-#define NCYCLES 20
+#define NCYCLES	    20
 #define PHASE_CALLS 30
 static volatile int stop;
 static volatile long calls;
@@ -126,7 +126,7 @@ static void let_run(void)
 
 static struct pfe_hook *attach(const char *pattern, pfe_entry_fn fn, const char *sig)
 {
-	struct pfe_hook_ops ops = { fn, NULL, sig };
+	struct pfe_hook_ops ops = {fn, NULL, sig};
 	struct pfe_hook *h = add_ops(pattern, &ops, NULL);
 
 	if (!h)

@@ -26,6 +26,8 @@ static PATCHABLE int pf_procmem(int x)
 	return x * 7;
 }
 
+/* Sixteen patchable functions; each PF(n) is a definition, not a statement. */
+/* clang-format off */
 #define PF(n)                                                                                      \
 	static PATCHABLE int pf_##n(int x)                                                         \
 	{                                                                                          \
@@ -36,10 +38,21 @@ PF(1)
 PF(2)
 PF(3)
 PF(4)
-PF(5) PF(6) PF(7) PF(8) PF(9) PF(10) PF(11) PF(12) PF(13) PF(14) PF(15)
+PF(5)
+PF(6)
+PF(7)
+PF(8)
+PF(9)
+PF(10)
+PF(11)
+PF(12)
+PF(13)
+PF(14)
+PF(15)
 #undef PF
+/* clang-format on */
 
-    typedef int (*int_fn)(int);
+typedef int (*int_fn)(int);
 static int_fn const batch_fns[] = {pf_0, pf_1, pf_2,  pf_3,  pf_4,  pf_5,  pf_6,  pf_7,
 				   pf_8, pf_9, pf_10, pf_11, pf_12, pf_13, pf_14, pf_15};
 #define NBATCH (sizeof(batch_fns) / sizeof(batch_fns[0]))
