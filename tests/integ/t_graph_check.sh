@@ -5,13 +5,14 @@
 # coroutines when asked) and rejects every kind of broken one, naming the
 # line.
 . tests/lib.sh
-CHECK="python3 $TOP/tests/graph_check.py"
+# The checker: tests/graph_check.py.
+check() { python3 "$TOP/tests/graph_check.py" "$@"; }
 plan 17
 
 # good NAME [OPTS]: stdin is a trace the checker accepts.
 good() {
 	cat >"$T/$1.trace"
-	if $CHECK ${2:-} "$T/$1.trace" >"$T/$1.out" 2>&1; then pass "accepts: $1"; else
+	if check ${2:+"$2"} "$T/$1.trace" >"$T/$1.out" 2>&1; then pass "accepts: $1"; else
 		fail "accepts: $1" "$(cat "$T/$1.out")"
 	fi
 }
@@ -19,7 +20,7 @@ good() {
 # bad NAME MESSAGE [OPTS]: stdin is a trace the checker rejects with MESSAGE.
 bad() {
 	cat >"$T/$1.trace"
-	if $CHECK ${3:-} "$T/$1.trace" >"$T/$1.out" 2>&1; then
+	if check ${3:+"$3"} "$T/$1.trace" >"$T/$1.out" 2>&1; then
 		fail "rejects: $1" "accepted: $(cat "$T/$1.out")"
 	elif grep -qF -- "$2" "$T/$1.out"; then
 		pass "rejects: $1"

@@ -14,7 +14,8 @@
 P=$TOP/tests/progs
 W=$TOP/tests/integ/graph_exits
 CXX=${CC%gcc}g++
-CHECK="python3 $TOP/tests/graph_check.py"
+# The checker: tests/graph_check.py.
+check() { python3 "$TOP/tests/graph_check.py" "$@"; }
 plan 60
 
 BTI_LINK="-mbranch-protection=standard -nostartfiles -z force-bti -Wl,--fatal-warnings"
@@ -36,7 +37,7 @@ run() {
 
 # graph NAME WANT [--coroutines]: the trace's graph is well formed and is WANT.
 graph() {
-	if $CHECK --tree ${3:-} "$T/$1.trace" >"$T/$1.tree" 2>&1; then
+	if check --tree ${3:+"$3"} "$T/$1.trace" >"$T/$1.tree" 2>&1; then
 		expect_file "$1: graph balanced, nested as expected" "$2" "$T/$1.tree"
 	else
 		fail "$1: graph balanced, nested as expected" "$(head -5 "$T/$1.tree")"
@@ -71,10 +72,10 @@ for v in "plain:" "bti:$BTI_LINK $P/bti_start.S"; do
 	run "$b-deep" "$T/app-$b" deep 10000
 	unset PFE_DEPTH
 	expect_eq "$b-deep: every call shown" "calls 10002 unwound 0 depth 10002 lost 0" \
-		"$($CHECK "$T/$b-deep.trace" 2>&1)"
+		"$(check "$T/$b-deep.trace" 2>&1)"
 	# ... and beyond the default 4096 frames: what is shown is balanced and
 	# the trace says how many calls it does not show.
 	run "$b-deep4096" "$T/app-$b" deep 10000
 	expect_eq "$b-deep4096: 4096 frames shown, the rest counted" \
-		"calls 4096 unwound 0 depth 4096 lost 5906" "$($CHECK "$T/$b-deep4096.trace" 2>&1)"
+		"calls 4096 unwound 0 depth 4096 lost 5906" "$(check "$T/$b-deep4096.trace" 2>&1)"
 done

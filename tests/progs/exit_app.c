@@ -232,8 +232,9 @@ int main(void)
 		reset();
 		r = fib(5 * one);
 		r2 = jmp1(0 * one);
-		printf("after: fib(5) %ld jmp1(0) %ld entries %ld exits %ld unwound %ld depth %ld\n",
-		       r, r2, entries, exits, unwound, depth);
+		printf(
+		    "after: fib(5) %ld jmp1(0) %ld entries %ld exits %ld unwound %ld depth %ld\n",
+		    r, r2, entries, exits, unwound, depth);
 	}
 	hook_remove(h);
 

@@ -264,7 +264,7 @@ NOINL CALLS void co_work(int i)
 	co_leaf(i);
 }
 
-NOINL CALLS void co_yield(void)
+NOINL CALLS void co_pause(void)
 {
 	swapcontext(&co_ctx, &main_ctx);
 }
@@ -274,7 +274,7 @@ NOINL CALLS void co_body(int n)
 {
 	for (int i = 0; i < n; i++) {
 		co_work(i);
-		co_yield();
+		co_pause();
 	}
 	co_work(100);
 }
