@@ -6,7 +6,7 @@
 # function, pthread_exit and pthread_cancel from nested frames, ucontext
 # coroutines switched in and out, recursion 10,000 deep (within PFE_DEPTH and
 # beyond the default), C++ exceptions caught two levels up and rethrown.
-# For each, plain and BTI+PAC (QEMU_CPU=max): the program's output is
+# For each, plain and BTI+PAC, both on QEMU_CPU=max: the program's output is
 # unchanged, nothing on stderr, and tests/graph_check.py finds every thread's
 # graph balanced and nested exactly as tests/integ/graph_exits/<mode>.tree
 # (frames closed "unwound" where the program left them).
@@ -18,6 +18,9 @@ CXX=${CC%gcc}g++
 check() { python3 "$TOP/tests/graph_check.py" "$@"; }
 plan 60
 
+# A CPU that enforces BTI and PAC, for both builds.
+QEMU_CPU=max
+export QEMU_CPU
 BTI_LINK="-mbranch-protection=standard -nostartfiles -z force-bti -Wl,--fatal-warnings"
 
 # run NAME PROG ARGS...: traced and untraced; checks status, output, stderr.
@@ -51,10 +54,6 @@ for v in "plain:" "bti:$BTI_LINK $P/bti_start.S"; do
 	# shellcheck disable=SC2086
 	$CXX -O2 -g -Wall -Werror -fpatchable-function-entry=2 -o "$T/cxx-$b" \
 		"$P/exits_cxx.cc" ${v#*:} || { echo "not ok - compile cxx-$b"; exit 1; }
-	if [ "$b" = bti ]; then
-		QEMU_CPU=max
-		export QEMU_CPU
-	fi
 	for m in longjmp siglongjmp signal exit cancel; do
 		run "$b-$m" "$T/app-$b" "$m"
 		graph "$b-$m" "$W/$m.tree"
