@@ -8,6 +8,7 @@
 #   make demo       the traced example program
 #   make bench      the benchmark harness (see bench/README.md)
 #   make deps       install the toolchain and libraries (Debian 12, as root)
+#   make install    [PREFIX=/usr/local] [DESTDIR=]; make uninstall
 
 HOST_ARCH := $(shell uname -m)
 ifeq ($(HOST_ARCH),aarch64)
@@ -37,8 +38,8 @@ ASM_SRC := $(sort $(wildcard asm/*.S))
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out lib/asm-offsets.c,$(LIB_SRC))) \
 	$(patsubst %.S,$(B)/obj/%.o,$(ASM_SRC))
 
-.PHONY: all deps check check-host demo bench bench-quick clean format lint
-all: $(B)/libpfe.so
+.PHONY: all deps check check-host demo bench bench-quick clean format lint install uninstall
+all: $(B)/libpfe.so $(B)/pfe
 
 deps:
 	sh scripts/deps.sh
@@ -85,7 +86,47 @@ $(B)/libpfe.so: $(LIB_OBJ) $(SO_OBJ) pfe.map
 	  echo "$@ lost its BTI/PAC property: an input lacks the note (link with -Wl,-z,force-bti to see which)" >&2; \
 	  rm -f $@; exit 1; }
 
--include $(shell find $(B)/obj -name '*.d' 2>/dev/null)
+-include $(shell find $(B)/obj $(B)/host-obj -name '*.d' 2>/dev/null)
+
+# ---------------------------------------------------------------- pfe
+# The pfe command runs on the machine you build on (it reads recordings of
+# any architecture), so it is built with HOSTCC, with the pure pattern and
+# value parsers of lib/. jansson writes its JSON; the C++ runtime (libstdc++)
+# demangles, as in the traced process.
+TOOL_SRC := $(sort $(wildcard tools/pfe/*.c)) lib/pattern.c lib/envparse.c
+TOOL_OBJ := $(patsubst %.c,$(B)/host-obj/%.o,$(TOOL_SRC))
+TOOL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ilib -Itools/pfe
+
+$(B)/host-obj/%.o: %.c $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(HOSTCC) $(TOOL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pfe: $(TOOL_OBJ)
+	$(HOSTCC) $(CFLAGS) -o $@ $(TOOL_OBJ) -ljansson -lstdc++
+
+# ------------------------------------------------------------- install
+PREFIX ?= /usr/local
+DESTDIR ?=
+LIBDIR := $(PREFIX)/lib
+INCDIR := $(PREFIX)/include
+BINDIR := $(PREFIX)/bin
+MAN1DIR := $(PREFIX)/share/man/man1
+PCDIR := $(LIBDIR)/pkgconfig
+
+install: $(B)/libpfe.so $(B)/pfe
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) $(DESTDIR)$(BINDIR) \
+		$(DESTDIR)$(MAN1DIR) $(DESTDIR)$(PCDIR)
+	install -m 755 $(B)/libpfe.so $(DESTDIR)$(LIBDIR)/libpfe.so
+	install -m 644 include/pfe.h $(DESTDIR)$(INCDIR)/pfe.h
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' -e 's|@INCDIR@|$(INCDIR)|' \
+		tools/libpfe.pc.in > $(DESTDIR)$(PCDIR)/libpfe.pc
+	chmod 644 $(DESTDIR)$(PCDIR)/libpfe.pc
+	install -m 755 $(B)/pfe $(DESTDIR)$(BINDIR)/pfe
+	install -m 644 tools/pfe/pfe.1 $(DESTDIR)$(MAN1DIR)/pfe.1
+
+uninstall:
+	rm -f $(DESTDIR)$(LIBDIR)/libpfe.so $(DESTDIR)$(INCDIR)/pfe.h \
+		$(DESTDIR)$(PCDIR)/libpfe.pc $(DESTDIR)$(BINDIR)/pfe $(DESTDIR)$(MAN1DIR)/pfe.1
 
 # ---------------------------------------------------------------- tests
 UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
@@ -98,7 +139,7 @@ $(B)/tests/unit/%: tests/unit/%.c $(B)/libpfe.a
 # test_icache sees every cache maintenance call libpfe makes.
 LDFLAGS_test_icache := -Wl,--wrap=pfe_sync_icache
 
-check: $(B)/libpfe.so $(UNIT_BIN)
+check: $(B)/libpfe.so $(B)/pfe $(UNIT_BIN)
 	@QEMU="$(QEMU)" CC="$(CC)" OBJDUMP="$(OBJDUMP)" B="$(B)" sh tests/run.sh
 
 # The pure modules also build for the machine you are on, for fast iteration
@@ -124,7 +165,7 @@ bench-quick: $(B)/libpfe.so
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
 FORMAT_SRC = $(LIB_SRC) $(wildcard lib/*.h include/*.h tests/unit/*.[ch] tests/host/*.c \
-	tests/progs/*.[ch] examples/*.[ch])
+	tests/progs/*.[ch] examples/*.[ch] tools/pfe/*.[ch])
 SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 
 format:

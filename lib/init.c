@@ -27,6 +27,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "demangle.h"
 #include "env.h"
 #include "live.h"
 #include "park.h"
@@ -57,11 +58,15 @@ static void out_flush(struct out *o)
 	o->n = 0;
 }
 
-static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s)
+/* The listing names functions as patterns see them (symbols); PFE_DEMANGLE=1
+ * given explicitly shows C++ names demangled, for people. */
+static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s,
+		     bool labels)
 {
-	char line[512];
+	const char *name = labels ? pfe_site_label(s) : s->name;
+	char line[1024];
 	int n = snprintf(line, sizeof(line), "%s 0x%lx %s%s\n", obj->name,
-			 (unsigned long)(s->func - obj->bias), s->name ? s->name : "?",
+			 (unsigned long)(s->func - obj->bias), name ? name : "?",
 			 s->flags & PFE_SITE_BTI ? " bti" : "");
 
 	if (n < 0)
@@ -96,6 +101,7 @@ static void expand_path(const char *pattern, char *buf, size_t len)
 void pfe_list_sites(const char *dest)
 {
 	static struct out o;
+	bool labels = pfe_env("PFE_DEMANGLE") && pfe_env_bool("PFE_DEMANGLE", false);
 	char path[4096];
 
 	if (!strcmp(dest, "1")) {
@@ -111,7 +117,7 @@ void pfe_list_sites(const char *dest)
 	rcu_read_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next))
 		for (size_t i = 0; i < obj->tab.nsites; i++)
-			out_site(&o, obj, &obj->tab.sites[i]);
+			out_site(&o, obj, &obj->tab.sites[i], labels);
 	rcu_read_unlock();
 	out_flush(&o);
 	if (o.fd != STDERR_FILENO)

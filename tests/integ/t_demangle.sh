@@ -3,7 +3,7 @@
 # symbols), and patterns select functions by their demangled names
 # ('shapes::*', '*::area') as well as by the mangled ones. Exact counts.
 . tests/lib.sh
-plan 12
+plan 14
 CXX=${CC%gcc}g++
 $CXX -O2 -g -Wall -Werror -fpatchable-function-entry=2 -o "$T/shapes" \
 	"$TOP/tests/progs/cxx_shapes.cc" -lpthread || { echo "not ok - compile"; exit 1; }
@@ -59,3 +59,8 @@ PFE_TRACE='*::area' PFE_GRAPH=1 prun "$T/shapes" 1 >/dev/null 2>"$T/graph"
 expect_eq "graph lines name the frames demangled" "6 } shapes::Circle::area() const
 6 } shapes::Square::area() const" \
 	"$(sed -n 's/^[0-9]* | *\(} .*\) ([0-9.]* us)$/\1/p' "$T/graph" | sort | uniq -c | sed 's/^ *//')"
+
+PFE_LIST=1 prun "$T/shapes" >/dev/null 2>"$T/list"
+expect_grep "PFE_LIST: symbols by default" '^shapes 0x[0-9a-f]+ _ZNK6shapes6Circle4areaEv$' "$T/list"
+PFE_LIST=1 PFE_DEMANGLE=1 prun "$T/shapes" >/dev/null 2>"$T/list"
+expect_grep "PFE_LIST with PFE_DEMANGLE=1: demangled" '^shapes 0x[0-9a-f]+ shapes::Circle::area\(\) const$' "$T/list"

@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pfe: record a program with libpfe, then read the recording
+ * (PFE_RECORD format, lib/record.h) as a function graph, a per-function
+ * report, Chrome/Perfetto JSON or folded stacks. See pfe(1).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "pfe.h"
+#include "util.h"
+
+static const char usage[] =
+    "usage: pfe <command> [options]\n"
+    "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]   run PROG, record its calls\n"
+    "  replay [-d DIR] [--tid T] [-D DEPTH] [-t MIN] [-F FUNC] [-N FUNC] [--flat]\n"
+    "  report [-d DIR] [-s total|self|calls|avg|max]\n"
+    "  dump --chrome|--flame [-d DIR]\n"
+    "  info [-d DIR]\n"
+    "Reading commands take --no-demangle; DIR defaults to pfe.data. See pfe(1).\n";
+
+int usage_error(const char *cmd, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	pfe_say("%s: %s (see pfe --help)", cmd, msg);
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct {
+		const char *name;
+		int (*fn)(int argc, char **argv);
+	} cmds[] = {{"record", cmd_record},
+		    {"replay", cmd_replay},
+		    {"report", cmd_report},
+		    {"dump", cmd_dump},
+		    {"info", cmd_info}};
+
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		fputs(usage, stdout);
+		return 0;
+	}
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[1], cmds[i].name))
+			return cmds[i].fn(argc - 1, argv + 1);
+	pfe_say("unknown command '%s' (expected record, replay, report, dump or info; see pfe "
+		"--help)",
+		argv[1]);
+	return 2;
+}

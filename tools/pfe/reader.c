@@ -1,0 +1,746 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Reading a PFE_RECORD recording (reader.h, lib/record.h).
+ *
+ * Text files are read whole at rd_open; the events of a thread are streamed
+ * by rd_walk, which keeps only the open frames, so a recording of any size
+ * reads in memory proportional to its call depth and its symbol tables.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "reader.h"
+#include "record.h"
+#include "util.h"
+
+#define PROGRESS_MIN (100ull << 20) /* show progress for files above 100 MB */
+
+/* ------------------------------------------------------------ text files */
+
+/* Split @line into at most @max fields at spaces; the last one takes the rest
+ * of the line. Returns the count. */
+static int split(char *line, char **f, int max)
+{
+	int n = 0;
+
+	line[strcspn(line, "\n")] = '\0';
+	while (*line && n < max) {
+		while (*line == ' ')
+			line++;
+		if (!*line)
+			break;
+		f[n++] = line;
+		if (n == max)
+			break;
+		line += strcspn(line, " ");
+		if (*line)
+			*line++ = '\0';
+	}
+	return n;
+}
+
+/* Open @proc's file @name; NULL (and errno) when it cannot. */
+static FILE *open_in(const struct rd_proc *p, const char *name, char *path, size_t len)
+{
+	snprintf(path, len, "%s/%s", p->path, name);
+	return fopen(path, "r");
+}
+
+static int read_info(struct rd_proc *p)
+{
+	char path[4096], *line = NULL, *f[8];
+	size_t cap = 0;
+	int lineno = 0, err = 0;
+	FILE *fp = open_in(p, "info", path, sizeof(path));
+
+	if (!fp) {
+		pfe_say("%s: %s (expected a recording made with PFE_RECORD)", path,
+			strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		int n = split(line, f, 2);
+
+		if (++lineno == 1) {
+			if (n != 2 || strcmp(f[0], "format") || strncmp(f[1], "pfe-record ", 11)) {
+				pfe_say(
+				    "%s: not a recording (expected 'format pfe-record %d' first)",
+				    path, PFE_REC_VERSION);
+				err = -1;
+				break;
+			}
+			if (strcmp(f[1] + 11, "1")) {
+				pfe_say("%s: format version %s, expected %d (a newer pfe reads it)",
+					path, f[1] + 11, PFE_REC_VERSION);
+				err = -1;
+				break;
+			}
+			continue;
+		}
+		if (n < 2)
+			continue;
+		uint64_t v = 0;
+		bool num = parse_u64(f[1], &v);
+
+		if (!strcmp(f[0], "pid") && num)
+			p->pid = (uint32_t)v;
+		else if (!strcmp(f[0], "ppid") && num)
+			p->ppid = (uint32_t)v;
+		else if (!strcmp(f[0], "exe"))
+			p->exe = xstrdup(unescape(f[1]));
+		else if (!strcmp(f[0], "cmdline"))
+			p->cmdline = xstrdup(f[1]); /* shown as written: quoted, escaped */
+		else if (!strcmp(f[0], "date"))
+			p->date = xstrdup(f[1]);
+		else if (!strcmp(f[0], "arch"))
+			p->arch = xstrdup(f[1]);
+		else if (!strcmp(f[0], "mode"))
+			p->mode = xstrdup(f[1]);
+		else if (!strcmp(f[0], "clock_hz") && num)
+			p->clock_hz = v;
+		else if (!strcmp(f[0], "clock_base") && num)
+			p->clock_base = v;
+		else if (!strcmp(f[0], "realtime_ns") && num)
+			p->realtime_ns = v;
+		else if (!strcmp(f[0], "end")) {
+			char *g[6];
+			uint64_t e, ev, lo;
+
+			if (split(line + 4, g, 5) == 5 && parse_u64(g[0], &e) &&
+			    !strcmp(g[1], "events") && parse_u64(g[2], &ev) &&
+			    !strcmp(g[3], "lost") && parse_u64(g[4], &lo)) {
+				p->ended = true;
+				p->end_ticks = e;
+				p->nevents = ev;
+				p->nlost = lo;
+			}
+		}
+	}
+	if (!err && lineno == 0) {
+		pfe_say("%s: empty (expected 'format pfe-record %d' first)", path, PFE_REC_VERSION);
+		err = -1;
+	}
+	if (!err && !p->clock_hz) {
+		pfe_say("%s: no clock_hz line (expected the clock's frequency)", path);
+		err = -1;
+	}
+	free(line);
+	fclose(fp);
+	return err;
+}
+
+static int read_objects(struct rd_proc *p)
+{
+	char path[4096], *line = NULL, *f[9];
+	size_t cap = 0, ocap = 0, lineno = 0;
+	FILE *fp = open_in(p, "objects", path, sizeof(path));
+	int err = 0;
+
+	if (!fp) {
+		pfe_say("%s: %s (expected the list of objects)", path, strerror(errno));
+		return -1;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		int n = split(line, f, 9);
+		uint64_t v[7];
+
+		lineno++;
+		if (n == 9 && !strcmp(f[0], "object")) {
+			bool ok = true;
+
+			for (int i = 0; i < 7; i++)
+				ok &= parse_u64(f[i + 1], &v[i]);
+			if (!ok || v[0] != p->nobjs) {
+				pfe_say("%s:%zu: malformed object line (expected 'object %zu "
+					"<first_site> <nsites> 0x<bias> 0x<lo> 0x<hi> <ticks> "
+					"<path>')",
+					path, lineno, p->nobjs);
+				err = -1;
+				break;
+			}
+			grow(&p->objs, &ocap, p->nobjs, sizeof(*p->objs));
+			struct rd_object *o = &p->objs[p->nobjs++];
+
+			memset(o, 0, sizeof(*o));
+			o->id = (unsigned)v[0];
+			o->first_site = (uint32_t)v[1];
+			o->nsites = (uint32_t)v[2];
+			o->bias = v[3];
+			o->lo = v[4];
+			o->hi = v[5];
+			o->ticks = v[6];
+			o->path = xstrdup(unescape(f[8]));
+		} else if (n == 3 && !strcmp(f[0], "unload") && parse_u64(f[1], &v[0]) &&
+			   v[0] < p->nobjs && parse_u64(f[2], &v[1])) {
+			p->objs[v[0]].unloaded = true;
+			p->objs[v[0]].unload_ticks = v[1];
+		} else if (n) {
+			pfe_say("%s:%zu: unknown line '%s' (expected object or unload)", path,
+				lineno, f[0]);
+			err = -1;
+			break;
+		}
+	}
+	for (size_t i = 0; i < p->nobjs; i++) {
+		const char *slash = strrchr(p->objs[i].path, '/');
+
+		p->objs[i].base = slash ? slash + 1 : p->objs[i].path;
+	}
+	free(line);
+	fclose(fp);
+	return err;
+}
+
+static int cmp_sym(const void *a, const void *b)
+{
+	const struct rd_sym *x = a, *y = b;
+
+	return x->off < y->off ? -1 : x->off > y->off;
+}
+
+static char *make_label(const char *name, const struct rd_object *o, uint64_t off, bool dem)
+{
+	char buf[512];
+	char *d;
+
+	if (name && dem && (d = demangle(name)))
+		return d;
+	if (name)
+		return xstrdup(name);
+	snprintf(buf, sizeof(buf), "%s+0x%llx", o->base, (unsigned long long)off);
+	return xstrdup(buf);
+}
+
+static int read_syms(struct rd_proc *p, struct rd_object *o, bool dem)
+{
+	char name[64], path[4096], *line = NULL, *f[5];
+	size_t cap = 0, scap = 0, lineno = 0;
+	FILE *fp;
+	int err = 0;
+
+	snprintf(name, sizeof(name), "sym-%u.txt", o->id);
+	fp = open_in(p, name, path, sizeof(path));
+	if (!fp) {
+		if (errno == ENOENT && !o->nsites)
+			return 0; /* an object without sites may have no table */
+		pfe_say("%s: %s (expected the sites of %s)", path, strerror(errno), o->path);
+		return -1;
+	}
+	while (getline(&line, &cap, fp) > 0) {
+		int n = split(line, f, 5);
+		uint64_t a, b;
+
+		lineno++;
+		if (n == 5 && !strcmp(f[0], "site") && parse_u64(f[1], &a) && parse_u64(f[2], &b) &&
+		    a < o->nsites) {
+			struct rd_site *s = &p->sites[o->first_site + a];
+
+			unescape(f[4]);
+			s->obj = o;
+			s->off = b;
+			s->name = strcmp(f[4], "?") ? xstrdup(f[4]) : NULL;
+			s->label = make_label(s->name, o, b, dem);
+		} else if (n == 4 && !strcmp(f[0], "sym") && parse_u64(f[1], &a) &&
+			   parse_u64(f[2], &b)) {
+			grow(&o->syms, &scap, o->nsyms, sizeof(*o->syms));
+			o->syms[o->nsyms++] = (struct rd_sym){a, b, xstrdup(unescape(f[3]))};
+		} else if (n) {
+			pfe_say("%s:%zu: malformed line (expected 'site <index> 0x<offset> "
+				"<flags> <name>' with index below %u, or 'sym 0x<offset> "
+				"0x<size> <name>')",
+				path, lineno, o->nsites);
+			err = -1;
+			break;
+		}
+	}
+	qsort(o->syms, o->nsyms, sizeof(*o->syms), cmp_sym);
+	free(line);
+	fclose(fp);
+	return err;
+}
+
+static int cmp_thread(const void *a, const void *b)
+{
+	const struct rd_thread *x = a, *y = b;
+
+	return x->tid < y->tid ? -1 : x->tid > y->tid;
+}
+
+static int read_threads(struct rd_proc *p)
+{
+	char path[4096], *line = NULL, *f[2];
+	size_t cap = 0, tcap = 0;
+	struct dirent *de;
+	DIR *d = opendir(p->path);
+	FILE *fp;
+
+	if (!d) {
+		pfe_say("%s: %s", p->path, strerror(errno));
+		return -1;
+	}
+	while ((de = readdir(d))) {
+		size_t len = strlen(de->d_name);
+		uint64_t tid;
+		char num[32];
+		struct stat st;
+
+		if (len < 5 || len - 4 >= sizeof(num) || strcmp(de->d_name + len - 4, ".dat"))
+			continue;
+		memcpy(num, de->d_name, len - 4);
+		num[len - 4] = '\0';
+		if (!parse_u64(num, &tid) || strncmp(num, "0x", 2) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", p->path, de->d_name);
+		if (stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		grow(&p->threads, &tcap, p->nthreads, sizeof(*p->threads));
+		p->threads[p->nthreads++] = (struct rd_thread){.tid = (uint32_t)tid,
+							       .path = xstrdup(path),
+							       .size = (uint64_t)st.st_size,
+							       .proc = p};
+	}
+	closedir(d);
+	qsort(p->threads, p->nthreads, sizeof(*p->threads), cmp_thread);
+	fp = open_in(p, "threads", path, sizeof(path));
+	while (fp && getline(&line, &cap, fp) > 0) {
+		uint64_t tid;
+
+		if (split(line, f, 2) != 2 || !parse_u64(f[0], &tid))
+			continue;
+		for (size_t i = 0; i < p->nthreads; i++)
+			if (p->threads[i].tid == tid) {
+				free(p->threads[i].name);
+				p->threads[i].name = xstrdup(unescape(f[1]));
+			}
+	}
+	if (fp)
+		fclose(fp);
+	free(line);
+	return 0;
+}
+
+static int read_proc(struct rd_proc *p, bool dem)
+{
+	size_t n = 0;
+
+	if (read_info(p) || read_objects(p))
+		return -1;
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].first_site + (size_t)p->objs[i].nsites > n)
+			n = p->objs[i].first_site + (size_t)p->objs[i].nsites;
+	p->nsites = n;
+	p->sites = xcalloc(n, sizeof(*p->sites));
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (read_syms(p, &p->objs[i], dem))
+			return -1;
+	if (read_threads(p))
+		return -1;
+	if (!p->ended)
+		pfe_say("note: %s: cut short (no end line in info): read up to the last "
+			"complete record",
+			p->path);
+	return 0;
+}
+
+/* "<pid>" or "<pid>.<k>" */
+static bool is_proc_dir(const char *name)
+{
+	size_t i = 0;
+
+	while (name[i] >= '0' && name[i] <= '9')
+		i++;
+	if (!i)
+		return false;
+	if (!name[i])
+		return true;
+	if (name[i++] != '.' || !name[i])
+		return false;
+	while (name[i] >= '0' && name[i] <= '9')
+		i++;
+	return !name[i];
+}
+
+enum rd_probe rd_probe(const char *dir)
+{
+	enum rd_probe r = RD_PROBE_EMPTY;
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	if (!d)
+		return errno == ENOENT ? RD_PROBE_EMPTY : RD_PROBE_OTHER;
+	while ((de = readdir(d))) {
+		char path[4096];
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s/info", dir, de->d_name);
+		if (!is_proc_dir(de->d_name) || access(path, R_OK)) {
+			r = RD_PROBE_OTHER;
+			break;
+		}
+		r = RD_PROBE_RECORDING;
+	}
+	closedir(d);
+	return r;
+}
+
+static int cmp_proc(const void *a, const void *b)
+{
+	const struct rd_proc *x = a, *y = b;
+
+	if (x->pid != y->pid)
+		return x->pid < y->pid ? -1 : 1;
+	return strcmp(x->id, y->id);
+}
+
+int rd_open(struct rd_recording *r, const char *dir, bool dem)
+{
+	size_t cap = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+
+	memset(r, 0, sizeof(*r));
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+		pfe_say("%s: %s (expected a recording directory: pfe record -d %s)", dir,
+			errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory", dir);
+		return -1;
+	}
+	d = opendir(dir);
+	if (!d) {
+		pfe_say("%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	r->dir = xstrdup(dir);
+	while ((de = readdir(d))) {
+		char path[4096];
+
+		if (!is_proc_dir(de->d_name))
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		grow(&r->procs, &cap, r->nprocs, sizeof(*r->procs));
+		struct rd_proc *p = &r->procs[r->nprocs++];
+
+		memset(p, 0, sizeof(*p));
+		p->path = xstrdup(path);
+		p->id = strrchr(p->path, '/') + 1;
+	}
+	closedir(d);
+	if (!r->nprocs) {
+		pfe_say("%s: no process in the recording (expected <pid>/info)", dir);
+		rd_close(r);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nprocs; i++)
+		if (read_proc(&r->procs[i], dem)) {
+			rd_close(r);
+			return -1;
+		}
+	qsort(r->procs, r->nprocs, sizeof(*r->procs), cmp_proc);
+	return 0;
+}
+
+void rd_close(struct rd_recording *r)
+{
+	for (size_t i = 0; i < r->nprocs; i++) {
+		struct rd_proc *p = &r->procs[i];
+
+		for (size_t k = 0; k < p->nobjs; k++) {
+			for (size_t s = 0; s < p->objs[k].nsyms; s++)
+				free(p->objs[k].syms[s].name);
+			free(p->objs[k].syms);
+			free(p->objs[k].path);
+		}
+		for (size_t k = 0; k < p->nsites; k++) {
+			free(p->sites[k].name);
+			free(p->sites[k].label);
+		}
+		for (size_t k = 0; k < p->nthreads; k++) {
+			free(p->threads[k].name);
+			free(p->threads[k].path);
+		}
+		free(p->objs);
+		free(p->sites);
+		free(p->threads);
+		free(p->exe);
+		free(p->cmdline);
+		free(p->date);
+		free(p->arch);
+		free(p->mode);
+		free(p->path);
+	}
+	free(r->procs);
+	free(r->dir);
+	memset(r, 0, sizeof(*r));
+}
+
+uint64_t rd_ns(const struct rd_proc *p, uint64_t ticks)
+{
+	return (uint64_t)((unsigned __int128)ticks * 1000000000u / p->clock_hz);
+}
+
+const char *rd_site_label(const struct rd_proc *p, uint32_t id)
+{
+	static char buf[32];
+
+	if (id < p->nsites && p->sites[id].label)
+		return p->sites[id].label;
+	snprintf(buf, sizeof(buf), "site#%u", id);
+	return buf;
+}
+
+const char *rd_symbolize(const struct rd_proc *p, uint64_t addr, char *buf, size_t len)
+{
+	for (size_t i = 0; i < p->nobjs; i++) {
+		const struct rd_object *o = &p->objs[i];
+		uint64_t off = addr - o->bias;
+		size_t lo = 0, hi = o->nsyms;
+
+		if (addr < o->lo || addr >= o->hi)
+			continue;
+		while (lo < hi) { /* the last symbol at or below off */
+			size_t mid = (lo + hi) / 2;
+
+			if (o->syms[mid].off <= off)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		if (lo && off < o->syms[lo - 1].off + (o->syms[lo - 1].size ?: 1)) {
+			snprintf(buf, len, "%s+0x%llx", o->syms[lo - 1].name,
+				 (unsigned long long)(off - o->syms[lo - 1].off));
+			return buf;
+		}
+		snprintf(buf, len, "%s+0x%llx", o->base, (unsigned long long)off);
+		return buf;
+	}
+	snprintf(buf, len, "0x%llx", (unsigned long long)addr);
+	return buf;
+}
+
+const char *rd_fmt_us(uint64_t ns, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu.%03llu", (unsigned long long)(ns / 1000),
+		 (unsigned long long)(ns % 1000));
+	return buf;
+}
+
+/* ------------------------------------------------------------------ events */
+
+struct walk {
+	const struct rd_thread *t;
+	const struct rd_walker *w;
+	void *ctx;
+	struct rd_stats *st;
+	struct rd_frame *stack;
+	size_t depth, cap; /* open frames */
+	uint64_t ticks;	   /* unwrapped time of the last event */
+};
+
+static void close_top(struct walk *k, uint64_t ns, enum rd_end how)
+{
+	struct rd_frame *f = &k->stack[k->depth - 1];
+	uint64_t dur = ns >= f->entry_ns ? ns - f->entry_ns : 0;
+
+	if (k->w->exit)
+		k->w->exit(k->ctx, k->t, k->stack, (unsigned)k->depth - 1, ns, how);
+	k->depth--;
+	if (k->depth)
+		k->stack[k->depth - 1].child_ns += dur;
+}
+
+static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns)
+{
+	if (k->depth == k->cap) {
+		k->cap = k->cap ? k->cap * 2 : 64;
+		k->stack = xrealloc(k->stack, k->cap * sizeof(*k->stack));
+	}
+	if (k->depth)
+		k->stack[k->depth - 1].nchild++;
+	k->stack[k->depth++] =
+	    (struct rd_frame){.site = pfe_rec_site(r), .entry_ns = ns, .ret = pfe_rec_ret(r)};
+	k->st->entries++;
+	if (k->w->entry)
+		k->w->entry(k->ctx, k->t, k->stack, (unsigned)k->depth - 1);
+}
+
+/*
+ * An exit names its site and the depth of its frame. Frames above that depth
+ * had no exit recorded (entered beyond the shadow stack's limit): they end
+ * with it. An exit deeper than the open frames, or of another site, closes a
+ * frame entered before the recording started: it is counted, not shown.
+ */
+static void on_exit_ev(struct walk *k, const struct pfe_rec *r, uint64_t ns)
+{
+	unsigned depth = pfe_rec_depth(r);
+	uint32_t site = pfe_rec_site(r);
+	size_t at;
+
+	k->st->exits++;
+	if (depth < 0xffff && depth < k->depth && k->stack[depth].site == site) {
+		at = depth;
+	} else {
+		/* Saturated depth or a mismatch: the innermost frame of this site. */
+		for (at = k->depth; at > 0 && k->stack[at - 1].site != site; at--)
+			;
+		if (!at) {
+			k->st->orphan_exits++;
+			return;
+		}
+		at--;
+	}
+	while (k->depth > at + 1)
+		close_top(k, ns, RD_NOEXIT);
+	close_top(k, ns, pfe_rec_type(r) == PFE_REC_EXIT_UNWOUND ? RD_UNWOUND : RD_RETURNED);
+}
+
+static int read_header(struct walk *k, FILE *fp, uint32_t *hdr_size)
+{
+	unsigned char raw[64];
+	struct pfe_rec_header h;
+	size_t n = fread(raw, 1, sizeof(raw), fp);
+
+	if (n < sizeof(raw)) {
+		pfe_say("%s: truncated header (%zu of 64 bytes; expected a PFE_RECORD thread file)",
+			k->t->path, n);
+		return -1;
+	}
+	memcpy(&h, raw, sizeof(h));
+	if (memcmp(h.magic, PFE_REC_MAGIC, sizeof(h.magic))) {
+		pfe_say("%s: not a thread file (expected the magic %s)", k->t->path, PFE_REC_MAGIC);
+		return -1;
+	}
+#if __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	h.version = __builtin_bswap32(h.version);
+	h.hdr_size = __builtin_bswap32(h.hdr_size);
+	h.flags = __builtin_bswap64(h.flags);
+#endif
+	if (h.version != PFE_REC_VERSION) {
+		pfe_say("%s: format version %u, expected %d", k->t->path, h.version,
+			PFE_REC_VERSION);
+		return -1;
+	}
+	if (h.hdr_size < 64 || h.hdr_size % 16) {
+		pfe_say("%s: header size %u (expected 64 or more, a multiple of 16)", k->t->path,
+			h.hdr_size);
+		return -1;
+	}
+	if (h.hdr_size > 64 && fseek(fp, h.hdr_size, SEEK_SET)) {
+		pfe_say("%s: truncated header (expected %u bytes)", k->t->path, h.hdr_size);
+		return -1;
+	}
+	k->st->graph = h.flags & PFE_REC_F_GRAPH;
+	*hdr_size = h.hdr_size;
+	return 0;
+}
+
+static void progress(const struct rd_thread *t, uint64_t done, int *shown)
+{
+	int pct = (int)(done * 100 / t->size);
+
+	if (pct != *shown) {
+		*shown = pct;
+		fprintf(stderr, "\rpfe: reading %s: %d%%", t->path, pct);
+	}
+}
+
+int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, struct rd_stats *st)
+{
+	static const struct rd_walker none;
+	struct walk k = {.t = t, .w = w ? w : &none, .ctx = ctx, .st = st};
+	unsigned char buf[16 * 4096];
+	uint64_t pos, skip = 0;
+	uint32_t hdr;
+	size_t n, have = 0;
+	int shown = -1, err = 0;
+	bool show = t->size > PROGRESS_MIN && isatty(2);
+	FILE *fp = fopen(t->path, "rb");
+
+	memset(st, 0, sizeof(*st));
+	if (!fp) {
+		pfe_say("%s: %s", t->path, strerror(errno));
+		return -1;
+	}
+	if (read_header(&k, fp, &hdr)) {
+		fclose(fp);
+		return -1;
+	}
+	pos = hdr;
+	while ((n = fread(buf + have, 1, sizeof(buf) - have, fp)) > 0 || have >= 16) {
+		size_t i = 0;
+
+		have += n;
+		for (; i + 16 <= have; i += 16) {
+			struct pfe_rec r = pfe_rec_load(buf + i);
+			uint64_t ns;
+
+			if (skip) { /* payload of an extended event */
+				skip--;
+				continue;
+			}
+			st->events++;
+			k.ticks = pfe_rec_unwrap(k.ticks, pfe_rec_time(&r));
+			switch (pfe_rec_type(&r)) {
+			case PFE_REC_ENTRY:
+				on_entry(&k, &r, rd_ns(t->proc, k.ticks));
+				if (!st->graph) /* no exits: a call is an instant */
+					close_top(&k, rd_ns(t->proc, k.ticks), RD_NOEXIT);
+				break;
+			case PFE_REC_EXIT:
+			case PFE_REC_EXIT_UNWOUND:
+				on_exit_ev(&k, &r, rd_ns(t->proc, k.ticks));
+				break;
+			case PFE_REC_LOST:
+				st->lost += r.w1;
+				if (k.w->lost)
+					k.w->lost(ctx, t, r.w1, rd_ns(t->proc, k.ticks));
+				break;
+			case PFE_REC_TIME:
+				if (r.w1 >= k.ticks) /* time never goes back */
+					k.ticks = r.w1;
+				break;
+			default:
+				/* ARGS, RETVAL and unknown extended types: skip the
+				 * payload; unknown plain types are skipped too. */
+				skip = pfe_rec_units(&r);
+				if (pfe_rec_type(&r) != PFE_REC_ARGS &&
+				    pfe_rec_type(&r) != PFE_REC_RETVAL)
+					st->skipped++;
+				break;
+			}
+			ns = rd_ns(t->proc, k.ticks);
+			st->last_ns = ns > st->last_ns ? ns : st->last_ns;
+		}
+		pos += i;
+		memmove(buf, buf + i, have - i);
+		have -= i;
+		if (show)
+			progress(t, pos, &shown);
+		if (!n)
+			break;
+	}
+	if (ferror(fp)) {
+		pfe_say("%s: %s", t->path, strerror(errno));
+		err = -1;
+	}
+	if (show)
+		fprintf(stderr, "\r\033[K");
+	if (have && !k.w->quiet)
+		pfe_say(
+		    "note: %s: cut short: %zu bytes of a partial event after %llu events dropped",
+		    t->path, have, (unsigned long long)st->events);
+	else if (skip && !k.w->quiet)
+		pfe_say("note: %s: cut short in the payload of the last event", t->path);
+	while (k.depth)
+		close_top(&k, st->last_ns, RD_OPEN);
+	free(k.stack);
+	fclose(fp);
+	return err;
+}

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one reader of PFE_RECORD recordings (lib/record.h) that every pfe
+ * subcommand and the tests use. It parses a recording's directory (one
+ * subdirectory per process image) and rebuilds each thread's call stack from
+ * its events; it knows the format, not how the records were written.
+ *
+ * Errors are one line on stderr ("pfe: <path>: <what>, expected <what>") and
+ * -1; notes (a recording cut short) are one line each and not errors.
+ */
+#ifndef PFE_READER_H
+#define PFE_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct rd_sym {
+	uint64_t off, size;
+	char *name;
+};
+
+struct rd_object {
+	unsigned id;
+	uint32_t first_site, nsites;
+	uint64_t bias, lo, hi, ticks;
+	char *path;
+	const char *base; /* file name of path */
+	bool unloaded;
+	uint64_t unload_ticks;
+	struct rd_sym *syms; /* sorted by off */
+	size_t nsyms;
+};
+
+struct rd_site {
+	struct rd_object *obj; /* NULL: no object lists this id */
+	uint64_t off;
+	char *name;  /* the symbol, or NULL ("?") */
+	char *label; /* what people see: demangled, or obj+0xoff */
+};
+
+struct rd_proc;
+
+struct rd_thread {
+	uint32_t tid;
+	char *name; /* from threads, or NULL */
+	char *path; /* <tid>.dat */
+	uint64_t size;
+	struct rd_proc *proc;
+};
+
+struct rd_proc {
+	char *path;	/* <dir>/<pid>[.<k>] */
+	const char *id; /* "<pid>[.<k>]" */
+	uint32_t pid, ppid;
+	char *exe, *cmdline, *date, *arch, *mode;
+	uint64_t clock_hz, clock_base, realtime_ns;
+	bool ended; /* the "end" line: a clean exit */
+	uint64_t end_ticks, nevents, nlost;
+	struct rd_object *objs;
+	size_t nobjs;
+	struct rd_site *sites; /* indexed by global site id */
+	size_t nsites;
+	struct rd_thread *threads; /* sorted by tid */
+	size_t nthreads;
+};
+
+struct rd_recording {
+	char *dir;
+	struct rd_proc *procs; /* sorted by pid */
+	size_t nprocs;
+};
+
+/*
+ * Read the recording in @dir: every process image's info, objects, symbols
+ * and thread list (the events are read by rd_walk). @demangle: labels are
+ * demangled C++ names. Returns 0, or -1 after one error line.
+ */
+int rd_open(struct rd_recording *r, const char *dir, bool demangle);
+void rd_close(struct rd_recording *r);
+
+/* What @dir holds, before writing over it: nothing (or it does not exist),
+ * a recording (a <pid>/info), or anything else. */
+enum rd_probe { RD_PROBE_EMPTY, RD_PROBE_RECORDING, RD_PROBE_OTHER };
+enum rd_probe rd_probe(const char *dir);
+
+/* Nanoseconds for @ticks of @p's clock. */
+uint64_t rd_ns(const struct rd_proc *p, uint64_t ticks);
+
+/* The label of site @id ("site#<id>" for an id no object lists). */
+const char *rd_site_label(const struct rd_proc *p, uint32_t id);
+
+/* @addr (a return address) as "sym+0xoff", "obj+0xoff" or "0x...", in @buf. */
+const char *rd_symbolize(const struct rd_proc *p, uint64_t addr, char *buf, size_t len);
+
+/* How a frame was closed. */
+enum rd_end {
+	RD_RETURNED, /* EXIT */
+	RD_UNWOUND,  /* EXIT_UNWOUND: left without returning */
+	RD_NOEXIT,   /* no exit recorded (beyond the shadow stack's depth):
+			closed with its caller */
+	RD_OPEN,     /* still open at the end of the thread's data */
+};
+
+struct rd_frame {
+	uint32_t site;
+	uint64_t entry_ns; /* since the process's clock_base */
+	uint64_t ret;	   /* return address */
+	uint64_t child_ns; /* time in closed callees */
+	uint64_t nchild;   /* callees entered */
+};
+
+/* Callbacks of rd_walk; any may be NULL. stack[0..depth] are the open frames,
+ * stack[depth] the one entered or closed. */
+struct rd_walker {
+	void (*entry)(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
+		      unsigned depth);
+	void (*exit)(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
+		     unsigned depth, uint64_t exit_ns, enum rd_end how);
+	void (*lost)(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns);
+	bool quiet; /* no notes (a second pass over the same thread) */
+};
+
+struct rd_stats {
+	uint64_t events, entries, exits, lost;
+	uint64_t orphan_exits; /* exits of frames entered before the recording */
+	uint64_t skipped;      /* extended events of unknown types */
+	uint64_t last_ns;
+	bool graph; /* exits recorded (header flag) */
+};
+
+/*
+ * Read @t's events in order and call @w for each frame entered and closed;
+ * frames open at the end are closed (RD_OPEN) at the last event's time, and
+ * a partial event at the end is dropped with a note. Returns 0, or -1 after
+ * one error line (unreadable file, bad header, version mismatch).
+ */
+int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, struct rd_stats *st);
+
+/* Text helpers for the commands. */
+const char *rd_fmt_us(uint64_t ns, char *buf, size_t len); /* "12.345" */
+
+#endif /* PFE_READER_H */

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pfe record: run a program with libpfe preloaded and PFE_RECORD=<dir>.
+ *
+ * A program for another architecture than pfe's own (its ELF header says)
+ * runs under qemu-<arch> (PFE_QEMU names another emulator), with
+ * "-E LD_PRELOAD=..." so that libpfe is preloaded into the program and not
+ * into the emulator; QEMU_CPU and the rest of the environment pass through.
+ * libpfe.so is $PFE_LIB, else next to the pfe binary (the build tree), else
+ * <prefix>/lib/libpfe.so for pfe installed in <prefix>/bin.
+ *
+ * The program's stdin, stdout and stderr are pfe's; its exit status is
+ * pfe's (a signal that ended it ends pfe the same way).
+ */
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <getopt.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "pattern.h"
+#include "pfe.h"
+#include "reader.h"
+#include "util.h"
+
+static const char *machine_name(unsigned m)
+{
+	switch (m) {
+	case EM_AARCH64:
+		return "aarch64";
+	case EM_X86_64:
+		return "x86_64";
+	case EM_386:
+		return "i386";
+	case EM_ARM:
+		return "arm";
+	case EM_RISCV:
+		return "riscv64";
+	case EM_PPC64:
+		return "ppc64le";
+	case EM_S390:
+		return "s390x";
+	default:
+		return NULL;
+	}
+}
+
+/* e_machine of the ELF file @path, or -1 after one error line. */
+static int elf_machine(const char *path, const char *what)
+{
+	unsigned char h[EI_NIDENT + 4];
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0) {
+		pfe_say("record: cannot run %s: %s", what, strerror(errno));
+		return -1;
+	}
+	n = read(fd, h, sizeof(h));
+	close(fd);
+	if (n < (ssize_t)sizeof(h) || memcmp(h, ELFMAG, SELFMAG)) {
+		pfe_say("record: cannot run %s: not an ELF program (expected a program built with "
+			"-fpatchable-function-entry=2)",
+			what);
+		return -1;
+	}
+	/* e_machine follows e_type, in the file's byte order. */
+	return h[EI_DATA] == ELFDATA2MSB ? h[EI_NIDENT + 2] << 8 | h[EI_NIDENT + 3]
+					 : h[EI_NIDENT + 3] << 8 | h[EI_NIDENT + 2];
+}
+
+/* PROG as execvp would find it, in @out. */
+static int find_program(const char *prog, char *out, size_t len)
+{
+	const char *path = getenv("PATH");
+
+	if (strchr(prog, '/')) {
+		snprintf(out, len, "%s", prog);
+		return access(out, X_OK) ? -errno : 0;
+	}
+	for (const char *p = path ? path : "/usr/bin:/bin"; p;
+	     p = strchr(p, ':') ? strchr(p, ':') + 1 : NULL) {
+		size_t n = strcspn(p, ":");
+
+		snprintf(out, len, "%.*s/%s", (int)n, n ? p : ".", prog);
+		if (!access(out, X_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static bool exists(const char *path)
+{
+	return !access(path, R_OK);
+}
+
+/* libpfe.so: PFE_LIB, next to pfe, or ../lib from pfe's directory. */
+static int find_lib(char *out, size_t len)
+{
+	const char *env = getenv("PFE_LIB");
+	char self[PATH_MAX], *slash;
+	ssize_t n;
+
+	if (env && *env) {
+		if (!exists(env)) {
+			pfe_say("record: PFE_LIB=%s: %s (expected libpfe.so)", env,
+				strerror(errno));
+			return -1;
+		}
+		snprintf(out, len, "%s", env);
+		return 0;
+	}
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n > 0) {
+		self[n] = '\0';
+		slash = strrchr(self, '/');
+		*slash = '\0';
+		if (snprintf(out, len, "%s/libpfe.so", self) < (int)len && exists(out))
+			return 0;
+		if (snprintf(out, len, "%s/../lib/libpfe.so", self) < (int)len && exists(out))
+			return 0;
+	}
+	pfe_say("record: libpfe.so not found next to pfe nor in its prefix's lib (expected "
+		"PFE_LIB=/path/to/libpfe.so)");
+	return -1;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	return remove(path);
+}
+
+/*
+ * An earlier recording moves to DIR.old (replacing an older one), as uftrace
+ * does with uftrace.data; a directory holding anything else is not ours to
+ * move or remove.
+ */
+static int make_room(const char *dir)
+{
+	char old[PATH_MAX];
+	struct stat st;
+
+	switch (rd_probe(dir)) {
+	case RD_PROBE_EMPTY:
+		return 0;
+	case RD_PROBE_OTHER:
+		pfe_say("record: %s exists and is not a recording (expected a new directory or "
+			"an earlier recording to move to %s.old)",
+			dir, dir);
+		return -1;
+	case RD_PROBE_RECORDING:
+		break;
+	}
+	snprintf(old, sizeof(old), "%s.old", dir);
+	if (!lstat(old, &st)) {
+		if (rd_probe(old) == RD_PROBE_OTHER) {
+			pfe_say("record: %s exists and is not a recording (expected an earlier "
+				"recording to replace)",
+				old);
+			return -1;
+		}
+		if (nftw(old, rm_entry, 16, FTW_DEPTH | FTW_PHYS)) {
+			pfe_say("record: cannot remove %s: %s", old, strerror(errno));
+			return -1;
+		}
+	}
+	if (rename(dir, old)) {
+		pfe_say("record: cannot move %s to %s: %s", dir, old, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int cmd_record(int argc, char **argv)
+{
+	static const struct option longopts[] = {{NULL, 0, NULL, 0}};
+	const char *dir = PFE_DEFAULT_DIR, *patterns = "*", *qemu = NULL;
+	char prog[PATH_MAX], lib[PATH_MAX], preload[PATH_MAX + 16], err[256];
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
+	bool entries_only = false;
+	struct pfe_pattern *pat;
+	int c, host, target, status;
+	char **args;
+	pid_t pid;
+
+	opterr = 0;
+	/* "+": options end at PROG, whose own options are its own. */
+	while ((c = getopt_long(argc, argv, "+:f:d:ge", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			patterns = optarg;
+			break;
+		case 'd':
+			dir = optarg;
+			break;
+		case 'g': /* entry and exit: the default */
+			entries_only = false;
+			break;
+		case 'e':
+			entries_only = true;
+			break;
+		case ':':
+			return usage_error("record", "%s needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("record", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		return usage_error("record", "expected a program to run");
+	pat = pfe_pattern_compile(patterns, err, sizeof(err));
+	if (!pat) {
+		pfe_say("record: -f '%s': %s", patterns, err);
+		return 2;
+	}
+	pfe_pattern_free(pat);
+	if (find_program(argv[optind], prog, sizeof(prog))) {
+		pfe_say("record: cannot run %s: %s", argv[optind],
+			strchr(argv[optind], '/') ? strerror(errno) : "not found in PATH");
+		return 127;
+	}
+	target = elf_machine(prog, argv[optind]);
+	host = elf_machine("/proc/self/exe", "pfe");
+	if (target < 0 || host < 0)
+		return 127;
+	if (find_lib(lib, sizeof(lib)))
+		return 1;
+	if (target != host) {
+		const char *arch = machine_name((unsigned)target);
+		static char qbuf[64];
+
+		qemu = getenv("PFE_QEMU");
+		if (!qemu || !*qemu) {
+			if (!arch) {
+				pfe_say("record: %s: ELF machine %d has no known qemu (expected "
+					"PFE_QEMU=<emulator>)",
+					argv[optind], target);
+				return 127;
+			}
+			snprintf(qbuf, sizeof(qbuf), "qemu-%s", arch);
+			qemu = qbuf;
+		}
+		if (strchr(lib, ',')) {
+			pfe_say("record: %s: qemu's -E cannot pass a path with a comma", lib);
+			return 1;
+		}
+	}
+	if (make_room(dir))
+		return 1;
+	/* libpfe creates the process subdirectories; the top one is ours. */
+	if (mkdir(dir, 0777) && errno != EEXIST) {
+		pfe_say("record: cannot create %s: %s", dir, strerror(errno));
+		return 1;
+	}
+	args = xcalloc((size_t)(argc - optind) + 4, sizeof(*args));
+	if (qemu) {
+		snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
+		args[0] = (char *)qemu;
+		args[1] = "-E";
+		args[2] = preload;
+		memcpy(args + 3, argv + optind, (size_t)(argc - optind) * sizeof(*args));
+		args[3] = prog;
+	} else {
+		memcpy(args, argv + optind, (size_t)(argc - optind) * sizeof(*args));
+		args[0] = prog;
+	}
+	setenv("PFE_RECORD", dir, 1);
+	setenv("PFE_TRACE", patterns, 1);
+	if (entries_only)
+		unsetenv("PFE_GRAPH");
+	else
+		setenv("PFE_GRAPH", "1", 1);
+	/* Like system(3): ^C and ^\ are for the program; pfe waits for it. */
+	sigaction(SIGINT, &ign, &oint);
+	sigaction(SIGQUIT, &ign, &oquit);
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		sigaction(SIGINT, &oint, NULL);
+		sigaction(SIGQUIT, &oquit, NULL);
+		if (!qemu)
+			setenv("LD_PRELOAD", lib, 1);
+		execvp(args[0], args);
+		pfe_say("record: cannot run %s: %s", args[0], strerror(errno));
+		_exit(127);
+	}
+	free(args);
+	if (pid < 0) {
+		pfe_say("record: fork: %s", strerror(errno));
+		return 1;
+	}
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR) {
+			pfe_say("record: waitpid: %s", strerror(errno));
+			return 1;
+		}
+	sigaction(SIGINT, &oint, NULL);
+	sigaction(SIGQUIT, &oquit, NULL);
+	if (WIFSIGNALED(status)) {
+		/* End the same way, without a core file of pfe's own. */
+		struct sigaction dfl = {.sa_handler = SIG_DFL};
+		struct rlimit none = {0, 0};
+		sigset_t set;
+
+		setrlimit(RLIMIT_CORE, &none);
+		sigaction(WTERMSIG(status), &dfl, NULL);
+		sigemptyset(&set);
+		sigaddset(&set, WTERMSIG(status));
+		sigprocmask(SIG_UNBLOCK, &set, NULL);
+		raise(WTERMSIG(status));
+		return 128 + WTERMSIG(status);
+	}
+	return WEXITSTATUS(status);
+}

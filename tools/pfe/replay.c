@@ -1,0 +1,328 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * pfe replay: each thread's function graph in the layout of ftrace's
+ * function_graph tracer and `uftrace replay`:
+ *
+ *   # DURATION     TID     FUNCTION
+ *               [  1234] | main() {
+ *      0.913 us [  1234] |   leaf();
+ *      2.542 us [  1234] | } /+ main +/
+ *
+ * A call whose callees are all hidden is a leaf, on one line. Whether a call
+ * is shown depends on its duration (-t), which is known only at its exit, so
+ * each thread is read twice: once to decide what is shown, once to print.
+ * --flat prints the PFE_TRACE line format instead (entries only).
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "envparse.h"
+#include "pattern.h"
+#include "pfe.h"
+#include "reader.h"
+#include "util.h"
+
+enum { SHOWN = 1, HAS_SHOWN_CHILD = 2, LEAF_PRINTED = 4 };
+
+struct replay {
+	const struct rd_proc *proc;
+	struct pfe_pattern *only, *hide;  /* -F, -N */
+	signed char *only_hit, *hide_hit; /* per site: 0 unknown, 1 yes, -1 no */
+	unsigned max_depth;		  /* -D, 0: no limit */
+	uint64_t min_ns;		  /* -t */
+	bool printing;			  /* second pass */
+	/* per entry, in order */
+	uint8_t *flags;
+	uint64_t *dur;
+	uint8_t *how;
+	size_t n, cap;
+	/* per open frame */
+	struct vis {
+		size_t idx;
+		bool in_only, hidden, cand;
+		unsigned vdepth;
+	} * st;
+	size_t stcap;
+};
+
+static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache, uint32_t site)
+{
+	const struct rd_proc *pr = r->proc;
+	const struct rd_site *s = site < pr->nsites ? &pr->sites[site] : NULL;
+
+	if (!*cache)
+		*cache = xcalloc(pr->nsites + 1, 1);
+	if (site >= pr->nsites)
+		return false;
+	if (!(*cache)[site])
+		(*cache)[site] =
+		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj ? s->obj->base : NULL)
+			? 1
+			: -1;
+	return (*cache)[site] > 0;
+}
+
+static void fmt_dur(uint64_t ns, char *buf, size_t len)
+{
+	static const char *const unit[] = {"us", "ms", " s"};
+	int u = 0;
+
+	while (u < 2 && ns >= 1000000) {
+		ns /= 1000;
+		u++;
+	}
+	if (ns >= 10000000) { /* 10000 s and more: whole seconds, in 11 columns */
+		snprintf(buf, len, "%9llu s", (unsigned long long)(ns / 1000));
+		return;
+	}
+	snprintf(buf, len, "%4llu.%03llu %s", (unsigned long long)(ns / 1000),
+		 (unsigned long long)(ns % 1000), unit[u]);
+}
+
+/* A demangled C++ name has its parameters already: "ns::f(int) {". */
+static const char *call_parens(const char *name)
+{
+	return strchr(name, '(') ? "" : "()";
+}
+
+static void line(const struct rd_thread *t, const char *dur, unsigned depth, const char *fmt,
+		 const char *name, const char *suffix)
+{
+	printf("%11s [%6u] | %*s", dur, t->tid, depth * 2, "");
+	printf(fmt, name, suffix);
+	putchar('\n');
+}
+
+static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
+		     unsigned depth)
+{
+	struct replay *r = ctx;
+	struct vis *parent = depth ? &r->st[depth - 1] : NULL, *v;
+	size_t idx = r->n++;
+	const char *name;
+
+	if (!r->printing) {
+		if (idx >= r->cap) {
+			r->cap = r->cap ? r->cap * 2 : 1024;
+			r->flags = xrealloc(r->flags, r->cap);
+			r->dur = xrealloc(r->dur, r->cap * sizeof(*r->dur));
+			r->how = xrealloc(r->how, r->cap);
+		}
+		r->flags[idx] = 0;
+	}
+	if (depth >= r->stcap) {
+		r->stcap = r->stcap ? r->stcap * 2 : 64;
+		r->st = xrealloc(r->st, r->stcap * sizeof(*r->st));
+	}
+	v = &r->st[depth];
+	v->idx = idx;
+	v->in_only = !r->only || (parent && parent->in_only) ||
+		     matches(r, r->only, &r->only_hit, stack[depth].site);
+	v->hidden = (parent && parent->hidden) ||
+		    (r->hide && matches(r, r->hide, &r->hide_hit, stack[depth].site));
+	if (!r->only)
+		v->vdepth = depth;
+	else
+		v->vdepth = parent && parent->in_only ? parent->vdepth + 1 : 0;
+	v->cand = v->in_only && !v->hidden && (!r->max_depth || v->vdepth < r->max_depth);
+	if (!r->printing || !(r->flags[idx] & SHOWN))
+		return;
+	if (!(r->flags[idx] & HAS_SHOWN_CHILD) && r->how[idx] == RD_RETURNED) {
+		char d[32];
+
+		fmt_dur(r->dur[idx], d, sizeof(d));
+		name = rd_site_label(r->proc, stack[depth].site);
+		line(t, d, v->vdepth, "%s%s;", name, call_parens(name));
+		r->flags[idx] |= LEAF_PRINTED;
+		return;
+	}
+	name = rd_site_label(r->proc, stack[depth].site);
+	line(t, "", v->vdepth, "%s%s {", name, call_parens(name));
+}
+
+static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
+		       unsigned depth, uint64_t ns, enum rd_end how)
+{
+	static const char *const why[] = {"", " (unwound)", " (no exit recorded)",
+					  " (still open at the end)"};
+	struct replay *r = ctx;
+	struct vis *v = &r->st[depth];
+	size_t idx = v->idx;
+	char d[32];
+
+	if (!r->printing) {
+		r->dur[idx] = ns - stack[depth].entry_ns;
+		r->how[idx] = (uint8_t)how;
+		if (v->cand && r->dur[idx] >= r->min_ns) {
+			r->flags[idx] |= SHOWN;
+			if (depth)
+				r->flags[r->st[depth - 1].idx] |= HAS_SHOWN_CHILD;
+		}
+		return;
+	}
+	if (!(r->flags[idx] & SHOWN) || (r->flags[idx] & LEAF_PRINTED))
+		return;
+	fmt_dur(r->dur[idx], d, sizeof(d));
+	line(t, d, v->vdepth, "} /* %s%s */", rd_site_label(r->proc, stack[depth].site), why[how]);
+}
+
+static void on_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns)
+{
+	struct replay *r = ctx;
+
+	if (r->printing)
+		printf("%11s [%6u] | /* %llu events lost */\n", "", t->tid,
+		       (unsigned long long)count);
+}
+
+/* The PFE_TRACE line format: "<tid> <s.us> <function> <- <caller>". */
+static void on_flat(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
+		    unsigned depth)
+{
+	struct replay *r = ctx;
+	uint64_t us = stack[depth].entry_ns / 1000;
+	char caller[512];
+
+	printf("%u %llu.%06llu %s <- %s\n", t->tid, (unsigned long long)(us / 1000000),
+	       (unsigned long long)(us % 1000000), rd_site_label(r->proc, stack[depth].site),
+	       rd_symbolize(r->proc, stack[depth].ret, caller, sizeof(caller)));
+}
+
+static struct pfe_pattern *compile(const char *spec, const char *opt)
+{
+	char err[256];
+	struct pfe_pattern *p = pfe_pattern_compile(spec, err, sizeof(err));
+
+	if (!p)
+		pfe_say("replay: %s '%s': %s", opt, spec, err);
+	return p;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	static const struct option longopts[] = {{"tid", required_argument, NULL, 'T'},
+						 {"flat", no_argument, NULL, 'f'},
+						 {"no-demangle", no_argument, NULL, 'M'},
+						 {"depth", required_argument, NULL, 'D'},
+						 {NULL, 0, NULL, 0}};
+	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
+	struct replay r = {0};
+	struct rd_recording rec;
+	uint64_t tid = 0, v;
+	bool flat = false, want_tid = false;
+	int c, status = 0;
+
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":d:D:t:F:N:", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			o.dir = optarg;
+			break;
+		case 'M':
+			o.demangle = false;
+			break;
+		case 'f':
+			flat = true;
+			break;
+		case 'T':
+			if (!parse_u64(optarg, &tid))
+				return usage_error("replay", "--tid '%s': expected a thread id",
+						   optarg);
+			want_tid = true;
+			break;
+		case 'D':
+			if (!parse_u64(optarg, &v) || !v || v > 65535)
+				return usage_error(
+				    "replay", "-D '%s': expected a depth of 1 or more", optarg);
+			r.max_depth = (unsigned)v;
+			break;
+		case 't':
+			if (pfe_parse_duration(optarg, &r.min_ns))
+				return usage_error("replay", "-t '%s': expected %s", optarg,
+						   PFE_EXPECT_DURATION);
+			break;
+		case 'F':
+			pfe_pattern_free(r.only);
+			if (!(r.only = compile(optarg, "-F")))
+				return 2;
+			break;
+		case 'N':
+			pfe_pattern_free(r.hide);
+			if (!(r.hide = compile(optarg, "-N")))
+				return 2;
+			break;
+		case ':':
+			return usage_error("replay", "%s needs an argument", argv[optind - 1]);
+		default:
+			return usage_error("replay", "unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return usage_error("replay", "unexpected argument '%s'", argv[optind]);
+	demangle_for_patterns();
+	if (rd_open(&rec, o.dir, o.demangle)) {
+		pfe_pattern_free(r.only);
+		pfe_pattern_free(r.hide);
+		return 1;
+	}
+	if (!flat)
+		printf("# DURATION     TID     FUNCTION\n");
+	for (size_t i = 0; i < rec.nprocs && !status; i++) {
+		struct rd_proc *p = &rec.procs[i];
+
+		r.proc = p;
+		free(r.only_hit);
+		free(r.hide_hit);
+		r.only_hit = r.hide_hit = NULL;
+		for (size_t k = 0; k < p->nthreads && !status; k++) {
+			const struct rd_thread *t = &p->threads[k];
+			struct rd_walker pass1 = {on_entry, on_exit_fn, on_lost};
+			struct rd_walker flatw = {on_flat, NULL, NULL};
+			struct rd_stats st;
+
+			if (want_tid && t->tid != tid)
+				continue;
+			if (flat) {
+				status = rd_walk(t, &flatw, &r, &st);
+				continue;
+			}
+			r.printing = false;
+			r.n = 0;
+			status = rd_walk(t, &pass1, &r, &st);
+			if (status)
+				break;
+			r.printing = true;
+			r.n = 0;
+			pass1.quiet = true; /* the first pass gave the notes */
+			status = rd_walk(t, &pass1, &r, &st);
+			if (st.orphan_exits)
+				pfe_say(
+				    "note: %s: %llu exits of calls entered before the recording",
+				    t->path, (unsigned long long)st.orphan_exits);
+		}
+	}
+	if (want_tid && !status) {
+		bool found = false;
+
+		for (size_t i = 0; i < rec.nprocs; i++)
+			for (size_t k = 0; k < rec.procs[i].nthreads; k++)
+				found |= rec.procs[i].threads[k].tid == tid;
+		if (!found) {
+			pfe_say("replay: no thread %llu in %s (see pfe info)",
+				(unsigned long long)tid, o.dir);
+			status = 1;
+		}
+	}
+	free(r.flags);
+	free(r.dur);
+	free(r.how);
+	free(r.st);
+	free(r.only_hit);
+	free(r.hide_hit);
+	pfe_pattern_free(r.only);
+	pfe_pattern_free(r.hide);
+	rd_close(&rec);
+	return status ? 1 : 0;
+}

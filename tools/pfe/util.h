@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: MIT */
+/* Small helpers shared by the pfe command's files (util.c). */
+#ifndef PFE_TOOL_UTIL_H
+#define PFE_TOOL_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* "pfe: <msg>" on stderr. */
+void pfe_say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Allocation that ends the command with one line when memory runs out. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* A growing array: *@v with room for *@cap elements of @size; room for one more. */
+void grow(void *v, size_t *cap, size_t n, size_t size);
+
+/* Parse a whole decimal or 0x number; false if @s is not one. */
+bool parse_u64(const char *s, uint64_t *out);
+
+/* Undo the C escapes of the recording's text files (\\ \n \t \xHH), in place. */
+char *unescape(char *s);
+
+/* The C++ demangler (names.c): the demangled @name, malloc'd, or NULL when
+ * @name is not a C++ symbol. Also installs it for pattern matching. */
+char *demangle(const char *name);
+void demangle_for_patterns(void);
+
+#endif
