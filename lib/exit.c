@@ -669,7 +669,7 @@ void pfe_exit_back(unsigned stk)
 		s->entered = stk;
 }
 
-void pfe_exit_close_all(void)
+static void close_all(bool held)
 {
 	struct pfe_shadow *s = pfe_shadow;
 
@@ -681,8 +681,13 @@ void pfe_exit_close_all(void)
 		if (i && s->stk[i].n)
 			s->stk[i].base = level_of(s, 0);
 		while (s->stk[i].n)
-			close_top(s, i, false, false);
+			close_top(s, i, held, false);
 	}
+}
+
+void pfe_exit_close_all(void)
+{
+	close_all(false);
 }
 
 /* The thread ends: close what is open, give the memory back. */
@@ -704,7 +709,14 @@ static void thread_end(void *arg)
 /* exit() from nested calls: the calling thread's frames never return. */
 static void process_end(void)
 {
-	pfe_exit_close_all();
+	/* libpfe's atexit handlers run under the recursion guard (glibc.c):
+	 * ours is the hooks' own business, so they run here regardless. */
+	int g = __atomic_exchange_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	close_all(true);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&pfe_in_hook, g, __ATOMIC_RELAXED);
 }
 
 /* Before pfe_init (and the tracer) so that our key comes first, and so
