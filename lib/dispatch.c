@@ -168,7 +168,9 @@ void pfe_dispatch(struct pfe_regs *regs)
 
 int pfe_dispatch_in_hook(void)
 {
-	return __atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED);
+	/* PFE_GUARD_OWN (guard.h) is libpfe's own work, not a hook: it may
+	 * attach and detach. */
+	return __atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED) == 1;
 }
 
 /* ------------------------------------------------------------ writers */

@@ -87,7 +87,9 @@ int pfe_dispatch_in_hook(void);
 
 /* ------------------------------------------------ exit.c, wrap.c */
 /* The recursion guard above, for the return trampoline's dispatcher and for
- * pfe_call_original (which lets the original's callees be hooked). */
+ * pfe_call_original (which lets the original's callees be hooked). Nonzero:
+ * no hook runs in this thread; 1 while hooks run, PFE_GUARD_OWN (guard.h)
+ * while libpfe's own entry points do. */
 extern __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
 /* The hook whose fn runs now in this thread (pfe_call_original's signature). */
 extern __thread struct pfe_hook *pfe_cur_hook __attribute__((tls_model("initial-exec")));
