@@ -123,6 +123,7 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 	bool want_exit = false;
 
 	pfe_cur_site = site;
+	pfe_exit_prune(regs); /* exit.c */
 	do {
 		pfe_cur_hook = e->hook; /* exit.c, wrap.c */
 		e->fn(site, regs, e->data);

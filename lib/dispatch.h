@@ -131,6 +131,10 @@ extern __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("in
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
  * hook: push a shadow frame and point regs->lr at the return trampoline. */
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
+/* Called by pfe_dispatch before those entry hooks: close the frames this
+ * call shows are gone (left by an exit libpfe did not see), so that their
+ * exits come before this entry. */
+void pfe_exit_prune(const struct pfe_regs *regs);
 /* registry.c: pfe_hook_add with the exit hook and signature (owned by the
  * hook from then on, freed with it). */
 /* Keep the hook when nothing matches yet instead of failing with ENOENT: it

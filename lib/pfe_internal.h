@@ -23,7 +23,10 @@
  *   objects.c    the RCU list of loaded objects and the patch lock
  *   registry.c   hooks: attach, detach, RCU (urcu-bp); the public API
  *   dispatch.c   trampoline -> hooks, lock-free
- *   exit.c       exit hooks: shadow stack, return trampoline, unwinding (exit.h)
+ *   exit.c       exit hooks: shadow stacks per machine stack, closing frames left
+ *                without returning, unwinding (exit.h)
+ *   ctxsw.c      longjmp/setcontext/swapcontext/sigaltstack/__cxa_begin_catch
+ *                interposed: tell exit.c where the thread continues
  *   hookops.c    pfe_hook_add_ops
  *   sig.c        signatures: parser, AAPCS64 placement (pure, sig.h)
  *   sigfmt.c     typed values as text (pure, sig.h)
