@@ -97,7 +97,8 @@ int pfe_ctl_parse(char *line, struct pfe_ctl_cmd *cmd, char *why, size_t len)
 		if (!strcmp(a, "off"))
 			return 0;
 		if (pfe_ctl_parse_depth(a, &cmd->value))
-			return expected(why, len, "'depth off' or 'depth <n>', " PFE_CTL_EXPECT_DEPTH);
+			return expected(why, len,
+					"'depth off' or 'depth <n>', " PFE_CTL_EXPECT_DEPTH);
 		return 0;
 	}
 	if (word(line, "min-duration", &a)) {
@@ -105,8 +106,9 @@ int pfe_ctl_parse(char *line, struct pfe_ctl_cmd *cmd, char *why, size_t len)
 		if (!strcmp(a, "off"))
 			return 0;
 		if (pfe_parse_duration(a, &cmd->value))
-			return expected(why, len,
-					"'min-duration off' or 'min-duration <t>', " PFE_EXPECT_DURATION);
+			return expected(
+			    why, len,
+			    "'min-duration off' or 'min-duration <t>', " PFE_EXPECT_DURATION);
 		return 0;
 	}
 	if (word(line, "list", &a)) {

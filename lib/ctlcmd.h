@@ -20,11 +20,11 @@
 #include <stdint.h>
 
 enum pfe_ctl_op {
-	PFE_CTL_NONE,	      /* blank line or # comment: nothing to do, no reply */
-	PFE_CTL_TRACE,	      /* arg: the patterns */
+	PFE_CTL_NONE,  /* blank line or # comment: nothing to do, no reply */
+	PFE_CTL_TRACE, /* arg: the patterns */
 	PFE_CTL_TRACE_OFF,
-	PFE_CTL_GRAPH,	      /* value: PFE_GRAPH_OFF, _ON or _TIME */
-	PFE_CTL_SUMMARY,      /* value: 0 or 1 */
+	PFE_CTL_GRAPH,	 /* value: PFE_GRAPH_OFF, _ON or _TIME */
+	PFE_CTL_SUMMARY, /* value: 0 or 1 */
 	PFE_CTL_SUMMARY_NOW,
 	PFE_CTL_DEPTH,	      /* value: frames shown, 0 for no limit */
 	PFE_CTL_MIN_DURATION, /* value: nanoseconds, 0 for no filter */
