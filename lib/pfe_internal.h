@@ -29,6 +29,8 @@
  *   dlopen.c     dlopen/dlmopen/dlclose: objects loaded and unloaded later
  *   fork.c       fork handlers (patch lock, urcu-bp fork protocol)
  *   control.c    PFE_CONTROL: the tracer controlled through a FIFO
+ *   ctlcmd.c     PFE_CONTROL commands parsed (pure, ctlcmd.h)
+ *   sumtab.c     the per-function table of PFE_SUMMARY and pfe report (pure)
  *   glibc.c      atexit/atfork registration without libc_nonshared.a
  *   init.c       constructor and destructor
  *   hooks/trace*.c  the PFE_TRACE tracer (trace_graph.c: signatures, PFE_GRAPH)
