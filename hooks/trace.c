@@ -28,6 +28,7 @@
 #include "dispatch.h"
 #include "env.h"
 #include "pattern.h"
+#include "outfile.h"
 #include "pfe_internal.h"
 #include "trace_fmt.h"
 #include "trace_graph.h"
@@ -205,7 +206,7 @@ int pfe_trace_start(const char *spec, const char *output)
 		r = pfe_trace_out_start(output ? path : NULL);
 	if (r < 0) {
 		pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
-			output ? output : "(stderr)", strerror(-r));
+			output ? output : "(stderr)", pfe_output_strerror(r));
 		pfe_pattern_free(pat);
 		return r;
 	}

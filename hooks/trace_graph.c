@@ -27,9 +27,8 @@
  * Functions without a signature show "()". Nesting is the thread's count of
  * outstanding hooked frames (the exit hooks' shadow stack).
  *
- * String arguments are read without ever faulting: each chunk is first
- * written to a pipe, which fails with EFAULT when the memory is not
- * readable (process_vm_readv is not available under qemu-user).
+ * String and stack arguments are read without ever faulting
+ * (lib/saferead.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -42,7 +41,9 @@
 #include "dispatch.h"
 #include "env.h"
 #include "exit.h"
+#include "outfile.h"
 #include "pattern.h"
+#include "saferead.h"
 #include "sig.h"
 #include "trace_fmt.h"
 #include "trace_graph.h"
@@ -52,7 +53,6 @@
 
 static uint64_t t0;
 static bool graph;
-static int probe[2] = {-1, -1};
 
 static uint64_t now_ns(void)
 {
@@ -64,26 +64,10 @@ static uint64_t now_ns(void)
 
 /* ----------------------------------------------------------- reading */
 
+/* Strings and stack arguments of the program: lib/saferead.c. */
 static bool safe_read(uintptr_t addr, void *buf, size_t n)
 {
-	char sink[64];
-	ssize_t w;
-
-	if (probe[1] < 0 || n > sizeof(sink))
-		return false;
-	w = write(probe[1], (const void *)addr, n);
-	if (w != (ssize_t)n) {
-		if (w > 0)
-			while (read(probe[0], sink, sizeof(sink)) > 0)
-				;
-		return false;
-	}
-	/* Drain as much as we wrote; a racing thread may take some of ours,
-	 * and we some of its, which keeps the pipe from filling. */
-	if (read(probe[0], sink, n) < 0 && errno != EAGAIN)
-		return false;
-	memcpy(buf, (const void *)addr, n);
-	return true;
+	return pfe_safe_read(buf, addr, n);
 }
 
 /* ---------------------------------------------------------- printing */
@@ -333,10 +317,13 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	}
 	if (!r && output)
 		r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
-	if (!r)
+	if (!r) {
 		r = pfe_trace_out_start(output ? path : NULL);
-	if (!r && pipe2(probe, O_CLOEXEC | O_NONBLOCK))
-		probe[0] = probe[1] = -1;
+		/* The same line as the plain tracer's (trace.c). */
+		if (r)
+			pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
+				output ? output : "(stderr)", pfe_output_strerror(r));
+	}
 	if (!r) {
 		pfe_trace_note_others();
 		t0 = now_ns();

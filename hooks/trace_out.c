@@ -59,21 +59,11 @@ static pthread_key_t exit_key;
 __thread struct pfe_trace_buf *pfe_trace_my_buf __attribute__((tls_model("initial-exec")));
 __thread uint32_t pfe_trace_my_tid __attribute__((tls_model("initial-exec")));
 
+/* lib/outfile.c checks that out_fd is still ours, keeps SIGPIPE from the
+ * program, and on the first failure says so once and stops writing. */
 static void write_all(const char *p, size_t n)
 {
-	while (n) {
-		ssize_t w = write(out_fd, p, n);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			pfe_err_once("PFE_OUTPUT: write failed (errno %d); trace lines lost",
-				     errno);
-			return;
-		}
-		p += w;
-		n -= (size_t)w;
-	}
+	pfe_output_write(out_fd, p, n);
 }
 
 uint32_t pfe_trace_out_tid(void)
@@ -293,11 +283,11 @@ int pfe_trace_out_start(const char *path)
 	if (path)
 		fd = pfe_output_open(path, PFE_OUT_TRUNC | PFE_OUT_APPEND);
 	else
-		fd = fcntl(STDERR_FILENO, F_DUPFD_CLOEXEC, PFE_FD_MIN);
+		fd = pfe_fd_dup_high(STDERR_FILENO, "PFE_OUTPUT (stderr)");
 	if (fd < 0)
-		return path ? fd : -errno;
+		return fd;
 	if (pthread_key_create(&exit_key, thread_exit) != 0) {
-		close(fd);
+		pfe_fd_close(fd);
 		return -EAGAIN;
 	}
 	/* Without a pool every line is written directly: slower, still correct. */

@@ -12,9 +12,16 @@
  * e.g.  mkfifo /tmp/pfe; PFE_CONTROL=/tmp/pfe ... ./app &
  *       echo 'trace worker*' >/tmp/pfe; ...; echo 'trace off' >/tmp/pfe
  *
- * PFE_CONTROL_LOG=<path> appends one line per command executed: "ok
- * <command>" or "error <command>: <reason>" (for scripts that must know when
- * a command has taken effect); without it only errors are said, on stderr.
+ * PFE_CONTROL_LOG=<path> appends one line per command: "ok <command>" or
+ * "error <command>: <reason>" (for scripts that must know when a command has
+ * taken effect); without it only errors are said, on stderr. Commands are
+ * shown escaped (control bytes and invalid UTF-8 as \xNN).
+ *
+ * Input rules: a command is at most 4,095 bytes; a longer line is answered
+ * with one error and discarded whole, up to and including its newline. A
+ * line with a NUL byte is answered with an error and not run. The FIFO must
+ * belong to the process's user and not be writable by others (outfile.c):
+ * else another user could feed it commands (`list <path>` truncates files).
  *
  * Why a thread and a FIFO rather than a signal: attaching takes the patch
  * lock, allocates and waits for grace periods, none of which a signal
@@ -30,7 +37,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -39,72 +45,115 @@
 #include "park.h"
 #include "outfile.h"
 #include "pfe_internal.h"
+#include "sanitize.h"
+
+/* The longest command; a longer line is discarded whole. */
+#define CMD_MAX 4095
 
 static int ctl_fd = -1;
 static const char *ctl_log;
 
-static void reply(const char *cmd, int err)
+/*
+ * Answer @cmd (@n bytes, not NUL-terminated): "ok <cmd>" or "error <cmd>:
+ * <why>" appended to PFE_CONTROL_LOG, or errors only on stderr. The command
+ * is escaped (sanitize.c): it may hold any byte.
+ */
+static void reply(const char *cmd, size_t n, int err, const char *why)
 {
-	char line[600];
-	int n, fd;
+	char shown[4 * CMD_MAX + 8], line[sizeof(shown) + 128];
+	int len, fd;
 
-	if (err)
-		n = snprintf(line, sizeof(line), "error %s: %s\n", cmd, strerror(-err));
-	else
-		n = snprintf(line, sizeof(line), "ok %s\n", cmd);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
+	pfe_sanitize(shown, sizeof(shown), cmd, n);
+	if (err && !why)
+		why = strerror(-err);
 	if (!ctl_log) {
 		if (err)
-			pfe_err("PFE_CONTROL: %.*s", n - 1, line);
+			pfe_err("PFE_CONTROL: %.200s%s: %s", shown,
+				strlen(shown) > 200 ? "..." : "", why);
 		return;
 	}
+	if (err)
+		len = snprintf(line, sizeof(line), "error %s: %s\n", shown, why);
+	else
+		len = snprintf(line, sizeof(line), "ok %s\n", shown);
+	if (len < 0)
+		return;
+	if ((size_t)len >= sizeof(line))
+		len = sizeof(line) - 1;
 	fd = pfe_output_open(ctl_log, PFE_OUT_APPEND);
 	if (fd < 0) {
-		pfe_err_once("PFE_CONTROL_LOG=%s: cannot open: %s", ctl_log, strerror(-fd));
+		pfe_err_once("PFE_CONTROL_LOG=%s: cannot open: %s", ctl_log,
+			     pfe_output_strerror(fd));
 		return;
 	}
-	if (pfe_output_write(fd, line, (size_t)n))
-		pfe_err_once("PFE_CONTROL_LOG=%s: short write", ctl_log);
-	close(fd);
+	/* A failed write has been said by outfile.c. */
+	pfe_output_write(fd, line, (size_t)len);
+	pfe_fd_close(fd);
 }
 
-static void run(char *cmd)
+/* Run @cmd; 0 or -errno, and in *@why a reason better than strerror's. */
+static int run(char *cmd, const char **why)
 {
 	int err;
 
-	while (*cmd == ' ' || *cmd == '\t')
-		cmd++;
-	if (!*cmd || *cmd == '#')
-		return;
-	if (!strcmp(cmd, "trace off")) {
-		err = pfe_trace_stop();
-	} else if (!strncmp(cmd, "trace ", 6)) {
-		err = pfe_trace_set(cmd + 6);
-	} else if (!strcmp(cmd, "list")) {
-		pfe_list_sites("1");
-		err = 0;
-	} else if (!strncmp(cmd, "list ", 5)) {
-		pfe_list_sites(cmd + 5);
-		err = 0;
-	} else {
-		err = -EINVAL;
+	if (!strcmp(cmd, "trace off"))
+		return pfe_trace_stop();
+	if (!strncmp(cmd, "trace ", 6))
+		return pfe_trace_set(cmd + 6);
+	if (!strcmp(cmd, "list"))
+		return pfe_list_sites("1", "PFE_CONTROL list");
+	if (!strncmp(cmd, "list ", 5)) {
+		/* Opened as outfile.c allows: no link, no file of another user. */
+		err = pfe_list_sites(cmd + 5, "PFE_CONTROL list");
+		if (err)
+			*why = pfe_output_strerror(err);
+		return err;
 	}
-	reply(cmd, err);
+	return -EINVAL;
+}
+
+/* One line without its newline. Blank lines and # comments are no commands
+ * and get no answer; every other line gets one. */
+static void command(const char *line, size_t n)
+{
+	char cmd[CMD_MAX + 1];
+	const char *why = NULL;
+	size_t i = 0;
+	int err;
+
+	while (i < n && (line[i] == ' ' || line[i] == '\t'))
+		i++;
+	line += i;
+	n -= i;
+	if (!n || line[0] == '#')
+		return;
+	if (memchr(line, '\0', n)) {
+		reply(line, n, -EINVAL, "contains a NUL byte; ignored");
+		return;
+	}
+	memcpy(cmd, line, n);
+	cmd[n] = '\0';
+	err = run(cmd, &why);
+	reply(line, n, err, why);
 }
 
 static void *control_main(void *arg)
 {
-	char buf[4096];
+	char buf[CMD_MAX + 1]; /* a command and its newline */
 	size_t have = 0;
+	bool discarding = false; /* inside a line longer than CMD_MAX */
 
 	pfe_park_exempt((pid_t)syscall(SYS_gettid));
 	for (;;) {
-		ssize_t n = read(ctl_fd, buf + have, sizeof(buf) - 1 - have);
-		char *line, *nl;
+		size_t start = 0;
+		ssize_t n;
+		char *nl;
 
+		/* The program may have closed our descriptor and opened one
+		 * of its files under that number (outfile.c says so). */
+		if (pfe_fd_check(ctl_fd))
+			return NULL;
+		n = read(ctl_fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
@@ -113,15 +162,21 @@ static void *control_main(void *arg)
 			return NULL;
 		}
 		have += (size_t)n;
-		buf[have] = '\0';
-		for (line = buf; (nl = strchr(line, '\n')); line = nl + 1) {
-			*nl = '\0';
-			run(line);
+		while ((nl = memchr(buf + start, '\n', have - start))) {
+			size_t len = (size_t)(nl - (buf + start));
+
+			/* The tail of a discarded line is no command. */
+			if (!discarding)
+				command(buf + start, len);
+			discarding = false;
+			start += len + 1;
 		}
-		have -= (size_t)(line - buf);
-		memmove(buf, line, have);
-		if (have == sizeof(buf) - 1) {
-			pfe_err("PFE_CONTROL: command longer than %zu bytes ignored", have);
+		have -= start;
+		memmove(buf, buf + start, have);
+		if (have == sizeof(buf)) {
+			if (!discarding)
+				reply(buf, 60, -E2BIG, "longer than 4095 bytes; discarded whole");
+			discarding = true;
 			have = 0;
 		}
 	}
@@ -130,10 +185,10 @@ static void *control_main(void *arg)
 void pfe_control_start(void)
 {
 	const char *path = pfe_env("PFE_CONTROL");
+	char what[160];
 	sigset_t all, old;
 	pthread_attr_t attr;
 	pthread_t t;
-	struct stat st;
 	int err;
 
 	if (!path || !*path)
@@ -141,17 +196,11 @@ void pfe_control_start(void)
 	ctl_log = pfe_env("PFE_CONTROL_LOG");
 	if (ctl_log && !*ctl_log)
 		ctl_log = NULL;
-	if (mkfifo(path, 0600) && errno != EEXIST) {
-		pfe_err("PFE_CONTROL=%s: cannot create the FIFO: %s", path, strerror(errno));
-		return;
-	}
-	/* Read and write: never blocks in open, never sees end of file when a
-	 * writer goes away. */
-	ctl_fd = open(path, O_RDWR | O_CLOEXEC);
-	if (ctl_fd < 0 || fstat(ctl_fd, &st) || !S_ISFIFO(st.st_mode)) {
-		pfe_err("PFE_CONTROL=%s: %s", path, ctl_fd < 0 ? strerror(errno) : "not a FIFO");
-		if (ctl_fd >= 0)
-			close(ctl_fd);
+	snprintf(what, sizeof(what), "PFE_CONTROL=%s", path);
+	ctl_fd = pfe_fifo_open(path, what);
+	if (ctl_fd < 0) {
+		pfe_err("PFE_CONTROL=%s: %s; no runtime control", path,
+			ctl_fd == -EINVAL ? "not a FIFO (refused)" : pfe_output_strerror(ctl_fd));
 		ctl_fd = -1;
 		return;
 	}
@@ -164,7 +213,7 @@ void pfe_control_start(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		pfe_err("PFE_CONTROL=%s: cannot start the control thread: %s", path, strerror(err));
-		close(ctl_fd);
+		pfe_fd_close(ctl_fd);
 		ctl_fd = -1;
 	}
 }

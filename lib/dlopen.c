@@ -28,6 +28,10 @@
  * The real call and the update run under one recursive lock, so that a
  * dlclose and a dlopen of the same path in two threads cannot be seen in the
  * wrong order (the object reloaded at the same address would look known).
+ * dlclose also holds the patch lock across the real call, so that no writer
+ * touches an object's text between its unmapping and the removal of its
+ * sites (pfe_dlclose); a library destructor that waits for another thread
+ * calling pfe_hook_add or pfe_hook_remove would therefore wait forever.
  *
  * Limits: the object's constructors run inside the real dlopen, before
  * libpfe sees the object: they are never hooked, and a thread they start
@@ -334,17 +338,31 @@ static void free_gone(struct gone *g)
 
 /* ------------------------------------------------------------ sync */
 
+/* Whether this thread may take the patch lock and update the object list:
+ * not before start-up discovery, and never from a hook or an RCU read-side
+ * section (a writer holding the lock may be waiting for that section). */
+static bool can_sync(void)
+{
+	return __atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) && !pfe_dispatch_in_hook() &&
+	       !rcu_read_ongoing();
+}
+
+/* Under the patch lock: drop what is gone, add what is new. */
+static void sync_locked(struct gone *g)
+{
+	remove_gone(g);
+	pfe_discover_all(add_new, NULL);
+}
+
 void pfe_live_sync(void)
 {
 	struct gone g = {0};
 	int saved = errno;
 
-	if (!__atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) || pfe_dispatch_in_hook() ||
-	    rcu_read_ongoing())
+	if (!can_sync())
 		return;
 	pfe_patch_lock();
-	remove_gone(&g);
-	pfe_discover_all(add_new, NULL);
+	sync_locked(&g);
 	pfe_patch_unlock();
 	free_gone(&g);
 	errno = saved;
@@ -356,8 +374,7 @@ static void live_sync_ns(void *handle)
 	struct link_map *lm = NULL;
 	int saved = errno;
 
-	if (!__atomic_load_n(&live_ready, __ATOMIC_ACQUIRE) || pfe_dispatch_in_hook() ||
-	    rcu_read_ongoing() || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm) {
+	if (!can_sync() || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm) {
 		errno = saved;
 		return;
 	}
@@ -420,17 +437,38 @@ static void *pfe_dlmopen(Lmid_t lmid, const char *file, int mode)
 	return h;
 }
 
+/*
+ * The patch lock is held across the real dlclose: a writer in another thread
+ * (pfe_hook_add/remove, a control command) reads and patches the slots of
+ * the object's sites under that lock, so it must not run between the unmap
+ * and remove_gone() dropping the sites from every table. The object's
+ * destructors run inside the real dlclose under the lock; those that call
+ * back into libpfe take it again (objects.c). A dlclose from a hook (which
+ * must not take the lock) keeps the old order: unmap, then update.
+ */
 static int pfe_dlclose(void *handle)
 {
-	int ret;
+	struct gone g = {0};
+	bool locked;
+	int ret, saved;
 
 	resolve();
 	if (!real_dlclose)
 		return -1;
 	pthread_mutex_lock(&dl_lock);
+	locked = can_sync();
+	if (locked)
+		pfe_patch_lock();
 	ret = real_dlclose(handle);
-	if (!ret)
+	saved = errno;
+	if (locked) {
+		sync_locked(&g);
+		pfe_patch_unlock();
+		free_gone(&g);
+	} else if (!ret) {
 		pfe_live_sync();
+	}
+	errno = saved;
 	pthread_mutex_unlock(&dl_lock);
 	return ret;
 }

@@ -38,23 +38,17 @@
  * (its stderr may be redirected or not yet usable). */
 struct out {
 	int fd;
+	int err; /* first write error */
 	size_t n;
 	char buf[4096];
 };
 
+/* A failed write to a file has been said by outfile.c, naming the file;
+ * the rest of the listing is dropped. */
 static void out_flush(struct out *o)
 {
-	size_t done = 0;
-
-	while (done < o->n) {
-		ssize_t w = write(o->fd, o->buf + done, o->n - done);
-
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			break;
-		done += (size_t)w;
-	}
+	if (!o->err)
+		o->err = pfe_output_write(o->fd, o->buf, o->n);
 	o->n = 0;
 }
 
@@ -98,20 +92,23 @@ static void expand_path(const char *pattern, char *buf, size_t len)
 	buf[n < len ? n : len - 1] = '\0';
 }
 
-void pfe_list_sites(const char *dest)
+int pfe_list_sites(const char *dest, const char *who)
 {
 	static struct out o;
 	bool labels = pfe_env("PFE_DEMANGLE") && pfe_env_bool("PFE_DEMANGLE", false);
 	char path[4096];
 
+	o.n = 0;
+	o.err = 0;
 	if (!strcmp(dest, "1")) {
 		o.fd = STDERR_FILENO;
 	} else {
 		expand_path(dest, path, sizeof(path));
 		o.fd = pfe_output_open(path, PFE_OUT_TRUNC);
 		if (o.fd < 0) {
-			pfe_err("PFE_LIST: cannot open %s for writing: %s", path, strerror(-o.fd));
-			return;
+			pfe_err("%s: cannot open %s for writing: %s", who, path,
+				pfe_output_strerror(o.fd));
+			return o.fd;
 		}
 	}
 	rcu_read_lock();
@@ -121,7 +118,8 @@ void pfe_list_sites(const char *dest)
 	rcu_read_unlock();
 	out_flush(&o);
 	if (o.fd != STDERR_FILENO)
-		close(o.fd);
+		pfe_fd_close(o.fd);
+	return o.err;
 }
 
 /* Takes ownership of @obj, as pfe_discover_all asks. */
@@ -179,7 +177,7 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_fork_init();
 	pfe_live_start();
 	if (list && *list && strcmp(list, "0"))
-		pfe_list_sites(list);
+		pfe_list_sites(list, "PFE_LIST");
 	/* After discovery, so the tracer sees every object; a bad value has
 	 * said so in one line and left everything unpatched. */
 	if (pfe_env("PFE_TRACE"))

@@ -2,28 +2,38 @@
 /*
  * Diagnostics. One write(2) per line so that lines from several threads never
  * interleave, and no stdio so that it is safe in signal handlers and before
- * the program's own stdio is set up.
+ * the program's own stdio is set up. Messages repeat what libpfe was given
+ * (PFE_* values, control commands, paths): control bytes and invalid UTF-8
+ * in them are escaped (sanitize.c), so that they cannot drive the terminal.
+ * Written through outfile.c: a stderr that is a closed pipe costs the line,
+ * never a SIGPIPE.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "env.h"
+#include "outfile.h"
 #include "pfe_internal.h"
+#include "sanitize.h"
 
 static void pfe_vlog(const char *fmt, va_list ap)
 {
-	char line[512];
+	char msg[512], line[sizeof(msg) + 16];
 	int saved = errno;
-	int n = snprintf(line, sizeof(line), "libpfe: ");
+	int n = vsnprintf(msg, sizeof(msg), fmt, ap);
+	size_t len;
 
-	n += vsnprintf(line + n, sizeof(line) - n, fmt, ap);
-	if (n > (int)sizeof(line) - 2)
-		n = sizeof(line) - 2;
-	line[n++] = '\n';
-	while (write(STDERR_FILENO, line, n) < 0 && errno == EINTR)
-		;
+	if (n < 0)
+		n = 0;
+	if (n > (int)sizeof(msg) - 1)
+		n = sizeof(msg) - 1;
+	memcpy(line, "libpfe: ", 8);
+	len = 8 + pfe_sanitize(line + 8, sizeof(line) - 9, msg, (size_t)n);
+	line[len++] = '\n';
+	pfe_output_write(STDERR_FILENO, line, len);
 	errno = saved;
 }
 

@@ -19,6 +19,15 @@
 #include "pfe_internal.h"
 
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
+/*
+ * How many times the calling thread holds the patch lock. dlclose holds it
+ * across the real dlclose (dlopen.c), whose destructors may call back into
+ * libpfe (pfe_hook_add, a nested dlopen or dlclose): the owner may take it
+ * again instead of deadlocking on itself. Counted by hand rather than with a
+ * recursive mutex so that a fork child (fork.c), whose thread has a new tid,
+ * can still release it.
+ */
+static __thread unsigned patch_depth __attribute__((tls_model("initial-exec")));
 
 /* Written under the patch lock, read under rcu_read_lock. */
 static struct pfe_object *objects;
@@ -27,12 +36,14 @@ static struct pfe_object **objects_tail = &objects;
 
 void pfe_patch_lock(void)
 {
-	pthread_mutex_lock(&patch_lock);
+	if (!patch_depth++)
+		pthread_mutex_lock(&patch_lock);
 }
 
 void pfe_patch_unlock(void)
 {
-	pthread_mutex_unlock(&patch_lock);
+	if (!--patch_depth)
+		pthread_mutex_unlock(&patch_lock);
 }
 
 struct pfe_object *pfe_objects_first(void)

@@ -1,55 +1,334 @@
 /* SPDX-License-Identifier: MIT */
-/* Files libpfe writes on the user's behalf (outfile.h). */
+/*
+ * Files libpfe writes on the user's behalf (outfile.h).
+ *
+ * Opening. The path comes from the environment or a control command, and
+ * the process may run with more rights than whoever chose it: the last
+ * component is never followed when it is a symbolic link (O_NOFOLLOW), a
+ * new file gets mode 0600 (traces show arguments: strings, pointers),
+ * and an existing file or FIFO must belong to the process's effective user
+ * and not be writable by others, else another user could have prepared it
+ * (a FIFO in /tmp feeding commands, a file swapped for a link). The open
+ * is non-blocking so that a FIFO without a reader fails at once (ENXIO)
+ * instead of hanging the program before main; the type is checked with
+ * fstat on what was opened, and only then is a regular file truncated.
+ * Character devices (/dev/null, a terminal) are taken as they are.
+ *
+ * Descriptors. Each one libpfe keeps is moved to PFE_FD_MIN or above with
+ * F_DUPFD_CLOEXEC, so that the program's own open() calls get the numbers
+ * they expect (the first one returns 3), and its device and inode are
+ * remembered in a small table. A program may still close it (daemons close
+ * every descriptor above 2) and reuse the number: before each use
+ * (pfe_output_write, or pfe_fd_check by a reader, once per buffer or
+ * command, not per traced call) fstat must show the same file; otherwise
+ * libpfe says so once and stops using that descriptor, and never writes to
+ * or closes what is now the program's. The window between the check and
+ * the write is the program's own race against itself.
+ *
+ * Signals. The program's signal dispositions and masks are never changed.
+ * A write to a pipe whose reader went away raises SIGPIPE, which by default
+ * kills the program: around each write to a FIFO, socket or descriptor not
+ * known to be a regular file, SIGPIPE is blocked in the writing thread only,
+ * and on EPIPE the SIGPIPE that this write raised (not one already pending)
+ * is taken with a zero-timeout sigtimedwait before the mask is restored.
+ *
+ * The table is read lock-free from any thread, including signal handlers:
+ * an entry is filled and then published by storing its descriptor number.
+ */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "outfile.h"
+#include "pfe_internal.h"
+
+#define NKEPT 32
+
+struct kept {
+	int fd1;   /* descriptor + 1; 0 free, -1 being filled */
+	int dead;  /* 0, or the -errno that made libpfe stop using it */
+	bool pipe; /* FIFO or socket: SIGPIPE possible */
+	dev_t dev;
+	ino_t ino;
+	char what[128];
+};
+
+static struct kept kept[NKEPT];
+
+/* ------------------------------------------------------------ the table */
+
+static struct kept *find(int fd)
+{
+	for (int i = 0; fd >= 0 && i < NKEPT; i++)
+		if (__atomic_load_n(&kept[i].fd1, __ATOMIC_ACQUIRE) == fd + 1)
+			return &kept[i];
+	return NULL;
+}
+
+static void remember(int fd, const struct stat *st, const char *what)
+{
+	for (int i = 0; i < NKEPT; i++) {
+		struct kept *k = &kept[i];
+		int free_ = 0;
+		size_t n;
+
+		if (!__atomic_compare_exchange_n(&k->fd1, &free_, -1, false, __ATOMIC_ACQUIRE,
+						 __ATOMIC_RELAXED))
+			continue;
+		k->dead = 0;
+		k->pipe = S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode);
+		k->dev = st->st_dev;
+		k->ino = st->st_ino;
+		n = what ? strnlen(what, sizeof(k->what) - 1) : 0;
+		memcpy(k->what, what ? what : "", n);
+		k->what[n] = '\0';
+		__atomic_store_n(&k->fd1, fd + 1, __ATOMIC_RELEASE);
+		return;
+	}
+	/* More than NKEPT at once: used without the identity check. */
+	pfe_err_once("more than %d descriptors kept; descriptor %d is not checked", NKEPT, fd);
+}
+
+/* Stop using @k's descriptor: true for the caller that must say why. */
+static bool stop(struct kept *k, int err)
+{
+	int none = 0;
+
+	return __atomic_compare_exchange_n(&k->dead, &none, err, false, __ATOMIC_RELAXED,
+					   __ATOMIC_RELAXED);
+}
+
+static const char *what(const struct kept *k)
+{
+	return k->what[0] ? k->what : "output";
+}
+
+static int fd_floor(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) || rl.rlim_cur == RLIM_INFINITY ||
+	    rl.rlim_cur > PFE_FD_MIN + 16)
+		return PFE_FD_MIN;
+	return rl.rlim_cur > 32 ? (int)rl.rlim_cur - 16 : 3;
+}
+
+static int keep(int fd, const char *what, bool dup_only)
+{
+	struct stat st;
+	int hi;
+
+	if (fd < 0)
+		return fd;
+	hi = fcntl(fd, F_DUPFD_CLOEXEC, fd_floor());
+	if (hi < 0) {
+		if (dup_only)
+			return -errno;
+		hi = fd; /* none free up there: stays where it is, still checked */
+	} else if (!dup_only) {
+		close(fd);
+	}
+	if (fstat(hi, &st)) {
+		int err = -errno;
+
+		close(hi);
+		return err;
+	}
+	remember(hi, &st, what);
+	return hi;
+}
+
+int pfe_fd_keep(int fd, const char *what)
+{
+	return keep(fd, what, false);
+}
 
 int pfe_fd_move_high(int fd)
 {
-	int hi;
+	return keep(fd, NULL, false);
+}
 
-	if (fd < 0 || fd >= PFE_FD_MIN)
-		return fd;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, PFE_FD_MIN);
-	if (hi < 0)
-		return fd;
-	close(fd);
-	return hi;
+int pfe_fd_dup_high(int fd, const char *what)
+{
+	return keep(fd, what, true);
+}
+
+static int check(struct kept *k, int fd)
+{
+	struct stat st;
+	int dead = __atomic_load_n(&k->dead, __ATOMIC_RELAXED);
+
+	if (dead)
+		return dead;
+	if (!fstat(fd, &st) && st.st_dev == k->dev && st.st_ino == k->ino)
+		return 0;
+	if (stop(k, -ESTALE))
+		pfe_err("%s: descriptor %d was closed or reused by the program; libpfe stops "
+			"using it",
+			what(k), fd);
+	return __atomic_load_n(&k->dead, __ATOMIC_RELAXED);
+}
+
+int pfe_fd_check(int fd)
+{
+	struct kept *k = find(fd);
+
+	return k ? check(k, fd) : 0;
+}
+
+void pfe_fd_close(int fd)
+{
+	struct kept *k = find(fd);
+	bool theirs = k && __atomic_load_n(&k->dead, __ATOMIC_RELAXED) == -ESTALE;
+
+	if (k)
+		__atomic_store_n(&k->fd1, 0, __ATOMIC_RELEASE);
+	if (fd >= 0 && !theirs)
+		close(fd);
+}
+
+/* ------------------------------------------------------------ opening */
+
+/* An existing file another user could have prepared. */
+static bool foreign(const struct stat *st)
+{
+	return st->st_uid != geteuid() || (st->st_mode & S_IWOTH);
+}
+
+const char *pfe_output_strerror(int err)
+{
+	switch (err) {
+	case -ELOOP:
+		return "a symbolic link (refused)";
+	case -EPERM:
+		return "owned by another user or writable by others (refused)";
+	case -ENXIO:
+		return "a FIFO nobody reads (refused: writing would block)";
+	case -EINVAL:
+		return "not a regular file, FIFO or character device (refused)";
+	default:
+		return strerror(-err);
+	}
 }
 
 int pfe_output_open(const char *path, unsigned flags)
 {
-	int oflags = O_WRONLY | O_CREAT | O_CLOEXEC;
-	int fd;
+	int oflags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	struct stat st;
+	int fd, err = 0;
 
-	if (flags & PFE_OUT_TRUNC)
-		oflags |= O_TRUNC;
 	if (flags & PFE_OUT_APPEND)
 		oflags |= O_APPEND;
-	fd = open(path, oflags, 0644);
+	fd = open(path, oflags, 0600);
 	if (fd < 0)
 		return -errno;
-	return pfe_fd_move_high(fd);
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode))
+		err = foreign(&st) ? -EPERM : 0;
+	else if (!S_ISCHR(st.st_mode))
+		err = -EINVAL;
+	if (!err && (flags & PFE_OUT_TRUNC) && S_ISREG(st.st_mode) && ftruncate(fd, 0))
+		err = -errno;
+	/* Blocking from now on: a slow reader must not lose lines. */
+	if (!err && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return pfe_fd_keep(fd, path);
+}
+
+int pfe_fifo_open(const char *path, const char *what)
+{
+	struct stat st;
+	int fd, err = 0;
+
+	if (mkfifo(path, 0600) && errno != EEXIST)
+		return -errno;
+	/* Read and write: never blocks in open, never sees end of file when a
+	 * writer goes away. */
+	fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st))
+		err = -errno;
+	else if (!S_ISFIFO(st.st_mode))
+		err = -EINVAL;
+	else if (foreign(&st))
+		err = -EPERM;
+	if (!err && fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK))
+		err = -errno;
+	if (err) {
+		close(fd);
+		return err;
+	}
+	return pfe_fd_keep(fd, what);
+}
+
+/* ------------------------------------------------------------ writing */
+
+static ssize_t write_nosigpipe(int fd, const void *p, size_t n, bool pipe)
+{
+	static const struct timespec zero;
+	sigset_t pset, old, pending;
+	bool was_pending = false;
+	ssize_t w;
+	int e;
+
+	if (!pipe)
+		return write(fd, p, n);
+	sigemptyset(&pset);
+	sigaddset(&pset, SIGPIPE);
+	pthread_sigmask(SIG_BLOCK, &pset, &old);
+	/* Blocked by the program itself: one may be pending already, its own. */
+	if (sigismember(&old, SIGPIPE) && !sigpending(&pending))
+		was_pending = sigismember(&pending, SIGPIPE);
+	w = write(fd, p, n);
+	e = errno;
+	if (w < 0 && e == EPIPE && !was_pending)
+		sigtimedwait(&pset, NULL, &zero);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	errno = e;
+	return w;
 }
 
 int pfe_output_write(int fd, const void *buf, size_t n)
 {
+	struct kept *k = find(fd);
 	const char *p = buf;
+	int saved = errno, err = 0;
 
+	if (k && (err = check(k, fd)))
+		return err;
 	while (n) {
-		ssize_t w = write(fd, p, n);
+		ssize_t w = write_nosigpipe(fd, p, n, !k || k->pipe);
 
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			return -errno;
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			err = w ? -errno : -EIO;
+			break;
 		}
-		if (w == 0)
-			return -EIO;
 		p += w;
 		n -= (size_t)w;
 	}
-	return 0;
+	/* strerrordesc_np: untranslated, no locale, async-signal-safe. */
+	if (err && k && stop(k, err)) {
+		if (err == -EPIPE)
+			pfe_err("%s: the reader closed the pipe; no more output there", what(k));
+		else
+			pfe_err("%s: write failed: %s; no more output there", what(k),
+				strerrordesc_np(-err));
+	}
+	if (err && k)
+		err = __atomic_load_n(&k->dead, __ATOMIC_RELAXED);
+	errno = saved;
+	return err;
 }

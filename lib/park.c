@@ -203,9 +203,18 @@ static int send(pid_t pid, pid_t tid, unsigned g)
  * /proc/self/task but never run guest code and keep nearly every host
  * signal blocked, so they cannot park. They are recognised only under qemu
  * (the task's exe, which qemu does not emulate, differs from /proc/self/exe,
- * which it does): a thread that blocks SIGINT, SIGUSR1, SIGTERM and SIGCHLD
- * at the host level is taken as qemu's. A guest thread's host mask is empty
- * except for short moments (the guest's own mask is emulated).
+ * which it does): a thread that blocks SIGINT, SIGUSR1, SIGTERM, SIGCHLD
+ * and SIGBUS at the host level is taken as qemu's. A guest thread's host
+ * mask is empty (the guest's own mask is emulated) except at two moments:
+ * while qemu emulates a signal call it blocks everything, but the thread
+ * then runs qemu's code, not the guest's, and cannot be inside a site; and
+ * from the moment qemu's host handler takes our parking signal until the
+ * guest handler runs, it blocks everything but SIGSEGV and SIGBUS. A
+ * thread preempted there (the machine under load) is on its way to park:
+ * SIGBUS in the test keeps it from being taken as qemu's, which parked
+ * nothing and let slot 0 be written under it ("0 threads parked"). qemu's
+ * own threads block SIGBUS (qemu_thread_create unblocks only SIGSEGV,
+ * SIGFPE and SIGILL).
  */
 static int under_qemu = -1;
 
@@ -228,7 +237,8 @@ static bool qemu_internal(pid_t tid)
 	char path[64], buf[2048], *p;
 	unsigned long long blk = 0;
 	const unsigned long long want = 1ULL << (SIGINT - 1) | 1ULL << (SIGUSR1 - 1) |
-					1ULL << (SIGTERM - 1) | 1ULL << (SIGCHLD - 1);
+					1ULL << (SIGTERM - 1) | 1ULL << (SIGCHLD - 1) |
+					1ULL << (SIGBUS - 1);
 	ssize_t n;
 	int fd;
 

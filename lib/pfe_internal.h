@@ -6,7 +6,9 @@
  *   log.c        one-line diagnostics on stderr
  *   env.c        PFE_* variables: secure_getenv, strict values (env.h)
  *   envparse.c   booleans, sizes, durations (pure, envparse.h)
- *   outfile.c    every file libpfe creates or writes (outfile.h)
+ *   outfile.c    every file libpfe creates or writes; kept descriptors (outfile.h)
+ *   saferead.c   fault-safe reads of the program's memory (saferead.h)
+ *   sanitize.c   control bytes and invalid UTF-8 escaped in messages (pure)
  *   insn.c       instruction encoders/decoders (pure, insn.h)
  *   pattern.c    the PFE_TRACE pattern language (pure, pattern.h)
  *   demangle.c   C++ names: site labels, the runtime's demangler (demangle.h)
@@ -183,7 +185,8 @@ uintptr_t pfe_call_target(struct pfe_object *obj);
 
 /* ----------------------------------------------------------- objects.c */
 /* The one writer lock: object list, site states, hooks, text writes. Never
- * taken on the fast path (hooks and dispatch). */
+ * taken on the fast path (hooks and dispatch). The thread holding it may take
+ * it again (destructors run by dlclose under it call back into libpfe). */
 void pfe_patch_lock(void);
 void pfe_patch_unlock(void);
 /* First object on the RCU list; read under rcu_read_lock (urcu-bp). */
@@ -248,7 +251,9 @@ int pfe_trace_set(const char *spec);
 void pfe_trace_flush(void);
 
 /* ------------------------------------------------------------ init.c */
-/* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid). */
-void pfe_list_sites(const char *dest);
+/* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid),
+ * opened as outfile.c allows. Returns 0 or -errno, after one line naming
+ * @who and the path (a write error: naming the path, from outfile.c). */
+int pfe_list_sites(const char *dest, const char *who);
 
 #endif /* PFE_INTERNAL_H */

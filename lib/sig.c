@@ -251,35 +251,53 @@ static union pfe_value from_vreg(struct pfe_type t, const union pfe_vreg *r)
 	return v;
 }
 
-union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i)
+bool pfe_sig_arg_read(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i,
+		      pfe_mem_reader rd, union pfe_value *v)
 {
 	struct pfe_arg_loc l = sig->loc[i];
 	struct pfe_type t = sig->arg[i];
-	const void *slot;
-	union pfe_value v = {0};
+	uintptr_t slot;
+	uint64_t raw;
 
 	switch (l.cls) {
 	case PFE_LOC_X:
-		return extend(t, regs->x[l.n]);
+		*v = extend(t, regs->x[l.n]);
+		return true;
 	case PFE_LOC_V:
-		return from_vreg(t, &regs->v[l.n]);
+		*v = from_vreg(t, &regs->v[l.n]);
+		return true;
 	default:
-		slot = (const void *)(uintptr_t)(regs->sp + l.n);
+		/* The caller's stack: on a coroutine's stack the slot may be
+		 * past its end, on a guard page. */
+		slot = (uintptr_t)regs->sp + l.n;
+		if (!rd(slot, &raw, t.kind == PFE_TK_FLOAT ? sizeof(float) : sizeof(raw)))
+			return false;
 		if (t.kind == PFE_TK_FLOAT) {
 			float f;
 
-			memcpy(&f, slot, sizeof(f));
-			v.d = f;
+			memcpy(&f, &raw, sizeof(f));
+			v->d = f;
 		} else if (t.kind == PFE_TK_DOUBLE) {
-			memcpy(&v.d, slot, sizeof(v.d));
+			memcpy(&v->d, &raw, sizeof(v->d));
 		} else {
-			uint64_t raw;
-
-			memcpy(&raw, slot, sizeof(raw));
-			v = extend(t, raw);
+			*v = extend(t, raw);
 		}
-		return v;
+		return true;
 	}
+}
+
+static bool plain_read(uintptr_t addr, void *buf, size_t n)
+{
+	memcpy(buf, (const void *)addr, n);
+	return true;
+}
+
+union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i)
+{
+	union pfe_value v = {0};
+
+	pfe_sig_arg_read(sig, regs, i, plain_read, &v);
+	return v;
 }
 
 union pfe_value pfe_sig_ret(const struct pfe_sig *sig, const struct pfe_ret_regs *ret)

@@ -74,9 +74,15 @@ int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len);
 /* "name(sig)->ret": the length of the name part (up to '(' or the end). */
 size_t pfe_sig_name_len(const char *term);
 
+/* Copies @n bytes at @addr to @buf; false when they cannot be read. */
+typedef bool (*pfe_mem_reader)(uintptr_t addr, void *buf, size_t n);
+
 /* Argument @i as saved at the entry, extended to 64 bits as its type says
  * (the upper bits of a narrow argument's register are unspecified). A stack
- * argument is read at regs->sp. */
+ * argument is read at regs->sp with @rd: false when it cannot be read. */
+bool pfe_sig_arg_read(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i,
+		      pfe_mem_reader rd, union pfe_value *v);
+/* The same, for a stack the caller knows to be readable (plain loads). */
 union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i);
 /* The result from the return registers. */
 union pfe_value pfe_sig_ret(const struct pfe_sig *sig, const struct pfe_ret_regs *ret);
@@ -89,8 +95,6 @@ void pfe_sig_set_ret(const struct pfe_sig *sig, struct pfe_ret_regs *ret, union 
 int pfe_sig_split(const char *spec, int (*fn)(const char *term, size_t len, void *ctx), void *ctx);
 
 /* ------------------------------------------------------------ sigfmt.c */
-/* Copies @n bytes at @addr to @buf; false when they cannot be read. */
-typedef bool (*pfe_mem_reader)(uintptr_t addr, void *buf, size_t n);
 
 /* Strings are printed up to this many bytes, then "...". */
 #define PFE_SIG_STR_MAX 32
@@ -103,7 +107,8 @@ typedef bool (*pfe_mem_reader)(uintptr_t addr, void *buf, size_t n);
  */
 size_t pfe_sig_fmt_value(char *buf, size_t len, struct pfe_type t, union pfe_value v,
 			 pfe_mem_reader rd);
-/* "a, b, c": every argument of @sig at a function's entry. */
+/* "a, b, c": every argument of @sig at a function's entry; a stack argument
+ * that @rd cannot read is shown as (bad 0x<address>). */
 size_t pfe_sig_fmt_args(char *buf, size_t len, const struct pfe_sig *sig,
 			const struct pfe_regs *regs, pfe_mem_reader rd);
 

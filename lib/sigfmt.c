@@ -187,6 +187,7 @@ size_t pfe_sig_fmt_value(char *buf, size_t len, struct pfe_type t, union pfe_val
 size_t pfe_sig_fmt_args(char *buf, size_t len, const struct pfe_sig *sig,
 			const struct pfe_regs *regs, pfe_mem_reader rd)
 {
+	union pfe_value v;
 	size_t n = 0;
 
 	if (len)
@@ -198,8 +199,16 @@ size_t pfe_sig_fmt_args(char *buf, size_t len, const struct pfe_sig *sig,
 			memcpy(buf + n, ", ", 3);
 			n += 2;
 		}
-		n +=
-		    pfe_sig_fmt_value(buf + n, len - n, sig->arg[i], pfe_sig_arg(sig, regs, i), rd);
+		if (pfe_sig_arg_read(sig, regs, i, rd, &v)) {
+			n += pfe_sig_fmt_value(buf + n, len - n, sig->arg[i], v, rd);
+		} else {
+			struct out o = {buf + n, len - n, 0};
+
+			puts_(&o, "(bad ");
+			put_hex(&o, (uintptr_t)regs->sp + sig->loc[i].n);
+			puts_(&o, ")");
+			n += o.n;
+		}
 	}
 	return n;
 }

@@ -33,14 +33,19 @@ trun() {
 
 # Run a target program with libpfe preloaded. LD_PRELOAD reaches only the
 # program: qemu gets it through -E (else libpfe would load into qemu), and
-# without qemu through env(1) (else into timeout(1)). Everything else the
-# program needs (PFE_*) goes in the caller's environment, which the program
+# without qemu through env(1) (else into timeout(1)). With QEMU empty on a
+# host that is not arm64, binfmt_misc runs the program under qemu-aarch64,
+# a host program whose own ld.so would complain about an arm64 LD_PRELOAD:
+# QEMU_SET_ENV hands it to the program only. Everything else the program
+# needs (PFE_*) goes in the caller's environment, which the program
 # inherits: qemu's -E would split a value at its commas. QEMU_CPU=max in the
 # caller's environment selects a CPU that enforces BTI and PAC.
 prun() {
 	# shellcheck disable=SC2086
 	if [ -n "$QEMU" ]; then
 		timeout -k 5 "$RUN_TIMEOUT" $QEMU -E LD_PRELOAD="$LIBPFE" "$@"
+	elif [ "$(uname -m)" != aarch64 ]; then
+		timeout -k 5 "$RUN_TIMEOUT" env QEMU_SET_ENV=LD_PRELOAD="$LIBPFE" "$@"
 	else
 		timeout -k 5 "$RUN_TIMEOUT" env LD_PRELOAD="$LIBPFE" "$@"
 	fi

@@ -9,8 +9,9 @@
 # apart, never as a pass. "not ok - name # TODO reason" is a known open
 # target (e.g. a bench figure an issue is about): shown, counted as skipped.
 # Each script gets TEST_TIMEOUT seconds (default 180, far below CI's 90
-# minutes; tests/lib.sh gives each program it runs RUN_TIMEOUT, default 30):
-# a hang becomes a failure, not a stalled run.
+# minutes; a script may ask for more with a "# test-timeout: N" line, as the
+# bench smoke test does), and tests/lib.sh gives each program it runs
+# RUN_TIMEOUT (default 30): a hang becomes a failure, not a stalled run.
 #
 # Environment: QEMU (empty on arm64 hosts), CC, OBJDUMP, B (build dir).
 # TESTS="glob" limits the run, e.g. TESTS='*trace*' make check.
@@ -36,7 +37,7 @@ skip=0
 # count NAME STATUS OUTPUT: tally the TAP lines of one test; add "not ok"
 # lines to OUTPUT for what the runner itself finds wrong.
 count() {
-	awk -v status="$2" -v limit="$TEST_TIMEOUT" '
+	awk -v status="$2" -v limit="${TIMEOUT_NOW:-$TEST_TIMEOUT}" '
 		/^1\.\.[0-9]+/ { plans++; planned += substr($1, 4) + 0; next }
 		/^Bail out!/ { bail = $0; next }
 		/^(not )?ok( |$)/ {
@@ -70,7 +71,8 @@ count() {
 	[ "$5" -eq 0 ] || sk=", $5 skipped"
 	if [ "$4" -ne 0 ]; then
 		echo "FAIL $1 ($3 passed, $4 failed$sk)"
-		grep -v '^ok ' "$2" | grep -v '^1\.\.' | sed 's/^/    /' | head -60
+		grep -v '^ok ' "$2" | grep -v '^1\.\.' | grep -viE '^not ok.*# *todo' |
+			sed 's/^/    /' | head -60
 	else
 		echo "PASS $1 ($3$sk)"
 	fi
@@ -98,8 +100,10 @@ for t in "$TEST_DIR"/t_*.sh; do
 	# shellcheck disable=SC2254
 	case "$n" in $pattern) ;; *) continue ;; esac
 	out="$log/$n.out"
-	timeout -k 5 "$TEST_TIMEOUT" sh "$t" >"$out" 2>&1
-	count "integ/$n" $? "$out"
+	# A script that needs longer says so in a "# test-timeout: N" line.
+	lim=$(sed -n 's/^# test-timeout: \([0-9][0-9]*\)$/\1/p' "$t" | head -1)
+	timeout -k 5 "${lim:-$TEST_TIMEOUT}" sh "$t" >"$out" 2>&1
+	TIMEOUT_NOW=${lim:-$TEST_TIMEOUT} count "integ/$n" $? "$out"
 done
 
 if [ "$skip" -ne 0 ]; then

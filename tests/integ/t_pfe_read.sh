@@ -6,7 +6,7 @@
 # exits, unknown extended events, a file cut short); each error case: one
 # line and a non-zero exit status. Runs on the host, no qemu.
 . tests/lib.sh
-plan 45
+plan 48
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 CHECK() { python3 "$TOP/tests/tools/pfe_check.py" "$@"; }
@@ -258,9 +258,29 @@ X 500 f
 EOF
 expect_eq "entries only, two processes: report counts calls" "f 3|main 1" \
 	"$("$PFE" report -d r3 | awk 'NR > 2 { print $7, $3 }' | sort | paste -sd '|')"
+expect_eq "entries only: replay lists the calls without durations" "# DURATION     TID     FUNCTION
+            [   300] | main();
+            [   300] | f();
+            [   300] | f();
+   0.100 us [   301] | f();" "$("$PFE" replay -d r3)"
 expect_eq "two processes in the JSON" "300 301" \
 	"$("$PFE" dump --chrome -d r3 | python3 -c 'import json,sys
 print(" ".join(sorted({str(e["pid"]) for e in json.load(sys.stdin)["traceEvents"]})))')"
+
+# Callers (return addresses) are named by the symbol holding them, demangled.
+GEN r8 <<'EOF'
+process 800
+object app /usr/bin/app 0x400000 main _ZN2ns1fEv
+thread 800
+E 1000 _ZN2ns1fEv 0x401108
+E 2000 _ZN2ns1fEv 0x401204
+X 3000 _ZN2ns1fEv
+X 4000 _ZN2ns1fEv
+EOF
+expect_eq "replay --flat: callers demangled" "800 0.000001 ns::f() <- main+0x8
+800 0.000002 ns::f() <- ns::f()+0x4" "$("$PFE" replay --flat -d r8)"
+expect_eq "replay --flat --no-demangle: symbols" "800 0.000002 _ZN2ns1fEv <- _ZN2ns1fEv+0x4" \
+	"$("$PFE" replay --flat --no-demangle -d r8 | sed -n 2p)"
 
 # ----------------------------------------------------------------- errors
 # err_case NAME WANT_STATUS REGEX CMD...: the status, and one line matching.

@@ -247,8 +247,10 @@ static int read_syms(struct rd_proc *p, struct rd_object *o, bool dem)
 			s->label = make_label(s->name, o, b, dem);
 		} else if (n == 4 && !strcmp(f[0], "sym") && parse_u64(f[1], &a) &&
 			   parse_u64(f[2], &b)) {
+			char *sym = unescape(f[3]), *d = dem ? demangle(sym) : NULL;
+
 			grow(&o->syms, &scap, o->nsyms, sizeof(*o->syms));
-			o->syms[o->nsyms++] = (struct rd_sym){a, b, xstrdup(unescape(f[3]))};
+			o->syms[o->nsyms++] = (struct rd_sym){a, b, d ? d : xstrdup(sym)};
 		} else if (n) {
 			pfe_say("%s:%zu: malformed line (expected 'site <index> 0x<offset> "
 				"<flags> <name>' with index below %u, or 'sym 0x<offset> "

@@ -17,7 +17,7 @@
 
 struct rd_sym {
 	uint64_t off, size;
-	char *name;
+	char *name; /* as people see it: demangled unless told not to */
 };
 
 struct rd_object {

@@ -33,6 +33,7 @@ struct replay {
 	unsigned max_depth;		  /* -D, 0: no limit */
 	uint64_t min_ns;		  /* -t */
 	bool printing;			  /* second pass */
+	bool graph;			  /* exits recorded: durations known */
 	/* per entry, in order */
 	uint8_t *flags;
 	uint64_t *dur;
@@ -129,6 +130,12 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 	v->cand = v->in_only && !v->hidden && (!r->max_depth || v->vdepth < r->max_depth);
 	if (!r->printing || !(r->flags[idx] & SHOWN))
 		return;
+	if (!r->graph) { /* entries only: every call a line, no duration */
+		name = rd_site_label(r->proc, stack[depth].site);
+		line(t, "", v->vdepth, "%s%s;", name, call_parens(name));
+		r->flags[idx] |= LEAF_PRINTED;
+		return;
+	}
 	if (!(r->flags[idx] & HAS_SHOWN_CHILD) && r->how[idx] == RD_RETURNED) {
 		char d[32];
 
@@ -294,6 +301,7 @@ int cmd_replay(int argc, char **argv)
 			if (status)
 				break;
 			r.printing = true;
+			r.graph = st.graph;
 			r.n = 0;
 			pass1.quiet = true; /* the first pass gave the notes */
 			status = rd_walk(t, &pass1, &r, &st);
