@@ -7,10 +7,12 @@
  * trampoline into regs->lr, so the function's own `ret` lands here with
  *   x0-x1, x8, q0-q3  the return value (any AAPCS64 result lives there);
  *   sp                the function's entry sp, which tells its shadow frame;
- *   x19-x29           the caller's, restored by the function's epilogue.
- * We save the result registers, let pfe_exit_dispatch pop the frame and run
- * the exit hooks (which may change the result), and return to the real
- * address with the (possibly changed) result.
+ *   x19-x29           the caller's, restored by the function's epilogue;
+ *   everything else   possibly relied on by the caller (see S()).
+ * We save the result registers and the rest, let pfe_exit_dispatch find
+ * the frame and run the exit hooks (which may change the result), and
+ * return to the real address with the (possibly changed) result and every
+ * other register as the function left it.
  *
  * BTI: only reached by `ret` (RET is never checked by BTI), so no landing
  * pad is needed; `ret` to the caller is not checked either. With pac-ret the
@@ -27,8 +29,11 @@
  * (pfe_ret_personality in lib/exit.c). The personality finds the shadow
  * frame whose sp is that CFA and stores the real return address where the
  * traced function saved its x30 (through _Unwind_SetGR), so the unwinder
- * continues in the real caller; that frame is dropped later by the shadow
- * stack's sp check. With pac-ret (the function signed the trampoline's
+ * continues in the real caller. In the cleanup phase (forced unwinds) it
+ * also closes the frame (exit hooks with PFE_RET_UNWOUND); an exception's
+ * search phase has already stored the real address, so its cleanup phase
+ * does not come back here and the frames are closed when the handler is
+ * entered (__cxa_begin_catch, lib/ctxsw.c). With pac-ret (the function signed the trampoline's
  * address, at its entry or later when shrink-wrapped) the unwinder
  * authenticates that saved x30 with the function's CFA as the modifier
  * whenever it unwinds the function again (phase 2 of an exception restarts
@@ -39,6 +44,16 @@
 #include "pfe-asm-offsets.h"
 #include "pfe-asm.h"
 
+/*
+ * Above struct pfe_ret_frame (which is at sp), every other register a caller may find
+ * unchanged after a call: x2-x7, x9-x18 and all of q4-q31. The AAPCS lets a
+ * callee clobber them, but GCC's -fipa-ra (on at -O2) lets a caller keep
+ * values there across a call to a function in the same unit that does not
+ * touch them; with an exit hook that call returns through here, and the
+ * exit hooks (C code, memcpy in SIMD registers) touch anything.
+ */
+#define S(off) (PFE_RFRAME_SIZE + (off))
+#define FRAME S(576)
 #define RR(field) (PFE_RFRAME_REGS + PFE_RREGS_##field)
 
 	.text
@@ -63,26 +78,70 @@ pfe_ret_trampoline:
 	/* The real return address is on the shadow stack, out of DWARF's
 	 * reach: backtraces taken in an exit hook end here. */
 	.cfi_undefined x30
-	sub	sp, sp, #PFE_RFRAME_SIZE
-	.cfi_def_cfa_offset PFE_RFRAME_SIZE
+	sub	sp, sp, #FRAME
+	.cfi_def_cfa_offset FRAME
 	stp	x0, x1, [sp, #RR(X0)]
 	str	x8, [sp, #RR(X8)]
 	stp	q0, q1, [sp, #RR(V0)]
 	stp	q2, q3, [sp, #RR(V2)]
 	stp	x29, xzr, [sp]
-	.cfi_offset x29, -PFE_RFRAME_SIZE
+	.cfi_offset x29, -FRAME
 	mov	x29, sp
+	stp	x2, x3, [sp, #S(0)]
+	stp	x4, x5, [sp, #S(16)]
+	stp	x6, x7, [sp, #S(32)]
+	stp	x9, x10, [sp, #S(48)]
+	stp	x11, x12, [sp, #S(64)]
+	stp	x13, x14, [sp, #S(80)]
+	stp	x15, x16, [sp, #S(96)]
+	stp	x17, x18, [sp, #S(112)]
+	stp	q4, q5, [sp, #S(128)]
+	stp	q6, q7, [sp, #S(160)]
+	stp	q8, q9, [sp, #S(192)]
+	stp	q10, q11, [sp, #S(224)]
+	stp	q12, q13, [sp, #S(256)]
+	stp	q14, q15, [sp, #S(288)]
+	stp	q16, q17, [sp, #S(320)]
+	stp	q18, q19, [sp, #S(352)]
+	stp	q20, q21, [sp, #S(384)]
+	stp	q22, q23, [sp, #S(416)]
+	stp	q24, q25, [sp, #S(448)]
+	stp	q26, q27, [sp, #S(480)]
+	stp	q28, q29, [sp, #S(512)]
+	stp	q30, q31, [sp, #S(544)]
 	add	x0, sp, #PFE_RFRAME_REGS
-	add	x1, sp, #PFE_RFRAME_SIZE
+	add	x1, sp, #FRAME
 	bl	pfe_exit_dispatch
 	mov	x30, x0
+	ldp	x2, x3, [sp, #S(0)]
+	ldp	x4, x5, [sp, #S(16)]
+	ldp	x6, x7, [sp, #S(32)]
+	ldp	x9, x10, [sp, #S(48)]
+	ldp	x11, x12, [sp, #S(64)]
+	ldp	x13, x14, [sp, #S(80)]
+	ldp	x15, x16, [sp, #S(96)]
+	ldp	x17, x18, [sp, #S(112)]
+	ldp	q4, q5, [sp, #S(128)]
+	ldp	q6, q7, [sp, #S(160)]
+	ldp	q8, q9, [sp, #S(192)]
+	ldp	q10, q11, [sp, #S(224)]
+	ldp	q12, q13, [sp, #S(256)]
+	ldp	q14, q15, [sp, #S(288)]
+	ldp	q16, q17, [sp, #S(320)]
+	ldp	q18, q19, [sp, #S(352)]
+	ldp	q20, q21, [sp, #S(384)]
+	ldp	q22, q23, [sp, #S(416)]
+	ldp	q24, q25, [sp, #S(448)]
+	ldp	q26, q27, [sp, #S(480)]
+	ldp	q28, q29, [sp, #S(512)]
+	ldp	q30, q31, [sp, #S(544)]
 	ldp	q0, q1, [sp, #RR(V0)]
 	ldp	q2, q3, [sp, #RR(V2)]
 	ldp	x0, x1, [sp, #RR(X0)]
 	ldr	x8, [sp, #RR(X8)]
 	ldr	x29, [sp]
 	.cfi_same_value x29
-	add	sp, sp, #PFE_RFRAME_SIZE
+	add	sp, sp, #FRAME
 	.cfi_def_cfa_offset 0
 	ret
 	.cfi_endproc

@@ -24,8 +24,14 @@
  *   <tid> |   fmt() {
  *   <tid> |   } fmt (0.520 us)
  *   <tid> | } parse = 7 (3.100 us)
+ * Beyond 100 levels the indentation stays and the level is shown:
+ *   <tid> |   <200 spaces> [101] parse("abc", 3) {
  * Functions without a signature show "()". Nesting is the thread's count of
- * outstanding hooked frames (the exit hooks' shadow stack).
+ * outstanding hooked frames (the exit hooks' shadow stack). A frame left by
+ * longjmp, an exception, pthread_exit... closes with "} fmt (0.520 us,
+ * unwound)"; calls beyond PFE_DEPTH print nothing, and the next exit says
+ * how many were not shown, in a C comment one level deeper than that exit:
+ * "904 calls deeper than PFE_DEPTH not shown".
  *
  * String and stack arguments are read without ever faulting
  * (lib/saferead.c).
@@ -123,13 +129,21 @@ static void add_name(struct line *l, const struct pfe_site *site)
 		add(l, "?", 1);
 }
 
+/* Deeper levels are indented as this one and say their level: "[N] ". */
+#define GRAPH_INDENT_MAX 100
+
 /* "<tid> | " and two spaces per level. */
 static void graph_head(struct line *l, unsigned level)
 {
 	add_u(l, pfe_trace_out_tid(), 1);
 	add(l, " | ", 3);
-	for (unsigned i = 0; i < level && l->n + 2 < sizeof(l->b); i++)
+	for (unsigned i = 0; i < level && i < GRAPH_INDENT_MAX; i++)
 		add(l, "  ", 2);
+	if (level > GRAPH_INDENT_MAX) {
+		add(l, "[", 1);
+		add_u(l, level, 1);
+		add(l, "] ", 2);
+	}
 }
 
 static void emit(struct line *l)
@@ -149,6 +163,8 @@ static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void
 {
 	struct line l = {.n = 0};
 
+	if (!pfe_exit_room())
+		return; /* beyond PFE_DEPTH: no "}" will come; counted instead */
 	graph_head(&l, pfe_exit_depth());
 	add_name(&l, site);
 	add_args(&l, cur_sig(), regs);
@@ -161,11 +177,21 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 {
 	const struct pfe_sig *sig = cur_sig();
 	struct line l = {.n = 0};
+	bool unwound = ret->flags & PFE_RET_UNWOUND;
+	unsigned long lost = pfe_exit_take_lost();
 
+	if (lost) {
+		graph_head(&l, pfe_exit_depth() + 1);
+		adds(&l, "/* ");
+		add_u(&l, lost, 1);
+		adds(&l, " calls deeper than PFE_DEPTH not shown */");
+		emit(&l);
+		l.n = 0;
+	}
 	graph_head(&l, pfe_exit_depth());
 	adds(&l, "} ");
 	add_name(&l, site);
-	if (sig && sig->ret.kind != PFE_TK_VOID) {
+	if (sig && sig->ret.kind != PFE_TK_VOID && !unwound) {
 		adds(&l, " = ");
 		add_value(&l, sig->ret, pfe_sig_ret(sig, ret));
 	}
@@ -173,7 +199,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 	add_u(&l, ns / 1000, 1);
 	add(&l, ".", 1);
 	add_u(&l, ns % 1000, 3);
-	adds(&l, " us)");
+	adds(&l, unwound ? " us, unwound)" : " us)");
 	emit(&l);
 }
 

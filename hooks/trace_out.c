@@ -280,8 +280,10 @@ int pfe_trace_out_start(const char *path)
 
 	if (out_fd >= 0)
 		return -EALREADY;
+	/* A new image after execve, or a child, appends to its parent's file. */
 	if (path)
-		fd = pfe_output_open(path, PFE_OUT_TRUNC | PFE_OUT_APPEND);
+		fd = pfe_output_open(path,
+				     pfe_follow_out_flags(path, PFE_OUT_TRUNC | PFE_OUT_APPEND));
 	else
 		fd = pfe_fd_dup_high(STDERR_FILENO, "PFE_OUTPUT (stderr)");
 	if (fd < 0)

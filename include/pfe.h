@@ -148,10 +148,13 @@ struct pfe_ret_regs {
 /*
  * An exit hook: runs when a function entered while the hook was attached
  * returns, in the returning thread, with @ns the nanoseconds since its entry
- * (the CPU's generic timer). Same rules as an entry hook (async-signal-safe,
- * no nesting). Not called for a function left by longjmp, a C++ exception or
- * pthread_exit, nor for entries deeper than 256 hooked frames in one thread
- * (they run entry hooks only).
+ * (the CPU's generic timer) and ret->flags 0. A function left without
+ * returning (longjmp, C++ exception, pthread_exit, cancellation, a coroutine
+ * dropped, the thread ending) gets it with ret->flags PFE_RET_UNWOUND when
+ * libpfe sees the frame go, innermost frame first. Same rules as an entry
+ * hook (async-signal-safe, no nesting). Not called for entries deeper than
+ * PFE_DEPTH (default 4096) hooked frames on one stack of one thread (they
+ * run entry hooks only).
  */
 typedef void (*pfe_exit_fn)(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
 			    void *data);
@@ -173,8 +176,8 @@ struct pfe_hook_ops {
  * @pattern and @data as for pfe_hook_add(); @ops is copied (and
  * @ops->signature parsed) before the call returns. The exit hook runs for
  * every call that entered after this returned and that returns before
- * pfe_hook_remove() returns. Entries are counted on a per-thread stack of 256
- * frames; deeper entries run only entry hooks.
+ * pfe_hook_remove() returns. Entries are counted on per-thread shadow
+ * stacks of PFE_DEPTH frames; deeper entries run only entry hooks.
  *
  * Returns the hook or NULL with errno as pfe_hook_add(), and EINVAL for
  * NULL @ops, both hooks NULL, or a malformed @signature.

@@ -44,6 +44,7 @@
 #include "live.h"
 #include "park.h"
 #include "outfile.h"
+#include "guard.h"
 #include "pfe_internal.h"
 #include "sanitize.h"
 
@@ -143,6 +144,8 @@ static void *control_main(void *arg)
 	size_t have = 0;
 	bool discarding = false; /* inside a line longer than CMD_MAX */
 
+	/* Everything this thread runs is libpfe's work: never traced. */
+	pfe_guard_enter();
 	pfe_park_exempt((pid_t)syscall(SYS_gettid));
 	for (;;) {
 		size_t start = 0;

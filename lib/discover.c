@@ -235,7 +235,8 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 	if (err)
 		goto out;
 	if (!nsecs) {
-		if (is_main)
+		/* Silent in a child libpfe followed: it just runs. */
+		if (is_main && !pfe_follow_child())
 			pfe_err("%s: no __patchable_function_entries section (build with "
 				"-fpatchable-function-entry=2); nothing to trace",
 				obj->path);

@@ -123,6 +123,7 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 	bool want_exit = false;
 
 	pfe_cur_site = site;
+	pfe_exit_prune(regs); /* exit.c */
 	do {
 		pfe_cur_hook = e->hook; /* exit.c, wrap.c */
 		e->fn(site, regs, e->data);
@@ -168,7 +169,9 @@ void pfe_dispatch(struct pfe_regs *regs)
 
 int pfe_dispatch_in_hook(void)
 {
-	return __atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED);
+	/* PFE_GUARD_OWN (guard.h) is libpfe's own work, not a hook: it may
+	 * attach and detach. */
+	return __atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED) == 1;
 }
 
 /* ------------------------------------------------------------ writers */

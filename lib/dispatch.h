@@ -87,7 +87,9 @@ int pfe_dispatch_in_hook(void);
 
 /* ------------------------------------------------ exit.c, wrap.c */
 /* The recursion guard above, for the return trampoline's dispatcher and for
- * pfe_call_original (which lets the original's callees be hooked). */
+ * pfe_call_original (which lets the original's callees be hooked). Nonzero:
+ * no hook runs in this thread; 1 while hooks run, PFE_GUARD_OWN (guard.h)
+ * while libpfe's own entry points do. */
 extern __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
 /* The hook whose fn runs now in this thread (pfe_call_original's signature). */
 extern __thread struct pfe_hook *pfe_cur_hook __attribute__((tls_model("initial-exec")));
@@ -95,6 +97,10 @@ extern __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("in
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
  * hook: push a shadow frame and point regs->lr at the return trampoline. */
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
+/* Called by pfe_dispatch before those entry hooks: close the frames this
+ * call shows are gone (left by an exit libpfe did not see), so that their
+ * exits come before this entry. */
+void pfe_exit_prune(const struct pfe_regs *regs);
 /* registry.c: pfe_hook_add with the exit hook and signature (owned by the
  * hook from then on, freed with it). */
 /* Keep the hook when nothing matches yet instead of failing with ENOENT: it

@@ -59,6 +59,7 @@
 #include <urcu-bp.h>
 
 #include "dispatch.h"
+#include "guard.h"
 #include "insn.h"
 #include "live.h"
 #include "park.h"
@@ -357,14 +358,18 @@ static void sync_locked(struct gone *g)
 void pfe_live_sync(void)
 {
 	struct gone g = {0};
-	int saved = errno;
+	int saved = errno, guard;
 
 	if (!can_sync())
 		return;
+	/* libpfe's work (libelf, malloc): never traced. The real dlopen
+	 * before it is the program's and stays traced. */
+	guard = pfe_guard_enter();
 	pfe_patch_lock();
 	sync_locked(&g);
 	pfe_patch_unlock();
 	free_gone(&g);
+	pfe_guard_leave(guard);
 	errno = saved;
 }
 
@@ -372,15 +377,17 @@ void pfe_live_sync(void)
 static void live_sync_ns(void *handle)
 {
 	struct link_map *lm = NULL;
-	int saved = errno;
+	int saved = errno, guard;
 
 	if (!can_sync() || dlinfo(handle, RTLD_DI_LINKMAP, &lm) || !lm) {
 		errno = saved;
 		return;
 	}
+	guard = pfe_guard_enter();
 	pfe_patch_lock();
 	pfe_discover_namespace(lm, add_new, NULL);
 	pfe_patch_unlock();
+	pfe_guard_leave(guard);
 	errno = saved;
 }
 

@@ -6,6 +6,7 @@
  * kernel set AT_SECURE, so all of libpfe's inputs vanish at once.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <sys/auxv.h>
 
 #include "env.h"
@@ -21,6 +22,27 @@ bool pfe_env_secure(void)
 	return getauxval(AT_SECURE) != 0;
 }
 
+/*
+ * True the first time a malformed @name is reported: a variable read in
+ * several places (PFE_GRAPH) still gets one line. A full table only means
+ * a repeated line.
+ */
+static bool first_complaint(const char *name)
+{
+	static const char *said[32];
+
+	for (size_t i = 0; i < sizeof(said) / sizeof(said[0]); i++) {
+		const char *s = __atomic_load_n(&said[i], __ATOMIC_ACQUIRE);
+
+		if (!s && __atomic_compare_exchange_n(&said[i], &s, name, false, __ATOMIC_ACQ_REL,
+						      __ATOMIC_ACQUIRE))
+			return true;
+		if (!strcmp(s, name))
+			return false;
+	}
+	return true;
+}
+
 bool pfe_env_bool(const char *name, bool dflt)
 {
 	const char *v = pfe_env(name);
@@ -30,7 +52,8 @@ bool pfe_env_bool(const char *name, bool dflt)
 		return dflt;
 	if (pfe_parse_bool(v, &b) == 0)
 		return b;
-	pfe_err("%s='%s': expected %s; using %d", name, v, PFE_EXPECT_BOOL, dflt);
+	if (first_complaint(name))
+		pfe_err("%s='%s': expected %s; using %d", name, v, PFE_EXPECT_BOOL, dflt);
 	return dflt;
 }
 
@@ -44,7 +67,8 @@ static uint64_t env_number(const char *name, uint64_t dflt, int (*parse)(const c
 		return dflt;
 	if (parse(v, &n) == 0)
 		return n;
-	pfe_err("%s='%s': expected %s; using the default", name, v, expect);
+	if (first_complaint(name))
+		pfe_err("%s='%s': expected %s; using the default", name, v, expect);
 	return dflt;
 }
 

@@ -1,46 +1,74 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Exit hooks: the per-thread shadow stack of real return addresses.
+ * Exit hooks: per-thread shadow stacks of real return addresses.
  *
  * When a site has a hook with an exit function, pfe_dispatch calls
  * pfe_exit_push after the entry hooks: the real return address (regs->lr),
- * the entry sp, the site and a timestamp go on this thread's shadow stack
- * and regs->lr becomes the return trampoline (asm/ret_tramp.S). The
- * function returns there; pfe_exit_dispatch pops the frame, runs the exit
- * hooks and hands the real address back to the trampoline.
+ * the entry sp, the site and a timestamp go on a shadow stack and regs->lr
+ * becomes the return trampoline (asm/ret_tramp.S). The function returns
+ * there; pfe_exit_dispatch finds the frame by the sp it returns with, runs
+ * the exit hooks (ret->flags 0) and hands the real address back.
+ *
+ * One shadow stack per machine stack. A thread may run on its own stack, on
+ * coroutine stacks (makecontext/swapcontext) and on a sigaltstack; ctxsw.c
+ * learns their ranges from the calls that switch to them. A frame is filed
+ * under the stack its sp lies in, so switching away and back leaves every
+ * frame where it was, and the return finds it by sp on that stack.
  *
  * The entry sp identifies a frame: a function returns with the sp it was
- * entered with (AAPCS64), and frames deeper in the call chain have lower sp.
- * That is what keeps the stack right when functions do not return:
- *   longjmp/siglongjmp, exceptions: the skipped frames are left above the
- *     frame being popped; a pop discards every frame whose sp is below the
- *     returning sp, and a push those within 64 KiB below the new entry's sp
- *     (further away may be a signal handler on another stack) and one at the
- *     same sp unless this entry is a tail call from it (see stale());
- *   tail calls: a traced function tail-calling another traced one hands it
- *     lr = the trampoline and the same sp; both frames are pushed with equal
- *     sp, the second popped first, its "real" return being the trampoline,
- *     which pops the first: both exit hooks run, in order;
- *   pthread_exit: the stack lives in the thread's static TLS and goes with it;
- *   overflow: beyond PFE_SHADOW_MAX frames the call runs entry hooks only and
- *     is counted; nothing is ever written past the array.
+ * entered with (AAPCS64), and on one stack deeper calls have lower sp. So
+ * on one stack a frame below an sp the program continues at is gone, and is
+ * closed: its exit hooks run with PFE_RET_UNWOUND, innermost first, when
+ * that is noticed:
+ *   longjmp/siglongjmp, setcontext, swapcontext: ctxsw.c interposes them and
+ *     calls pfe_exit_switch with the target sp before jumping;
+ *   C++ exceptions, pthread_exit, pthread_cancel: the unwinder walks through
+ *     the return trampoline's unwind entry and its personality
+ *     (pfe_ret_personality) closes the frame in the cleanup phase;
+ *   anything else (an exit we do not see): the next push or return on that
+ *     stack closes what lies below its sp;
+ *   the thread ends with frames open (a coroutine never resumed, exit()
+ *     from nested calls): a key destructor or atexit handler closes them.
+ * Tail calls: a traced function tail-calling another traced one hands it lr
+ * = the trampoline and the same sp; both frames are pushed with equal sp,
+ * the second popped first, its "real" return being the trampoline, which
+ * pops the first: both exit hooks run, in order.
+ *
+ * The thread's own stack (stack 0) also holds whatever stack libpfe was not
+ * told about; there, frames are only closed within PFE_NEAR below the sp
+ * seen, so a frame on an unknown stack far away is never taken for a stale
+ * one. Frames closed by that guess are kept in a small ring: if one returns
+ * after all, it is found there (counted as mismatched) and returns right.
+ *
+ * Memory: each shadow stack is an anonymous mapping reserved for PFE_DEPTH
+ * frames (MAP_NORESERVE) the first time the thread uses that stack; the
+ * kernel supplies pages as the depth reaches them, so growth costs no code
+ * on the hot path and cannot race with a signal handler. Beyond PFE_DEPTH a
+ * call gets no exit frame; it is counted (pfe_exit_take_lost).
+ *
+ * Signal safety: a handler may push and pop on any stack at any point. A
+ * push fills its slot only after raising the count (with sp 0 first, a
+ * value no check discards), so a handler works above it; a pop copies its
+ * frame before lowering the count. Mappings are installed with a
+ * compare-and-swap; a handler that lost the race unmaps its own.
+ *
  * Pointer authentication: the patch site runs before the function's
  * paciasp, so the function signs and authenticates the trampoline's address
  * and never sees the real one (for unwinding see ret_tramp.S).
- *
- * Signal safety: a handler may push and pop on the same stack at any point.
- * A push fills in its slot only after raising the depth (with sp 0 first, a
- * value no check discards), so a handler works above it; a pop copies its
- * frame before lowering the depth.
- *
- * The stack is static TLS (initial-exec, like the recursion guard in
- * dispatch.c): allocation-free, one tpidr_el0-relative access.
  */
+/* The inline urcu-bp read side, as in dispatch.c (which says why). */
+#define _LGPL_SOURCE
+#define URCU_DEREFERENCE_USE_VOLATILE
+#include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 #include <unwind.h>
 #include <urcu-bp.h>
 
 #include "dispatch.h"
+#include "env.h"
 #include "exit.h"
 
 struct pfe_shadow_frame {
@@ -48,19 +76,43 @@ struct pfe_shadow_frame {
 	uintptr_t sp;  /* sp at entry: the function's CFA */
 	const struct pfe_site *site;
 	uint64_t t0; /* cntvct_el0 at entry */
+	bool thrown; /* an exception's search phase went through it */
 };
+
+/* One machine stack of the thread and its frames. */
+struct pfe_stack {
+	uintptr_t lo, hi;	    /* its range, both ends included; stack 0: the rest */
+	unsigned n;		    /* frames in f */
+	unsigned base;		    /* nesting level of f[0] (0 for stack 0) */
+	bool alt;		    /* a sigaltstack: always this thread's while known */
+	struct pfe_shadow_frame *f; /* PFE_DEPTH frames reserved, or NULL */
+};
+
+/* Frames closed by a guess, newest last: see the top of this file. */
+#define PFE_GRAVE 64
 
 struct pfe_shadow {
-	unsigned depth;
-	struct pfe_shadow_frame f[PFE_SHADOW_MAX];
+	unsigned nstk;	    /* stk[0..nstk) in use */
+	unsigned last;	    /* stack of the latest push or return */
+	unsigned entered;   /* stack the latest switch went to */
+	unsigned closing;   /* 1 + the stack whose frames are being closed, or 0 */
+	unsigned long lost; /* calls beyond PFE_DEPTH not yet reported */
+	unsigned ngrave;    /* frames ever put in grave (ring index) */
+	struct pfe_stack stk[PFE_STACKS];
+	struct pfe_shadow_frame grave[PFE_GRAVE];
 };
 
-static __thread struct pfe_shadow pfe_shadow __attribute__((tls_model("initial-exec")));
+static __thread struct pfe_shadow *pfe_shadow __attribute__((tls_model("initial-exec")));
+extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("initial-exec")));
 
 struct pfe_exit_stats pfe_exit_stats;
 
-/* Frames below a new entry's sp by at most this much are stale. */
-#define PFE_SHADOW_NEAR (64 * 1024)
+/* Frames on stack 0 below a new sp by at most this much are stale. */
+#define PFE_NEAR (64 * 1024)
+
+static unsigned depth_limit = PFE_DEPTH_DEFAULT;
+static pthread_key_t end_key;
+static bool have_key;
 
 static inline uint64_t ticks(void)
 {
@@ -94,119 +146,597 @@ static inline bool is_tramp(uintptr_t a)
 	return a == (uintptr_t)pfe_ret_trampoline;
 }
 
-/*
- * Is @f, on top of the stack, a frame a non-local exit left behind, seen from
- * a new entry with @sp and @lr? Below @sp (deeper) within PFE_SHADOW_NEAR:
- * its function is gone. At the same sp: a live function calls with a lower
- * sp, so the same sp is either a tail call from it (lr is the trampoline) or
- * a new call from the caller of a function that is gone.
- */
-static inline bool stale(const struct pfe_shadow_frame *f, uintptr_t sp, uintptr_t lr)
+static inline uintptr_t cur_sp(void)
 {
-	if (f->sp == sp)
-		return !is_tramp(lr);
-	return f->sp < sp && sp - f->sp <= PFE_SHADOW_NEAR;
+	uintptr_t sp;
+
+	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	return sp;
 }
 
-void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
-{
-	struct pfe_shadow *s = &pfe_shadow;
-	struct pfe_shadow_frame *f;
-	uintptr_t sp = regs->sp;
-	unsigned d = s->depth, drop = 0;
-	bool now = regs->pc == regs->lr; /* a hook returns at once */
+/* ------------------------------------------------------------ memory */
 
-	while (d && stale(&s->f[d - 1], sp, regs->lr)) {
-		d--;
-		drop++;
-	}
-	if (drop) {
-		s->depth = d;
-		stat_add(&pfe_exit_stats.skipped, drop);
-	}
-	if (d == PFE_SHADOW_MAX) {
-		stat_add(&pfe_exit_stats.overflow, 1);
-		return;
-	}
-	f = &s->f[d];
-	f->sp = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	s->depth = d + 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	f->ret = regs->lr;
-	f->site = site;
-	f->t0 = ticks();
-	f->sp = sp;
-	regs->lr = (uintptr_t)pfe_ret_trampoline;
-	if (now)
-		regs->pc = (uintptr_t)pfe_ret_trampoline;
+static void *map_anon(size_t len)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
 }
 
-/* Copy the frame returning with @sp off the stack, discarding the frames a
- * non-local exit left above it. False when the stack is empty. */
-static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out)
+static size_t frames_len(void)
 {
-	struct pfe_shadow *s = &pfe_shadow;
-	unsigned d = s->depth, drop = 0;
+	return (size_t)depth_limit * sizeof(struct pfe_shadow_frame);
+}
 
-	while (d > 1 && s->f[d - 1].sp < sp) {
-		d--;
-		drop++;
+/* This thread's shadow, created on first use (any context: mmap is
+ * async-signal-safe); NULL when memory is short. */
+static __attribute__((noinline, cold)) struct pfe_shadow *shadow_get(void)
+{
+	struct pfe_shadow *s = pfe_shadow, *none = NULL;
+
+	if (__builtin_expect(s != NULL, 1))
+		return s;
+	s = map_anon(sizeof(*s));
+	if (!s)
+		return NULL;
+	s->nstk = 1;
+	if (!__atomic_compare_exchange_n(&pfe_shadow, &none, s, false, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED)) {
+		munmap(s, sizeof(*s)); /* a signal handler was first */
+		return none;
 	}
-	if (!d)
+	/* The key's destructor closes what is left open when the thread
+	 * ends. Our key was created first, so this does not allocate. */
+	if (have_key)
+		pthread_setspecific(end_key, s);
+	return s;
+}
+
+/* Give @k its frame array; false when memory is short. */
+static __attribute__((noinline, cold)) bool stack_map(struct pfe_stack *k)
+{
+	struct pfe_shadow_frame *f = map_anon(frames_len()), *none = NULL;
+
+	if (!f)
 		return false;
-	if (drop)
-		stat_add(&pfe_exit_stats.skipped, drop);
-	if (s->f[d - 1].sp != sp)
-		stat_add(&pfe_exit_stats.mismatched, 1);
-	*out = s->f[d - 1];
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	s->depth = d - 1;
+	if (!__atomic_compare_exchange_n(&k->f, &none, f, false, __ATOMIC_RELAXED,
+					 __ATOMIC_RELAXED))
+		munmap(f, frames_len());
 	return true;
 }
 
-uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
+/* ------------------------------------------------------------ stacks */
+
+static inline bool in_range(const struct pfe_stack *k, uintptr_t sp)
 {
-	struct pfe_shadow_frame f;
+	return sp - k->lo <= k->hi - k->lo;
+}
+
+/*
+ * The stack @sp lies on: the newest known one containing it, else 0. A
+ * coroutine stack without frames counts only while the thread runs on it
+ * (switched to last): once its coroutine ended or was dropped, its memory
+ * may be anything, an array on the main stack that later calls reuse.
+ */
+static inline unsigned stack_of(const struct pfe_shadow *s, uintptr_t sp)
+{
+	if (__builtin_expect(s->nstk == 1, 1))
+		return 0;
+	for (unsigned i = s->nstk; i-- > 1;) {
+		const struct pfe_stack *k = &s->stk[i];
+
+		if (in_range(k, sp) && (k->n || k->alt || s->entered == i))
+			return i;
+	}
+	return 0;
+}
+
+/* Nesting level of the next frame on stack @r. An empty coroutine or
+ * signal stack nests under the stack used last. */
+static unsigned level_of(const struct pfe_shadow *s, unsigned r)
+{
+	const struct pfe_stack *k = &s->stk[r], *l;
+
+	if (!r || k->n)
+		return k->base + k->n;
+	if (s->last == r)
+		return k->base;
+	l = &s->stk[s->last];
+	return l->base + l->n;
+}
+
+/* The stack lo..hi, known from now on; 0 when there is no room. */
+static unsigned stack_add(struct pfe_shadow *s, uintptr_t lo, uintptr_t hi, bool alt)
+{
+	unsigned i, free = 0;
+
+	for (i = 1; i < s->nstk; i++) {
+		if (s->stk[i].lo == lo && s->stk[i].hi == hi) {
+			s->stk[i].alt = alt;
+			return i;
+		}
+		if (!free && !s->stk[i].n && s->stk[i].hi < s->stk[i].lo)
+			free = i;
+	}
+	if (!free && s->nstk < PFE_STACKS)
+		free = s->nstk;
+	if (!free) {
+		pfe_err_once("more than %d stacks in one thread: frames on the others are kept "
+			     "with the thread's own",
+			     PFE_STACKS - 1);
+		return 0;
+	}
+	/* Invalid (empty) while being filled, so stack_of skips it. */
+	s->stk[free].lo = 1;
+	s->stk[free].hi = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	s->stk[free].n = 0;
+	s->stk[free].base = 0;
+	s->stk[free].alt = alt;
+	s->stk[free].lo = lo;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	s->stk[free].hi = hi;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	if (free == s->nstk)
+		s->nstk = free + 1;
+	return free;
+}
+
+/* A known stack that holds no frames and overlaps lo..hi is forgotten: the
+ * memory now is something else (a freed coroutine stack reused). */
+static void stack_forget_overlaps(struct pfe_shadow *s, uintptr_t lo, uintptr_t hi)
+{
+	for (unsigned i = 1; i < s->nstk; i++) {
+		struct pfe_stack *k = &s->stk[i];
+
+		if (!k->n && k->lo <= hi && lo <= k->hi && !(k->lo == lo && k->hi == hi))
+			k->hi = 0, k->lo = 1, k->alt = false;
+	}
+}
+
+/* ------------------------------------------------------------ closing */
+
+static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret)
+{
 	const struct pfe_hook_vec *v;
 	const struct pfe_hook_ent *e;
-	uint64_t ns;
+	uint64_t ns = ticks_to_ns(ticks() - f->t0);
+	const struct pfe_site *old_site = pfe_cur_site;
+	struct pfe_hook *old_hook = pfe_cur_hook;
 
-	if (!shadow_pop(sp, &f)) {
-		/* Nowhere to return to: nothing better than saying so. */
-		pfe_err("return trampoline reached with an empty shadow stack (sp 0x%lx); "
-			"aborting",
-			(unsigned long)sp);
-		abort();
-	}
-	ns = ticks_to_ns(ticks() - f.t0);
-	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
-		return f.ret;
-	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	rcu_read_lock();
-	v = rcu_dereference(f.site->hooks);
+	v = rcu_dereference(f->site->hooks);
 	if (v) {
-		pfe_cur_site = f.site;
+		pfe_cur_site = f->site;
 		for (e = v->e; e->fn; e++) {
 			pfe_exit_fn fn = e->hook ? e->hook->exit : NULL;
 
 			if (!fn)
 				continue;
 			pfe_cur_hook = e->hook;
-			fn(f.site, ret, ns, e->data);
+			fn(f->site, ret, ns, e->data);
 		}
-		pfe_cur_hook = NULL;
 	}
+	pfe_cur_hook = old_hook;
+	pfe_cur_site = old_site;
 	rcu_read_unlock();
+}
+
+/* Run the exit hooks of @f unless this thread is in a hook already (then a
+ * traced function called from a hook returns: no hooks). @held: the caller
+ * is the dispatcher and holds the guard for us. */
+static void exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret, bool held)
+{
+	if (held) {
+		run_exit_hooks(f, ret);
+		return;
+	}
+	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
+		return;
+	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	run_exit_hooks(f, ret);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
+}
+
+/* Take the top frame of stack @r off and run its exit hooks as unwound.
+ * @guess: closed on a guess (stack 0): keep a copy to return through. */
+static void close_top(struct pfe_shadow *s, unsigned r, bool held, bool guess)
+{
+	struct pfe_stack *k = &s->stk[r];
+	struct pfe_shadow_frame f = k->f[k->n - 1];
+	struct pfe_ret_regs ret;
+	unsigned old = s->closing;
+
+	if (guess) {
+		s->grave[s->ngrave % PFE_GRAVE] = f;
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		s->ngrave++;
+	}
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	k->n--;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	stat_add(&pfe_exit_stats.skipped, 1);
+	if (!f.sp)
+		return; /* a push interrupted before it filled the slot */
+	memset(&ret, 0, sizeof(ret));
+	ret.flags = PFE_RET_UNWOUND;
+	s->closing = r + 1;
+	exit_hooks(&f, &ret, held);
+	s->closing = old;
+}
+
+/* Close the frames of stack @r with sp below @sp, or at @sp too when
+ * @equal. On stack 0 only those within PFE_NEAR unless @sure. */
+static __attribute__((noinline, cold)) void
+close_below(struct pfe_shadow *s, unsigned r, uintptr_t sp, bool equal, bool sure, bool held)
+{
+	struct pfe_stack *k = &s->stk[r];
+
+	sure |= r != 0;
+	while (k->n) {
+		uintptr_t fsp = k->f[k->n - 1].sp;
+
+		/* sp 0: a push this code interrupted (a signal handler). */
+		if (!fsp || fsp > sp || (fsp == sp && !equal) || (!sure && sp - fsp > PFE_NEAR))
+			break;
+		close_top(s, r, held, !sure);
+	}
+}
+
+/* ------------------------------------------------------------ push */
+
+/* Does a call entered with @sp and @lr show that the top frame of @k is
+ * gone? Below it on the same stack, or at the same sp and not a tail call
+ * from it. The common answer, no, without a call. */
+static inline bool top_stale(const struct pfe_stack *k, uintptr_t sp, uintptr_t lr)
+{
+	uintptr_t top = k->n ? k->f[k->n - 1].sp : UINTPTR_MAX;
+
+	return top < sp || (top == sp && !is_tramp(lr));
+}
+
+/* Before the entry hooks of a call with exit hooks (dispatch.c), so that
+ * the frames it shows are gone are closed before its entry is seen. */
+void pfe_exit_prune(const struct pfe_regs *regs)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	unsigned r;
+
+	if (!s)
+		return;
+	r = stack_of(s, regs->sp);
+	if (__builtin_expect(top_stale(&s->stk[r], regs->sp, regs->lr), 0))
+		close_below(s, r, regs->sp, !is_tramp(regs->lr), false, true);
+}
+
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow_frame *f;
+	struct pfe_stack *k;
+	uintptr_t sp = regs->sp;
+	bool now = regs->pc == regs->lr; /* a hook returns at once */
+	unsigned r, d;
+
+	if (__builtin_expect(!s, 0) && !(s = shadow_get()))
+		goto lost;
+	r = stack_of(s, sp);
+	k = &s->stk[r];
+	if (__builtin_expect(!k->f, 0) && !stack_map(k))
+		goto lost;
+	/* What lies below this call on its stack is gone; at the same sp
+	 * too, unless this is a tail call from it (lr is the trampoline).
+	 * Normally pfe_exit_prune did that before the entry hooks. */
+	if (__builtin_expect(top_stale(k, sp, regs->lr), 0))
+		close_below(s, r, sp, !is_tramp(regs->lr), false, true);
+	d = k->n;
+	if (d == depth_limit)
+		goto lost;
+	if (!d && r)
+		k->base = level_of(s, r);
+	f = &k->f[d];
+	f->sp = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	k->n = d + 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->ret = regs->lr;
+	f->site = site;
+	f->t0 = ticks();
+	f->thrown = false;
+	f->sp = sp;
+	s->last = r;
+	regs->lr = (uintptr_t)pfe_ret_trampoline;
+	if (now)
+		regs->pc = (uintptr_t)pfe_ret_trampoline;
+	return;
+lost:
+	stat_add(&pfe_exit_stats.overflow, 1);
+	if (s)
+		s->lost++;
+}
+
+/* ------------------------------------------------------------ return */
+
+/* The frame returning with @sp on stack @r: the newest with that sp; the
+ * frames above it on that stack are gone and closed first. False if @r
+ * has none. */
+static __attribute__((noinline, cold)) bool pop_from(struct pfe_shadow *s, unsigned r, uintptr_t sp,
+						     struct pfe_shadow_frame *out)
+{
+	struct pfe_stack *k = &s->stk[r];
+	unsigned d = k->n;
+
+	while (d && k->f[d - 1].sp != sp)
+		d--;
+	if (!d)
+		return false;
+	/* Frames above it: on a known stack all of them are deeper and gone;
+	 * on stack 0 those far below may live on a stack we do not know: a
+	 * frame returning from among them is moved down over them. */
+	while (k->n > d) {
+		uintptr_t fsp = k->f[k->n - 1].sp;
+
+		if (r && fsp && fsp < sp) {
+			close_top(s, r, false, false);
+			continue;
+		}
+		if (!r && fsp && fsp < sp && sp - fsp <= PFE_NEAR) {
+			close_top(s, r, false, true);
+			continue;
+		}
+		/* Keep it: copy our frame out and close the gap. */
+		*out = k->f[d - 1];
+		memmove(&k->f[d - 1], &k->f[d], (k->n - d) * sizeof(k->f[0]));
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		k->n--;
+		s->last = r;
+		return true;
+	}
+	*out = k->f[d - 1];
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	k->n = d - 1;
+	s->last = r;
+	return true;
+}
+
+/* A frame closed on a guess returns after all. */
+static bool pop_grave(struct pfe_shadow *s, uintptr_t sp, struct pfe_shadow_frame *out)
+{
+	unsigned n = s->ngrave < PFE_GRAVE ? s->ngrave : PFE_GRAVE;
+
+	for (unsigned i = 1; i <= n; i++) {
+		struct pfe_shadow_frame *g = &s->grave[(s->ngrave - i) % PFE_GRAVE];
+
+		if (g->sp == sp) {
+			*out = *g;
+			g->sp = 0;
+			return true;
+		}
+	}
+	return false;
+}
+
+static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_stack *k;
+	unsigned r;
+
+	if (!s)
+		return false;
+	r = stack_of(s, sp);
+	k = &s->stk[r];
+	/* The common case: the top frame returns. */
+	if (__builtin_expect(k->n && k->f[k->n - 1].sp == sp, 1)) {
+		*out = k->f[k->n - 1];
+		__atomic_signal_fence(__ATOMIC_SEQ_CST);
+		k->n--;
+		s->last = r;
+		return true;
+	}
+	if (pop_from(s, r, sp, out))
+		return true;
+	/* Pushed before libpfe knew the stack it is on. */
+	for (unsigned i = s->nstk; i-- > 0;)
+		if (i != r && pop_from(s, i, sp, out))
+			return true;
+	if (pop_grave(s, sp, out)) {
+		stat_add(&pfe_exit_stats.mismatched, 1);
+		return true;
+	}
+	return false;
+}
+
+uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
+{
+	struct pfe_shadow_frame f;
+
+	ret->flags = 0;
+	if (!shadow_pop(sp, &f)) {
+		/* Only a frame we never pushed gets here: the trampoline is
+		 * reached only through a pushed frame's lr, and frames are
+		 * dropped only when provably gone (or kept in the grave). */
+		pfe_err("return trampoline reached with sp 0x%lx, which no shadow frame has; "
+			"aborting",
+			(unsigned long)sp);
+		abort();
+	}
+	if (f.site)
+		exit_hooks(&f, ret, false);
 	return f.ret;
 }
 
+/* ------------------------------------------------------------ queries */
+
 unsigned pfe_exit_depth(void)
 {
-	return pfe_shadow.depth;
+	struct pfe_shadow *s = pfe_shadow;
+
+	if (!s)
+		return 0;
+	if (s->closing)
+		return level_of(s, s->closing - 1);
+	return level_of(s, stack_of(s, cur_sp()));
+}
+
+bool pfe_exit_room(void)
+{
+	struct pfe_shadow *s = pfe_shadow;
+
+	return !s || s->stk[stack_of(s, cur_sp())].n < depth_limit;
+}
+
+unsigned long pfe_exit_take_lost(void)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	unsigned long n;
+
+	if (!s || !s->lost)
+		return 0;
+	n = s->lost;
+	s->lost = 0;
+	return n;
+}
+
+unsigned pfe_exit_limit(void)
+{
+	return depth_limit;
+}
+
+/* ------------------------------------------------------------ switches */
+
+void pfe_exit_switch(uintptr_t sp, uintptr_t lo, uintptr_t hi, bool leaving)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	unsigned from, to;
+
+	if (!s)
+		return;
+	from = stack_of(s, cur_sp());
+	if (hi > lo && (from == 0 || !in_range(&s->stk[from], sp))) {
+		stack_forget_overlaps(s, lo, hi);
+		to = stack_add(s, lo, hi, false);
+	} else {
+		to = stack_of(s, sp);
+	}
+	s->entered = to;
+	/* Left for good: the current stack's frames are the innermost. */
+	if (leaving && to != from)
+		while (s->stk[from].n)
+			close_top(s, from, false, false);
+	/* A coroutine resumed with frames: they nest under the switcher,
+	 * also those closed right now. */
+	if (to != from && to && s->stk[to].n)
+		s->stk[to].base = level_of(s, from);
+	/* The target continues at sp: below it on its stack nothing lives. */
+	close_below(s, to, sp, true, true, false);
+	if (to != from)
+		s->last = from;
+}
+
+void pfe_exit_note_stack(uintptr_t lo, uintptr_t hi)
+{
+	struct pfe_shadow *s = shadow_get();
+
+	if (!s)
+		return;
+	if (hi > lo) {
+		stack_forget_overlaps(s, lo, hi);
+		stack_add(s, lo, hi, true);
+		return;
+	}
+	/* Disabled: the memory is the program's again. */
+	for (unsigned i = 1; i < s->nstk; i++)
+		if (s->stk[i].alt && !s->stk[i].n)
+			s->stk[i].hi = 0, s->stk[i].lo = 1, s->stk[i].alt = false;
+}
+
+unsigned pfe_exit_here(void)
+{
+	struct pfe_shadow *s = pfe_shadow;
+
+	return s ? stack_of(s, cur_sp()) : 0;
+}
+
+void pfe_exit_back(unsigned stk)
+{
+	struct pfe_shadow *s = pfe_shadow;
+
+	if (s && stk < s->nstk)
+		s->entered = stk;
+}
+
+static void close_all(bool held)
+{
+	struct pfe_shadow *s = pfe_shadow;
+
+	if (!s)
+		return;
+	/* Other stacks' frames nest deeper than the thread's own; those of a
+	 * coroutine left suspended nest under what is open now. */
+	for (unsigned i = s->nstk; i-- > 0;) {
+		if (i && s->stk[i].n)
+			s->stk[i].base = level_of(s, 0);
+		while (s->stk[i].n)
+			close_top(s, i, held, false);
+	}
+}
+
+void pfe_exit_close_all(void)
+{
+	close_all(false);
+}
+
+/* The thread ends: close what is open, give the memory back. */
+static void thread_end(void *arg)
+{
+	struct pfe_shadow *s = arg;
+
+	if (s != pfe_shadow)
+		return;
+	pfe_exit_close_all();
+	pfe_shadow = NULL;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	for (unsigned i = 0; i < s->nstk; i++)
+		if (s->stk[i].f)
+			munmap(s->stk[i].f, frames_len());
+	munmap(s, sizeof(*s));
+}
+
+/* exit() from nested calls: the calling thread's frames never return. */
+static void process_end(void)
+{
+	/* libpfe's atexit handlers run under the recursion guard (glibc.c):
+	 * ours is the hooks' own business, so they run here regardless. */
+	int g = __atomic_exchange_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
+
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	close_all(true);
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	__atomic_store_n(&pfe_in_hook, g, __ATOMIC_RELAXED);
+}
+
+/* Before pfe_init (and the tracer) so that our key comes first, and so
+ * our atexit handler runs after the tracer's drain, whose later lines are
+ * written directly. */
+__attribute__((constructor(101))) static void pfe_exit_init(void)
+{
+	const char *v = pfe_env("PFE_DEPTH");
+	uint64_t n;
+
+	if (v && *v) {
+		if (pfe_parse_uint(v, PFE_DEPTH_MIN, PFE_DEPTH_MAX, &n))
+			pfe_err("PFE_DEPTH='%s': expected a number of frames from %u to %u; using "
+				"%u",
+				v, PFE_DEPTH_MIN, PFE_DEPTH_MAX, PFE_DEPTH_DEFAULT);
+		else
+			depth_limit = (unsigned)n;
+	}
+	have_key = pthread_key_create(&end_key, thread_end) == 0;
+	pfe_atexit(process_end);
 }
 
 /* ---------------------------------------------------------- unwinding */
@@ -257,11 +787,78 @@ static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
 }
 
 /*
+ * The frames with sp @cfa on its stack, newest first: the real return
+ * address (following tail-call frames, whose real return is the trampoline
+ * itself, down to the first with another one) and the function whose frame
+ * this is. False when there is none.
+ */
+static bool find_cfa(struct pfe_shadow *s, uintptr_t cfa, unsigned *stk, uintptr_t *ret,
+		     const struct pfe_site **site)
+{
+	unsigned r0 = stack_of(s, cfa);
+
+	*ret = 0;
+	*site = NULL;
+	for (unsigned j = 0; j <= s->nstk; j++) {
+		/* Its own stack first, then the others (pushed before libpfe
+		 * knew the stack). */
+		unsigned r = j ? j - 1 : r0;
+		const struct pfe_stack *k = &s->stk[r];
+
+		if (j && r == r0)
+			continue;
+		for (unsigned d = k->n; d; d--) {
+			if (k->f[d - 1].sp != cfa)
+				continue;
+			*ret = k->f[d - 1].ret;
+			if (!*site)
+				*site = k->f[d - 1].site;
+			*stk = r;
+			if (!is_tramp(*ret))
+				return true;
+		}
+		if (*site)
+			return false;
+	}
+	return false;
+}
+
+static void mark_thrown(struct pfe_stack *k, uintptr_t cfa)
+{
+	for (unsigned d = k->n; d; d--)
+		if (k->f[d - 1].sp == cfa)
+			k->f[d - 1].thrown = true;
+}
+
+void pfe_exit_caught(uintptr_t sp)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_stack *k;
+	unsigned r;
+
+	if (!s)
+		return;
+	r = stack_of(s, sp);
+	k = &s->stk[r];
+	/* The catching function runs at @sp: what the exception went through
+	 * below it is gone. On stack 0 the search phase's marks say so even
+	 * beyond PFE_NEAR. */
+	while (k->n) {
+		const struct pfe_shadow_frame *f = &k->f[k->n - 1];
+
+		if (!f->sp || f->sp > sp || (!r && !f->thrown && sp - f->sp > PFE_NEAR))
+			break;
+		close_top(s, r, false, false);
+	}
+}
+
+/*
  * The personality of the trampolines' unwind entries (ret_tramp.S): the
  * unwinder is at "the traced function whose CFA is @ctx's CFA returned to
  * the trampoline". Store the real return address where the function saved
- * its x30, following tail-call frames (whose real return is the trampoline
- * itself) down to the first frame with another one.
+ * its x30. In the cleanup phase (the exception's second pass, or the forced
+ * unwind of pthread_exit and cancellation) the function's frame is being
+ * left for good: close it, and what lies below it, innermost first.
  */
 _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 					_Unwind_Exception_Class cls, struct _Unwind_Exception *ue,
@@ -270,21 +867,12 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 					_Unwind_Exception_Class cls, struct _Unwind_Exception *ue,
 					struct _Unwind_Context *ctx)
 {
-	struct pfe_shadow *s = &pfe_shadow;
+	struct pfe_shadow *s = pfe_shadow;
 	uintptr_t cfa = _Unwind_GetCFA(ctx), ret = 0;
 	const struct pfe_site *site = NULL;
-	unsigned d;
+	unsigned r = 0;
 
-	for (d = s->depth; d; d--) {
-		if (s->f[d - 1].sp != cfa)
-			continue;
-		ret = s->f[d - 1].ret;
-		if (!site)
-			site = s->f[d - 1].site; /* the function whose frame this is */
-		if (!is_tramp(ret))
-			break;
-	}
-	if (!ret || is_tramp(ret)) {
+	if (!s || !find_cfa(s, cfa, &r, &ret, &site)) {
 		pfe_err_once("unwinding through the return trampoline at CFA 0x%lx: no "
 			     "shadow frame",
 			     (unsigned long)cfa);
@@ -298,5 +886,12 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 		ret = pac_sign(ret, cfa);
 	_Unwind_SetGR(ctx, 30, ret);
 	stat_add(&pfe_exit_stats.unwound, 1);
+	/* The search phase stored the real address where the function saved
+	 * its x30: then the cleanup phase goes straight to the caller and we
+	 * see the frame again only at the catch (pfe_exit_caught). */
+	if (actions & _UA_SEARCH_PHASE)
+		mark_thrown(&s->stk[r], cfa);
+	if (actions & _UA_CLEANUP_PHASE)
+		close_below(s, r, cfa, true, true, false);
 	return _URC_CONTINUE_UNWIND;
 }

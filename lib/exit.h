@@ -1,27 +1,64 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Exit hooks (exit.c): the shadow stack's limits and counters, for tests and
- * the bench. The trampoline side is in dispatch.h.
+ * Exit hooks (exit.c, ctxsw.c): the shadow stacks, their counters, and what
+ * the stack-switch wrappers tell them. The trampoline side is in dispatch.h.
  */
 #ifndef PFE_EXIT_H
 #define PFE_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
-/* Hooked frames one thread may have outstanding; deeper calls run entry
- * hooks only (counted in overflow). */
-#define PFE_SHADOW_MAX 256
+/* Frames one stack of one thread may have outstanding unless PFE_DEPTH says
+ * otherwise; deeper calls run no hooks that need an exit (counted). */
+#define PFE_DEPTH_DEFAULT 4096
+#define PFE_DEPTH_MIN	  16
+#define PFE_DEPTH_MAX	  (1u << 22)
+
+/* Stacks one thread may run on that libpfe tells apart: its own, plus
+ * coroutine and signal stacks it learns of (ctxsw.c). */
+#define PFE_STACKS 16
 
 /* Since start-up, all threads; relaxed atomic counters. */
 struct pfe_exit_stats {
-	unsigned long overflow;	  /* entries beyond PFE_SHADOW_MAX: no exit hook */
-	unsigned long skipped;	  /* frames left by longjmp, exceptions: discarded */
-	unsigned long mismatched; /* a return whose sp matched no frame (a bug) */
+	unsigned long overflow;	  /* entries beyond PFE_DEPTH: no exit hook */
+	unsigned long skipped;	  /* frames closed as unwound */
+	unsigned long mismatched; /* a return found only among discarded frames */
 	unsigned long unwound;	  /* trampoline frames an unwinder went through */
 };
 extern struct pfe_exit_stats pfe_exit_stats;
 
-/* Frames on this thread's shadow stack. */
+/* Nesting level of a call entered now on this thread's current stack: the
+ * frames below it on this stack plus, for a coroutine or signal stack, the
+ * level of the function that switched to it. While unwound frames are being
+ * closed, the level of the one being closed. */
 unsigned pfe_exit_depth(void);
+/* False when a call entered now would get no exit (beyond PFE_DEPTH): an
+ * entry hook that prints a matching exit line skips its entry line. */
+bool pfe_exit_room(void);
+/* Calls not shown since the last call on this thread (beyond PFE_DEPTH);
+ * resets the count. */
+unsigned long pfe_exit_take_lost(void);
+/* Frames limit per stack (PFE_DEPTH). */
+unsigned pfe_exit_limit(void);
+
+/* ctxsw.c -> exit.c. The thread is about to continue at stack pointer @sp
+ * (longjmp, setcontext, swapcontext): close the frames that this discards,
+ * innermost first. @lo..@hi, when @hi is nonzero, is the stack @sp lives on
+ * if known (a ucontext's uc_stack); @leaving: the current stack is left for
+ * good (longjmp), so frames on it are closed too when @sp is elsewhere. */
+void pfe_exit_switch(uintptr_t sp, uintptr_t lo, uintptr_t hi, bool leaving);
+/* __cxa_begin_catch: a C++ handler runs in a function whose sp is @sp. */
+void pfe_exit_caught(uintptr_t sp);
+/* swapcontext: the stack the thread runs on now, and, when the call
+ * returns, that it is back there (whoever switched back may not have said:
+ * a coroutine's end returns through uc_link inside the C library). */
+unsigned pfe_exit_here(void);
+void pfe_exit_back(unsigned stk);
+/* sigaltstack: signal handlers of this thread run on @lo..@hi; lo == hi:
+ * no longer. */
+void pfe_exit_note_stack(uintptr_t lo, uintptr_t hi);
+/* Close every frame of this thread (it ends), innermost first. */
+void pfe_exit_close_all(void);
 
 #endif /* PFE_EXIT_H */

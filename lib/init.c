@@ -7,8 +7,10 @@
  * PFE_LIST lists what libpfe found:
  *   PFE_LIST=1       to stderr
  *   PFE_LIST=<path>  to that file (created or truncated); %p in it becomes the
- *                    process id, so that programs the traced one executes
- *                    (which inherit PFE_LIST) do not overwrite its list
+ *                    process id, so that children (which inherit PFE_LIST)
+ *                    do not write into its list. A new image after execve,
+ *                    and a child naming the same file, append to it
+ *                    (follow.c).
  * One line per patch site, objects in load order (the program first), sites
  * by address within an object:
  *   <object> 0x<address> <function>[ bti]
@@ -29,6 +31,7 @@
 
 #include "demangle.h"
 #include "env.h"
+#include "guard.h"
 #include "live.h"
 #include "park.h"
 #include "outfile.h"
@@ -104,7 +107,7 @@ int pfe_list_sites(const char *dest, const char *who)
 		o.fd = STDERR_FILENO;
 	} else {
 		expand_path(dest, path, sizeof(path));
-		o.fd = pfe_output_open(path, PFE_OUT_TRUNC);
+		o.fd = pfe_output_open(path, pfe_follow_out_flags(path, PFE_OUT_TRUNC));
 		if (o.fd < 0) {
 			pfe_err("%s: cannot open %s for writing: %s", who, path,
 				pfe_output_strerror(o.fd));
@@ -166,16 +169,75 @@ static int publish(struct pfe_object *obj, void *ctx)
 	return err;
 }
 
+/*
+ * Every boolean PFE_* variable, checked at start-up whether or not this run
+ * reads it, so that a malformed one is reported once, now, and not only
+ * when (or if) it is used (env.c says it once per variable).
+ */
+static void check_flags(void)
+{
+	static const struct {
+		const char *name;
+		bool dflt; /* as README.md's table says */
+	} flags[] = {
+	    {"PFE_DEBUG", false},
+	    {"PFE_DEMANGLE", true},
+	    {"PFE_FOLLOW", true},
+	    {"PFE_GRAPH", false},
+	};
+
+	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+		pfe_env_bool(flags[i].name, flags[i].dflt);
+}
+
+/* True when some loaded object has patch sites. */
+static bool any_sites(void)
+{
+	bool any;
+
+	rcu_read_lock();
+	any = pfe_objects_first() != NULL;
+	rcu_read_unlock();
+	return any;
+}
+
+/*
+ * Under the recursion guard throughout: what libpfe calls here (malloc,
+ * free, memcpy) may be functions the program defines and PFE_TRACE names,
+ * and they are attached before this returns.
+ */
 __attribute__((constructor)) static void pfe_init(void)
 {
-	const char *list = pfe_env("PFE_LIST");
-	bool threads = pfe_park_other_threads();
+	const char *list;
+	bool threads;
+	int g;
 
+	/* setuid, setgid, file capabilities: the environment belongs to
+	 * whoever started the program, who must not choose what it patches
+	 * or which files it writes. No PFE_* is read (secure_getenv). */
+	if (pfe_env_secure()) {
+		pfe_err("AT_SECURE process (setuid, setgid or capabilities): libpfe stays "
+			"inactive");
+		return;
+	}
+	g = pfe_guard_enter();
+	check_flags();
+	list = pfe_env("PFE_LIST");
+	pfe_follow_init();
+	pfe_exec_init();
+	threads = pfe_park_other_threads();
 	pfe_patch_lock();
 	pfe_discover_all(publish, &threads);
 	pfe_patch_unlock();
 	pfe_fork_init();
 	pfe_live_start();
+	/* A program that a traced one started (following it, PFE_FOLLOW)
+	 * without anything patchable just runs: no warnings for PFE_TRACE
+	 * terms it cannot have, no control thread on its parent's FIFO. */
+	if (pfe_follow_child() && !any_sites()) {
+		pfe_debug("started by a traced process, nothing patchable here: inactive");
+		goto out;
+	}
 	if (list && *list && strcmp(list, "0"))
 		pfe_list_sites(list, "PFE_LIST");
 	/* After discovery, so the tracer sees every object; a bad value has
@@ -183,4 +245,6 @@ __attribute__((constructor)) static void pfe_init(void)
 	if (pfe_env("PFE_TRACE"))
 		pfe_trace_start(pfe_env("PFE_TRACE"), pfe_env("PFE_OUTPUT"));
 	pfe_control_start();
+out:
+	pfe_guard_leave(g);
 }

@@ -242,7 +242,10 @@ int pfe_output_open(const char *path, unsigned flags)
 		close(fd);
 		return err;
 	}
-	return pfe_fd_keep(fd, path);
+	fd = pfe_fd_keep(fd, path);
+	/* Children and new images append to it (follow.c). */
+	pfe_follow_note(fd);
+	return fd;
 }
 
 int pfe_fifo_open(const char *path, const char *what)

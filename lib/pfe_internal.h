@@ -22,7 +22,10 @@
  *   objects.c    the RCU list of loaded objects and the patch lock
  *   registry.c   hooks: attach, detach, RCU (urcu-bp); the public API
  *   dispatch.c   trampoline -> hooks, lock-free
- *   exit.c       exit hooks: shadow stack, return trampoline, unwinding (exit.h)
+ *   exit.c       exit hooks: shadow stacks per machine stack, closing frames left
+ *                without returning, unwinding (exit.h)
+ *   ctxsw.c      longjmp/setcontext/swapcontext/sigaltstack/__cxa_begin_catch
+ *                interposed: tell exit.c where the thread continues
  *   hookops.c    pfe_hook_add_ops
  *   sig.c        signatures: parser, AAPCS64 placement (pure, sig.h)
  *   sigfmt.c     typed values as text (pure, sig.h)
@@ -30,6 +33,10 @@
  *   park.c       parking every other thread while slot 0 is written
  *   dlopen.c     dlopen/dlmopen/dlclose: objects loaded and unloaded later
  *   fork.c       fork handlers (patch lock, urcu-bp fork protocol)
+ *   childenv.c   a followed child's environment (pure, childenv.h)
+ *   follow.c     following children: their environment, shared output files
+ *   exec.c       exec*() and posix_spawn*(): flush, then follow
+ *   guard.h      the recursion guard around libpfe's own entry points
  *   control.c    PFE_CONTROL: the tracer controlled through a FIFO
  *   ctlcmd.c     PFE_CONTROL commands parsed (pure, ctlcmd.h)
  *   sumtab.c     the per-function table of PFE_SUMMARY and pfe report (pure)
@@ -249,6 +256,37 @@ int pfe_trace_set(const char *spec);
  * at exit, on a fatal signal). Safe to call more than once and when the
  * tracer never started. Not from a hook. */
 void pfe_trace_flush(void);
+
+/* ------------------------------------------------------------ follow.c */
+/* Constructor: PFE_FOLLOW, libpfe's path, the PFE_* to hand on. Does
+ * nothing under AT_SECURE (then children get the environment given). */
+void pfe_follow_init(void);
+/* Call @fn with the environment a child started with @envp gets (envp
+ * itself unless it is followed) and return what @fn returns. @new_process:
+ * the child is not a new image of this process (no PFE_CONTROL). No malloc;
+ * async-signal-safe (vfork children, fork in threaded programs). */
+int pfe_follow_env(char *const envp[], bool new_process, int (*fn)(char *const env[], void *arg),
+		   void *arg);
+/* True when this process is not the one the constructor ran in (an exec
+ * after fork or vfork). */
+bool pfe_follow_new_process(void);
+/* fork.c, in the child: this process's trace lines are its own. */
+void pfe_follow_forked(void);
+/* False in a vfork child (or a clone without fork handlers): the trace
+ * lines buffered in its memory are its parent's, which writes them. */
+bool pfe_follow_owns_trace(void);
+/* For pfe_output_open's callers: @flags without PFE_OUT_TRUNC (and with
+ * PFE_OUT_APPEND) when @path is a file an earlier image of this process, or
+ * its parent, opened for output: its lines stay, the new ones follow. */
+unsigned pfe_follow_out_flags(const char *path, unsigned flags);
+/* Remember the file open on @fd as one of libpfe's outputs (outfile.c). */
+void pfe_follow_note(int fd);
+/* True when a process libpfe was in started this one (LIBPFE_CHILD). */
+bool pfe_follow_child(void);
+
+/* ------------------------------------------------------------ exec.c */
+/* Resolve the C library's exec and spawn functions (constructor). */
+void pfe_exec_init(void);
 
 /* ------------------------------------------------------------ init.c */
 /* The PFE_LIST listing to @dest ("1": stderr, else a path; %p = pid),

@@ -6,7 +6,11 @@ so=$1 map=$2 cross=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "${cross}nm" -D --defined-only "$so" | awk '$2 ~ /[TDBRW]/ {print $3}' | sed 's/@.*//' |
-	grep -v '^PFE_' | grep -vx -e dlopen -e dlmopen -e dlclose | sort -u >"$tmp/exported"
+	grep -v '^PFE_' | grep -vx -e dlopen -e dlmopen -e dlclose \
+	-e longjmp -e _longjmp -e siglongjmp -e __longjmp_chk -e setcontext -e swapcontext \
+	-e sigaltstack -e __cxa_begin_catch \
+	-e execve -e execv -e execvp -e execvpe -e execl -e execle -e execlp -e fexecve \
+	-e execveat -e posix_spawn -e posix_spawnp | sort -u >"$tmp/exported"
 sed -n 's/^[[:space:]]*\(pfe_[a-z0-9_]*\);$/\1/p' "$map" | sort -u >"$tmp/map"
 sed -n 's/^PFE_API .*[ *]\(pfe_[a-z0-9_]*\)(.*/\1/p' include/pfe.h | sort -u >"$tmp/header"
 if ! cmp -s "$tmp/exported" "$tmp/map" || ! cmp -s "$tmp/map" "$tmp/header"; then

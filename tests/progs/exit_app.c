@@ -10,7 +10,9 @@
  * out of three traced frames and then calls that are still right; a tail
  * call between two traced functions (both exits, inner first); an exit-only
  * hook; a function returning at once from its entry hook; the shadow stack's
- * bound (a recursion 300 deep); detaching while a call is outstanding.
+ * bound (PFE_DEPTH, 4096 frames by default: a recursion 5000 deep); ret->flags
+ * (0 for a return, PFE_RET_UNWOUND for a frame longjmp left); detaching while
+ * a call is outstanding.
  */
 #include <dlfcn.h>
 #include <errno.h>
@@ -103,7 +105,7 @@ NOINL long early(long x)
 /* ------------------------------------------------------------- hooks */
 
 /* volatile: the compiler cannot see that hooks change them across calls. */
-static volatile long entries, exits, depth, maxdepth;
+static volatile long entries, exits, unwound, bad_flags, depth, maxdepth;
 static const char *volatile log_[16];
 static volatile int nlog;
 
@@ -114,9 +116,15 @@ static void h_entry(const struct pfe_site *site, struct pfe_regs *regs, void *da
 		maxdepth = depth;
 }
 
+/* Returns and frames left without returning (longjmp) counted apart. */
 static void h_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns, void *data)
 {
-	exits++;
+	if (ret->flags == 0)
+		exits++;
+	else if (ret->flags == PFE_RET_UNWOUND)
+		unwound++;
+	else
+		bad_flags++;
 	depth--;
 }
 
@@ -175,7 +183,7 @@ static struct pfe_hook *attach(const char *pattern, pfe_entry_fn entry, pfe_exit
 
 static void reset(void)
 {
-	entries = exits = depth = maxdepth = 0;
+	entries = exits = unwound = depth = maxdepth = 0;
 }
 
 int main(void)
@@ -219,12 +227,14 @@ int main(void)
 		reset();
 		if (!setjmp(jb))
 			jmp1(one);
-		printf("longjmp %d: entries %ld exits %ld\n", round, entries, exits);
+		printf("longjmp %d: entries %ld exits %ld unwound %ld depth %ld\n", round, entries,
+		       exits, unwound, depth);
 		reset();
 		r = fib(5 * one);
 		r2 = jmp1(0 * one);
-		printf("after: fib(5) %ld jmp1(0) %ld entries %ld exits %ld depth %ld\n", r, r2,
-		       entries, exits, depth);
+		printf(
+		    "after: fib(5) %ld jmp1(0) %ld entries %ld exits %ld unwound %ld depth %ld\n",
+		    r, r2, entries, exits, unwound, depth);
 	}
 	hook_remove(h);
 
@@ -249,7 +259,11 @@ int main(void)
 	reset();
 	r = deep(10 * one);
 	printf("deep(10) %ld entries %ld exits %ld\n", r, entries, exits);
+	reset();
+	r = deep(5000 * one);
+	printf("deep(5000) %ld entries %ld exits %ld unwound %ld\n", r, entries, exits, unwound);
 	hook_remove(h);
+	printf("flags other than 0 and PFE_RET_UNWOUND: %ld\n", bad_flags);
 	printf("detached: fib(10) %ld\n", fib(10 * one));
 	return 0;
 }

@@ -14,7 +14,7 @@
 
 #define NOINL __attribute__((noinline, noclone))
 
-static volatile long entries, exits, dtors;
+static volatile long entries, exits, unwound, bad_flags, dtors;
 
 // C names, so that the patterns need no mangling.
 extern "C" {
@@ -70,9 +70,14 @@ static void h_entry(const struct pfe_site *, struct pfe_regs *, void *)
 	entries++;
 }
 
-static void h_exit(const struct pfe_site *, struct pfe_ret_regs *, uint64_t, void *)
+static void h_exit(const struct pfe_site *, struct pfe_ret_regs *ret, uint64_t, void *)
 {
-	exits++;
+	if (ret->flags == PFE_RET_UNWOUND)
+		unwound++;
+	else if (ret->flags == 0)
+		exits++;
+	else
+		bad_flags++;
 }
 
 int main()
@@ -93,30 +98,32 @@ int main()
 		return 1;
 	}
 	for (int i = 0; i < 3; i++) {
-		entries = exits = dtors = 0;
+		entries = exits = unwound = dtors = 0;
 		long r = catcher(one);
-		printf("throw %d: catcher %ld entries %ld exits %ld dtors %ld\n", i, r, entries,
-		       exits, dtors);
-		entries = exits = dtors = 0;
+		printf("throw %d: catcher %ld entries %ld exits %ld unwound %ld dtors %ld\n", i, r,
+		       entries, exits, unwound, dtors);
+		entries = exits = unwound = dtors = 0;
 		r = catcher(0 * one);
-		printf("no throw %d: catcher %ld entries %ld exits %ld dtors %ld\n", i, r, entries,
-		       exits, dtors);
+		printf("no throw %d: catcher %ld entries %ld exits %ld unwound %ld dtors %ld\n", i,
+		       r, entries, exits, unwound, dtors);
 	}
 	try {
-		entries = exits = 0;
+		entries = exits = unwound = 0;
 		c1(one);
 	} catch (const std::runtime_error &e) {
-		printf("caught in main: %s entries %ld exits %ld\n", e.what(), entries, exits);
+		printf("caught in main: %s entries %ld exits %ld unwound %ld\n", e.what(), entries,
+		       exits, unwound);
 	}
 	pthread_t t;
 	void *ret = nullptr;
-	entries = exits = dtors = 0;
+	entries = exits = unwound = dtors = 0;
 	pthread_create(&t, nullptr, t2, (void *)42);
 	pthread_join(t, &ret);
-	printf("pthread_exit: %ld entries %ld exits %ld dtors %ld\n", (long)ret, entries, exits,
-	       dtors);
-	entries = exits = 0;
+	printf("pthread_exit: %ld entries %ld exits %ld unwound %ld dtors %ld\n", (long)ret,
+	       entries, exits, unwound, dtors);
+	entries = exits = unwound = 0;
 	long r = c1(0 * one);
-	printf("after: c1(0) %ld entries %ld exits %ld\n", r, entries, exits);
+	printf("after: c1(0) %ld entries %ld exits %ld unwound %ld bad flags %ld\n", r, entries,
+	       exits, unwound, bad_flags);
 	return 0;
 }
