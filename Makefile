@@ -93,7 +93,7 @@ $(B)/libpfe.so: $(LIB_OBJ) $(SO_OBJ) pfe.map
 # any architecture), so it is built with HOSTCC, with the pure pattern and
 # value parsers of lib/. jansson writes its JSON; the C++ runtime (libstdc++)
 # demangles, as in the traced process.
-TOOL_SRC := $(sort $(wildcard tools/pfe/*.c)) lib/pattern.c lib/envparse.c
+TOOL_SRC := $(sort $(wildcard tools/pfe/*.c)) lib/pattern.c lib/envparse.c lib/sumtab.c
 TOOL_OBJ := $(patsubst %.c,$(B)/host-obj/%.o,$(TOOL_SRC))
 TOOL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ilib -Itools/pfe
 

@@ -39,6 +39,8 @@
  *   exec.c       exec*() and posix_spawn*(): flush, then follow
  *   guard.h      the recursion guard around libpfe's own entry points
  *   control.c    PFE_CONTROL: the tracer controlled through a FIFO
+ *   ctlcmd.c     PFE_CONTROL commands parsed (pure, ctlcmd.h)
+ *   sumtab.c     the per-function table of PFE_SUMMARY and pfe report (pure)
  *   glibc.c      atexit/atfork registration without libc_nonshared.a
  *   init.c       constructor and destructor
  *   hooks/trace*.c  the PFE_TRACE tracer (trace_graph.c: signatures, PFE_GRAPH)
