@@ -14,6 +14,7 @@
  * allocates: a hot path may want to enter RCU once per thread early.
  */
 #include <pthread.h>
+#include <string.h>
 #include <urcu-bp.h>
 
 #include "pfe_internal.h"
@@ -53,6 +54,13 @@ struct pfe_object *pfe_objects_first(void)
 
 int pfe_object_publish(struct pfe_object *obj)
 {
+	int err = pfe_site_ids_assign(obj);
+
+	if (err) {
+		pfe_err("%s: %zu sites: cannot number them (%s); not patched", obj->name,
+			obj->tab.nsites, strerror(-err));
+		return err;
+	}
 	obj->next = NULL;
 	/* The object and its site table are complete before a reader can
 	 * reach them: rcu_assign_pointer orders the stores. */
@@ -69,6 +77,7 @@ void pfe_object_unpublish(struct pfe_object *obj)
 		;
 	if (!*pp)
 		return;
+	pfe_site_ids_clear(obj);
 	rcu_assign_pointer(*pp, obj->next);
 	if (objects_tail == &obj->next)
 		objects_tail = pp;

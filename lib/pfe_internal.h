@@ -95,6 +95,7 @@ struct pfe_object {
 	uintptr_t veneer;	 /* BL target near this object, 0 = direct */
 	struct pfe_stubs *stubs; /* stub.c: the per-site stubs, NULL until needed */
 	bool is_main;
+	uint32_t first_id; /* its sites' ids: first_id + index (siteid.c) */
 };
 
 /* ---------------------------------------------------------- discover.c */
@@ -272,6 +273,24 @@ void pfe_site_trampoline(void);
 void pfe_site_trampoline_far(void);
 /* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
 extern uintptr_t pfe_tramp_addr;
+
+/* ------------------------------------------------------------ siteid.c */
+/*
+ * Process-wide site ids, the "site" of a PFE_RECORD event (lib/record.h):
+ * assigned in publication order, never reused, so that an event written on
+ * a traced thread names its site in 28 bits and a reader (the tracer's
+ * writer thread) finds it again without a lookup by address.
+ */
+/* Give @obj's sites their ids and make them findable. Patch lock, before
+ * pfe_object_publish makes the sites reachable. -ENOSPC past 2^28 sites. */
+int pfe_site_ids_assign(struct pfe_object *obj);
+/* @obj is being unloaded: its ids name nothing from now on. Patch lock. */
+void pfe_site_ids_clear(struct pfe_object *obj);
+/* The site with id @id, or NULL (unloaded, never assigned). Any thread;
+ * the site stays valid while its object is loaded. */
+struct pfe_site *pfe_site_by_id(uint32_t id);
+/* Ids handed out so far: every id is below this. */
+uint32_t pfe_site_ids_end(void);
 
 /* -------------------------------------------------------- hooks/trace */
 /*

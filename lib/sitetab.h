@@ -47,6 +47,7 @@ struct pfe_site {
 	uint8_t state;		    /* enum pfe_site_state; changed under the patch lock */
 	uint8_t flags;		    /* PFE_SITE_* */
 	uint16_t nops;		    /* NOPs from pc on, >= 2 */
+	uint32_t id;		    /* process-wide site id (siteid.c); set at publication */
 	const char *label;	    /* demangled name (lib/demangle.c), NULL: show name */
 };
 

@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process-wide site ids (pfe_internal.h "siteid.c").
+ *
+ * A two-level table: 4096 pages of 65536 site pointers, 2^28 ids, the
+ * PFE_REC_SITE_BITS of an event. Pages are allocated under the patch lock
+ * and never freed, so a reader needs no lock and no RCU section to index
+ * them: a page pointer, once non-NULL, stays. The entries themselves are
+ * published with release stores after the site is complete and read with
+ * acquire loads (pairs with pfe_site_ids_assign's stores).
+ */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "pfe_internal.h"
+#include "record.h"
+
+#define PAGE_BITS 16
+#define NPAGES	  (1u << (PFE_REC_SITE_BITS - PAGE_BITS))
+
+static struct pfe_site **pages[NPAGES];
+static uint32_t next_id; /* patch lock; read relaxed by pfe_site_ids_end */
+
+int pfe_site_ids_assign(struct pfe_object *obj)
+{
+	size_t n = obj->tab.nsites;
+
+	if (n > PFE_REC_SITE_MAX - next_id)
+		return -ENOSPC;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t id = next_id + (uint32_t)i;
+		struct pfe_site ***pg = &pages[id >> PAGE_BITS];
+
+		if (!*pg) {
+			struct pfe_site **p = calloc(1u << PAGE_BITS, sizeof(*p));
+
+			if (!p)
+				return -ENOMEM;
+			__atomic_store_n(pg, p, __ATOMIC_RELEASE);
+		}
+	}
+	obj->first_id = next_id;
+	for (size_t i = 0; i < n; i++) {
+		struct pfe_site *s = &obj->tab.sites[i];
+
+		s->id = next_id + (uint32_t)i;
+		__atomic_store_n(&pages[s->id >> PAGE_BITS][s->id & ((1u << PAGE_BITS) - 1)], s,
+				 __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&next_id, next_id + (uint32_t)n, __ATOMIC_RELEASE);
+	return 0;
+}
+
+void pfe_site_ids_clear(struct pfe_object *obj)
+{
+	for (size_t i = 0; i < obj->tab.nsites; i++) {
+		uint32_t id = obj->tab.sites[i].id;
+
+		__atomic_store_n(&pages[id >> PAGE_BITS][id & ((1u << PAGE_BITS) - 1)], NULL,
+				 __ATOMIC_RELEASE);
+	}
+}
+
+struct pfe_site *pfe_site_by_id(uint32_t id)
+{
+	struct pfe_site **pg;
+
+	if (id >= PFE_REC_SITE_MAX + 1u)
+		return NULL;
+	pg = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
+	return pg ? __atomic_load_n(&pg[id & ((1u << PAGE_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;
+}
+
+uint32_t pfe_site_ids_end(void)
+{
+	return __atomic_load_n(&next_id, __ATOMIC_ACQUIRE);
+}
