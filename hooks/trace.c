@@ -10,18 +10,16 @@
  * ftrace prints as the parent ip), so "main+0x24" is the instruction after
  * the BL in main.
  *
- * Cost, counted in guest instructions under qemu-aarch64 -singlestep: a
- * traced call takes ~575 instructions where a call with a no-op hook takes
- * ~120 and an unhooked one ~10; of the tracer's ~455, formatting is ~265,
- * naming the caller ~90 (object lookup and symbol search), the hook with the
- * inline buffer code ~55, and clock_gettime() ~10: a vDSO call natively,
- * but a system call under qemu 7.2.
+ * The hook only stores a 16-byte event in the thread's ring (trace_rec.h):
+ * the time from cntvct_el0, the site's id and the return address. The line
+ * is formatted later by the writer thread (trace_rec.c, trace_text.c), which
+ * names the caller as below. With PFE_RECORD=<dir> the events are written
+ * as they are instead (lib/record.h).
  */
 #include <errno.h>
 #include <link.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "demangle.h"
@@ -33,8 +31,8 @@
 #include "trace_fmt.h"
 #include "trace_graph.h"
 #include "trace_out.h"
+#include "trace_rec.h"
 
-static uint64_t t0;
 static struct pfe_hook *trace_hook_handle;
 
 /*
@@ -49,14 +47,6 @@ static struct other_obj {
 	char name[56];
 } others[NOTHER];
 static unsigned nothers;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static void caller_of(uintptr_t ra, struct pfe_caller *c)
 {
@@ -85,37 +75,13 @@ static void caller_of(uintptr_t ra, struct pfe_caller *c)
 	*c = (struct pfe_caller){PFE_CALLER_ADDR, NULL, ra};
 }
 
-/* A thread without a buffer formats on the stack and writes the line. */
-__attribute__((noinline)) static void
-trace_direct(uint32_t tid, uint64_t ns, const struct pfe_site *site, const struct pfe_caller *c)
-{
-	char line[PFE_TRACE_LINE_MAX];
-	size_t n = pfe_trace_fmt_line(line, tid, ns, pfe_site_label(site), site->func, c);
-
-	pfe_trace_out_write(line, n);
-}
-
 /*
- * The hook: no lock, no malloc, async-signal-safe (trace_out.c). The buffer
- * and formatting code is inlined or leaf code, so that this is the one frame
- * of the tracer; under pointer authentication each frame costs a PAC/AUT
- * pair, which qemu emulates slowly.
+ * The hook: one event, no lock, no malloc, no system call (unless the
+ * thread's ring is new or full), async-signal-safe.
  */
-__attribute__((target("no-outline-atomics"))) static void
-trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
+static void trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
-	uint64_t ns = now_ns() - t0;
-	struct pfe_caller c;
-	uint32_t tid;
-	char *buf;
-
-	caller_of(regs->lr, &c);
-	buf = pfe_trace_out_begin(&tid);
-	if (buf)
-		pfe_trace_out_commit(
-		    pfe_trace_fmt_line(buf, tid, ns, pfe_site_label(site), site->func, &c));
-	else
-		trace_direct(tid, ns, site, &c);
+	pfe_ring_put(pfe_rec_entry(pfe_ring_clock(), site->id, regs->lr));
 }
 
 static const char *base_name(const char *path)
@@ -182,9 +148,45 @@ static void warn_unmatched(struct pfe_pattern *pat)
 	}
 }
 
+/*
+ * Where the events go: PFE_RECORD=<dir> files, or text to @output (NULL:
+ * stderr). Opened (and a file truncated) even when nothing matches: a trace
+ * left over from an earlier run must not pass for this run's. Once per
+ * process image; the graph and signature modes (trace_graph.c) share it.
+ */
+int pfe_trace_open(const char *output, bool graph)
+{
+	const char *dir = pfe_env("PFE_RECORD");
+	char path[4096];
+	int r = 0;
+
+	if (pfe_ring_started())
+		return 0;
+	if (dir && *dir) {
+		if (output)
+			pfe_err("PFE_OUTPUT='%s': ignored: PFE_RECORD='%s' records instead",
+				output, dir);
+		r = pfe_ring_start(-1, dir, graph);
+	} else {
+		if (output)
+			r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
+		if (r == 0)
+			r = pfe_trace_out_start(output ? path : NULL);
+		if (r < 0) {
+			pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
+				output ? output : "(stderr)", pfe_output_strerror(r));
+			return r;
+		}
+		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph);
+	}
+	if (r == 0)
+		pfe_trace_note_others();
+	return r;
+}
+
 int pfe_trace_start(const char *spec, const char *output)
 {
-	char err[256], path[4096];
+	char err[256];
 	struct pfe_pattern *pat;
 	int r = 0;
 
@@ -198,15 +200,8 @@ int pfe_trace_start(const char *spec, const char *output)
 		pfe_err("PFE_TRACE='%s': %s", spec ? spec : "(null)", err);
 		return r;
 	}
-	/* Opened (and truncated) even when nothing matches: a trace file left
-	 * over from an earlier run must not pass for this run's. */
-	if (output)
-		r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
-	if (r == 0)
-		r = pfe_trace_out_start(output ? path : NULL);
+	r = pfe_trace_open(output, false);
 	if (r < 0) {
-		pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
-			output ? output : "(stderr)", pfe_output_strerror(r));
 		pfe_pattern_free(pat);
 		return r;
 	}
@@ -215,8 +210,6 @@ int pfe_trace_start(const char *spec, const char *output)
 	warn_unmatched(pat);
 	pfe_pattern_free(pat);
 
-	dl_iterate_phdr(note_other, NULL);
-	t0 = now_ns();
 	trace_hook_handle = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle) {
 		r = -errno;
@@ -249,7 +242,7 @@ int pfe_trace_set(const char *spec)
 	char *old = NULL;
 	int r;
 
-	if (pfe_trace_out_fd() < 0) {
+	if (!pfe_ring_started()) {
 		r = pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
 		return r ? r : trace_hook_handle ? 0 : -ENOENT;
 	}
@@ -261,10 +254,6 @@ int pfe_trace_set(const char *spec)
 	/* Detach first: functions in both sets must not be traced twice while
 	 * the two hooks overlap. Nothing is traced in between. */
 	pfe_trace_stop();
-	if (!nothers)
-		dl_iterate_phdr(note_other, NULL);
-	if (!t0)
-		t0 = now_ns();
 	/* As for PFE_TRACE: kept even when nothing matches yet, so that a
 	 * library loaded later is traced; a term matching nothing is warned of. */
 	h = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
@@ -280,8 +269,13 @@ int pfe_trace_set(const char *spec)
 
 void pfe_trace_flush(void)
 {
-	if (pfe_trace_out_fd() >= 0)
-		pfe_trace_out_drain();
+	pfe_ring_drain(false);
+	pfe_ring_image_end();
+}
+
+void pfe_trace_before_unload(const struct pfe_object *obj)
+{
+	pfe_ring_before_unload(obj);
 }
 
 /* ------------------------------------------------ for trace_graph.c */

@@ -53,22 +53,9 @@
 #include "sig.h"
 #include "trace_fmt.h"
 #include "trace_graph.h"
-#include "trace_out.h"
+#include "trace_rec.h"
 
-#define GLINE_MAX 1024
-
-static uint64_t t0;
 static bool graph;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* ----------------------------------------------------------- reading */
 
 /* Strings and stack arguments of the program: lib/saferead.c. */
 static bool safe_read(uintptr_t addr, void *buf, size_t n)
@@ -76,169 +63,97 @@ static bool safe_read(uintptr_t addr, void *buf, size_t n)
 	return pfe_safe_read(buf, addr, n);
 }
 
-/* ---------------------------------------------------------- printing */
-
-struct line {
-	char b[GLINE_MAX];
-	size_t n;
-};
-
-static void add(struct line *l, const char *s, size_t n)
-{
-	if (n > sizeof(l->b) - 1 - l->n)
-		n = sizeof(l->b) - 1 - l->n;
-	memcpy(l->b + l->n, s, n);
-	l->n += n;
-}
-
-static void adds(struct line *l, const char *s)
-{
-	add(l, s, strlen(s));
-}
-
-static void add_u(struct line *l, uint64_t v, unsigned min_digits)
-{
-	char d[24];
-	size_t i = sizeof(d);
-
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v || sizeof(d) - i < min_digits);
-	add(l, d + i, sizeof(d) - i);
-}
-
-static void add_value(struct line *l, struct pfe_type t, union pfe_value v)
-{
-	l->n += pfe_sig_fmt_value(l->b + l->n, sizeof(l->b) - l->n, t, v, safe_read);
-}
-
-static void add_args(struct line *l, const struct pfe_sig *sig, const struct pfe_regs *regs)
-{
-	add(l, "(", 1);
-	if (sig)
-		l->n += pfe_sig_fmt_args(l->b + l->n, sizeof(l->b) - l->n, sig, regs, safe_read);
-	add(l, ")", 1);
-}
-
-static void add_name(struct line *l, const struct pfe_site *site)
-{
-	if (pfe_site_label(site))
-		adds(l, pfe_site_label(site));
-	else
-		add(l, "?", 1);
-}
-
-/* Deeper levels are indented as this one and say their level: "[N] ". */
-#define GRAPH_INDENT_MAX 100
-
-/* "<tid> | " and two spaces per level. */
-static void graph_head(struct line *l, unsigned level)
-{
-	add_u(l, pfe_trace_out_tid(), 1);
-	add(l, " | ", 3);
-	for (unsigned i = 0; i < level && i < GRAPH_INDENT_MAX; i++)
-		add(l, "  ", 2);
-	if (level > GRAPH_INDENT_MAX) {
-		add(l, "[", 1);
-		add_u(l, level, 1);
-		add(l, "] ", 2);
-	}
-}
-
-static void emit(struct line *l)
-{
-	add(l, "\n", 1);
-	pfe_trace_out_write(l->b, l->n);
-}
-
 static const struct pfe_sig *cur_sig(void)
 {
 	return pfe_cur_hook ? pfe_cur_hook->sig : NULL;
 }
 
+/*
+ * The arguments as text, "(\"abc\", 3)": they must be read now, on the
+ * traced thread, while the strings they point to exist. Only functions with
+ * a signature pay for it.
+ */
+static void put_args(struct pfe_rec r, const struct pfe_sig *sig, const struct pfe_regs *regs)
+{
+	char b[512];
+	size_t n = 1;
+
+	b[0] = '(';
+	n += pfe_sig_fmt_args(b + n, sizeof(b) - 2 - n, sig, regs, safe_read);
+	b[n++] = ')';
+	pfe_ring_put_text(r, PFE_REC_ARGS, b, n);
+}
+
+static void put_ret(struct pfe_rec r, const struct pfe_sig *sig, const struct pfe_ret_regs *ret)
+{
+	char b[256];
+	size_t n = pfe_sig_fmt_value(b, sizeof(b), sig->ret, pfe_sig_ret(sig, ret), safe_read);
+
+	pfe_ring_put_text(r, PFE_REC_RETVAL, b, n);
+}
+
 /* ------------------------------------------------------------- hooks */
 
+/* Graph text prints no caller: the entry carries its level instead
+ * (trace_rec.h). */
 static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
-	struct line l = {.n = 0};
+	const struct pfe_sig *sig = cur_sig();
+	unsigned depth = pfe_exit_depth();
+	struct pfe_rec r;
 
 	if (!pfe_exit_room())
 		return; /* beyond PFE_DEPTH: no "}" will come; counted instead */
-	graph_head(&l, pfe_exit_depth());
-	add_name(&l, site);
-	add_args(&l, cur_sig(), regs);
-	adds(&l, " {");
-	emit(&l);
+	r = pfe_rec_entry(pfe_ring_clock(), site->id,
+			  pfe_ring_record ? regs->lr : depth > 0xffff ? 0xffff : depth);
+	if (sig)
+		put_args(r, sig, regs);
+	else
+		pfe_ring_put(r);
 }
 
 static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
 		       void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	struct line l = {.n = 0};
 	bool unwound = ret->flags & PFE_RET_UNWOUND;
 	unsigned long lost = pfe_exit_take_lost();
+	unsigned depth = pfe_exit_depth();
+	uint64_t now = pfe_ring_clock();
+	struct pfe_rec r;
 
-	if (lost) {
-		graph_head(&l, pfe_exit_depth() + 1);
-		adds(&l, "/* ");
-		add_u(&l, lost, 1);
-		adds(&l, " calls deeper than PFE_DEPTH not shown */");
-		emit(&l);
-		l.n = 0;
-	}
-	graph_head(&l, pfe_exit_depth());
-	adds(&l, "} ");
-	add_name(&l, site);
-	if (sig && sig->ret.kind != PFE_TK_VOID && !unwound) {
-		adds(&l, " = ");
-		add_value(&l, sig->ret, pfe_sig_ret(sig, ret));
-	}
-	adds(&l, " (");
-	add_u(&l, ns / 1000, 1);
-	add(&l, ".", 1);
-	add_u(&l, ns % 1000, 3);
-	adds(&l, unwound ? " us, unwound)" : " us)");
-	emit(&l);
+	if (lost && !pfe_ring_record)
+		pfe_ring_put(pfe_rec_plain(PFE_REC_DEEP, now,
+					   (uint64_t)lost << 16 | (depth > 0xffff ? 0xffff : depth)));
+	r = pfe_rec_exit(now, site->id, depth, unwound);
+	if (!pfe_ring_record)
+		r.w1 |= pfe_ring_dur_pack(ns);
+	if (sig && sig->ret.kind != PFE_TK_VOID && !unwound)
+		put_ret(r, sig, ret);
+	else
+		pfe_ring_put(r);
 }
 
 static void typed_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
-	char line[PFE_TRACE_LINE_MAX];
-	struct line name = {.n = 0};
-	struct pfe_caller c;
-	size_t n;
+	const struct pfe_sig *sig = cur_sig();
+	struct pfe_rec r = pfe_rec_entry(pfe_ring_clock(), site->id, regs->lr);
 
-	add_name(&name, site);
-	if (cur_sig())
-		add_args(&name, cur_sig(), regs);
-	name.b[name.n < PFE_TRACE_NAME_MAX ? name.n : PFE_TRACE_NAME_MAX] = '\0';
-	pfe_trace_caller(regs->lr, &c);
-	n = pfe_trace_fmt_line(line, pfe_trace_out_tid(), now_ns() - t0, name.b, site->func, &c);
-	pfe_trace_out_write(line, n);
+	if (sig)
+		put_args(r, sig, regs);
+	else
+		pfe_ring_put(r);
 }
 
-/* "<tid> <s.us> name = value", the tracer's time format. */
+/* "<tid> <s.us> name = value" (trace_text.c) for a typed result. */
 static void typed_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
 		       void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	struct line l = {.n = 0};
-	uint64_t t = now_ns() - t0;
+	unsigned depth = pfe_exit_depth();
 
-	if (!sig)
-		return;
-	add_u(&l, pfe_trace_out_tid(), 1);
-	add(&l, " ", 1);
-	add_u(&l, t / 1000000000u, 1);
-	add(&l, ".", 1);
-	add_u(&l, t / 1000 % 1000000, 6);
-	add(&l, " ", 1);
-	add_name(&l, site);
-	adds(&l, " = ");
-	add_value(&l, sig->ret, pfe_sig_ret(sig, ret));
-	emit(&l);
+	if (sig && !(ret->flags & PFE_RET_UNWOUND))
+		put_ret(pfe_rec_exit(pfe_ring_clock(), site->id, depth, false), sig, ret);
 }
 
 /* ------------------------------------------------------------- start */
@@ -325,7 +240,7 @@ bool pfe_trace_graph_wanted(const char *spec)
 int pfe_trace_graph_start(const char *spec, const char *output)
 {
 	struct spec sp = {0};
-	char path[4096], why[160], *pat = NULL;
+	char why[160], *pat = NULL;
 	int r = 0;
 
 	graph = pfe_env_bool("PFE_GRAPH", false);
@@ -341,18 +256,9 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 			r = -EINVAL;
 		}
 	}
-	if (!r && output)
-		r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
+	if (!r)
+		r = pfe_trace_open(output, graph);
 	if (!r) {
-		r = pfe_trace_out_start(output ? path : NULL);
-		/* The same line as the plain tracer's (trace.c). */
-		if (r)
-			pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
-				output ? output : "(stderr)", pfe_output_strerror(r));
-	}
-	if (!r) {
-		pfe_trace_note_others();
-		t0 = now_ns();
 		for (unsigned i = 0; i < sp.nt; i++) {
 			append(&pat, sp.t[i].name, strlen(sp.t[i].name));
 			if (sp.excl)

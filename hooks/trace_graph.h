@@ -16,6 +16,9 @@ bool pfe_trace_graph_wanted(const char *spec);
 /* pfe_trace_start for those modes: same contract. */
 int pfe_trace_graph_start(const char *spec, const char *output);
 
+/* trace.c: open where events go (PFE_RECORD or @output) and start the
+ * writer, once; 0 or -errno after one line. */
+int pfe_trace_open(const char *output, bool graph);
 /* trace.c: name the caller at return address @ra, as the tracer does. */
 void pfe_trace_caller(uintptr_t ra, struct pfe_caller *c);
 /* trace.c: take the snapshot of objects without sites that names callers. */

@@ -329,6 +329,9 @@ static void free_gone(struct gone *g)
 		for (size_t i = 0; i < g->n; i++) {
 			struct pfe_object *o = g->v[i];
 
+			/* Events in the tracer's rings name sites by id. */
+			pfe_trace_before_unload(o);
+			pfe_site_ids_clear(o);
 			for (size_t k = 0; k < o->tab.nsites; k++)
 				free(o->tab.sites[k].hooks);
 			pfe_object_free(o);

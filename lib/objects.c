@@ -77,7 +77,6 @@ void pfe_object_unpublish(struct pfe_object *obj)
 		;
 	if (!*pp)
 		return;
-	pfe_site_ids_clear(obj);
 	rcu_assign_pointer(*pp, obj->next);
 	if (objects_tail == &obj->next)
 		objects_tail = pp;

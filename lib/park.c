@@ -168,11 +168,62 @@ static int install(void)
 	return 0;
 }
 
-static pid_t exempt;
+/* libpfe's own threads: the control thread, the tracer's writer. */
+#define NEXEMPT 4
+static pid_t exempt[NEXEMPT];
 
 void pfe_park_exempt(pid_t tid)
 {
-	__atomic_store_n(&exempt, tid, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < NEXEMPT; i++) {
+		pid_t z = 0;
+
+		if (__atomic_compare_exchange_n(&exempt[i], &z, tid, false, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return;
+	}
+}
+
+static bool is_exempt(pid_t tid)
+{
+	for (unsigned i = 0; i < NEXEMPT; i++)
+		if (__atomic_load_n(&exempt[i], __ATOMIC_ACQUIRE) == tid)
+			return true;
+	return false;
+}
+
+/* "/proc/self/task/<tid>/<file>" without snprintf (not known to be free of
+ * locks in every libc). */
+static const char *task_path(char *end, pid_t tid, const char *file)
+{
+	char *p = end;
+	size_t n = strlen(file);
+
+	*--p = '\0';
+	memcpy(p -= n, file, n);
+	for (pid_t t = tid; t; t /= 10)
+		*--p = (char)('0' + t % 10);
+	memcpy(p -= 16, "/proc/self/task/", 16);
+	return p;
+}
+
+/* A thread that has ended but is still listed: the thread group's leader
+ * after pthread_exit in main stays a zombie until the last thread ends. It
+ * runs nothing and cannot take a signal. */
+static bool zombie(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd = open(task_path(path + sizeof(path), tid, "/stat"), O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return true; /* gone */
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return true;
+	buf[n] = '\0';
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' && (p[2] == 'Z' || p[2] == 'X');
 }
 
 static bool known_tid(pid_t tid)
@@ -244,14 +295,7 @@ static bool qemu_internal(pid_t tid)
 
 	if (under_qemu != 1)
 		return false;
-	/* No snprintf: it is not known to be free of locks in every libc. */
-	p = path + sizeof(path);
-	*--p = '\0';
-	memcpy(p -= 7, "/status", 7);
-	for (pid_t t = tid; t; t /= 10)
-		*--p = (char)('0' + t % 10);
-	memcpy(p -= 16, "/proc/self/task/", 16);
-	fd = open(p, O_RDONLY | O_CLOEXEC);
+	fd = open(task_path(path + sizeof(path), tid, "/status"), O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return false;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -288,8 +332,8 @@ static int scan(pid_t pid, pid_t self, unsigned g)
 			off += d->d_reclen;
 			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
 				tid = tid * 10 + (*p - '0');
-			if (*p || !tid || tid == self || known_tid(tid) ||
-			    tid == __atomic_load_n(&exempt, __ATOMIC_ACQUIRE))
+			if (*p || !tid || tid == self || known_tid(tid) || is_exempt(tid) ||
+			    zombie(tid))
 				continue;
 			if (ntids == PARK_MAX) {
 				close(fd);
@@ -418,7 +462,8 @@ void pfe_park_fork_child(void)
 	/* Handlers of other threads that were returning at the fork do not
 	 * exist in the child. */
 	__atomic_store_n(&inside, 0, __ATOMIC_RELAXED);
-	__atomic_store_n(&exempt, 0, __ATOMIC_RELAXED);
+	for (unsigned i = 0; i < NEXEMPT; i++)
+		__atomic_store_n(&exempt[i], 0, __ATOMIC_RELAXED);
 }
 
 bool pfe_park_other_threads(void)

@@ -309,6 +309,9 @@ int pfe_trace_set(const char *spec);
  * at exit, on a fatal signal). Safe to call more than once and when the
  * tracer never started. Not from a hook. */
 void pfe_trace_flush(void);
+/* @obj is about to be freed (dlclose), its sites disabled and a grace
+ * period past: write out the events that name its sites. Patch lock. */
+void pfe_trace_before_unload(const struct pfe_object *obj);
 
 /* ------------------------------------------------------------ follow.c */
 /* Constructor: PFE_FOLLOW, libpfe's path, the PFE_* to hand on. Does

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracer's per-thread event rings (trace_rec.c): what a traced thread
+ * does per call is to store one or two 16-byte events (lib/record.h) into
+ * its own ring and publish them with one release store. Everything else,
+ * naming sites and callers, formatting PFE_TRACE lines, writing PFE_RECORD
+ * files, happens in libpfe's writer thread, or at flush and exit.
+ *
+ * In memory an event is the PFE_RECORD event with two differences that the
+ * writer removes before anything reaches a file:
+ *   - the time field holds cntvct_el0 itself (modulo 2^48), not ticks since
+ *     clock_base: the subtraction is the writer's, not the traced thread's;
+ *   - in PFE_GRAPH text mode (not PFE_RECORD), which prints no caller, an
+ *     ENTRY's w1 bits 0..15 carry its depth instead of the return address,
+ *     and an EXIT's w1 bits 16..47 carry the call's duration
+ *     (pfe_ring_dur_pack), which lib/exit.c measured per frame and which the
+ *     writer could not rebuild by nesting once a thread switches stacks.
+ */
+#ifndef PFE_TRACE_REC_H
+#define PFE_TRACE_REC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "record.h"
+
+struct pfe_object;
+
+/* Private plain type: calls not shown beyond PFE_DEPTH (w1: how many), in
+ * PFE_GRAPH text mode only. */
+#define PFE_REC_DEEP 6
+
+struct pfe_ring {
+	/* Written by the owner thread only (plus room, see trace_rec.c). */
+	uint64_t head;	    /* events [tail, head) await the writer */
+	uint64_t seen;	    /* tail as the owner last read it */
+	uint64_t room;	    /* fast path while head - seen < room; 0: always slow */
+	uint64_t mask;	    /* events in the ring - 1 */
+	struct pfe_rec *ev; /* mask + 1 events */
+	uint64_t lost;	    /* PFE_BUFFER=...,drop: dropped, not yet reported */
+	uint32_t tid;
+
+	/* The consumer's: whoever holds busy (the writer, or the owner when
+	 * its ring is full, or a flush). */
+	uint64_t tail __attribute__((aligned(64)));
+	int busy;  /* consumer lock */
+	int state; /* RING_FREE, RING_LIVE, RING_ENDING (trace_rec.c) */
+	int fd;	   /* PFE_RECORD: <tid>.dat, -1 until opened */
+	bool failed;
+	uint64_t last; /* time of the last event consumed (ticks since base) */
+	char *out;     /* PFE_RING_OUT bytes of formatted output */
+	uint32_t nout;
+} __attribute__((aligned(64)));
+
+extern __thread struct pfe_ring *pfe_my_ring __attribute__((tls_model("initial-exec")));
+
+/* True in PFE_RECORD mode: events go to files as they are. */
+extern bool pfe_ring_record;
+
+void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n);
+
+/* cntvct_el0; the isb keeps two reads of one thread in program order, so
+ * that time never goes back within a thread (the format relies on it). */
+static inline uint64_t pfe_ring_clock(void)
+{
+#if defined(__aarch64__)
+	uint64_t t;
+
+	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(t) : : "memory");
+	return t;
+#else
+	return 0;
+#endif
+}
+
+/*
+ * Append one event for the calling thread. Lock-free, malloc-free, no
+ * system call unless the thread's ring is new or full; async-signal-safe.
+ * Callers run under the recursion guard (in a hook), so a thread never
+ * re-enters its own ring.
+ */
+static inline void pfe_ring_put(struct pfe_rec r)
+{
+	struct pfe_ring *g = pfe_my_ring;
+
+	if (__builtin_expect(g != 0, 1)) {
+		uint64_t h = g->head;
+
+		if (__builtin_expect(h - g->seen < g->room, 1)) {
+			g->ev[h & g->mask] = r;
+			/* Pairs with the consumer's acquire load of head: the
+			 * event is complete before it is counted. */
+			__atomic_store_n(&g->head, h + 1, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	pfe_ring_put_slow(&r, 1);
+}
+
+/* An event and the text payload that follows it (PFE_REC_ARGS/RETVAL),
+ * published together. */
+void pfe_ring_put_text(struct pfe_rec r, unsigned type, const char *text, size_t len);
+
+/* A duration in w1 bits 16..47: nanoseconds below 2^31, else microseconds
+ * with bit 47 set (35 minutes), saturating. */
+static inline uint64_t pfe_ring_dur_pack(uint64_t ns)
+{
+	if (ns < (UINT64_C(1) << 31))
+		return ns << 16;
+	ns /= 1000;
+	if (ns >= (UINT64_C(1) << 31))
+		ns = (UINT64_C(1) << 31) - 1;
+	return (ns | UINT64_C(1) << 31) << 16;
+}
+
+static inline uint64_t pfe_ring_dur_unpack(uint64_t w1)
+{
+	uint64_t v = (w1 >> 16) & 0xffffffffu;
+
+	return v & (UINT64_C(1) << 31) ? (v & ~(UINT64_C(1) << 31)) * 1000 : v;
+}
+
+/*
+ * Start the rings and the writer thread: text to @out_fd (PFE_TRACE,
+ * graph: PFE_GRAPH text) or, when @record_dir is set, PFE_RECORD files
+ * there. Constructor or control thread, under the guard. 0 or -errno after
+ * one line.
+ */
+int pfe_ring_start(int out_fd, const char *record_dir, bool graph);
+/* True once pfe_ring_start succeeded in this process image. */
+bool pfe_ring_started(void);
+/* This image ends (execve): PFE_RECORD's info gets its end line. */
+void pfe_ring_image_end(void);
+/* Nanoseconds since the tracer's start for a time in the in-memory format. */
+uint64_t pfe_ring_ns(uint64_t ticks);
+/* Write out every ring now (flush, exec, exit, fatal signal); @final: and
+ * from now on every event as it comes (process exit). */
+void pfe_ring_drain(bool final);
+/* Before an object's sites are freed (dlclose): no event may name them
+ * afterwards, so write out what does now. */
+void pfe_ring_before_unload(const struct pfe_object *obj);
+
+#endif /* PFE_TRACE_REC_H */

@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PFE_TRACE text from events (trace_rec.h): the writer's half of the tracer.
+ * The formats are the ones users and tests rely on (README.md "Tracing"):
+ *
+ *   flat:   <tid> <s.us> <function>[(args)] <- <caller>
+ *           <tid> <s.us> <function> = <value>          (a typed result)
+ *   graph:  <tid> | <two spaces per level>name(args) {
+ *           <tid> | <two spaces per level>} name[ = value] (d.ddd us[, unwound])
+ *
+ * Beyond 100 levels the indentation stays and the level is shown: "[101] ".
+ * Runs in the writer thread (or a flushing thread) inside an RCU read-side
+ * section, so the sites and objects it names stay valid; never on the
+ * traced call's path.
+ */
+#include <string.h>
+
+#include "demangle.h"
+#include "pfe_internal.h"
+#include "trace_fmt.h"
+#include "trace_graph.h"
+#include "trace_rec.h"
+#include "trace_text.h"
+
+struct line {
+	char *b;
+	size_t n, cap;
+};
+
+static void add(struct line *l, const char *s, size_t n)
+{
+	if (n > l->cap - 1 - l->n)
+		n = l->cap - 1 - l->n;
+	memcpy(l->b + l->n, s, n);
+	l->n += n;
+}
+
+static void adds(struct line *l, const char *s)
+{
+	add(l, s, strlen(s));
+}
+
+static void add_u(struct line *l, uint64_t v, unsigned min_digits)
+{
+	char d[24];
+	size_t i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v || sizeof(d) - i < min_digits);
+	add(l, d + i, sizeof(d) - i);
+}
+
+/* Deeper levels are indented as this one and say their level: "[N] ". */
+#define GRAPH_INDENT_MAX 100
+
+static void graph_head(struct line *l, uint32_t tid, unsigned level)
+{
+	add_u(l, tid, 1);
+	add(l, " | ", 3);
+	for (unsigned i = 0; i < level && i < GRAPH_INDENT_MAX; i++)
+		add(l, "  ", 2);
+	if (level > GRAPH_INDENT_MAX) {
+		add(l, "[", 1);
+		add_u(l, level, 1);
+		add(l, "] ", 2);
+	}
+}
+
+static void add_site(struct line *l, const struct pfe_site *site, uint32_t id)
+{
+	const char *name = site ? pfe_site_label(site) : NULL;
+
+	if (name) {
+		adds(l, name);
+	} else if (site) {
+		add(l, "0x", 2);
+		for (int sh = 60; sh >= 0; sh -= 4)
+			if (site->func >> sh || !sh)
+				add(l, &"0123456789abcdef"[(site->func >> sh) & 0xf], 1);
+	} else {
+		adds(l, "?");
+	}
+}
+
+static void add_time(struct line *l, uint64_t ns)
+{
+	add_u(l, ns / 1000000000u, 1);
+	add(l, ".", 1);
+	add_u(l, ns / 1000 % 1000000, 6);
+}
+
+static size_t end(struct line *l)
+{
+	add(l, "\n", 1);
+	return l->n;
+}
+
+size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
+{
+	struct line l = {buf, 0, cap};
+	const struct pfe_site *site = pfe_site_by_id(pfe_rec_site(&e->r));
+	unsigned type = pfe_rec_type(&e->r);
+
+	if (type == PFE_REC_LOST) {
+		if (e->graph)
+			graph_head(&l, e->tid, 0);
+		else
+			add_u(&l, e->tid, 1), add(&l, " ", 1), add_time(&l, e->ns), add(&l, " ", 1);
+		adds(&l, "/* ");
+		add_u(&l, e->r.w1, 1);
+		adds(&l, " events lost: the buffer was full (PFE_BUFFER) */");
+		return end(&l);
+	}
+	if (!e->graph) {
+		if (type == PFE_REC_ENTRY) {
+			struct line name = {(char[PFE_TRACE_NAME_MAX + 1]){0}, 0,
+					    PFE_TRACE_NAME_MAX + 1};
+			struct pfe_caller c;
+
+			add_site(&name, site, 0);
+			add(&name, e->text, e->ntext);
+			name.b[name.n] = '\0';
+			pfe_trace_caller(pfe_rec_ret(&e->r), &c);
+			if (cap < PFE_TRACE_LINE_MAX)
+				return 0;
+			return pfe_trace_fmt_line(buf, e->tid, e->ns, name.b,
+						  site ? site->func : 0, &c);
+		}
+		if (type != PFE_REC_EXIT || !e->text)
+			return 0;
+		/* A typed function's result: "<tid> <s.us> name = value". */
+		add_u(&l, e->tid, 1);
+		add(&l, " ", 1);
+		add_time(&l, e->ns);
+		add(&l, " ", 1);
+		add_site(&l, site, 0);
+		adds(&l, " = ");
+		add(&l, e->text, e->ntext);
+		return end(&l);
+	}
+	switch (type) {
+	case PFE_REC_ENTRY:
+		graph_head(&l, e->tid, (unsigned)(e->r.w1 & 0xffff));
+		add_site(&l, site, 0);
+		if (e->text)
+			add(&l, e->text, e->ntext);
+		else
+			add(&l, "()", 2);
+		adds(&l, " {");
+		return end(&l);
+	case PFE_REC_EXIT:
+	case PFE_REC_EXIT_UNWOUND: {
+		uint64_t ns = pfe_ring_dur_unpack(e->r.w1);
+
+		graph_head(&l, e->tid, pfe_rec_depth(&e->r));
+		adds(&l, "} ");
+		add_site(&l, site, 0);
+		if (e->text && type == PFE_REC_EXIT) {
+			adds(&l, " = ");
+			add(&l, e->text, e->ntext);
+		}
+		adds(&l, " (");
+		add_u(&l, ns / 1000, 1);
+		add(&l, ".", 1);
+		add_u(&l, ns % 1000, 3);
+		adds(&l, type == PFE_REC_EXIT_UNWOUND ? " us, unwound)" : " us)");
+		return end(&l);
+	}
+	case PFE_REC_DEEP:
+		graph_head(&l, e->tid, (unsigned)(e->r.w1 & 0xffff) + 1);
+		adds(&l, "/* ");
+		add_u(&l, e->r.w1 >> 16, 1);
+		adds(&l, " calls deeper than PFE_DEPTH not shown */");
+		return end(&l);
+	default:
+		return 0;
+	}
+}
