@@ -186,7 +186,7 @@ static int open_file(const char *name, int oflags)
 	int fd;
 
 	proc_file(path, sizeof(path), name);
-	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | oflags, 0644);
+	fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | oflags, 0600);
 	if (fd < 0)
 		return -errno;
 	return pfe_fd_keep(fd, path);
@@ -845,7 +845,7 @@ static int make_proc_dir(void)
 				rec.base);
 			return -ENAMETOOLONG;
 		}
-		if (!mkdir(rec.proc, 0755))
+		if (!mkdir(rec.proc, 0700))
 			return 0;
 		if (errno != EEXIST)
 			return say_mkdir_failed(rec.proc, -errno);

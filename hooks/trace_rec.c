@@ -87,6 +87,9 @@ static pthread_key_t end_key;
 static pthread_mutex_t meta_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t events_total, lost_total; /* relaxed atomics */
 static uint32_t wake_word;
+/* A fatal signal is being handled: only async-signal-safe work from now on
+ * (no new object listed, no lock waited for). */
+static int in_fatal;
 static int writer_running; /* not in a fork child */
 
 static uint32_t my_tid(void)
@@ -168,11 +171,20 @@ static struct pfe_ring *ring_claim(void)
 	return NULL;
 }
 
+static void report_lost(struct pfe_ring *g);
+
 /* pthread key destructor: the thread ends; the writer frees the ring. */
 static void ring_end(void *arg)
 {
 	struct pfe_ring *g = arg;
 
+	/* Events dropped last are reported before the ring goes. */
+	if (g->lost) {
+		int guard = pfe_guard_enter();
+
+		report_lost(g);
+		pfe_guard_leave(guard);
+	}
 	__atomic_store_n(&g->state, RING_ENDING, __ATOMIC_RELEASE);
 }
 
@@ -213,7 +225,9 @@ static bool rec_file(struct pfe_ring *g)
 {
 	if (g->fd >= 0 || g->failed)
 		return !g->failed;
-	pthread_mutex_lock(&meta_lock);
+	if (__atomic_load_n(&in_fatal, __ATOMIC_RELAXED) ? pthread_mutex_trylock(&meta_lock)
+							: pthread_mutex_lock(&meta_lock))
+		return false;
 	g->fd = pfe_rec_meta_thread_fd(g->tid);
 	pthread_mutex_unlock(&meta_lock);
 	g->failed = g->fd < 0;
@@ -292,7 +306,8 @@ static void consume(struct pfe_ring *g)
 /* New objects (dlopen) are in the objects file before events name them. */
 static void sync_objects(bool wait)
 {
-	if (!pfe_ring_record)
+	/* Listing objects reads their files and allocates. */
+	if (!pfe_ring_record || __atomic_load_n(&in_fatal, __ATOMIC_RELAXED))
 		return;
 	if (wait ? pthread_mutex_lock(&meta_lock) : pthread_mutex_trylock(&meta_lock))
 		return;
@@ -469,6 +484,18 @@ static void put_events(struct pfe_ring *g, const struct pfe_rec *v, unsigned n)
 	__atomic_store_n(&g->head, h + n, __ATOMIC_RELEASE);
 }
 
+/* PFE_BUFFER=...,drop: the LOST event for what @g dropped, as soon as
+ * there is room for it (the owner makes room if it must). */
+static void report_lost(struct pfe_ring *g)
+{
+	struct pfe_rec l = pfe_rec_plain(PFE_REC_LOST, pfe_ring_clock(), g->lost);
+
+	while (g->head - __atomic_load_n(&g->tail, __ATOMIC_ACQUIRE) > g->mask)
+		self_drain(g);
+	put_events(g, &l, 1);
+	g->lost = 0;
+}
+
 void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n)
 {
 	struct pfe_ring *g = pfe_my_ring;
@@ -618,6 +645,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 {
 	int e = errno;
 
+	__atomic_store_n(&in_fatal, 1, __ATOMIC_RELAXED);
 	pfe_ring_drain(true);
 	write_end(false);
 	errno = e;

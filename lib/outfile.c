@@ -47,10 +47,11 @@
 #include "outfile.h"
 #include "pfe_internal.h"
 
-#define NKEPT 32
+/* The trace, PFE_LIST, the control FIFO and its log, and a PFE_RECORD
+ * thread file per thread (trace_rec.c): as many as the tracer has rings. */
+#define NKEPT 4096
 
 struct kept {
-	int fd1;   /* descriptor + 1; 0 free, -1 being filled */
 	int dead;  /* 0, or the -errno that made libpfe stop using it */
 	bool pipe; /* FIFO or socket: SIGPIPE possible */
 	dev_t dev;
@@ -59,13 +60,16 @@ struct kept {
 };
 
 static struct kept kept[NKEPT];
+/* kept[i]'s descriptor + 1; 0 free, -1 being filled. Apart from the rest,
+ * so that finding a descriptor on each write scans 16 KiB, not 700. */
+static int kept_fd1[NKEPT];
 
 /* ------------------------------------------------------------ the table */
 
 static struct kept *find(int fd)
 {
 	for (int i = 0; fd >= 0 && i < NKEPT; i++)
-		if (__atomic_load_n(&kept[i].fd1, __ATOMIC_ACQUIRE) == fd + 1)
+		if (__atomic_load_n(&kept_fd1[i], __ATOMIC_ACQUIRE) == fd + 1)
 			return &kept[i];
 	return NULL;
 }
@@ -77,7 +81,7 @@ static void remember(int fd, const struct stat *st, const char *what)
 		int free_ = 0;
 		size_t n;
 
-		if (!__atomic_compare_exchange_n(&k->fd1, &free_, -1, false, __ATOMIC_ACQUIRE,
+		if (!__atomic_compare_exchange_n(&kept_fd1[i], &free_, -1, false, __ATOMIC_ACQUIRE,
 						 __ATOMIC_RELAXED))
 			continue;
 		k->dead = 0;
@@ -87,7 +91,7 @@ static void remember(int fd, const struct stat *st, const char *what)
 		n = what ? strnlen(what, sizeof(k->what) - 1) : 0;
 		memcpy(k->what, what ? what : "", n);
 		k->what[n] = '\0';
-		__atomic_store_n(&k->fd1, fd + 1, __ATOMIC_RELEASE);
+		__atomic_store_n(&kept_fd1[i], fd + 1, __ATOMIC_RELEASE);
 		return;
 	}
 	/* More than NKEPT at once: used without the identity check. */
@@ -187,7 +191,7 @@ void pfe_fd_close(int fd)
 	bool theirs = k && __atomic_load_n(&k->dead, __ATOMIC_RELAXED) == -ESTALE;
 
 	if (k)
-		__atomic_store_n(&k->fd1, 0, __ATOMIC_RELEASE);
+		__atomic_store_n(&kept_fd1[k - kept], 0, __ATOMIC_RELEASE);
 	if (fd >= 0 && !theirs)
 		close(fd);
 }

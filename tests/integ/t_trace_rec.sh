@@ -1,0 +1,82 @@
+#!/bin/sh
+# The tracer's per-thread rings (hooks/trace_rec.c) end to end: 4 threads x
+# 100,000 calls and not one event lost or out of order, in text and in a
+# PFE_RECORD recording; with PFE_BUFFER=...,drop every event is either
+# written or counted as lost; the trace is complete up to a crash, abort(),
+# SIGTERM and exit() from another thread, and the signal still ends the
+# program as it would have.
+# test-timeout: 400
+. tests/lib.sh
+plan 27
+P=$TOP/tests/progs
+PFE=$TOP/$B/pfe
+RUN_TIMEOUT=240
+tcc -O2 -pthread -fpatchable-function-entry=2 -o "$T/app" "$P/rec_app.c"
+N=100000
+
+# per_thread FILE FUNC: "<calls>" of FUNC per thread, sorted, on one line.
+per_thread() {
+	awk -v f="$2" '$3 == f { n[$1]++ } END { for (t in n) print n[t] }' "$1" | sort -n | tr '\n' ' '
+}
+# in_order FILE: the number of threads whose times ever go back.
+in_order() {
+	awk '{ if ($1 in last && $2 < last[$1]) back[$1] = 1; last[$1] = $2 }
+		END { n = 0; for (t in back) n++; print n }' "$1"
+}
+
+PFE_TRACE=leaf,outer PFE_OUTPUT=$T/flat prun "$T/app" threads $N >"$T/flat.out" 2>"$T/flat.err"
+expect_status "threads: exit status" 0 $?
+expect_eq "threads: output unchanged" "done $((N * (N - 1) / 2 * 4))" "$(cat "$T/flat.out")"
+expect_eq "threads: nothing on stderr" "" "$(cat "$T/flat.err")"
+expect_eq "threads: every call of leaf, per thread" "$N $N $N $N " "$(per_thread "$T/flat" leaf)"
+expect_eq "threads: one outer per thread" "1 1 1 1 " "$(per_thread "$T/flat" outer)"
+expect_eq "threads: times never go back within a thread" 0 "$(in_order "$T/flat")"
+expect_eq "threads: every line is a call line" 0 \
+	"$(grep -cvE '^[0-9]+ [0-9]+\.[0-9]{6} (leaf|outer) <- (outer|worker)\+0x[0-9a-f]+$' "$T/flat")"
+
+# Graph text: entries and exits balanced per thread, leaf at level 1.
+PFE_GRAPH=1 PFE_TRACE=leaf,outer PFE_OUTPUT=$T/graph prun "$T/app" threads 20000 >/dev/null 2>&1
+expect_status "graph: exit status" 0 $?
+expect_eq "graph: leaf entries per thread" "20000 20000 20000 20000 " \
+	"$(awk '$3 == "leaf()" { n[$1]++ } END { for (t in n) print n[t] }' "$T/graph" | sort -n | tr '\n' ' ')"
+expect_eq "graph: leaf exits per thread, one level in" 80000 \
+	"$(grep -cE '^[0-9]+ \|   \} leaf \([0-9]+\.[0-9]{3} us\)$' "$T/graph")"
+
+# PFE_RECORD: the same calls, read back by pfe.
+PFE_GRAPH=1 PFE_TRACE=leaf,outer PFE_RECORD=$T/rec prun "$T/app" threads $N >/dev/null 2>"$T/rec.err"
+expect_status "record: exit status" 0 $?
+expect_eq "record: nothing on stderr" "" "$(cat "$T/rec.err")"
+"$PFE" report -d "$T/rec" -s calls >"$T/report" 2>"$T/report.err"
+expect_eq "record: pfe report counts every call" "$((4 * N)) leaf
+4 outer" "$(awk 'NR > 2 { print $3, $7 }' "$T/report")"
+expect_eq "record: read without notes" "" "$(cat "$T/report.err")"
+expect_eq "record: the end line counts every event, none lost" "events $((8 * N + 8)) lost 0" \
+	"$(awk '$1 == "end" { print $3, $4, $5, $6 }' "$T"/rec/*/info)"
+expect_eq "record: 16 bytes per event, one 64-byte header per thread" \
+	"$(((8 * N + 8) * 16 + 4 * 64))" "$(cat "$T"/rec/*/*.dat | wc -c | tr -d ' ')"
+
+# PFE_BUFFER=64K,drop: what is not written is counted, nothing else.
+PFE_BUFFER=64K,drop PFE_TRACE=leaf PFE_OUTPUT=$T/drop prun "$T/app" threads $N >/dev/null 2>&1
+expect_status "drop: exit status" 0 $?
+expect_eq "drop: lines plus events counted lost = every call" $((4 * N)) \
+	"$(awk '$3 == "leaf" { n++ } /events lost/ { for (i = 1; i < NF; i++) if ($i == "/*") n += $(i + 1) }
+		END { print n }' "$T/drop")"
+PFE_BUFFER=banana PFE_TRACE=leaf PFE_OUTPUT=$T/bad prun "$T/app" segv >/dev/null 2>"$T/bad.err"
+expect_grep "PFE_BUFFER=banana: one line saying what was expected" \
+	"^libpfe: PFE_BUFFER='banana': expected a size from 64K to 1G per thread" "$T/bad.err"
+
+# Fatal signals at their default action: the trace first, then the signal.
+for sig in segv:139 abort:134 term:143; do
+	m=${sig%%:*}
+	PFE_TRACE=leaf,outer PFE_OUTPUT=$T/$m prun "$T/app" "$m" >/dev/null 2>&1
+	expect_status "$m: the signal still ends the program" "${sig#*:}" $?
+	expect_eq "$m: every call before the signal" "outer leaf leaf leaf" \
+		"$(awk '{ printf "%s%s", sep, $3; sep = " " }' "$T/$m")"
+done
+
+# exit() from a thread while main waits in nested calls: recorded too.
+PFE_GRAPH=1 PFE_TRACE=leaf,outer,nested PFE_RECORD=$T/exrec prun "$T/app" exit 1000 >/dev/null 2>&1
+expect_status "exit: status 5" 5 $?
+expect_eq "exit: every call recorded" "2000 leaf
+4 nested
+2 outer" "$("$PFE" report -d "$T/exrec" -s calls 2>&1 | awk 'NR > 2 { print $3, $7 }')"
