@@ -7,6 +7,7 @@
 #   make lint       clang-format and shellcheck
 #   make demo       the traced example program
 #   make bench      the benchmark harness (see bench/README.md)
+#   make bench-realprog  zstd -T4 traced in full (bench/realprog.sh)
 #   make deps       install the toolchain and libraries (Debian 12, as root)
 #   make install    [PREFIX=/usr/local] [DESTDIR=]; make uninstall
 
@@ -38,7 +39,7 @@ ASM_SRC := $(sort $(wildcard asm/*.S))
 LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out lib/asm-offsets.c,$(LIB_SRC))) \
 	$(patsubst %.S,$(B)/obj/%.o,$(ASM_SRC))
 
-.PHONY: all deps check check-host demo bench bench-quick clean format lint install uninstall
+.PHONY: all deps check check-host demo bench bench-quick bench-realprog clean format lint install uninstall
 all: $(B)/libpfe.so $(B)/pfe
 
 deps:
@@ -161,6 +162,11 @@ bench: $(B)/libpfe.so
 
 bench-quick: $(B)/libpfe.so
 	@QEMU="$(QEMU)" CC="$(CC)" B="$(B)" BENCH_QUICK=1 sh bench/run.sh
+
+# A real program (zstd, downloaded from Debian's archive) traced in full;
+# LIBPFE=<path> tests another libpfe.so than this tree's, which is then not built.
+bench-realprog: $(if $(LIBPFE),,$(B)/libpfe.so)
+	@QEMU="$(QEMU)" CC="$(CC)" B="$(B)" sh bench/realprog.sh
 
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
