@@ -7,7 +7,7 @@
 #
 # runs in five states: plain; libpfe preloaded, nothing traced; PFE_TRACE='*'
 # flat lines to a file; PFE_TRACE='*' PFE_GRAPH=1 to a file; PFE_TRACE='*'
-# PFE_RECORD=<dir>. For each: wall time (best of BENCH_RUNS, default 1), the
+# PFE_GRAPH=1 PFE_RECORD=<dir> (entries and exits, as graph). For each: wall time (best of BENCH_RUNS, default 1), the
 # slow-down against plain, the trace's size and lines, whether the compressed
 # output is byte-identical to plain's and decompresses back to the input.
 # A table on stdout, the same in $B/realprog/results.csv. Exits 1 when any
@@ -242,7 +242,7 @@ measure() {
 				>"$out" 2>"$err" || status=$? ;;
 		record)
 			trace=$R/$st.rec
-			PFE_TRACE='*' PFE_RECORD=$trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
+			PFE_TRACE='*' PFE_GRAPH=1 PFE_RECORD=$trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
 				>"$out" 2>"$err" || status=$? ;;
 		esac
 		t1=$(now_ns)

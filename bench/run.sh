@@ -38,6 +38,19 @@ check_state() {	# state func
 		if [ -s "$W/trace-check.txt" ]; then echo ok; else
 			echo "PFE_TRACE wrote no trace line"
 		fi ;;
+	i)
+		rm -f "$W/trace-check.txt"
+		grun "$(state_env i "$2" "$TOP/$W/trace-check.txt")" "" "$W/calls-b" "$2" 3 >/dev/null 2>&1 || true
+		if grep -q "} $2 (" "$W/trace-check.txt" 2>/dev/null; then echo ok; else
+			echo "PFE_GRAPH=1 wrote no exit line"
+		fi ;;
+	j)
+		rm -rf "$W/rec-j"
+		grun "$(state_env j "$2")" "" "$W/calls-b" "$2" 3 >/dev/null 2>&1 || true
+		if ls "$W"/rec-j/*/*.dat >/dev/null 2>&1; then echo ok; else
+			echo "PFE_RECORD wrote no thread file"
+		fi
+		rm -rf "$W/rec-j" ;;
 	g)
 		if [ ! -x "$UFTRACE" ]; then
 			echo "uftrace not installed"

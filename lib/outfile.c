@@ -66,11 +66,22 @@ static int kept_fd1[NKEPT];
 
 /* ------------------------------------------------------------ the table */
 
+/* Where the last search ended: a writer writes one descriptor many times. */
+static int find_hint;
+
 static struct kept *find(int fd)
 {
-	for (int i = 0; fd >= 0 && i < NKEPT; i++)
-		if (__atomic_load_n(&kept_fd1[i], __ATOMIC_ACQUIRE) == fd + 1)
+	int h = __atomic_load_n(&find_hint, __ATOMIC_RELAXED);
+
+	if (fd < 0)
+		return NULL;
+	if (__atomic_load_n(&kept_fd1[h], __ATOMIC_ACQUIRE) == fd + 1)
+		return &kept[h];
+	for (int i = 0; i < NKEPT; i++)
+		if (__atomic_load_n(&kept_fd1[i], __ATOMIC_ACQUIRE) == fd + 1) {
+			__atomic_store_n(&find_hint, i, __ATOMIC_RELAXED);
 			return &kept[i];
+		}
 	return NULL;
 }
 
