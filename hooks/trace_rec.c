@@ -244,6 +244,19 @@ static void copy_units(const struct pfe_ring *g, uint64_t from, unsigned units, 
 		memcpy((char *)dst + 16 * i, &g->ev[(from + i) & g->mask], 16);
 }
 
+/*
+ * Hand the slots before @t back to the owner, whose ring may be full and
+ * waiting: after every few dozen events, not only at the end of a batch of
+ * up to 65,536. Their output is written first, so that a flush by the owner
+ * never overtakes it.
+ */
+static void give_back(struct pfe_ring *g, uint64_t t)
+{
+	out_flush(g);
+	/* Pairs with the owner's acquire load of tail. */
+	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
+}
+
 /* The ring's events [tail, head) to the output. The caller holds busy and
  * an RCU read-side section. */
 static void consume(struct pfe_ring *g)
@@ -277,6 +290,8 @@ static void consume(struct pfe_ring *g)
 			for (unsigned i = 0; i < units; i++)
 				out_add(g, &g->ev[(t + 1 + i) & g->mask], 16);
 			t += 1 + units;
+			if (!(n % 256))
+				give_back(g, t);
 			continue;
 		}
 		t += 1 + units;
@@ -298,6 +313,8 @@ static void consume(struct pfe_ring *g)
 		len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, &x);
 		if (len)
 			out_add(g, g->out + OUT_BYTES, len);
+		if (!(n % 64))
+			give_back(g, t);
 	}
 	out_flush(g);
 	__atomic_fetch_add(&events_total, n, __ATOMIC_RELAXED);
@@ -519,7 +536,8 @@ void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n)
 		g->seen = __atomic_load_n(&g->tail, __ATOMIC_ACQUIRE);
 		if (g->head - g->seen + need <= g->mask + 1)
 			break;
-		writer_wake();
+		if (!spins)
+			writer_wake();
 		if (drop) {
 			g->lost += n;
 			g->room = 0; /* the next event reports the loss */
