@@ -164,8 +164,8 @@ int pfe_trace_open(const char *output, bool graph)
 		return 0;
 	if (dir && *dir) {
 		if (output)
-			pfe_err("PFE_OUTPUT='%s': ignored: PFE_RECORD='%s' records instead",
-				output, dir);
+			pfe_err("PFE_OUTPUT='%s': ignored: PFE_RECORD='%s' records instead", output,
+				dir);
 		r = pfe_ring_start(-1, dir, graph);
 	} else {
 		if (output)

@@ -105,7 +105,9 @@ static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void
 	if (!pfe_exit_room())
 		return; /* beyond PFE_DEPTH: no "}" will come; counted instead */
 	r = pfe_rec_entry(pfe_ring_clock(), site->id,
-			  pfe_ring_record ? regs->lr : depth > 0xffff ? 0xffff : depth);
+			  pfe_ring_record  ? regs->lr
+			  : depth > 0xffff ? 0xffff
+					   : depth);
 	if (sig)
 		put_args(r, sig, regs);
 	else
@@ -123,8 +125,8 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 	struct pfe_rec r;
 
 	if (lost && !pfe_ring_record)
-		pfe_ring_put(pfe_rec_plain(PFE_REC_DEEP, now,
-					   (uint64_t)lost << 16 | (depth > 0xffff ? 0xffff : depth)));
+		pfe_ring_put(pfe_rec_plain(
+		    PFE_REC_DEEP, now, (uint64_t)lost << 16 | (depth > 0xffff ? 0xffff : depth)));
 	r = pfe_rec_exit(now, site->id, depth, unwound);
 	if (!pfe_ring_record)
 		r.w1 |= pfe_ring_dur_pack(ns);

@@ -230,7 +230,7 @@ static bool rec_file(struct pfe_ring *g)
 	if (g->fd >= 0 || g->failed)
 		return !g->failed;
 	if (__atomic_load_n(&in_fatal, __ATOMIC_RELAXED) ? pthread_mutex_trylock(&meta_lock)
-							: pthread_mutex_lock(&meta_lock))
+							 : pthread_mutex_lock(&meta_lock))
 		return false;
 	g->fd = pfe_rec_meta_thread_fd(g->tid);
 	pthread_mutex_unlock(&meta_lock);
@@ -295,7 +295,8 @@ static void consume(struct pfe_ring *g)
 			continue;
 		}
 		t += 1 + units;
-		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) &&
+		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
+		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {
 			struct pfe_rec p = g->ev[t & g->mask];
 			unsigned pt = pfe_rec_type(&p), pu = pfe_rec_units(&p);
@@ -660,7 +661,7 @@ __attribute__((destructor)) static void ring_fini(void)
  * restores the default before the handler runs, so a fault re-raised by
  * returning, or the raise() below, ends the process as it would have.
  */
-static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM,
+static const int fatal_sigs[] = {SIGSEGV, SIGBUS, SIGILL,  SIGFPE, SIGABRT, SIGTERM,
 				 SIGINT,  SIGHUP, SIGQUIT, SIGSYS, SIGTRAP, SIGXCPU};
 
 static void on_fatal(int sig, siginfo_t *si, void *uc)
@@ -673,8 +674,8 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 	errno = e;
 	/* A fault comes back when the instruction is retried; a sent signal
 	 * must be sent again. */
-	if (si->si_code <= 0 || !(sig == SIGSEGV || sig == SIGBUS || sig == SIGILL ||
-				  sig == SIGFPE || sig == SIGTRAP))
+	if (si->si_code <= 0 ||
+	    !(sig == SIGSEGV || sig == SIGBUS || sig == SIGILL || sig == SIGFPE || sig == SIGTRAP))
 		raise(sig);
 }
 
@@ -756,7 +757,8 @@ static int parse_buffer(void)
 	if (!v || !*v)
 		return 0;
 	comma = strchr(v, ',');
-	if ((comma && strcmp(comma, ",drop")) || (comma ? (size_t)(comma - v) : strlen(v)) >= sizeof(size)) {
+	if ((comma && strcmp(comma, ",drop")) ||
+	    (comma ? (size_t)(comma - v) : strlen(v)) >= sizeof(size)) {
 		pfe_err("PFE_BUFFER='%s': expected <size>[,drop], e.g. 4M or 256K,drop", v);
 		return -EINVAL;
 	}

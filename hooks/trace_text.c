@@ -125,8 +125,8 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 			pfe_trace_caller(pfe_rec_ret(&e->r), &c);
 			if (cap < PFE_TRACE_LINE_MAX)
 				return 0;
-			return pfe_trace_fmt_line(buf, e->tid, e->ns, name.b,
-						  site ? site->func : 0, &c);
+			return pfe_trace_fmt_line(buf, e->tid, e->ns, name.b, site ? site->func : 0,
+						  &c);
 		}
 		if (type != PFE_REC_EXIT || !e->text)
 			return 0;

@@ -26,7 +26,7 @@ in_order() {
 
 PFE_TRACE=leaf,outer PFE_OUTPUT=$T/flat prun "$T/app" threads $N >"$T/flat.out" 2>"$T/flat.err"
 expect_status "threads: exit status" 0 $?
-expect_eq "threads: output unchanged" "done $((N * (N - 1) / 2 * 4))" "$(cat "$T/flat.out")"
+expect_eq "threads: output unchanged" "done $((N * (N - 1) * 2))" "$(cat "$T/flat.out")"
 expect_eq "threads: nothing on stderr" "" "$(cat "$T/flat.err")"
 expect_eq "threads: every call of leaf, per thread" "$N $N $N $N " "$(per_thread "$T/flat" leaf)"
 expect_eq "threads: one outer per thread" "1 1 1 1 " "$(per_thread "$T/flat" outer)"

@@ -81,7 +81,8 @@ int main(int argc, char **argv)
 	outer(3);
 	fflush(stdout);
 	if (!strcmp(m, "segv"))
-		*(volatile int *)(uintptr_t)__atomic_load_n(&sink, __ATOMIC_RELAXED) = 1; /* sink is 3: not mapped */
+		*(volatile int *)(uintptr_t)__atomic_load_n(&sink, __ATOMIC_RELAXED) =
+		    1; /* sink is 3: not mapped */
 	if (!strcmp(m, "abort"))
 		abort();
 	if (!strcmp(m, "term"))
