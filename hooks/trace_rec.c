@@ -361,6 +361,39 @@ static void retire(struct pfe_ring *g)
 /* One pass over every ring; returns whether it wrote anything. @wait:
  * also rings another consumer holds now (flushes), except one held by the
  * calling thread itself (a signal in the middle of its own flush). */
+/*
+ * Times are 48 bits (lib/record.h): a thread idle for 2^47 ticks (39 hours
+ * at 1 GHz) would have its next event read as earlier than its last. So the
+ * writer moves an idle ring's time on, and in a recording writes it as a
+ * TIME event, long before. A little in the past (2^40 ticks, 18 minutes at
+ * 1 GHz): an event whose owner read the clock just before being preempted
+ * may still be on its way.
+ */
+#define TIME_MARGIN (UINT64_C(1) << 40)
+static uint64_t full_base;
+
+static void keep_time(struct pfe_ring *g, uint32_t me)
+{
+	uint64_t now = pfe_ring_clock() - full_base;
+	int st = __atomic_load_n(&g->state, __ATOMIC_ACQUIRE);
+	struct pfe_rec r;
+	char b[16];
+
+	if ((st != RING_LIVE && st != RING_ENDING) || now < TIME_MARGIN ||
+	    now - TIME_MARGIN - g->last < (UINT64_C(1) << 46) || pending(g) || !ring_lock(g, me))
+		return;
+	if (!pending(g) && now - TIME_MARGIN > g->last) {
+		g->last = now - TIME_MARGIN;
+		if (pfe_ring_record && g->fd >= 0) {
+			r = pfe_rec_plain(PFE_REC_TIME, g->last, g->last);
+			pfe_rec_store(b, r);
+			out_add(g, b, 16);
+			out_flush(g);
+		}
+	}
+	ring_unlock(g);
+}
+
 static bool consume_all(bool wait, bool writer)
 {
 	unsigned n = __atomic_load_n(&nrings, __ATOMIC_ACQUIRE);
@@ -385,8 +418,10 @@ static bool consume_all(bool wait, bool writer)
 				break;
 			sched_yield();
 		}
-		if (writer)
+		if (writer) {
+			keep_time(g, me);
 			retire(g);
+		}
 	}
 	return did;
 }
@@ -776,7 +811,6 @@ static int parse_buffer(void)
 
 int pfe_ring_start(int fd, const char *record_dir, bool graph_mode)
 {
-	uint64_t full_base;
 	int r;
 
 	if (started)
