@@ -166,7 +166,7 @@ int pfe_trace_open(const char *output, bool graph)
 		if (output)
 			pfe_err("PFE_OUTPUT='%s': ignored: PFE_RECORD='%s' records instead", output,
 				dir);
-		r = pfe_ring_start(-1, dir, graph);
+		r = pfe_ring_start(-1, dir, graph, false);
 	} else {
 		if (output)
 			r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
@@ -177,7 +177,8 @@ int pfe_trace_open(const char *output, bool graph)
 				output ? output : "(stderr)", pfe_output_strerror(r));
 			return r;
 		}
-		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph);
+		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph,
+				   pfe_env_bool("PFE_SUMMARY", false));
 	}
 	if (r == 0)
 		pfe_trace_note_others();

@@ -236,7 +236,8 @@ static int attach(const char *pattern, const char *sig)
 
 bool pfe_trace_graph_wanted(const char *spec)
 {
-	return pfe_env_bool("PFE_GRAPH", false) || (spec && strchr(spec, '('));
+	return pfe_env_bool("PFE_GRAPH", false) || pfe_env_bool("PFE_SUMMARY", false) ||
+	       (spec && strchr(spec, '('));
 }
 
 int pfe_trace_graph_start(const char *spec, const char *output)
@@ -245,7 +246,8 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	char why[160], *pat = NULL;
 	int r = 0;
 
-	graph = pfe_env_bool("PFE_GRAPH", false);
+	/* PFE_SUMMARY needs every call's exit: the graph hooks, no lines. */
+	graph = pfe_env_bool("PFE_GRAPH", false) || pfe_env_bool("PFE_SUMMARY", false);
 	if (!spec || pfe_sig_split(spec, split_term, &sp))
 		r = -EINVAL;
 	for (unsigned i = 0; !r && i < sp.nt; i++) {

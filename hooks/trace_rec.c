@@ -61,6 +61,7 @@
 #include "pfe_internal.h"
 #include "rec_meta.h"
 #include "trace_rec.h"
+#include "trace_summary.h"
 #include "trace_text.h"
 
 enum { RING_FREE, RING_CLAIMING, RING_LIVE, RING_ENDING };
@@ -79,7 +80,7 @@ static unsigned nrings; /* rings[0, nrings) were ever claimed */
 __thread struct pfe_ring *pfe_my_ring __attribute__((tls_model("initial-exec")));
 bool pfe_ring_record;
 
-static bool started, graph, drop, final_;
+static bool started, graph, drop, final_, summary;
 static int out_fd = -1;
 static uint64_t nev = EV_DEFAULT;
 static uint64_t clock_base, clock_hz; /* base: cntvct_el0 at start, modulo 2^48 */
@@ -157,6 +158,8 @@ static struct pfe_ring *ring_claim(void)
 		g->tid = my_tid();
 		g->last = 0;
 		g->failed = false;
+		if (g->levels)
+			memset(g->levels, 0, 4096 * sizeof(uint64_t));
 		set_room(g);
 		n = __atomic_load_n(&nrings, __ATOMIC_RELAXED);
 		while (n <= i && !__atomic_compare_exchange_n(&nrings, &n, i + 1, false,
@@ -295,6 +298,16 @@ static void consume(struct pfe_ring *g)
 			continue;
 		}
 		t += 1 + units;
+		if (summary) {
+			/* Each exit adds to its function's row (trace_summary.c);
+			 * nothing else is written. */
+			if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
+				pfe_summary_add(&g->levels, pfe_rec_site(&e), pfe_rec_depth(&e),
+						pfe_ring_dur_unpack(e.w1));
+			if (!(n % 64))
+				give_back(g, t);
+			continue;
+		}
 		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {
@@ -669,10 +682,22 @@ bool pfe_ring_started(void)
 	return __atomic_load_n(&started, __ATOMIC_ACQUIRE);
 }
 
+/* The end of this image's trace: the recording's end line, or the
+ * summary's table. Under the guard: the table allocates. */
+static void image_end(void)
+{
+	int g = pfe_guard_enter();
+
+	write_end(true);
+	if (summary)
+		pfe_summary_write(out_fd);
+	pfe_guard_leave(g);
+}
+
 void pfe_ring_image_end(void)
 {
 	if (started && pfe_follow_owns_trace())
-		write_end(true);
+		image_end();
 }
 
 static void at_exit(void)
@@ -687,7 +712,7 @@ __attribute__((destructor)) static void ring_fini(void)
 	if (!started || !pfe_follow_owns_trace())
 		return;
 	pfe_ring_drain(true);
-	write_end(true);
+	image_end();
 }
 
 /*
@@ -809,7 +834,7 @@ static int parse_buffer(void)
 	return 0;
 }
 
-int pfe_ring_start(int fd, const char *record_dir, bool graph_mode)
+int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary_mode)
 {
 	int r;
 
@@ -818,6 +843,11 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode)
 	parse_buffer();
 	graph = graph_mode;
 	out_fd = fd;
+	if (summary_mode && !record_dir) {
+		if (!pfe_summary_start())
+			return -ENOMEM;
+		summary = true;
+	}
 #if defined(__aarch64__)
 	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(clock_hz));
 #endif

@@ -47,7 +47,8 @@ struct pfe_ring {
 	int state; /* RING_FREE, RING_LIVE, RING_ENDING (trace_rec.c) */
 	int fd;	   /* PFE_RECORD: <tid>.dat, -1 until opened */
 	bool failed;
-	uint64_t last; /* time of the last event consumed (ticks since base) */
+	uint64_t last;	  /* time of the last event consumed (ticks since base) */
+	uint64_t *levels; /* PFE_SUMMARY: callee time per level (trace_summary.c) */
 	char *out;     /* PFE_RING_OUT bytes of formatted output */
 	uint32_t nout;
 } __attribute__((aligned(64)));
@@ -122,11 +123,12 @@ static inline uint64_t pfe_ring_dur_unpack(uint64_t w1)
 
 /*
  * Start the rings and the writer thread: text to @out_fd (PFE_TRACE,
- * graph: PFE_GRAPH text) or, when @record_dir is set, PFE_RECORD files
- * there. Constructor or control thread, under the guard. 0 or -errno after
- * one line.
+ * graph: PFE_GRAPH text; @summary: PFE_SUMMARY's table at the end instead
+ * of graph lines) or, when @record_dir is set, PFE_RECORD files there.
+ * Constructor or control thread, under the guard. 0 or -errno after one
+ * line.
  */
-int pfe_ring_start(int out_fd, const char *record_dir, bool graph);
+int pfe_ring_start(int out_fd, const char *record_dir, bool graph, bool summary);
 /* True once pfe_ring_start succeeded in this process image. */
 bool pfe_ring_started(void);
 /* This image ends (execve): PFE_RECORD's info gets its end line. */

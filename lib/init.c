@@ -180,10 +180,8 @@ static void check_flags(void)
 		const char *name;
 		bool dflt; /* as README.md's table says */
 	} flags[] = {
-	    {"PFE_DEBUG", false},
-	    {"PFE_DEMANGLE", true},
-	    {"PFE_FOLLOW", true},
-	    {"PFE_GRAPH", false},
+	    {"PFE_DEBUG", false}, {"PFE_DEMANGLE", true}, {"PFE_FOLLOW", true},
+	    {"PFE_GRAPH", false}, {"PFE_SUMMARY", false},
 	};
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)

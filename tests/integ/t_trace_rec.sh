@@ -7,7 +7,7 @@
 # program as it would have.
 # test-timeout: 400
 . tests/lib.sh
-plan 27
+plan 32
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=240
@@ -54,6 +54,20 @@ expect_eq "record: the end line counts every event, none lost" "events $((8 * N 
 	"$(awk '$1 == "end" { print $3, $4, $5, $6 }' "$T"/rec/*/info)"
 expect_eq "record: 16 bytes per event, one 64-byte header per thread" \
 	"$(((8 * N + 8) * 16 + 4 * 64))" "$(cat "$T"/rec/*/*.dat | wc -c | tr -d ' ')"
+
+# PFE_SUMMARY=1: no lines, one table; exact calls from 4 threads, and the
+# callee's time is exactly what its caller's total has beyond its self time.
+PFE_SUMMARY=1 PFE_TRACE=leaf,outer PFE_OUTPUT=$T/sum prun "$T/app" threads 20000 >"$T/sum.out" 2>&1
+expect_status "summary: exit status" 0 $?
+expect_eq "summary: the program's output only" "done $((20000 * 19999 * 2))" "$(cat "$T/sum.out")"
+expect_eq "summary: the table's header" "    Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
+    ==========      =========      =====     ========     ========     ========  ========" "$(head -2 "$T/sum")"
+expect_eq "summary: exact calls, sorted by total" "4 outer
+80000 leaf" "$(awk 'NR > 2 { print $3, $7 }' "$T/sum")"
+expect_eq "summary: outer's total = its self + leaf's total (ns)" ok \
+	"$(awk 'NR > 2 { t[$7] = $1; s[$7] = $2 }
+		END { d = t["outer"] * 1000 - s["outer"] * 1000 - t["leaf"] * 1000
+			print (d < 0.5 && d > -0.5) ? "ok" : "off by " d " ns" }' "$T/sum")"
 
 # PFE_BUFFER=64K,drop: what is not written is counted, nothing else.
 PFE_BUFFER=64K,drop PFE_TRACE=leaf PFE_OUTPUT=$T/drop prun "$T/app" threads $N >/dev/null 2>&1

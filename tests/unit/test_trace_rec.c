@@ -77,10 +77,10 @@ static void test_start(void **state)
 	pfe_follow_forked();
 	pfe_fork_init();
 	assert_false(pfe_ring_started());
-	assert_int_equal(pfe_ring_start(fd, NULL, false), 0);
+	assert_int_equal(pfe_ring_start(fd, NULL, false, false), 0);
 	assert_true(pfe_ring_started());
 	/* A second start changes nothing. */
-	assert_int_equal(pfe_ring_start(-1, "/nonexistent", true), 0);
+	assert_int_equal(pfe_ring_start(-1, "/nonexistent", true, false), 0);
 	assert_false(pfe_ring_record);
 }
 

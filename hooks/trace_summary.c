@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PFE_SUMMARY=1: no lines, but at the end a table of calls, total and self
+ * time per function for the process, in `pfe report`'s layout (sumtab.c):
+ *
+ *     Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
+ *     ==========      =========      =====     ========     ========     ========  ========
+ *      17134.000       9103.500          4     4210.120     4283.500     4400.010  outer
+ *
+ * The hooks are the graph mode's (trace_graph.c): the traced thread stores
+ * its entry and exit events as always, and whoever consumes a ring (the
+ * writer thread, or the owner of a full ring) adds each exit to its
+ * function's row instead of formatting a line. A call's self time is its
+ * duration less that of its traced callees, which exit before it one level
+ * deeper: each ring keeps, per level, the time of the callees seen so far.
+ *
+ * Rows are indexed by site id in one mapping reserved at start (2^21 sites;
+ * calls of sites beyond are counted apart and said). Consumers of different
+ * rings update a row at once, so its fields change with atomic operations;
+ * nothing here allocates or locks until the table is written at the end.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <urcu-bp.h>
+
+#include "demangle.h"
+#include "outfile.h"
+#include "pfe_internal.h"
+#include "sumtab.h"
+#include "trace_rec.h"
+#include "trace_summary.h"
+
+#define MAX_SITES (1u << 21)
+#define LEVELS	  4096
+
+struct row {
+	uint64_t calls, total, self, min, max;
+};
+
+static struct row *rows;
+static uint64_t beyond; /* calls of sites with ids >= MAX_SITES */
+
+bool pfe_summary_start(void)
+{
+	void *p = mmap(NULL, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+	if (p == MAP_FAILED) {
+		pfe_err("PFE_SUMMARY: no memory for the table; not tracing");
+		return false;
+	}
+	rows = p;
+	return true;
+}
+
+static void atomic_min(uint64_t *p, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while ((!cur || v < cur) &&
+	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+static void atomic_max(uint64_t *p, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+void pfe_summary_add(uint64_t **levels, uint32_t id, unsigned level, uint64_t ns)
+{
+	uint64_t *acc = *levels, child = 0;
+	struct row *r;
+
+	if (!acc) {
+		/* The ring's first exit: mmap is async-signal-safe, malloc
+		 * is not (the owner may consume in a signal handler). */
+		void *p = mmap(NULL, LEVELS * sizeof(uint64_t), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+		if (p == MAP_FAILED)
+			return;
+		acc = *levels = p;
+	}
+	if (level >= LEVELS - 1)
+		level = LEVELS - 2;
+	child = acc[level + 1];
+	acc[level + 1] = 0;
+	acc[level] += ns;
+	if (id >= MAX_SITES) {
+		__atomic_fetch_add(&beyond, 1, __ATOMIC_RELAXED);
+		return;
+	}
+	r = &rows[id];
+	/* min is stored plus one, so that 0 means "none yet". */
+	atomic_min(&r->min, ns + 1);
+	atomic_max(&r->max, ns);
+	__atomic_fetch_add(&r->total, ns, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&r->self, ns - (child < ns ? child : ns), __ATOMIC_RELAXED);
+	__atomic_fetch_add(&r->calls, 1, __ATOMIC_RELAXED);
+}
+
+static const char *name_of(uint32_t id, char *buf, size_t len)
+{
+	const struct pfe_site *s = pfe_site_by_id(id);
+
+	if (s && pfe_site_label(s))
+		return pfe_site_label(s);
+	if (s) {
+		snprintf(buf, len, "0x%lx", (unsigned long)s->func);
+		return buf;
+	}
+	snprintf(buf, len, "site %u (unloaded)", id);
+	return buf;
+}
+
+/* The table, sorted by total time, to @fd. At the end of the process image
+ * (exit, exec): allocates. */
+void pfe_summary_write(int fd)
+{
+	uint32_t end = pfe_site_ids_end();
+	struct pfe_sum_row *v;
+	char line[PFE_SUM_LINE_MAX], nb[48];
+	size_t n = 0, len;
+
+	if (!rows || fd < 0)
+		return;
+	if (end > MAX_SITES)
+		end = MAX_SITES;
+	v = calloc(end ? end : 1, sizeof(*v));
+	if (!v) {
+		pfe_err("PFE_SUMMARY: no memory to write the table");
+		return;
+	}
+	rcu_read_lock();
+	for (uint32_t id = 0; id < end; id++) {
+		struct row *r = &rows[id];
+		uint64_t calls = __atomic_load_n(&r->calls, __ATOMIC_RELAXED);
+
+		if (!calls)
+			continue;
+		v[n++] = (struct pfe_sum_row){
+		    .name = strdup(name_of(id, nb, sizeof(nb))),
+		    .total = __atomic_load_n(&r->total, __ATOMIC_RELAXED),
+		    .self = __atomic_load_n(&r->self, __ATOMIC_RELAXED),
+		    .calls = calls,
+		    .min = __atomic_load_n(&r->min, __ATOMIC_RELAXED) - 1,
+		    .max = __atomic_load_n(&r->max, __ATOMIC_RELAXED),
+		};
+	}
+	rcu_read_unlock();
+	pfe_sum_sort(v, n, PFE_SUM_TOTAL);
+	len = pfe_sum_fmt_header(line, sizeof(line));
+	pfe_output_write(fd, line, len);
+	for (size_t i = 0; i < n; i++) {
+		const char *name = v[i].name ? v[i].name : "?";
+
+		len = pfe_sum_fmt_row(line, sizeof(line), &v[i]);
+		pfe_output_write(fd, line, len);
+		pfe_output_write(fd, name, strlen(name));
+		pfe_output_write(fd, "\n", 1);
+		free((char *)v[i].name);
+	}
+	free(v);
+	if (beyond) {
+		len = (size_t)snprintf(line, sizeof(line),
+				       "# %llu calls of sites beyond the first %u not counted\n",
+				       (unsigned long long)beyond, MAX_SITES);
+		pfe_output_write(fd, line, len);
+	}
+}
