@@ -274,6 +274,11 @@ void pfe_trace_flush(void)
 	pfe_ring_image_end();
 }
 
+void pfe_trace_note_start(void)
+{
+	pfe_ring_note_start();
+}
+
 void pfe_trace_before_unload(const struct pfe_object *obj)
 {
 	pfe_ring_before_unload(obj);

@@ -45,6 +45,7 @@
 
 #include "demangle.h"
 #include "dispatch.h"
+#include "ctlcmd.h"
 #include "env.h"
 #include "exit.h"
 #include "outfile.h"
@@ -236,7 +237,7 @@ static int attach(const char *pattern, const char *sig)
 
 bool pfe_trace_graph_wanted(const char *spec)
 {
-	return pfe_env_bool("PFE_GRAPH", false) || pfe_env_bool("PFE_SUMMARY", false) ||
+	return pfe_env_graph() != PFE_GRAPH_OFF || pfe_env_bool("PFE_SUMMARY", false) ||
 	       (spec && strchr(spec, '('));
 }
 
@@ -247,7 +248,8 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	int r = 0;
 
 	/* PFE_SUMMARY needs every call's exit: the graph hooks, no lines. */
-	graph = pfe_env_bool("PFE_GRAPH", false) || pfe_env_bool("PFE_SUMMARY", false);
+	graph = pfe_env_graph() != PFE_GRAPH_OFF || pfe_env_bool("PFE_SUMMARY", false);
+	pfe_ring_graph_time = pfe_env_graph() == PFE_GRAPH_TIME;
 	if (!spec || pfe_sig_split(spec, split_term, &sp))
 		r = -EINVAL;
 	for (unsigned i = 0; !r && i < sp.nt; i++) {

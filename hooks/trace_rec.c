@@ -79,6 +79,7 @@ static unsigned nrings; /* rings[0, nrings) were ever claimed */
 
 __thread struct pfe_ring *pfe_my_ring __attribute__((tls_model("initial-exec")));
 bool pfe_ring_record;
+bool pfe_ring_graph_time;
 
 static bool started, graph, drop, final_, summary;
 static int out_fd = -1;
@@ -275,7 +276,8 @@ static void consume(struct pfe_ring *g)
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);
 		uint64_t rel = ((e.w0 >> 16) - clock_base) & PFE_REC_TIME_MASK;
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
-		struct pfe_text_ev x = {.r = e, .tid = g->tid, .graph = graph};
+		struct pfe_text_ev x = {
+		    .r = e, .tid = g->tid, .graph = graph, .time = pfe_ring_graph_time};
 		size_t len;
 
 		if (units > h - t - 1)
@@ -677,6 +679,12 @@ static void write_end(bool wait)
 	pthread_mutex_unlock(&meta_lock);
 }
 
+void pfe_ring_note_start(void)
+{
+	if (!full_base)
+		full_base = pfe_ring_clock();
+}
+
 bool pfe_ring_started(void)
 {
 	return __atomic_load_n(&started, __ATOMIC_ACQUIRE);
@@ -853,7 +861,8 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 #endif
 	if (clock_hz)
 		ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / clock_hz);
-	full_base = pfe_ring_clock();
+	if (!full_base)
+		full_base = pfe_ring_clock();
 	clock_base = full_base & PFE_REC_TIME_MASK;
 	if (record_dir) {
 		r = pfe_rec_meta_start(record_dir, clock_hz, full_base, graph_mode, drop);

@@ -129,6 +129,11 @@ static inline uint64_t pfe_ring_dur_unpack(uint64_t w1)
  * line.
  */
 int pfe_ring_start(int out_fd, const char *record_dir, bool graph, bool summary);
+/* Time 0 of the traces (the constructor), if before pfe_ring_start. */
+void pfe_ring_note_start(void);
+/* PFE_GRAPH=time: graph lines carry the time as flat lines do. Before
+ * pfe_ring_start. */
+extern bool pfe_ring_graph_time;
 /* True once pfe_ring_start succeeded in this process image. */
 bool pfe_ring_started(void);
 /* This image ends (execve): PFE_RECORD's info gets its end line. */

@@ -55,9 +55,16 @@ static void add_u(struct line *l, uint64_t v, unsigned min_digits)
 /* Deeper levels are indented as this one and say their level: "[N] ". */
 #define GRAPH_INDENT_MAX 100
 
-static void graph_head(struct line *l, uint32_t tid, unsigned level)
+static void add_time(struct line *l, uint64_t ns);
+
+/* "<tid> | " or, with PFE_GRAPH=time, "<tid> <s.us> | ". */
+static void graph_head(struct line *l, const struct pfe_text_ev *e, unsigned level)
 {
-	add_u(l, tid, 1);
+	add_u(l, e->tid, 1);
+	if (e->time) {
+		add(l, " ", 1);
+		add_time(l, e->ns);
+	}
 	add(l, " | ", 3);
 	for (unsigned i = 0; i < level && i < GRAPH_INDENT_MAX; i++)
 		add(l, "  ", 2);
@@ -105,7 +112,7 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 
 	if (type == PFE_REC_LOST) {
 		if (e->graph)
-			graph_head(&l, e->tid, 0);
+			graph_head(&l, e, 0);
 		else
 			add_u(&l, e->tid, 1), add(&l, " ", 1), add_time(&l, e->ns), add(&l, " ", 1);
 		adds(&l, "/* ");
@@ -142,7 +149,7 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 	}
 	switch (type) {
 	case PFE_REC_ENTRY:
-		graph_head(&l, e->tid, (unsigned)(e->r.w1 & 0xffff));
+		graph_head(&l, e, (unsigned)(e->r.w1 & 0xffff));
 		add_site(&l, site, 0);
 		if (e->text)
 			add(&l, e->text, e->ntext);
@@ -154,7 +161,7 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 	case PFE_REC_EXIT_UNWOUND: {
 		uint64_t ns = pfe_ring_dur_unpack(e->r.w1);
 
-		graph_head(&l, e->tid, pfe_rec_depth(&e->r));
+		graph_head(&l, e, pfe_rec_depth(&e->r));
 		adds(&l, "} ");
 		add_site(&l, site, 0);
 		if (e->text && type == PFE_REC_EXIT) {
@@ -169,7 +176,7 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 		return end(&l);
 	}
 	case PFE_REC_DEEP:
-		graph_head(&l, e->tid, (unsigned)(e->r.w1 & 0xffff) + 1);
+		graph_head(&l, e, (unsigned)(e->r.w1 & 0xffff) + 1);
 		adds(&l, "/* ");
 		add_u(&l, e->r.w1 >> 16, 1);
 		adds(&l, " calls deeper than PFE_DEPTH not shown */");

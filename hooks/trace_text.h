@@ -19,6 +19,7 @@ struct pfe_text_ev {
 	const char *text; /* the ARGS/RETVAL payload that followed, or NULL */
 	size_t ntext;
 	bool graph; /* PFE_GRAPH text */
+	bool time;  /* PFE_GRAPH=time: graph lines carry ns as flat lines do */
 };
 
 /* Longest line pfe_text_format writes. */

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
+#include "ctlcmd.h"
 #include "env.h"
 #include "pfe_internal.h"
 
@@ -55,6 +56,20 @@ bool pfe_env_bool(const char *name, bool dflt)
 	if (first_complaint(name))
 		pfe_err("%s='%s': expected %s; using %d", name, v, PFE_EXPECT_BOOL, dflt);
 	return dflt;
+}
+
+int pfe_env_graph(void)
+{
+	const char *v = pfe_env("PFE_GRAPH");
+	int mode;
+
+	if (!v || !*v)
+		return PFE_GRAPH_OFF;
+	if (pfe_ctl_parse_graph(v, &mode) == 0)
+		return mode;
+	if (first_complaint("PFE_GRAPH"))
+		pfe_err("PFE_GRAPH='%s': expected %s; using 0", v, PFE_CTL_EXPECT_GRAPH);
+	return PFE_GRAPH_OFF;
 }
 
 static uint64_t env_number(const char *name, uint64_t dflt, int (*parse)(const char *, uint64_t *),

@@ -23,6 +23,10 @@ bool pfe_env_secure(void);
  * "libpfe: NAME='value': expected ...; using <dflt>" once and @dflt. */
 bool pfe_env_bool(const char *name, bool dflt);
 
+/* PFE_GRAPH: PFE_GRAPH_OFF, _ON or _TIME (ctlcmd.h); a boolean or "time",
+ * else the error line once and off. */
+int pfe_env_graph(void);
+
 /* A size or duration variable, as pfe_env_bool: @dflt when unset, empty or
  * malformed (with the error line). */
 uint64_t pfe_env_size(const char *name, uint64_t dflt);

@@ -180,12 +180,15 @@ static void check_flags(void)
 		const char *name;
 		bool dflt; /* as README.md's table says */
 	} flags[] = {
-	    {"PFE_DEBUG", false}, {"PFE_DEMANGLE", true}, {"PFE_FOLLOW", true},
-	    {"PFE_GRAPH", false}, {"PFE_SUMMARY", false},
+	    {"PFE_DEBUG", false},
+	    {"PFE_DEMANGLE", true},
+	    {"PFE_FOLLOW", true},
+	    {"PFE_SUMMARY", false},
 	};
 
 	for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
 		pfe_env_bool(flags[i].name, flags[i].dflt);
+	pfe_env_graph(); /* a boolean or "time" */
 }
 
 /* True when some loaded object has patch sites. */
@@ -219,6 +222,8 @@ __attribute__((constructor)) static void pfe_init(void)
 		return;
 	}
 	g = pfe_guard_enter();
+	/* Trace times count from here, however late tracing starts. */
+	pfe_trace_note_start();
 	check_flags();
 	list = pfe_env("PFE_LIST");
 	pfe_follow_init();

@@ -300,6 +300,8 @@ uint32_t pfe_site_ids_end(void);
  * selected function. Call from the constructor after discovery.
  */
 int pfe_trace_start(const char *spec, const char *output);
+/* The constructor's first step: time 0 of every trace of this image. */
+void pfe_trace_note_start(void);
 /* Runtime control (lib/control.c): detach the tracer (-ENOENT when it is
  * not attached); replace its patterns by @spec, starting the output on first
  * use (PFE_OUTPUT). On failure the old patterns stay. Not from a hook. */

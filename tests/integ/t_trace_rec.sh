@@ -7,7 +7,7 @@
 # program as it would have.
 # test-timeout: 400
 . tests/lib.sh
-plan 32
+plan 35
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=240
@@ -41,6 +41,16 @@ expect_eq "graph: leaf entries per thread" "20000 20000 20000 20000 " \
 	"$(awk '$3 == "leaf()" { n[$1]++ } END { for (t in n) print n[t] }' "$T/graph" | sort -n | tr '\n' ' ')"
 expect_eq "graph: leaf exits per thread, one level in" 80000 \
 	"$(grep -cE '^[0-9]+ \|   \} leaf \([0-9]+\.[0-9]{3} us\)$' "$T/graph")"
+
+# PFE_GRAPH=time: the same graph with the flat lines' time after the tid.
+PFE_GRAPH=time PFE_TRACE=leaf,outer PFE_OUTPUT=$T/gtime prun "$T/app" threads 2000 >/dev/null 2>&1
+expect_eq "graph time: every line has the time" "16008 16008" \
+	"$(wc -l <"$T/gtime" | tr -d ' ') $(grep -cE '^[0-9]+ [0-9]+\.[0-9]{6} \| ' "$T/gtime")"
+expect_eq "graph time: times never go back within a thread" 0 "$(in_order "$T/gtime")"
+PFE_GRAPH=banana PFE_TRACE=leaf PFE_OUTPUT=$T/gbad prun "$T/app" segv >/dev/null 2>"$T/gbad.err"
+expect_eq "PFE_GRAPH=banana: one line saying what was expected" \
+	"libpfe: PFE_GRAPH='banana': expected 0, 1, yes, no, true, false, on, off or time; using 0" \
+	"$(grep PFE_GRAPH "$T/gbad.err")"
 
 # PFE_RECORD: the same calls, read back by pfe.
 PFE_GRAPH=1 PFE_TRACE=leaf,outer PFE_RECORD=$T/rec prun "$T/app" threads $N >/dev/null 2>"$T/rec.err"
