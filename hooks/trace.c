@@ -18,6 +18,7 @@
  */
 #include <errno.h>
 #include <link.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,8 @@
 #include "trace_rec.h"
 
 static struct pfe_hook *trace_hook_handle;
+/* The patterns attached now, for a failed change to go back to. */
+static char *cur_spec;
 
 /*
  * Objects without patch sites (libc, the vdso, libraries built without
@@ -217,6 +220,8 @@ int pfe_trace_start(const char *spec, const char *output)
 		pfe_err("PFE_TRACE='%s': cannot attach the tracer: %s", spec, strerror(errno));
 		return r;
 	}
+	free(cur_spec);
+	cur_spec = strdup(spec);
 	pfe_debug("PFE_TRACE='%s': tracing %zu functions", spec,
 		  pfe_hook_nsites(trace_hook_handle));
 	return 0;
@@ -230,41 +235,68 @@ int pfe_trace_start(const char *spec, const char *output)
 int pfe_trace_stop(void)
 {
 	struct pfe_hook *h = trace_hook_handle;
+	int r = pfe_trace_graph_stop(); /* graph and signature hooks */
 
 	if (!h)
-		return -ENOENT;
+		return r;
 	trace_hook_handle = NULL;
 	return pfe_hook_remove(h);
 }
 
-int pfe_trace_set(const char *spec)
+/* @spec in the mode it asks for: flat lines, or trace_graph.c's hooks for
+ * PFE_GRAPH, PFE_SUMMARY and signatures. Nothing else attached. */
+static int attach_spec(const char *spec)
 {
-	struct pfe_hook *h;
-	char *old = NULL;
-	int r;
+	if (pfe_trace_graph_wanted(spec)) {
+		int r = pfe_trace_graph_start(spec, pfe_env("PFE_OUTPUT"));
 
-	if (!pfe_ring_started()) {
-		r = pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
-		return r ? r : trace_hook_handle ? 0 : -ENOENT;
+		if (r)
+			pfe_trace_graph_stop();
+		return r;
 	}
-	if (trace_hook_handle) {
-		old = strdup(trace_hook_handle->spec);
-		if (!old)
-			return -ENOMEM;
-	}
-	/* Detach first: functions in both sets must not be traced twice while
-	 * the two hooks overlap. Nothing is traced in between. */
-	pfe_trace_stop();
 	/* As for PFE_TRACE: kept even when nothing matches yet, so that a
 	 * library loaded later is traced; a term matching nothing is warned of. */
-	h = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
-	r = h ? 0 : -errno;
-	if (h)
-		warn_unmatched(h->pat);
-	else if (old)
-		h = pfe_hook_add_ext(old, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
-	trace_hook_handle = h;
-	free(old);
+	trace_hook_handle = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, PFE_HOOK_KEEP);
+	if (!trace_hook_handle)
+		return -errno;
+	warn_unmatched(trace_hook_handle->pat);
+	return 0;
+}
+
+int pfe_trace_set(const char *spec, char *why, size_t len)
+{
+	struct pfe_pattern *pat;
+	char err[256];
+	int r;
+
+	/* A malformed pattern changes nothing, and says where it is wrong as
+	 * PFE_TRACE does. Signatures are checked when attached. */
+	if (!strchr(spec, '(')) {
+		pat = pfe_pattern_compile(spec, err, sizeof(err));
+		if (!pat) {
+			r = -errno;
+			snprintf(why, len, "%s", err);
+			pfe_err("PFE_CONTROL trace '%s': %s", spec, err);
+			return r;
+		}
+		pfe_pattern_free(pat);
+	}
+	if (!pfe_ring_started()) {
+		r = pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
+		if (!r && !trace_hook_handle && !pfe_trace_graph_active())
+			r = -ENOENT;
+	} else {
+		/* Detach first: functions in both sets must not be traced twice
+		 * while two hooks overlap. Nothing is traced in between. */
+		pfe_trace_stop();
+		r = attach_spec(spec);
+		if (r && cur_spec)
+			attach_spec(cur_spec);
+	}
+	if (!r) {
+		free(cur_spec);
+		cur_spec = strdup(spec);
+	}
 	return r;
 }
 

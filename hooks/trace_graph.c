@@ -215,6 +215,11 @@ static int split_term(const char *term, size_t len, void *ctx)
 	return 0;
 }
 
+/* The hooks this mode attached, for pfe_trace_graph_stop: one per term
+ * with a signature and one shared. */
+static struct pfe_hook *hooks[65];
+static unsigned nhooks;
+
 static int attach(const char *pattern, const char *sig)
 {
 	struct pfe_hook_ops ops = {graph ? graph_entry : typed_entry, NULL, sig};
@@ -224,7 +229,11 @@ static int attach(const char *pattern, const char *sig)
 		ops.exit = graph_exit;
 	else if (sig && !strstr(sig, "->void") && strstr(sig, "->"))
 		ops.exit = typed_exit;
+	if (nhooks == sizeof(hooks) / sizeof(hooks[0]))
+		return -E2BIG;
 	h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
+	if (h)
+		hooks[nhooks++] = h;
 	if (h && !pfe_hook_nsites(h))
 		pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far", pattern);
 	if (!h) {
@@ -233,6 +242,24 @@ static int attach(const char *pattern, const char *sig)
 		return -errno;
 	}
 	return 0;
+}
+
+bool pfe_trace_graph_active(void)
+{
+	return nhooks != 0;
+}
+
+int pfe_trace_graph_stop(void)
+{
+	int r = nhooks ? 0 : -ENOENT;
+
+	while (nhooks) {
+		int e = pfe_hook_remove(hooks[--nhooks]);
+
+		if (e && !r)
+			r = e;
+	}
+	return r;
 }
 
 bool pfe_trace_graph_wanted(const char *spec)
@@ -245,7 +272,7 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 {
 	struct spec sp = {0};
 	char why[160], *pat = NULL;
-	int r = 0;
+	int r = 0, e;
 
 	/* PFE_SUMMARY needs every call's exit: the graph hooks, no lines. */
 	graph = pfe_env_graph() != PFE_GRAPH_OFF || pfe_env_bool("PFE_SUMMARY", false);
@@ -269,8 +296,8 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 			append(&pat, sp.t[i].name, strlen(sp.t[i].name));
 			if (sp.excl)
 				append(&pat, sp.excl, strlen(sp.excl));
-			if (pat)
-				attach(pat, sp.t[i].sig);
+			if (pat && (e = attach(pat, sp.t[i].sig)) && !r)
+				r = e;
 			free(pat);
 			pat = NULL;
 			/* The shared hook must not print these again. */
@@ -281,8 +308,8 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 		if (sp.nplain) {
 			if (sp.excl)
 				append(&sp.plain, sp.excl, strlen(sp.excl));
-			if (sp.plain)
-				attach(sp.plain, NULL);
+			if (sp.plain && (e = attach(sp.plain, NULL)) && !r)
+				r = e;
 		}
 	}
 	for (unsigned i = 0; i < sp.nt; i++) {

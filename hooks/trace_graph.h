@@ -13,8 +13,13 @@
 
 /* True when PFE_GRAPH is set (not "0") or @spec has a signature. */
 bool pfe_trace_graph_wanted(const char *spec);
-/* pfe_trace_start for those modes: same contract. */
+/* pfe_trace_start for those modes: same contract; again after
+ * pfe_trace_graph_stop for new patterns (the output stays open). */
 int pfe_trace_graph_start(const char *spec, const char *output);
+/* Detach what pfe_trace_graph_start attached; -ENOENT when nothing. */
+int pfe_trace_graph_stop(void);
+/* Some hook of these modes is attached. */
+bool pfe_trace_graph_active(void);
 
 /* trace.c: open where events go (PFE_RECORD or @output) and start the
  * writer, once; 0 or -errno after one line. */

@@ -99,8 +99,15 @@ static int run(char *cmd, const char **why)
 
 	if (!strcmp(cmd, "trace off"))
 		return pfe_trace_stop();
-	if (!strncmp(cmd, "trace ", 6))
-		return pfe_trace_set(cmd + 6);
+	if (!strncmp(cmd, "trace ", 6)) {
+		static char buf[256]; /* the control thread's only */
+
+		buf[0] = '\0';
+		err = pfe_trace_set(cmd + 6, buf, sizeof(buf));
+		if (err && buf[0])
+			*why = buf;
+		return err;
+	}
 	if (!strcmp(cmd, "list"))
 		return pfe_list_sites("1", "PFE_CONTROL list");
 	if (!strncmp(cmd, "list ", 5)) {

@@ -302,11 +302,14 @@ uint32_t pfe_site_ids_end(void);
 int pfe_trace_start(const char *spec, const char *output);
 /* The constructor's first step: time 0 of every trace of this image. */
 void pfe_trace_note_start(void);
-/* Runtime control (lib/control.c): detach the tracer (-ENOENT when it is
- * not attached); replace its patterns by @spec, starting the output on first
- * use (PFE_OUTPUT). On failure the old patterns stay. Not from a hook. */
+/* Runtime control (lib/control.c): detach the tracer, in whatever mode
+ * (-ENOENT when it is not attached); replace its patterns by @spec in the
+ * mode the environment and @spec ask for (flat, PFE_GRAPH, PFE_SUMMARY,
+ * signatures), starting the output on first use (PFE_OUTPUT). On failure the
+ * old patterns stay, and for a malformed pattern @why (@len bytes) says where,
+ * as for PFE_TRACE. Not from a hook. */
 int pfe_trace_stop(void);
-int pfe_trace_set(const char *spec);
+int pfe_trace_set(const char *spec, char *why, size_t len);
 /* Write out everything the tracer holds for every thread (before execve,
  * at exit, on a fatal signal). Safe to call more than once and when the
  * tracer never started. Not from a hook. */

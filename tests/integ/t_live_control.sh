@@ -5,7 +5,7 @@
 # the phases that traced them; a malformed pattern keeps the old ones; the
 # command log says what was done; `list` prints the site list.
 . tests/lib.sh
-plan 9
+plan 13
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
@@ -15,9 +15,19 @@ PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/trace \
 expect_status "control: exit status" 0 $?
 expect_eq "control: program output" "done" "$(cat "$T/out")"
 expect_eq "control: the FIFO was created" "fifo" "$(test -p "$T/fifo" && echo fifo)"
+LOG="ok trace f1,f2
+ok trace f3,f1
+error trace f,,: empty term at offset 2 (expected a function name or glob)
+ok trace off
+error trace off: No such file or directory
+error bogus: Invalid argument
+ok trace f2
+ok list
+ok trace nosuch
+ok trace off"
 expect_eq "control: command log" "ok trace f1,f2
 ok trace f3,f1
-error trace f,,: Invalid argument
+error trace f,,: empty term at offset 2 (expected a function name or glob)
 ok trace off
 error trace off: No such file or directory
 error bogus: Invalid argument
@@ -31,6 +41,22 @@ expect_eq "control: the caller of each" "7" \
 	"$(awk '$3 != "g" && $4 == "<-" && $5 ~ /^calls\+0x[0-9a-f]+$/' "$T/trace" | wc -l | tr -d ' ')"
 expect_eq "control: g never traced" "0" "$(awk '$3 == "g"' "$T/trace" | wc -l | tr -d ' ')"
 expect_grep "control: list shows the sites" "^live_ctl 0x[0-9a-f]+ f2$" "$T/err"
-expect_eq "control: stderr has the list and one warning" \
-	"libpfe: PFE_TRACE: 'nosuch' matches no patchable function loaded so far" \
+expect_eq "control: stderr has the list, the pattern's error and one warning" \
+	"libpfe: PFE_CONTROL trace 'f,,': empty term at offset 2 (expected a function name or glob)
+libpfe: PFE_TRACE: 'nosuch' matches no patchable function loaded so far" \
 	"$(grep -v '^live_ctl 0x[0-9a-f]* [a-z_0-9]*\( bti\)\{0,1\}$' "$T/err")"
+
+# The same commands in graph mode: the same answers, and only graph lines
+# (no flat hook beside the graph hooks), the same calls entered and left.
+rm -f "$T/fifo" "$T/log" "$T/gtrace"
+PFE_GRAPH=1 PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/gtrace \
+	prun "$T/live_ctl" >"$T/out" 2>"$T/err"
+expect_status "graph control: exit status" 0 $?
+expect_eq "graph control: command log" "$LOG" "$(cat "$T/log")"
+expect_eq "graph control: only graph lines" 0 \
+	"$(grep -cvE '^[0-9]+ \| ' "$T/gtrace")"
+expect_eq "graph control: the calls of the traced phases, entered and left" \
+	"f1 f2 f1 f3 f1 f3 f2 / f1 f2 f1 f3 f1 f3 f2" \
+	"$(awk '$3 ~ /\(\)$/ && $4 == "{" { sub(/\(\)$/, "", $3); e = e $3 " " }
+		$3 == "}" && $4 != "g" { x = x $4 " " }
+		END { sub(/ $/, "", e); sub(/ $/, "", x); print e " / " x }' "$T/gtrace")"
