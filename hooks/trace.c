@@ -30,6 +30,7 @@
 #include "outfile.h"
 #include "pfe_internal.h"
 #include "trace_fmt.h"
+#include "ctlcmd.h"
 #include "trace_graph.h"
 #include "trace_out.h"
 #include "trace_rec.h"
@@ -180,8 +181,7 @@ int pfe_trace_open(const char *output, bool graph)
 				output ? output : "(stderr)", pfe_output_strerror(r));
 			return r;
 		}
-		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph,
-				   pfe_env_bool("PFE_SUMMARY", false));
+		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph, pfe_trace_summary_mode());
 	}
 	if (r == 0)
 		pfe_trace_note_others();
@@ -298,6 +298,67 @@ int pfe_trace_set(const char *spec, char *why, size_t len)
 		cur_spec = strdup(spec);
 	}
 	return r;
+}
+
+/* ------------------------------------------------------------ modes */
+
+/* -1: as the environment says. The control thread changes them. */
+static int graph_mode = -1, summary_mode = -1;
+
+int pfe_trace_graph_mode(void)
+{
+	return graph_mode >= 0 ? graph_mode : pfe_env_graph();
+}
+
+bool pfe_trace_summary_mode(void)
+{
+	return summary_mode >= 0 ? summary_mode : pfe_env_bool("PFE_SUMMARY", false);
+}
+
+/*
+ * Switch to graph mode @g (PFE_GRAPH_*) and summary @sum: detach, let every
+ * hook in flight finish (a grace period), write out every event in the old
+ * mode, tell the writer, and attach the same patterns in the new mode. A
+ * trace never mixes the two formats for one call's lines.
+ */
+int pfe_trace_set_mode(int g, bool sum)
+{
+	int r;
+
+	if (!pfe_ring_started()) {
+		graph_mode = g;
+		summary_mode = sum;
+		return 0;
+	}
+	pfe_trace_stop();
+	pfe_synchronize_rcu();
+	pfe_ring_drain(false);
+	r = pfe_ring_set_mode(g != PFE_GRAPH_OFF || sum, g == PFE_GRAPH_TIME, sum);
+	if (!r) {
+		graph_mode = g;
+		summary_mode = sum;
+	}
+	if (cur_spec)
+		attach_spec(cur_spec);
+	return r;
+}
+
+int pfe_trace_set_summary(bool on)
+{
+	return pfe_trace_set_mode(pfe_trace_graph_mode(), on);
+}
+
+int pfe_trace_summary_now(void)
+{
+	return pfe_ring_summary_now();
+}
+
+/* The writer applies the filters as it writes: what was stored before the
+ * change is written under the old ones first. */
+void pfe_trace_set_filters(uint64_t min_ns, unsigned depth)
+{
+	pfe_ring_drain(false);
+	pfe_ring_set_filters(min_ns, depth);
 }
 
 void pfe_trace_flush(void)

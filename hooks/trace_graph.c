@@ -264,7 +264,7 @@ int pfe_trace_graph_stop(void)
 
 bool pfe_trace_graph_wanted(const char *spec)
 {
-	return pfe_env_graph() != PFE_GRAPH_OFF || pfe_env_bool("PFE_SUMMARY", false) ||
+	return pfe_trace_graph_mode() != PFE_GRAPH_OFF || pfe_trace_summary_mode() ||
 	       (spec && strchr(spec, '('));
 }
 
@@ -275,8 +275,9 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	int r = 0, e;
 
 	/* PFE_SUMMARY needs every call's exit: the graph hooks, no lines. */
-	graph = pfe_env_graph() != PFE_GRAPH_OFF || pfe_env_bool("PFE_SUMMARY", false);
-	pfe_ring_graph_time = pfe_env_graph() == PFE_GRAPH_TIME;
+	graph = pfe_trace_graph_mode() != PFE_GRAPH_OFF || pfe_trace_summary_mode();
+	if (!pfe_ring_started())
+		pfe_ring_graph_time = pfe_trace_graph_mode() == PFE_GRAPH_TIME;
 	if (!spec || pfe_sig_split(spec, split_term, &sp))
 		r = -EINVAL;
 	for (unsigned i = 0; !r && i < sp.nt; i++) {

@@ -82,6 +82,21 @@ bool pfe_ring_record;
 bool pfe_ring_graph_time;
 
 static bool started, graph, drop, final_, summary;
+/* Graph text filters (pfe_ring_set_filters), read by consumers per event. */
+static uint64_t min_dur;
+static unsigned show_depth;
+
+/* PFE_MIN_DURATION: an entry held back until its call is known to be long
+ * enough, or a callee of it is. Arguments are kept up to PEND_TEXT bytes. */
+#define PEND_LEVELS 4096
+#define PEND_TEXT   104
+struct pfe_pend {
+	struct pfe_rec e;
+	uint64_t ns;
+	bool open, written, has_text;
+	uint8_t ntext;
+	char text[PEND_TEXT];
+};
 static int out_fd = -1;
 static uint64_t nev = EV_DEFAULT;
 static uint64_t clock_base, clock_hz; /* base: cntvct_el0 at start, modulo 2^48 */
@@ -261,13 +276,95 @@ static void give_back(struct pfe_ring *g, uint64_t t)
 	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
 }
 
+static void write_line(struct pfe_ring *g, const struct pfe_text_ev *x)
+{
+	size_t len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, x);
+
+	if (len)
+		out_add(g, g->out + OUT_BYTES, len);
+}
+
+/*
+ * Graph text through the filters. A call shorter than min_dur is not
+ * written, but every caller of a call that is written is, before it: its
+ * entry waits in g->pend until its call ends (long enough: written) or a
+ * callee is written (then it is long enough too). Entries whose level is
+ * show_depth or more are not written at all.
+ */
+static void filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_t limit,
+			unsigned depth)
+{
+	unsigned type = pfe_rec_type(&x->r), lvl;
+	struct pfe_pend *p;
+
+	if (type == PFE_REC_ENTRY)
+		lvl = (unsigned)(x->r.w1 & 0xffff);
+	else if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
+		lvl = pfe_rec_depth(&x->r);
+	else if (type == PFE_REC_DEEP)
+		lvl = (unsigned)(x->r.w1 & 0xffff) + 1;
+	else
+		lvl = 0;
+	if (depth && lvl >= depth && type != PFE_REC_LOST)
+		return;
+	if (!limit ||
+	    (type != PFE_REC_ENTRY && type != PFE_REC_EXIT && type != PFE_REC_EXIT_UNWOUND)) {
+		write_line(g, x);
+		return;
+	}
+	if (!g->pend) {
+		void *m = mmap(NULL, PEND_LEVELS * sizeof(struct pfe_pend), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+		if (m == MAP_FAILED) {
+			write_line(g, x);
+			return;
+		}
+		g->pend = m;
+	}
+	if (lvl >= PEND_LEVELS) {
+		write_line(g, x);
+		return;
+	}
+	p = &g->pend[lvl];
+	if (type == PFE_REC_ENTRY) {
+		p->e = x->r;
+		p->ns = x->ns;
+		p->open = true;
+		p->written = false;
+		p->has_text = x->text != NULL;
+		p->ntext = (uint8_t)(x->ntext < PEND_TEXT ? x->ntext : PEND_TEXT);
+		if (x->text)
+			memcpy(p->text, x->text, p->ntext);
+		return;
+	}
+	if (pfe_ring_dur_unpack(x->r.w1) >= limit || (p->open && p->written)) {
+		for (unsigned k = 0; k <= lvl; k++) {
+			struct pfe_pend *a = &g->pend[k];
+			struct pfe_text_ev y = *x;
+
+			if (!a->open || a->written)
+				continue;
+			y.r = a->e;
+			y.ns = a->ns;
+			y.text = a->has_text ? a->text : NULL;
+			y.ntext = a->ntext;
+			write_line(g, &y);
+			a->written = true;
+		}
+		write_line(g, x);
+	}
+	p->open = false;
+}
+
 /* The ring's events [tail, head) to the output. The caller holds busy and
  * an RCU read-side section. */
 static void consume(struct pfe_ring *g)
 {
 	uint64_t h = __atomic_load_n(&g->head, __ATOMIC_ACQUIRE), t = g->tail;
 	char *text = g->out + OUT_BYTES + PFE_TEXT_LINE_MAX;
-	uint64_t n = 0, lost = 0;
+	uint64_t n = 0, lost = 0, limit;
+	unsigned depth;
 
 	if (pfe_ring_record && t != h)
 		rec_file(g);
@@ -326,9 +423,15 @@ static void consume(struct pfe_ring *g)
 			}
 		}
 		x.ns = pfe_ring_ns(full);
-		len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, &x);
-		if (len)
-			out_add(g, g->out + OUT_BYTES, len);
+		limit = __atomic_load_n(&min_dur, __ATOMIC_RELAXED);
+		depth = __atomic_load_n(&show_depth, __ATOMIC_RELAXED);
+		if (graph && (limit || depth)) {
+			filter_line(g, &x, limit, depth);
+		} else {
+			len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, &x);
+			if (len)
+				out_add(g, g->out + OUT_BYTES, len);
+		}
 		if (!(n % 64))
 			give_back(g, t);
 	}
@@ -685,6 +788,33 @@ void pfe_ring_note_start(void)
 		full_base = pfe_ring_clock();
 }
 
+int pfe_ring_set_mode(bool graph_mode, bool time, bool summary_mode)
+{
+	if (pfe_ring_record)
+		return -ENOTSUP;
+	if (summary_mode && !summary && !pfe_summary_start())
+		return -ENOMEM;
+	graph = graph_mode;
+	pfe_ring_graph_time = time;
+	summary = summary_mode;
+	return 0;
+}
+
+void pfe_ring_set_filters(uint64_t min_ns, unsigned depth)
+{
+	__atomic_store_n(&min_dur, min_ns, __ATOMIC_RELAXED);
+	__atomic_store_n(&show_depth, depth, __ATOMIC_RELAXED);
+}
+
+int pfe_ring_summary_now(void)
+{
+	if (!summary)
+		return -ENOENT;
+	pfe_ring_drain(false);
+	pfe_summary_write(out_fd);
+	return 0;
+}
+
 bool pfe_ring_started(void)
 {
 	return __atomic_load_n(&started, __ATOMIC_ACQUIRE);
@@ -849,6 +979,7 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 	if (started)
 		return 0;
 	parse_buffer();
+	min_dur = pfe_env_duration("PFE_MIN_DURATION", 0);
 	graph = graph_mode;
 	out_fd = fd;
 	if (summary_mode && !record_dir) {

@@ -49,6 +49,7 @@ struct pfe_ring {
 	bool failed;
 	uint64_t last;	  /* time of the last event consumed (ticks since base) */
 	uint64_t *levels; /* PFE_SUMMARY: callee time per level (trace_summary.c) */
+	struct pfe_pend *pend; /* PFE_MIN_DURATION: entries not yet written */
 	char *out;     /* PFE_RING_OUT bytes of formatted output */
 	uint32_t nout;
 } __attribute__((aligned(64)));
@@ -138,6 +139,20 @@ extern bool pfe_ring_graph_time;
 bool pfe_ring_started(void);
 /* This image ends (execve): PFE_RECORD's info gets its end line. */
 void pfe_ring_image_end(void);
+/*
+ * Change what the writer makes of events at run time (PFE_CONTROL): graph
+ * text (@time: with times) or flat lines, or the summary's table. The
+ * caller has detached the hooks, waited for a grace period and drained the
+ * rings, so that no event of the old mode is left. -ENOTSUP when recording
+ * (PFE_RECORD's mode is in its files), -ENOMEM for the summary's table.
+ */
+int pfe_ring_set_mode(bool graph, bool time, bool summary);
+/* Graph text filters, applied by the writer before anything is written:
+ * calls shorter than @min_ns are not written (their callers are), nor
+ * lines @depth levels deep or deeper; 0: no filter. Any time. */
+void pfe_ring_set_filters(uint64_t min_ns, unsigned depth);
+/* The summary's table now (control's "summary"); -ENOENT without one. */
+int pfe_ring_summary_now(void);
 /* Nanoseconds since the tracer's start for a time in the in-memory format. */
 uint64_t pfe_ring_ns(uint64_t ticks);
 /* Write out every ring now (flush, exec, exit, fatal signal); @final: and

@@ -44,8 +44,12 @@ static uint64_t beyond; /* calls of sites with ids >= MAX_SITES */
 
 bool pfe_summary_start(void)
 {
-	void *p = mmap(NULL, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *p;
+
+	if (rows)
+		return true; /* on again: the calls counted so far stay */
+	p = mmap(NULL, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
 		pfe_err("PFE_SUMMARY: no memory for the table; not tracing");

@@ -40,6 +40,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "ctlcmd.h"
 #include "env.h"
 #include "live.h"
 #include "park.h"
@@ -92,32 +93,64 @@ static void reply(const char *cmd, size_t n, int err, const char *why)
 	pfe_fd_close(fd);
 }
 
-/* Run @cmd; 0 or -errno, and in *@why a reason better than strerror's. */
+/* Run @cmd (ctlcmd.c parses it); 0 or -errno, and in *@why a reason
+ * better than strerror's. */
 static int run(char *cmd, const char **why)
 {
+	static char buf[256]; /* the control thread's only */
+	static uint64_t min_ns;
+	static unsigned depth;
+	struct pfe_ctl_cmd c;
 	int err;
 
-	if (!strcmp(cmd, "trace off"))
-		return pfe_trace_stop();
-	if (!strncmp(cmd, "trace ", 6)) {
-		static char buf[256]; /* the control thread's only */
-
-		buf[0] = '\0';
-		err = pfe_trace_set(cmd + 6, buf, sizeof(buf));
-		if (err && buf[0])
-			*why = buf;
-		return err;
+	buf[0] = '\0';
+	if (pfe_ctl_parse(cmd, &c, buf, sizeof(buf))) {
+		*why = buf;
+		return -EINVAL;
 	}
-	if (!strcmp(cmd, "list"))
-		return pfe_list_sites("1", "PFE_CONTROL list");
-	if (!strncmp(cmd, "list ", 5)) {
+	switch (c.op) {
+	case PFE_CTL_NONE:
+		return 0;
+	case PFE_CTL_TRACE:
+		err = pfe_trace_set(c.arg, buf, sizeof(buf));
+		break;
+	case PFE_CTL_TRACE_OFF:
+		return pfe_trace_stop();
+	case PFE_CTL_GRAPH:
+		err = pfe_trace_set_mode((int)c.value, false);
+		if (err == -ENOTSUP)
+			*why = "PFE_RECORD records in the mode it started with";
+		return err;
+	case PFE_CTL_SUMMARY:
+		err = pfe_trace_set_summary(c.value != 0);
+		if (err == -ENOTSUP)
+			*why = "PFE_RECORD records in the mode it started with";
+		return err;
+	case PFE_CTL_SUMMARY_NOW:
+		err = pfe_trace_summary_now();
+		if (err == -ENOENT)
+			*why = "not in summary mode (summary on)";
+		return err;
+	case PFE_CTL_DEPTH:
+		depth = (unsigned)c.value;
+		pfe_trace_set_filters(min_ns, depth);
+		return 0;
+	case PFE_CTL_MIN_DURATION:
+		min_ns = c.value;
+		pfe_trace_set_filters(min_ns, depth);
+		return 0;
+	case PFE_CTL_LIST:
 		/* Opened as outfile.c allows: no link, no file of another user. */
-		err = pfe_list_sites(cmd + 5, "PFE_CONTROL list");
-		if (err)
+		err = pfe_list_sites(c.arg ? c.arg : "1", "PFE_CONTROL list");
+		if (err && c.arg)
 			*why = pfe_output_strerror(err);
 		return err;
+	default:
+		return -EINVAL;
 	}
-	return -EINVAL;
+	if (err && buf[0])
+		*why = buf;
+	return err;
 }
 
 /* One line without its newline. Blank lines and # comments are no commands

@@ -310,6 +310,15 @@ void pfe_trace_note_start(void);
  * as for PFE_TRACE. Not from a hook. */
 int pfe_trace_stop(void);
 int pfe_trace_set(const char *spec, char *why, size_t len);
+/* Control's "graph on|off|time" (PFE_GRAPH_*, ctlcmd.h), "summary on|off":
+ * the same patterns in the new mode; -ENOTSUP when recording. "summary":
+ * the table now (-ENOENT when not in summary mode). "depth", "min-duration":
+ * graph lines deeper than @depth levels (0: all) or of calls shorter than
+ * @min_ns (0: all) are not written. Control thread only. */
+int pfe_trace_set_mode(int graph, bool summary);
+int pfe_trace_set_summary(bool on);
+int pfe_trace_summary_now(void);
+void pfe_trace_set_filters(uint64_t min_ns, unsigned depth);
 /* Write out everything the tracer holds for every thread (before execve,
  * at exit, on a fatal signal). Safe to call more than once and when the
  * tracer never started. Not from a hook. */

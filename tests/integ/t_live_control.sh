@@ -5,7 +5,7 @@
 # the phases that traced them; a malformed pattern keeps the old ones; the
 # command log says what was done; `list` prints the site list.
 . tests/lib.sh
-plan 13
+plan 18
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
@@ -20,7 +20,7 @@ ok trace f3,f1
 error trace f,,: empty term at offset 2 (expected a function name or glob)
 ok trace off
 error trace off: No such file or directory
-error bogus: Invalid argument
+error bogus: expected trace, graph, summary, depth, min-duration or list (README.md \"Runtime control\")
 ok trace f2
 ok list
 ok trace nosuch
@@ -30,7 +30,7 @@ ok trace f3,f1
 error trace f,,: empty term at offset 2 (expected a function name or glob)
 ok trace off
 error trace off: No such file or directory
-error bogus: Invalid argument
+error bogus: expected trace, graph, summary, depth, min-duration or list (README.md \"Runtime control\")
 ok trace f2
 ok list
 ok trace nosuch
@@ -60,3 +60,60 @@ expect_eq "graph control: the calls of the traced phases, entered and left" \
 	"$(awk '$3 ~ /\(\)$/ && $4 == "{" { sub(/\(\)$/, "", $3); e = e $3 " " }
 		$3 == "}" && $4 != "g" { x = x $4 " " }
 		END { sub(/ $/, "", e); sub(/ $/, "", x); print e " / " x }' "$T/gtrace")"
+
+# One pattern through every mode and filter (live_ctl modes): each phase's
+# lines in its own format, none mixed; the filters drop exactly the deeper
+# and the shorter calls; "summary" writes the table of the calls since
+# "summary on" at once. Times and durations are taken out, the rest exact.
+rm -f "$T/fifo" "$T/log" "$T/mtrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/mtrace \
+	prun "$T/live_ctl" modes >"$T/out" 2>"$T/err"
+expect_status "modes: exit status" 0 $?
+expect_eq "modes: command log" "ok trace calls,f1,f2,f3
+ok graph on
+ok graph time
+ok depth 1
+ok depth off
+ok min-duration 1s
+ok min-duration off
+ok summary on
+ok summary
+ok summary off
+ok graph off
+error graph sideways: expected 'graph on', 'graph off' or 'graph time'
+ok trace off" "$(cat "$T/log")"
+G='| calls() {
+|   f1() {
+|   } f1
+|   f2() {
+|   } f2
+|   f3() {
+|   } f3
+| } calls'
+F='calls <- main
+f1 <- calls
+f2 <- calls
+f3 <- calls'
+GT=$(printf '%s\n' "$G" | sed 's/^/T /')
+expect_eq "modes: each phase in its format, filters applied" "$F
+$G
+$GT
+T | calls() {
+T | } calls
+$GT
+$GT
+table
+$GT
+$F
+$F" "$(awk '
+	/^ +Total \(us\)/ { print "table"; next }
+	/^ +=+/ || /^ +[0-9]+\.[0-9][0-9][0-9] / { next }
+	$2 == "|" { sub(/^[0-9]+ /, "") }
+	$3 == "|" { sub(/^[0-9]+ [0-9.]+ /, "T ") }
+	$3 != "|" && $2 ~ /^[0-9]+\.[0-9]+$/ { sub(/^[0-9]+ [0-9.]+ /, "") }
+	{ sub(/ \([0-9]+\.[0-9][0-9][0-9] us\)$/, ""); sub(/\+0x[0-9a-f]+$/, ""); print }' "$T/mtrace")"
+expect_eq "modes: the summary's rows, calls since summary on" "1 calls
+1 f1
+1 f2
+1 f3" "$(awk '/^ +[0-9]+\.[0-9][0-9][0-9] / { print $3, $7 }' "$T/mtrace" | sort -k2)"
+expect_eq "modes: nothing on stderr" "" "$(cat "$T/err")"

@@ -7,7 +7,7 @@
 # program as it would have.
 # test-timeout: 400
 . tests/lib.sh
-plan 35
+plan 36
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=240
@@ -51,6 +51,12 @@ PFE_GRAPH=banana PFE_TRACE=leaf PFE_OUTPUT=$T/gbad prun "$T/app" segv >/dev/null
 expect_eq "PFE_GRAPH=banana: one line saying what was expected" \
 	"libpfe: PFE_GRAPH='banana': expected 0, 1, yes, no, true, false, on, off or time; using 0" \
 	"$(grep PFE_GRAPH "$T/gbad.err")"
+
+# PFE_MIN_DURATION: only the call that lasts, and no callee of it.
+PFE_GRAPH=1 PFE_MIN_DURATION=100ms PFE_TRACE=leaf,outer,slow PFE_OUTPUT=$T/mind \
+	prun "$T/app" slow >/dev/null 2>&1
+expect_eq "min-duration: only the long call's lines" "| slow() {
+| } slow" "$(sed 's/^[0-9]* //; s/ ([0-9.]* us)$//' "$T/mind")"
 
 # PFE_RECORD: the same calls, read back by pfe.
 PFE_GRAPH=1 PFE_TRACE=leaf,outer PFE_RECORD=$T/rec prun "$T/app" threads $N >/dev/null 2>"$T/rec.err"

@@ -5,6 +5,10 @@
  * PFE_CONTROL_LOG says each was executed, and calls f1, f2, f3 in every
  * phase. The trace must hold exactly the calls of the phases that traced
  * them. A second thread keeps calling g while the patterns change.
+ *
+ * "live_ctl modes": one pattern through every mode and filter instead:
+ * flat, graph, graph with times, depth 1, min-duration 1s (nothing is that
+ * long), summary (the table at once), and flat again.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -87,7 +91,31 @@ NOINL void calls(void)
 	sink++; /* no tail call: f3's caller is calls */
 }
 
-int main(void)
+static void modes(const char *fifo, const char *log)
+{
+	static const char *const steps[] = {
+	    "trace calls,f1,f2,f3",
+	    "graph on",
+	    "graph time",
+	    "depth 1",
+	    "depth off",
+	    "min-duration 1s",
+	    "min-duration off",
+	    "summary on",
+	    "summary",
+	    "summary off",
+	    "graph off",
+	    "graph sideways",
+	    "trace off",
+	};
+
+	for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		command(fifo, log, steps[i]);
+		calls();
+	}
+}
+
+int main(int argc, char **argv)
 {
 	const char *fifo = getenv("PFE_CONTROL"), *log = getenv("PFE_CONTROL_LOG");
 	pthread_t t;
@@ -95,6 +123,11 @@ int main(void)
 	if (!fifo || !log) {
 		printf("set PFE_CONTROL and PFE_CONTROL_LOG\n");
 		return 1;
+	}
+	if (argc > 1 && !strcmp(argv[1], "modes")) {
+		modes(fifo, log);
+		printf("done\n");
+		return 0;
 	}
 	pthread_create(&t, NULL, spin, NULL);
 	calls(); /* not traced */

@@ -8,6 +8,8 @@
  *   rec_app term         3 calls of leaf(), then SIGTERM to itself
  *   rec_app exit N       a thread calls exit(5) while main is in nested
  *                        calls; each thread made N calls of leaf() before
+ *   rec_app slow         slow() sleeps 300 ms among 3 calls of leaf(); 3
+ *                        more calls of leaf() outside it
  */
 #include <pthread.h>
 #include <signal.h>
@@ -49,6 +51,14 @@ __attribute__((noinline)) void nested(int depth)
 			pause();
 }
 
+__attribute__((noinline)) void slow(void)
+{
+	leaf(1);
+	usleep(300 * 1000);
+	leaf(2);
+	leaf(3);
+}
+
 static void *exiter(void *arg)
 {
 	outer(n_calls);
@@ -69,6 +79,11 @@ int main(int argc, char **argv)
 		for (int i = 0; i < 4; i++)
 			pthread_join(t[i], NULL);
 		printf("done %ld\n", sink);
+		return 0;
+	}
+	if (!strcmp(m, "slow")) {
+		outer(3);
+		slow();
 		return 0;
 	}
 	if (!strcmp(m, "exit")) {
