@@ -290,6 +290,8 @@ int pfe_trace_set(const char *spec, char *why, size_t len)
 		 * while two hooks overlap. Nothing is traced in between. */
 		pfe_trace_stop();
 		r = attach_spec(spec);
+		if (r && pfe_trace_graph_why[0])
+			snprintf(why, len, "%s", pfe_trace_graph_why);
 		if (r && cur_spec)
 			attach_spec(cur_spec);
 	}

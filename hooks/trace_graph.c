@@ -38,6 +38,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -218,6 +219,7 @@ static int split_term(const char *term, size_t len, void *ctx)
 /* The hooks this mode attached, for pfe_trace_graph_stop: one per term
  * with a signature and one shared. */
 static struct pfe_hook *hooks[65];
+char pfe_trace_graph_why[256];
 static unsigned nhooks;
 
 static int attach(const char *pattern, const char *sig)
@@ -278,6 +280,7 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 	graph = pfe_trace_graph_mode() != PFE_GRAPH_OFF || pfe_trace_summary_mode();
 	if (!pfe_ring_started())
 		pfe_ring_graph_time = pfe_trace_graph_mode() == PFE_GRAPH_TIME;
+	pfe_trace_graph_why[0] = '\0';
 	if (!spec || pfe_sig_split(spec, split_term, &sp))
 		r = -EINVAL;
 	for (unsigned i = 0; !r && i < sp.nt; i++) {
@@ -287,6 +290,8 @@ int pfe_trace_graph_start(const char *spec, const char *output)
 			r = -ENOMEM;
 		} else if (pfe_sig_parse(sp.t[i].sig, &sig, why, sizeof(why))) {
 			pfe_err("PFE_TRACE: %s: %s", sp.t[i].name, why);
+			snprintf(pfe_trace_graph_why, sizeof(pfe_trace_graph_why), "%s: %s",
+				 sp.t[i].name, why);
 			r = -EINVAL;
 		}
 	}

@@ -18,6 +18,9 @@ bool pfe_trace_graph_wanted(const char *spec);
 int pfe_trace_graph_start(const char *spec, const char *output);
 /* Detach what pfe_trace_graph_start attached; -ENOENT when nothing. */
 int pfe_trace_graph_stop(void);
+/* Why the last pfe_trace_graph_start refused its patterns ("" if it did
+ * not say): for the control log. Control thread or constructor. */
+extern char pfe_trace_graph_why[256];
 /* Some hook of these modes is attached. */
 bool pfe_trace_graph_active(void);
 

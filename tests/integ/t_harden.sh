@@ -144,7 +144,7 @@ expect_eq "control: every command answered" "answered 6" "$(cat "$T/ctl.out")"
 x60=$(head -c 60 /dev/zero | tr '\0' x)
 expect_eq "control: the answers, escaped" "error $x60: longer than 4095 bytes; discarded whole
 error trace\\x00 f: contains a NUL byte; ignored
-error bogus \\x1b[31mred: Invalid argument
+error bogus \\x1b[31mred: expected trace, graph, summary, depth, min-duration or list (README.md \"Runtime control\")
 error list $T/link: a symbolic link (refused)
 error list $T/foreign: owned by another user or writable by others (refused)
 ok trace f" "$(cat "$T/clog")"

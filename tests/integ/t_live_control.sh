@@ -81,6 +81,9 @@ ok summary
 ok summary off
 ok graph off
 error graph sideways: expected 'graph on', 'graph off' or 'graph time'
+ok trace f1(),f2
+ok graph on
+error trace f1(,f2: f1: '(,f2': no ')'
 ok trace off" "$(cat "$T/log")"
 G='| calls() {
 |   f1() {
@@ -105,7 +108,17 @@ $GT
 table
 $GT
 $F
-$F" "$(awk '
+$F
+f1() <- calls
+f2 <- calls
+| f1() {
+| } f1
+| f2() {
+| } f2
+| f1() {
+| } f1
+| f2() {
+| } f2" "$(awk '
 	/^ +Total \(us\)/ { print "table"; next }
 	/^ +=+/ || /^ +[0-9]+\.[0-9][0-9][0-9] / { next }
 	$2 == "|" { sub(/^[0-9]+ /, "") }
@@ -116,4 +129,5 @@ expect_eq "modes: the summary's rows, calls since summary on" "1 calls
 1 f1
 1 f2
 1 f3" "$(awk '/^ +[0-9]+\.[0-9][0-9][0-9] / { print $3, $7 }' "$T/mtrace" | sort -k2)"
-expect_eq "modes: nothing on stderr" "" "$(cat "$T/err")"
+expect_eq "modes: on stderr, only the malformed signature's error" \
+	"libpfe: PFE_TRACE: f1: '(,f2': no ')'" "$(cat "$T/err")"

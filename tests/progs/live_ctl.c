@@ -8,7 +8,8 @@
  *
  * "live_ctl modes": one pattern through every mode and filter instead:
  * flat, graph, graph with times, depth 1, min-duration 1s (nothing is that
- * long), summary (the table at once), and flat again.
+ * long), summary (the table at once), flat again, then a signature in flat
+ * and graph mode, and a malformed one.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -106,6 +107,9 @@ static void modes(const char *fifo, const char *log)
 	    "summary off",
 	    "graph off",
 	    "graph sideways",
+	    "trace f1(),f2",
+	    "graph on",
+	    "trace f1(,f2",
 	    "trace off",
 	};
 
