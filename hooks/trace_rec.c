@@ -44,7 +44,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -567,23 +566,7 @@ static void writer_wake(void)
  */
 static bool program_ended(void)
 {
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	if (!p || p[1] != ' ' || (p[2] != 'Z' && p[2] != 'X'))
-		return false;
-	return !pfe_park_other_threads();
+	return pfe_park_thread_ended(getpid()) && !pfe_park_other_threads();
 }
 
 static void *writer_main(void *arg)

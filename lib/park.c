@@ -209,7 +209,7 @@ static const char *task_path(char *end, pid_t tid, const char *file)
 /* A thread that has ended but is still listed: the thread group's leader
  * after pthread_exit in main stays a zombie until the last thread ends. It
  * runs nothing and cannot take a signal. */
-static bool zombie(pid_t tid)
+bool pfe_park_thread_ended(pid_t tid)
 {
 	char path[64], buf[512], *p;
 	ssize_t n;
@@ -333,7 +333,7 @@ static int scan(pid_t pid, pid_t self, unsigned g)
 			for (p = d->d_name; *p >= '0' && *p <= '9'; p++)
 				tid = tid * 10 + (*p - '0');
 			if (*p || !tid || tid == self || known_tid(tid) || is_exempt(tid) ||
-			    zombie(tid))
+			    pfe_park_thread_ended(tid))
 				continue;
 			if (ntids == PARK_MAX) {
 				close(fd);

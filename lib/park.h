@@ -12,6 +12,10 @@
  * line saying why. Call under the patch lock; until pfe_park_release(),
  * no malloc, no stdio, no lock another thread could hold. */
 int pfe_park_others(void);
+/* Thread @tid of this process has ended, though it may still be listed:
+ * the group leader after pthread_exit in main stays a zombie until the last
+ * thread ends. Async-signal-safe. */
+bool pfe_park_thread_ended(pid_t tid);
 /* Whether the process has threads other than the caller (and qemu's,
  * libpfe's own, and ended ones). */
 bool pfe_park_other_threads(void);
