@@ -69,18 +69,19 @@
  * directly, the unlock. \mb = 1 adds the dmb ish each side needs when
  * urcu-bp has no sys_membarrier. What the fast path does not handle goes to
  * C: a thread not yet registered with urcu-bp or already inside a
- * read-side section (pfe_dispatch_site does everything), a vector of
- * several hooks or of hooks with exit hooks or signatures (pfe_dispatch_vec
- * walks it inside the section taken here).
+ * read-side section (pfe_dispatch_site does everything). A vector of
+ * several hooks, or of hooks with exit hooks or signatures, is called like
+ * a single hook: its single entry is pfe_dispatch_walk, which walks it
+ * inside the section taken here, so the straight path has no test for it.
  *
  * q0-q7 move with st1/ld1 of four registers: on little-endian, .16b lanes
  * in memory are exactly the q registers' bytes, as stp/ldp of q would store
  * them (struct pfe_regs v[]).
  */
 	.macro	tramp_body dispatch, site, mb, name
-	sub	sp, sp, #PFE_FRAME_SIZE
+	/* regs sit at the frame's base: x0/x1 allocate it and leave with it. */
+	stp	x0, x1, [sp, #-PFE_FRAME_SIZE]!
 	.cfi_def_cfa_offset PFE_FRAME_SIZE
-	stp	x0, x1, [sp, #R(X0)]
 	stp	x2, x3, [sp, #R(X2)]
 	stp	x4, x5, [sp, #R(X4)]
 	stp	x6, x7, [sp, #R(X6)]
@@ -103,8 +104,7 @@
 
 	.if \site
 \name\().lock:				/* bench/run.sh: the breakdown */
-	adrp	x16, pfe_fast
-	add	x16, x16, :lo12:pfe_fast
+	adr	x16, pfe_fast			/* .data, within adr's 1 MiB */
 	ldp	x12, x13, [x16, #PFE_FAST_GUARD] /* tp offsets: guard, reader */
 	mrs	x11, tpidr_el0
 	ldr	w14, [x11, x12]
@@ -129,24 +129,30 @@
 \name\().call:
 	ldr	x16, [x10, #PFE_SITE_HOOKS]	/* rcu_dereference: address dependency */
 	cbz	x16, 6f
-	ldp	x17, x2, [x16, #PFE_VEC_SINGLE]	/* fn, data of a single hook */
+	/* The single hook, or pfe_dispatch_walk with the vector as its data:
+	 * never NULL in a published vector (registry.c). */
+	ldp	x17, x2, [x16, #PFE_VEC_SINGLE]
 	mov	x0, x10
-	add	x1, sp, #PFE_FRAME_REGS
-	cbz	x17, 5f
+	mov	x1, sp				/* regs: the frame's base */
 	blr	x17
 \name\().unlock:
 6:	ldp	x11, x13, [sp, #PFE_FRAME_SAVE]
-	ldr	x15, [x13]
 	.if \mb
 	dmb	ish
 	.endif
-	sub	x15, x15, #PFE_URCU_BP_GP_COUNT
-	str	x15, [x13]			/* rcu_read_unlock */
+	/* rcu_read_unlock. Our section began with a nesting count of 0 and
+	 * anything nested in it (a hook's own sections, a signal handler's)
+	 * is balanced by now, so the count returns to 0: urcu-bp's writer
+	 * reads a count of 0 as "not reading" whatever the phase bits say
+	 * (urcu_bp_reader_state), so 0 is what liburcu's ctr - count would
+	 * have stored, for one store instead of a load, a subtract and a
+	 * store. */
+	str	xzr, [x13]
 	str	wzr, [x11]			/* guard off, last */
 \name\().restore:
 8:
 	.else
-	add	x0, sp, #PFE_FRAME_REGS
+	mov	x0, sp
 	bl	\dispatch
 	.endif
 
@@ -155,7 +161,6 @@
 	add	x12, sp, #R(V0)
 	ld1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x12], #64
 	ld1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x12]
-	ldp	x0, x1, [sp, #R(X0)]
 	ldp	x2, x3, [sp, #R(X2)]
 	ldp	x4, x5, [sp, #R(X4)]
 	ldp	x6, x7, [sp, #R(X6)]
@@ -167,7 +172,7 @@
 	/* fp and sp are read-only for hooks: restore from our own copy. */
 	ldr	x29, [sp, #PFE_FRAME_FUNC_REC]
 	.cfi_same_value x29
-	add	sp, sp, #PFE_FRAME_SIZE
+	ldp	x0, x1, [sp], #PFE_FRAME_SIZE
 	.cfi_def_cfa_offset 0
 	ret	x16
 	.if \site
@@ -177,9 +182,7 @@
 	.if \site
 	/* Off the straight path, with the frame still in place. */
 	.cfi_restore_state
-5:	bl	pfe_dispatch_vec		/* (site, regs): several hooks */
-	b	6b
-7:	add	x0, sp, #PFE_FRAME_REGS
+7:	mov	x0, sp
 	mov	x1, x10
 	bl	\dispatch			/* guard, RCU and hooks in C */
 	b	8b

@@ -67,7 +67,9 @@ _Static_assert(offsetof(struct pfe_regs, x[0]) % 16 == 0, "x pairs need 16-byte 
 _Static_assert(offsetof(struct pfe_regs, v[0]) % 16 == 0, "q registers need 16-byte alignment");
 _Static_assert(sizeof(union pfe_vreg) == 16, "one q register per v[] entry");
 _Static_assert(offsetof(struct pfe_tramp_frame, regs) % 16 == 0, "regs are 16-byte aligned");
-_Static_assert(offsetof(struct pfe_tramp_frame, tramp_rec) == 0, "the frame record is at sp");
+_Static_assert(offsetof(struct pfe_tramp_frame, regs) == 0 && offsetof(struct pfe_regs, x[0]) == 0,
+	       "x0/x1 at sp: their pre-indexed stp allocates the frame");
+_Static_assert(sizeof(struct pfe_tramp_frame) <= 512, "the frame fits stp's pre-index immediate");
 _Static_assert(sizeof(struct pfe_tramp_frame) % 16 == 0, "sp stays 16-byte aligned");
 /* stp/ldp of x registers reach 504 bytes, of q registers 1008. */
 _Static_assert(offsetof(struct pfe_tramp_frame, regs) + offsetof(struct pfe_regs, pc) <= 504,

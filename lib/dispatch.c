@@ -134,16 +134,15 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 		pfe_exit_push(site, regs); /* exit.c */
 }
 
-/* The hooks of @site, inside a read-side section and the guard. */
-static inline void pfe_run_hooks(struct pfe_site *site, struct pfe_regs *regs)
+/* The hooks of vector @v of @site, inside a read-side section and the
+ * guard. */
+static inline void pfe_run_vec(struct pfe_site *site, const struct pfe_hook_vec *v,
+			       struct pfe_regs *regs)
 {
-	const struct pfe_hook_vec *v = rcu_dereference(site->hooks);
 	const struct pfe_hook_ent *e;
 
 	/* A published vector is never empty (the registry publishes NULL
 	 * instead), so the first entry needs no test. */
-	if (__builtin_expect(!v, 0))
-		return;
 	if (__builtin_expect(v->ext, 0)) {
 		pfe_dispatch_ext(site, v, regs);
 		return;
@@ -152,6 +151,14 @@ static inline void pfe_run_hooks(struct pfe_site *site, struct pfe_regs *regs)
 	do
 		e->fn(site, regs, e->data);
 	while ((++e)->fn);
+}
+
+static inline void pfe_run_hooks(struct pfe_site *site, struct pfe_regs *regs)
+{
+	const struct pfe_hook_vec *v = rcu_dereference(site->hooks);
+
+	if (__builtin_expect(v != NULL, 1))
+		pfe_run_vec(site, v, regs);
 }
 
 /*
@@ -244,12 +251,33 @@ void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
 }
 
-void pfe_dispatch_vec(struct pfe_site *site, struct pfe_regs *regs)
+void pfe_dispatch_walk(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
 {
-	pfe_run_hooks(site, regs);
+	/* The site is the trampoline's own (x10): const only in the hook type. */
+	pfe_run_vec((struct pfe_site *)site, vec, regs);
 }
 
-struct pfe_fast pfe_fast __attribute__((aligned(32)));
+void pfe_hook_vec_seal(struct pfe_hook_vec *v)
+{
+	size_t i;
+
+	v->ext = false;
+	for (i = 0; i < v->n; i++)
+		v->ext |= v->e[i].hook && (v->e[i].hook->exit || v->e[i].hook->sig);
+	v->e[v->n] = (struct pfe_hook_ent){NULL, NULL, NULL};
+	if (v->n == 1 && !v->ext) {
+		v->single = v->e[0].fn;
+		v->single_data = v->e[0].data;
+	} else {
+		v->single = pfe_dispatch_walk;
+		v->single_data = v;
+	}
+}
+
+/* In .data, not .bss: the trampoline reaches it with one adr (+-1 MiB), and
+ * libpfe's .bss holds large tables. The link fails if it ever moves out of
+ * range. */
+struct pfe_fast pfe_fast __attribute__((aligned(32), section(".data")));
 
 bool pfe_dispatch_prepare(void)
 {

@@ -34,10 +34,11 @@ struct pfe_hook_ent {
  * an old one never sees a torn state.
  */
 struct pfe_hook_vec {
-	/* The hook's fn and data when the vector holds exactly one hook and
-	 * it has neither an exit hook nor a signature: the per-site
-	 * trampoline loads both with one ldp and calls it without a walk.
-	 * NULL otherwise. */
+	/* What the per-site trampoline calls, loading both with one ldp:
+	 * the hook's fn and data when the vector holds exactly one hook and
+	 * it has neither an exit hook nor a signature; otherwise
+	 * pfe_dispatch_walk and this vector. Never NULL, so the trampoline
+	 * tests nothing before the call. */
 	pfe_entry_fn single;
 	void *single_data;
 	size_t n;
@@ -74,12 +75,14 @@ struct pfe_hook {
  *               from here, so a hook writing regs->fp changes nothing.
  */
 struct pfe_tramp_frame {
+	/* At the base, so that one pre-indexed stp of x0/x1 allocates the
+	 * frame and one post-indexed ldp frees it. */
+	struct pfe_regs regs;
 	uint64_t tramp_rec[2];
 	uint64_t func_rec[2];
 	/* pfe_site_trampoline: the guard's and the urcu-bp reader slot's
 	 * addresses, kept across the hook call for the unlock. */
 	uint64_t save[2];
-	struct pfe_regs regs;
 };
 
 /*
@@ -103,9 +106,13 @@ bool pfe_dispatch_prepare(void);
  * sys_membarrier, with a dmb ish on each side of the hooks. */
 void pfe_site_trampoline_mb(void);
 void pfe_site_trampoline_mb_far(void);
-/* Called by pfe_site_trampoline inside its read-side section, guard set,
- * when the site's vector is not a single plain hook: walk it. */
-void pfe_dispatch_vec(struct pfe_site *site, struct pfe_regs *regs);
+/* Finish a vector whose n and e[0..n-1] are set: its terminator, ext and
+ * single entry. Before it is published. */
+void pfe_hook_vec_seal(struct pfe_hook_vec *v);
+/* A vector's single entry when it is not a single plain hook: walk @vec
+ * (a struct pfe_hook_vec). Called by pfe_site_trampoline inside its
+ * read-side section, guard set. */
+void pfe_dispatch_walk(const struct pfe_site *site, struct pfe_regs *regs, void *vec);
 
 /* Test hooks and the registry's growth step: make room for @n more sites in
  * the dispatch table so that a batch of inserts cannot fail half-way. Under

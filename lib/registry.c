@@ -62,12 +62,7 @@ static int vec_build(const struct pfe_hook_vec *old, struct pfe_hook *add,
 		return 0;
 	}
 	v->n = n;
-	v->ext = false;
-	for (i = 0; i < n; i++)
-		v->ext |= v->e[i].hook && (v->e[i].hook->exit || v->e[i].hook->sig);
-	v->e[n] = (struct pfe_hook_ent){NULL, NULL, NULL};
-	v->single = n == 1 && !v->ext ? v->e[0].fn : NULL;
-	v->single_data = v->single ? v->e[0].data : NULL;
+	pfe_hook_vec_seal(v);
 	*out = v;
 	return 0;
 }

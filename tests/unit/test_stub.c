@@ -82,10 +82,7 @@ static struct pfe_hook_vec *vec_of(pfe_entry_fn f1, void *d1, pfe_entry_fn f2, v
 	v->e[0] = (struct pfe_hook_ent){f1, d1, NULL};
 	if (f2)
 		v->e[1] = (struct pfe_hook_ent){f2, d2, NULL};
-	if (n == 1) {
-		v->single = f1;
-		v->single_data = d1;
-	}
+	pfe_hook_vec_seal(v);
 	return v;
 }
 

@@ -211,6 +211,8 @@ static void set_hooks(struct pfe_site *s, struct pfe_hook_vec *v)
 {
 	struct pfe_hook_vec *old = s->hooks;
 
+	if (v)
+		pfe_hook_vec_seal(v); /* as the registry does */
 	rcu_assign_pointer(s->hooks, v);
 	synchronize_rcu();
 	free(old);
@@ -222,8 +224,6 @@ static void set_hook(struct pfe_site *s, pfe_entry_fn fn, void *data)
 
 	v->e[0].fn = fn;
 	v->e[0].data = data;
-	v->single = fn; /* as the registry builds it: the direct call */
-	v->single_data = data;
 	set_hooks(s, v);
 }
 
