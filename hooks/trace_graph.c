@@ -101,10 +101,10 @@ static void put_ret(struct pfe_rec r, const struct pfe_sig *sig, const struct pf
 static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	unsigned depth = pfe_exit_depth();
+	unsigned depth = pfe_exit_now_level();
 	struct pfe_rec r;
 
-	if (!pfe_exit_room())
+	if (!pfe_exit_now_room())
 		return; /* beyond PFE_DEPTH: no "}" will come; counted instead */
 	r = pfe_rec_entry(pfe_ring_clock(), site->id,
 			  pfe_ring_record  ? regs->lr
@@ -122,7 +122,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 	const struct pfe_sig *sig = cur_sig();
 	bool unwound = ret->flags & PFE_RET_UNWOUND;
 	unsigned long lost = pfe_exit_take_lost();
-	unsigned depth = pfe_exit_depth();
+	unsigned depth = pfe_exit_now_level();
 	uint64_t now = pfe_ring_clock();
 	struct pfe_rec r;
 
@@ -154,7 +154,7 @@ static void typed_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 		       void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	unsigned depth = pfe_exit_depth();
+	unsigned depth = pfe_exit_now_level();
 
 	if (sig && !(ret->flags & PFE_RET_UNWOUND))
 		put_ret(pfe_rec_exit(pfe_ring_clock(), site->id, depth, false), sig, ret);

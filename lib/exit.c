@@ -96,7 +96,6 @@ struct pfe_shadow {
 	unsigned last;	    /* stack of the latest push or return */
 	unsigned entered;   /* stack the latest switch went to */
 	unsigned closing;   /* 1 + the stack whose frames are being closed, or 0 */
-	unsigned long lost; /* calls beyond PFE_DEPTH not yet reported */
 	unsigned ngrave;    /* frames ever put in grave (ring index) */
 	struct pfe_stack stk[PFE_STACKS];
 	struct pfe_shadow_frame grave[PFE_GRAVE];
@@ -106,6 +105,9 @@ static __thread struct pfe_shadow *pfe_shadow __attribute__((tls_model("initial-
 extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("initial-exec")));
 
 struct pfe_exit_stats pfe_exit_stats;
+
+__thread unsigned long pfe_exit_lost __attribute__((tls_model("initial-exec")));
+__thread uint64_t pfe_exit_now __attribute__((tls_model("initial-exec")));
 
 /* Frames on stack 0 below a new sp by at most this much are stale. */
 #define PFE_NEAR (64 * 1024)
@@ -302,13 +304,17 @@ static void stack_forget_overlaps(struct pfe_shadow *s, uintptr_t lo, uintptr_t 
 
 /* ------------------------------------------------------------ closing */
 
-static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret)
+static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret,
+			   unsigned level)
 {
 	const struct pfe_hook_vec *v;
 	const struct pfe_hook_ent *e;
 	uint64_t ns = ticks_to_ns(ticks() - f->t0);
 	const struct pfe_site *old_site = pfe_cur_site;
 	struct pfe_hook *old_hook = pfe_cur_hook;
+	uint64_t old_now = pfe_exit_now;
+
+	pfe_exit_now = level;
 
 	rcu_read_lock();
 	v = rcu_dereference(f->site->hooks);
@@ -325,23 +331,25 @@ static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs
 	}
 	pfe_cur_hook = old_hook;
 	pfe_cur_site = old_site;
+	pfe_exit_now = old_now;
 	rcu_read_unlock();
 }
 
 /* Run the exit hooks of @f unless this thread is in a hook already (then a
  * traced function called from a hook returns: no hooks). @held: the caller
  * is the dispatcher and holds the guard for us. */
-static void exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret, bool held)
+static void exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret, bool held,
+		       unsigned level)
 {
 	if (held) {
-		run_exit_hooks(f, ret);
+		run_exit_hooks(f, ret, level);
 		return;
 	}
 	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	run_exit_hooks(f, ret);
+	run_exit_hooks(f, ret, level);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
 }
@@ -369,7 +377,7 @@ static void close_top(struct pfe_shadow *s, unsigned r, bool held, bool guess)
 	memset(&ret, 0, sizeof(ret));
 	ret.flags = PFE_RET_UNWOUND;
 	s->closing = r + 1;
-	exit_hooks(&f, &ret, held);
+	exit_hooks(&f, &ret, held, level_of(s, r));
 	s->closing = old;
 }
 
@@ -410,11 +418,16 @@ void pfe_exit_prune(const struct pfe_regs *regs)
 	struct pfe_shadow *s = pfe_shadow;
 	unsigned r;
 
-	if (!s)
+	if (!s) {
+		pfe_exit_now = 0;
 		return;
+	}
 	r = stack_of(s, regs->sp);
 	if (__builtin_expect(top_stale(&s->stk[r], regs->sp, regs->lr), 0))
 		close_below(s, r, regs->sp, !is_tramp(regs->lr), false, true);
+	/* What pfe_exit_depth() and pfe_exit_room() would say in the entry
+	 * hooks, once: they run on this stack. */
+	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= depth_limit) << 32;
 }
 
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
@@ -459,8 +472,7 @@ void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
 	return;
 lost:
 	stat_add(&pfe_exit_stats.overflow, 1);
-	if (s)
-		s->lost++;
+	pfe_exit_lost++;
 }
 
 /* ------------------------------------------------------------ return */
@@ -524,7 +536,9 @@ static bool pop_grave(struct pfe_shadow *s, uintptr_t sp, struct pfe_shadow_fram
 	return false;
 }
 
-static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out)
+/* *@level: the nesting level of the popped frame, as pfe_exit_depth() would
+ * say in its exit hooks. */
+static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out, unsigned *level)
 {
 	struct pfe_shadow *s = pfe_shadow;
 	struct pfe_stack *k;
@@ -533,6 +547,7 @@ static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out)
 	if (!s)
 		return false;
 	r = stack_of(s, sp);
+	*level = s->closing ? level_of(s, s->closing - 1) : 0;
 	k = &s->stk[r];
 	/* The common case: the top frame returns. */
 	if (__builtin_expect(k->n && k->f[k->n - 1].sp == sp, 1)) {
@@ -540,27 +555,35 @@ static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out)
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		k->n--;
 		s->last = r;
+		if (__builtin_expect(!s->closing, 1))
+			*level = level_of(s, r);
 		return true;
 	}
-	if (pop_from(s, r, sp, out))
-		return true;
-	/* Pushed before libpfe knew the stack it is on. */
-	for (unsigned i = s->nstk; i-- > 0;)
-		if (i != r && pop_from(s, i, sp, out))
-			return true;
-	if (pop_grave(s, sp, out)) {
-		stat_add(&pfe_exit_stats.mismatched, 1);
-		return true;
+	if (!pop_from(s, r, sp, out)) {
+		bool found = false;
+
+		/* Pushed before libpfe knew the stack it is on. */
+		for (unsigned i = s->nstk; i-- > 0 && !found;)
+			found = i != r && pop_from(s, i, sp, out);
+		if (!found && pop_grave(s, sp, out)) {
+			stat_add(&pfe_exit_stats.mismatched, 1);
+			found = true;
+		}
+		if (!found)
+			return false;
 	}
-	return false;
+	if (!s->closing)
+		*level = level_of(s, r);
+	return true;
 }
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 {
 	struct pfe_shadow_frame f;
+	unsigned level;
 
 	ret->flags = 0;
-	if (!shadow_pop(sp, &f)) {
+	if (!shadow_pop(sp, &f, &level)) {
 		/* Only a frame we never pushed gets here: the trampoline is
 		 * reached only through a pushed frame's lr, and frames are
 		 * dropped only when provably gone (or kept in the grave). */
@@ -570,7 +593,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 		abort();
 	}
 	if (f.site)
-		exit_hooks(&f, ret, false);
+		exit_hooks(&f, ret, false, level);
 	return f.ret;
 }
 
@@ -592,18 +615,6 @@ bool pfe_exit_room(void)
 	struct pfe_shadow *s = pfe_shadow;
 
 	return !s || s->stk[stack_of(s, cur_sp())].n < depth_limit;
-}
-
-unsigned long pfe_exit_take_lost(void)
-{
-	struct pfe_shadow *s = pfe_shadow;
-	unsigned long n;
-
-	if (!s || !s->lost)
-		return 0;
-	n = s->lost;
-	s->lost = 0;
-	return n;
 }
 
 unsigned pfe_exit_limit(void)

@@ -38,7 +38,31 @@ unsigned pfe_exit_depth(void);
 bool pfe_exit_room(void);
 /* Calls not shown since the last call on this thread (beyond PFE_DEPTH);
  * resets the count. */
-unsigned long pfe_exit_take_lost(void);
+extern __thread unsigned long pfe_exit_lost __attribute__((tls_model("initial-exec")));
+static inline unsigned long pfe_exit_take_lost(void)
+{
+	unsigned long n = pfe_exit_lost;
+
+	if (n)
+		pfe_exit_lost = 0;
+	return n;
+}
+/*
+ * pfe_exit_depth() and !pfe_exit_room() as one word, without a lookup:
+ * level | (no room) << 32. Valid in the entry hooks of a hook with an exit
+ * function (set before them, after the frames the call shows are gone were
+ * closed) and in exit functions (the level of the call that returns or is
+ * closed). The graph tracer's per-call path.
+ */
+extern __thread uint64_t pfe_exit_now __attribute__((tls_model("initial-exec")));
+static inline unsigned pfe_exit_now_level(void)
+{
+	return (unsigned)pfe_exit_now;
+}
+static inline bool pfe_exit_now_room(void)
+{
+	return !(pfe_exit_now >> 32);
+}
 /* Frames limit per stack (PFE_DEPTH). */
 unsigned pfe_exit_limit(void);
 

@@ -124,12 +124,24 @@ static char who(const struct pfe_site *site)
 	return !strcmp(n, "ex_co") ? 'o' : !strcmp(n, "ex_resume") ? 'z' : n[3];
 }
 
+/* Hooks where pfe_exit_now (the graph tracer's level and room, set by
+ * exit.c without a lookup) disagreed with pfe_exit_depth/room. */
+static int now_wrong;
+
+static void h_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
+{
+	if (pfe_exit_now_level() != pfe_exit_depth() || pfe_exit_now_room() != pfe_exit_room())
+		now_wrong++;
+}
+
 static void h_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns, void *data)
 {
+	if (pfe_exit_now_level() != pfe_exit_depth())
+		now_wrong++;
 	if (nlog < LOG_MAX) {
 		log_[nlog].who = who(site);
 		log_[nlog].flags = ret->flags;
-		log_[nlog].depth = pfe_exit_depth();
+		log_[nlog].depth = pfe_exit_now_level();
 		nlog++;
 	}
 	if (!ret->flags)
@@ -149,12 +161,13 @@ static const char *log_text(void)
 		b[n++] = ' ';
 	}
 	b[n ? n - 1 : 0] = '\0';
+	assert_int_equal(now_wrong, 0);
 	return b;
 }
 
 static struct pfe_hook *attach(const char *pattern)
 {
-	struct pfe_hook_ops ops = {NULL, h_exit, NULL};
+	struct pfe_hook_ops ops = {h_entry, h_exit, NULL};
 	struct pfe_hook *h = pfe_hook_add_ops(pattern, &ops, NULL);
 
 	assert_non_null(h);
