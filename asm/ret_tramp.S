@@ -82,8 +82,6 @@ pfe_ret_trampoline:
 	.cfi_def_cfa_offset FRAME
 	stp	x0, x1, [sp, #RR(X0)]
 	str	x8, [sp, #RR(X8)]
-	stp	q0, q1, [sp, #RR(V0)]
-	stp	q2, q3, [sp, #RR(V2)]
 	stp	x29, xzr, [sp]
 	.cfi_offset x29, -FRAME
 	mov	x29, sp
@@ -95,24 +93,33 @@ pfe_ret_trampoline:
 	stp	x13, x14, [sp, #S(80)]
 	stp	x15, x16, [sp, #S(96)]
 	stp	x17, x18, [sp, #S(112)]
-	stp	q4, q5, [sp, #S(128)]
-	stp	q6, q7, [sp, #S(160)]
-	stp	q8, q9, [sp, #S(192)]
-	stp	q10, q11, [sp, #S(224)]
-	stp	q12, q13, [sp, #S(256)]
-	stp	q14, q15, [sp, #S(288)]
-	stp	q16, q17, [sp, #S(320)]
-	stp	q18, q19, [sp, #S(352)]
-	stp	q20, q21, [sp, #S(384)]
-	stp	q22, q23, [sp, #S(416)]
-	stp	q24, q25, [sp, #S(448)]
-	stp	q26, q27, [sp, #S(480)]
-	stp	q28, q29, [sp, #S(512)]
-	stp	q30, q31, [sp, #S(544)]
+	/* q registers four at a time (x9 is saved by now): on little-endian,
+	 * .16b lanes in memory are exactly the q registers' bytes, as stp of
+	 * q would store them (struct pfe_ret_regs v[]). */
+	add	x9, sp, #RR(V0)
+	st1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x9]
+	add	x9, sp, #S(128)
+	st1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x9], #64
+	st1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x9], #64
+	st1	{v12.16b, v13.16b, v14.16b, v15.16b}, [x9], #64
+	st1	{v16.16b, v17.16b, v18.16b, v19.16b}, [x9], #64
+	st1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x9], #64
+	st1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x9], #64
+	st1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x9]
 	add	x0, sp, #PFE_RFRAME_REGS
 	add	x1, sp, #FRAME
 	bl	pfe_exit_dispatch
 	mov	x30, x0
+	add	x9, sp, #S(128)
+	ld1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x9], #64
+	ld1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x9], #64
+	ld1	{v12.16b, v13.16b, v14.16b, v15.16b}, [x9], #64
+	ld1	{v16.16b, v17.16b, v18.16b, v19.16b}, [x9], #64
+	ld1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x9], #64
+	ld1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x9], #64
+	ld1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x9]
+	add	x9, sp, #RR(V0)
+	ld1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x9]
 	ldp	x2, x3, [sp, #S(0)]
 	ldp	x4, x5, [sp, #S(16)]
 	ldp	x6, x7, [sp, #S(32)]
@@ -121,22 +128,6 @@ pfe_ret_trampoline:
 	ldp	x13, x14, [sp, #S(80)]
 	ldp	x15, x16, [sp, #S(96)]
 	ldp	x17, x18, [sp, #S(112)]
-	ldp	q4, q5, [sp, #S(128)]
-	ldp	q6, q7, [sp, #S(160)]
-	ldp	q8, q9, [sp, #S(192)]
-	ldp	q10, q11, [sp, #S(224)]
-	ldp	q12, q13, [sp, #S(256)]
-	ldp	q14, q15, [sp, #S(288)]
-	ldp	q16, q17, [sp, #S(320)]
-	ldp	q18, q19, [sp, #S(352)]
-	ldp	q20, q21, [sp, #S(384)]
-	ldp	q22, q23, [sp, #S(416)]
-	ldp	q24, q25, [sp, #S(448)]
-	ldp	q26, q27, [sp, #S(480)]
-	ldp	q28, q29, [sp, #S(512)]
-	ldp	q30, q31, [sp, #S(544)]
-	ldp	q0, q1, [sp, #RR(V0)]
-	ldp	q2, q3, [sp, #RR(V2)]
 	ldp	x0, x1, [sp, #RR(X0)]
 	ldr	x8, [sp, #RR(X8)]
 	ldr	x29, [sp]

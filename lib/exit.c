@@ -430,7 +430,9 @@ void pfe_exit_prune(const struct pfe_regs *regs)
 	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= depth_limit) << 32;
 }
 
-void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
+/* pfe_exit_push() when it is not the common case. */
+static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *site,
+						      struct pfe_regs *regs)
 {
 	struct pfe_shadow *s = pfe_shadow;
 	struct pfe_shadow_frame *f;
@@ -473,6 +475,46 @@ void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
 lost:
 	stat_add(&pfe_exit_stats.overflow, 1);
 	pfe_exit_lost++;
+}
+
+/*
+ * The common case without a call, so that it needs no frame of its own: a
+ * thread with its shadow, a stack already mapped, nothing stale on top (the
+ * usual answer: pfe_exit_prune has just closed what was), room left.
+ * Everything else, and the same steps in full, in push_slow().
+ */
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
+{
+	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow_frame *f;
+	struct pfe_stack *k;
+	uintptr_t sp = regs->sp;
+	unsigned r, d;
+
+	if (__builtin_expect(!s, 0))
+		goto slow;
+	r = stack_of(s, sp);
+	k = &s->stk[r];
+	d = k->n;
+	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == depth_limit ||
+				 (!d && r) || regs->pc == regs->lr,
+			     0))
+		goto slow;
+	f = &k->f[d];
+	f->sp = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	k->n = d + 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->ret = regs->lr;
+	f->site = site;
+	f->t0 = ticks();
+	f->thrown = false;
+	f->sp = sp;
+	s->last = r;
+	regs->lr = (uintptr_t)pfe_ret_trampoline;
+	return;
+slow:
+	push_slow(site, regs);
 }
 
 /* ------------------------------------------------------------ return */
