@@ -116,8 +116,28 @@ static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void
 		pfe_ring_put(r);
 }
 
+static void graph_exit_full(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns);
+
+/* The common exit, no signature and nothing lost, without a frame: the
+ * rest in graph_exit_full(). */
 static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
 		       void *data)
+{
+	unsigned depth = pfe_exit_now_level();
+	struct pfe_rec r;
+
+	if (__builtin_expect(pfe_exit_lost || (pfe_cur_hook && pfe_cur_hook->sig), 0)) {
+		graph_exit_full(site, ret, ns);
+		return;
+	}
+	r = pfe_rec_exit(pfe_ring_clock(), site->id, depth, ret->flags & PFE_RET_UNWOUND);
+	if (!pfe_ring_record)
+		r.w1 |= pfe_ring_dur_pack(ns);
+	pfe_ring_put(r);
+}
+
+static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *site,
+						       struct pfe_ret_regs *ret, uint64_t ns)
 {
 	const struct pfe_sig *sig = cur_sig();
 	bool unwound = ret->flags & PFE_RET_UNWOUND;

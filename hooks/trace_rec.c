@@ -654,6 +654,13 @@ static void report_lost(struct pfe_ring *g)
 	g->lost = 0;
 }
 
+void pfe_ring_put_one(uint64_t w0, uint64_t w1)
+{
+	struct pfe_rec r = {w0, w1};
+
+	pfe_ring_put_slow(&r, 1);
+}
+
 void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n)
 {
 	struct pfe_ring *g = pfe_my_ring;

@@ -60,6 +60,9 @@ extern __thread struct pfe_ring *pfe_my_ring __attribute__((tls_model("initial-e
 extern bool pfe_ring_record;
 
 void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n);
+/* pfe_ring_put_slow() of one event passed in registers: a tail call that
+ * leaves pfe_ring_put()'s callers without a frame on their fast path. */
+void pfe_ring_put_one(uint64_t w0, uint64_t w1);
 
 /* cntvct_el0; the isb keeps two reads of one thread in program order, so
  * that time never goes back within a thread (the format relies on it). */
@@ -96,7 +99,7 @@ static inline void pfe_ring_put(struct pfe_rec r)
 			return;
 		}
 	}
-	pfe_ring_put_slow(&r, 1);
+	pfe_ring_put_one(r.w0, r.w1);
 }
 
 /* An event and the text payload that follows it (PFE_REC_ARGS/RETVAL),
