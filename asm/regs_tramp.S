@@ -64,8 +64,8 @@
  *
  * \site = 1: x10 holds the site (its stub loaded it) and the dispatch is
  * done here, the common case without a call into C: the recursion guard,
- * urcu-bp's read lock (its reader protocol, see pfe_dispatch_site() in
- * lib/dispatch.c for the ordering argument), a single plain hook called
+ * urcu-bp's read lock (its reader protocol, see lib/readside.h
+ * for the ordering argument), a single plain hook called
  * directly, the unlock. \mb = 1 adds the dmb ish each side needs when
  * urcu-bp has no sys_membarrier. What the fast path does not handle goes to
  * C: a thread not yet registered with urcu-bp or already inside a

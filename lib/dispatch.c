@@ -46,8 +46,7 @@
 #include <urcu-bp.h>
 
 #include "dispatch.h"
-
-extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("initial-exec")));
+#include "readside.h"
 
 /*
  * Per-thread recursion guard: nonzero while this thread runs hooks. Hooks do
@@ -184,6 +183,7 @@ static inline void pfe_run_hooks(struct pfe_site *site, struct pfe_regs *regs)
  */
 void pfe_dispatch(struct pfe_regs *regs)
 {
+	struct urcu_bp_reader *r;
 	struct pfe_site *site;
 
 	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
@@ -192,49 +192,23 @@ void pfe_dispatch(struct pfe_regs *regs)
 	/* A signal arriving from here on sees the guard set. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 
-	rcu_read_lock();
+	r = pfe_read_lock();
 	site = pfe_dtab_find(rcu_dereference(pfe_dtab), regs->pc);
 	if (site)
 		pfe_run_hooks(site, regs);
-	rcu_read_unlock();
+	pfe_read_unlock(r);
 
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
 }
 
 /*
- * The read side of the per-site path: urcu-bp's own reader protocol
- * (urcu/static/urcu-bp.h, _urcu_bp_read_lock/_unlock), entered once per
- * dispatch, with what the inline functions repeat done once:
- *
- *  - the reader slot is looked up in TLS once and kept in a register across
- *    the hooks (a thread's slot does not change while it runs a hook);
- *  - the value stored at lock is kept, and unlock stores it minus one count
- *    instead of reloading it (hooks leave their own sections balanced);
- *  - liburcu's choice of barrier (urcu_bp_has_sys_membarrier, fixed by its
- *    constructor before any of ours runs) is read once for both sides.
- *
- * Memory ordering, as in liburcu: the store of the grace-period counter
- * into our slot must be visible to a writer's synchronize_rcu() before any
- * load of the hooks' data, and every such load must complete before the
- * store that clears the nesting count. With sys_membarrier the writer's
- * membarrier() puts a full barrier into every running thread at the point
- * it scans the slots, so a compiler barrier suffices here (it pairs with
- * that membarrier); without it, each side is a dmb ish (pairing with the
- * smp_mb() in synchronize_rcu around its scan of the slots).
- *
- * Nested use (the program or libpfe already inside an urcu-bp read-side
- * section on this thread) and a thread's first call (not registered yet)
- * take liburcu's own functions: both are as rare as they are correct there.
- * Signals: a handler that runs a read-side section of its own between our
- * load and store leaves it balanced, so the nesting count is 0 again and
- * our store is what the writer sees, exactly as with the inline functions.
+ * The per-site path when the trampoline's own read side does not apply (a
+ * nested section, a thread's first call): lib/readside.h.
  */
 void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
 {
 	struct urcu_bp_reader *r;
-	unsigned long ctr;
-	int mb;
 
 	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
 		return;
@@ -242,26 +216,9 @@ void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
 	/* A signal arriving from here on sees the guard set. */
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 
-	r = urcu_bp_reader;
-	if (__builtin_expect(!r || (r->ctr & URCU_BP_GP_CTR_NEST_MASK), 0)) {
-		rcu_read_lock();
-		pfe_run_hooks(site, regs);
-		rcu_read_unlock();
-	} else {
-		mb = !urcu_bp_has_sys_membarrier;
-		ctr = CMM_LOAD_SHARED(urcu_bp_gp.ctr);
-		CMM_STORE_SHARED(r->ctr, ctr);
-		if (mb)
-			cmm_smp_mb();
-		else
-			cmm_barrier();
-		pfe_run_hooks(site, regs);
-		if (mb)
-			cmm_smp_mb();
-		else
-			cmm_barrier();
-		CMM_STORE_SHARED(r->ctr, ctr - URCU_BP_GP_COUNT);
-	}
+	r = pfe_read_lock();
+	pfe_run_hooks(site, regs);
+	pfe_read_unlock(r);
 
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);

@@ -70,6 +70,7 @@
 #include "dispatch.h"
 #include "env.h"
 #include "exit.h"
+#include "readside.h"
 
 struct pfe_shadow_frame {
 	uintptr_t ret; /* the real return address */
@@ -102,7 +103,6 @@ struct pfe_shadow {
 };
 
 static __thread struct pfe_shadow *pfe_shadow __attribute__((tls_model("initial-exec")));
-extern __thread struct urcu_bp_reader *urcu_bp_reader __attribute__((tls_model("initial-exec")));
 
 struct pfe_exit_stats pfe_exit_stats;
 
@@ -314,9 +314,11 @@ static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs
 	struct pfe_hook *old_hook = pfe_cur_hook;
 	uint64_t old_now = pfe_exit_now;
 
+	struct urcu_bp_reader *rd;
+
 	pfe_exit_now = level;
 
-	rcu_read_lock();
+	rd = pfe_read_lock();
 	v = rcu_dereference(f->site->hooks);
 	if (v) {
 		pfe_cur_site = f->site;
@@ -332,7 +334,7 @@ static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs
 	pfe_cur_hook = old_hook;
 	pfe_cur_site = old_site;
 	pfe_exit_now = old_now;
-	rcu_read_unlock();
+	pfe_read_unlock(rd);
 }
 
 /* Run the exit hooks of @f unless this thread is in a hook already (then a
