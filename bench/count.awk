@@ -13,9 +13,11 @@
 #      entries are counted
 # Segments are numbered per thread (qemu cpu index) in the order they open;
 # the totals of segment k add up every thread's k-th segment.
+#   hist (optional) non-empty: also count each pc of each segment
 # Prints: "threads <t> segments <s>", "pre <n>" (instructions before each
-# thread's first segment: the start-up, for the main thread) and one
-# "seg <k> insns <n> entries <n> nonnop <n>" for each segment.
+# thread's first segment: the start-up, for the main thread), one
+# "seg <k> insns <n> entries <n> nonnop <n>" for each segment and, with
+# hist, one "pc <k> <pc> <n>" for each pc executed in segment k.
 BEGIN {
 	nf = split(f, fl, ",")
 	for (i = 1; i <= nf; i++)
@@ -50,6 +52,8 @@ $1 == "Trace" {
 		next
 	}
 	insns[nseg[cpu]]++
+	if (hist != "")
+		h[nseg[cpu], pc]++
 	if (!isnop[pc])
 		work[nseg[cpu]]++
 	if (pc in fn)
@@ -59,4 +63,8 @@ END {
 	printf "threads %d segments %d\npre %d\n", threads, segs, pre
 	for (k = 1; k <= segs; k++)
 		printf "seg %d insns %d entries %d nonnop %d\n", k, insns[k], entries[k], work[k]
+	for (kp in h) {
+		split(kp, x, SUBSEP)
+		printf "pc %d %s %d\n", x[1], x[2], h[kp]
+	}
 }

@@ -146,7 +146,7 @@ count_run() {
 	fifo=$W/qemu-log.fifo
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	awk -v b="$b" -v e="$e" -v f="$f" -f bench/count.awk <"$fifo" >"$W/count.txt" &
+	awk -v b="$b" -v e="$e" -v f="$f" -v hist="${COUNT_HIST:-}" -f bench/count.awk <"$fifo" >"$W/count.txt" &
 	apid=$!
 	QOPT="-singlestep -d ${COUNT_LOG:-in_asm,exec,nochain} -D $fifo"
 	"$@" >"$W/count.out" 2>"$W/count.err" || true

@@ -359,6 +359,72 @@ echo "Breakdown of (d)-(b) for tiny: instructions per call, by part"
 breakdown
 echo
 
+# Where (i)'s instructions go, per function of libpfe: every pc the calling
+# thread executed in the measured segments, counted (COUNT_HIST), the
+# segments' difference divided by the calls between them, and the pcs
+# mapped to libpfe's symbols (its load address from the dynamic linker's
+# LD_DEBUG=files). What is not libpfe's (the function, its stub, libc) is
+# one line. Formatting is not on this path: the writer thread does it.
+graph_breakdown() {
+	NM=${CC%gcc}nm
+	if [ -z "$QEMU" ] || ! command -v "$NM" >/dev/null 2>&1; then
+		echo "   not available (needs qemu's instruction log and $NM)"
+		return 0
+	fi
+	run_state i tiny "" 1 >"$W/marks.out" 2>/dev/null || return 0
+	set -- $(grep '^markers ' "$W/marks.out")
+	COUNT_HIST=1 count_run "$2 $3 $4,$5,$6" run_state i tiny "LD_DEBUG=files" -c "$N1" "$N2" -t 1
+	base=$(grep 'file=.*libpfe\.so' -A3 "$W/count.err" | sed -n 's/.*base: 0x\([0-9a-f]*\).*/\1/p' | head -1)
+	if [ -z "$base" ]; then
+		echo "   not available (no load address for libpfe.so in the dynamic linker's log)"
+		return 0
+	fi
+	"$NM" -n "$LIBPFE" | awk '$2 ~ /^[tTwW]$/' >"$W/syms.txt"
+	awk -v base="$base" -v calls="$((N2 - N1))" '
+		function h(s, i, v) {
+			v = 0
+			s = tolower(s)
+			for (i = 1; i <= length(s); i++)
+				v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+			return v
+		}
+		FNR == NR { a[NR] = h($1); nm[NR] = $3; ns = NR; next }
+		$1 != "pc" { next }
+		{
+			off = h($3) - h(base)
+			name = "(not libpfe: the function, its stub, libc)"
+			if (off >= a[1] && off < a[ns] + 4096) {
+				lo = 1; hi = ns
+				while (lo < hi) {
+					m = int((lo + hi + 1) / 2)
+					if (a[m] <= off) lo = m; else hi = m - 1
+				}
+				name = nm[lo]
+				sub(/\.(lock|call|unlock|restore|end)$/, "", name)
+			}
+			n[name] += ($2 == 2 ? $4 : -$4)
+		}
+		END {
+			for (k in n)
+				if (n[k] / calls >= 0.5)
+					printf "%.1f %s\n", n[k] / calls, k
+		}' "$W/syms.txt" "$W/count.txt" | sort -rn >"$W/graph-breakdown.txt"
+	# Largest first, then the measured total.
+	awk '{ v = $1; $1 = ""; name = substr($0, 2); printf "   %-44s %6.1f\n", name, v
+		gsub(/[(),:]/, "", name)
+		printf "csvrow breakdown,tiny,i,1,%s,%.1f,insn\n", name, v > "/dev/stderr" }' \
+		"$W/graph-breakdown.txt" 2>"$W/graph-breakdown.csv"
+	sed -n 's/^csvrow //p' "$W/graph-breakdown.csv" >>"$CSV"
+	printf '   %-44s %6s\n' "total over two NOPs: (i)-(b)" "$(awk -v a="$(field 1 i tiny)" -v b="$(field 1 b tiny)" 'BEGIN { printf "%.1f", a - b }')"
+}
+case " $STATES " in
+*" i "*)
+	echo "Breakdown of (i)-(b) for tiny (graph mode): instructions per call, by function"
+	graph_breakdown
+	echo
+	;;
+esac
+
 echo "3. Scaling: tiny called by 1, 2, 4 threads at once (per call per thread)"
 printf '%-48s %-8s %10s %28s\n' "state" "threads" "insn/call" "ns/call ($TIMEKIND)"
 for st in b d; do

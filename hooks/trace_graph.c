@@ -137,7 +137,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 }
 
 static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *site,
-						       struct pfe_ret_regs *ret, uint64_t ns)
+						      struct pfe_ret_regs *ret, uint64_t ns)
 {
 	const struct pfe_sig *sig = cur_sig();
 	bool unwound = ret->flags & PFE_RET_UNWOUND;

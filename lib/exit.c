@@ -93,11 +93,11 @@ struct pfe_stack {
 #define PFE_GRAVE 64
 
 struct pfe_shadow {
-	unsigned nstk;	    /* stk[0..nstk) in use */
-	unsigned last;	    /* stack of the latest push or return */
-	unsigned entered;   /* stack the latest switch went to */
-	unsigned closing;   /* 1 + the stack whose frames are being closed, or 0 */
-	unsigned ngrave;    /* frames ever put in grave (ring index) */
+	unsigned nstk;	  /* stk[0..nstk) in use */
+	unsigned last;	  /* stack of the latest push or return */
+	unsigned entered; /* stack the latest switch went to */
+	unsigned closing; /* 1 + the stack whose frames are being closed, or 0 */
+	unsigned ngrave;  /* frames ever put in grave (ring index) */
 	struct pfe_stack stk[PFE_STACKS];
 	struct pfe_shadow_frame grave[PFE_GRAVE];
 };
@@ -498,8 +498,8 @@ void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
 	r = stack_of(s, sp);
 	k = &s->stk[r];
 	d = k->n;
-	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == depth_limit ||
-				 (!d && r) || regs->pc == regs->lr,
+	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == depth_limit || (!d && r) ||
+				 regs->pc == regs->lr,
 			     0))
 		goto slow;
 	f = &k->f[d];
