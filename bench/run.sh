@@ -344,7 +344,7 @@ breakdown() {
 			printf "   %-44s %4d\n", "stub (ldr x10; b trampoline)", 2
 			printf "   %-44s %4d\n", "trampoline: save and restore registers", save
 			printf "   %-44s %4d\n", "guard + urcu-bp read lock/unlock", rcu
-			printf "   %-44s %4d\n", "hook call (vector, single-hook test, blr)", call
+			printf "   %-44s %4d\n", "hook call (vector load, blr)", call
 			printf "   %-44s %4d\n", "hook body and return", rest
 			printf "   %-44s %4d   (%s)\n", "total over two NOPs: (d)-(b)", total - base, tr
 			printf "csvrow breakdown,tiny,d,1,stub,2,insn\n" > "/dev/stderr"
