@@ -304,12 +304,13 @@ static void stack_forget_overlaps(struct pfe_shadow *s, uintptr_t lo, uintptr_t 
 
 /* ------------------------------------------------------------ closing */
 
-static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret,
+/* The exit hooks of a call of @site entered at @t0, at nesting @level. */
+static void run_exit_hooks(const struct pfe_site *site, uint64_t t0, struct pfe_ret_regs *ret,
 			   unsigned level)
 {
 	const struct pfe_hook_vec *v;
 	const struct pfe_hook_ent *e;
-	uint64_t ns = ticks_to_ns(ticks() - f->t0);
+	uint64_t ns = ticks_to_ns(ticks() - t0);
 	const struct pfe_site *old_site = pfe_cur_site;
 	struct pfe_hook *old_hook = pfe_cur_hook;
 	uint64_t old_now = pfe_exit_now;
@@ -319,16 +320,16 @@ static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs
 	pfe_exit_now = level;
 
 	rd = pfe_read_lock();
-	v = rcu_dereference(f->site->hooks);
+	v = rcu_dereference(site->hooks);
 	if (v) {
-		pfe_cur_site = f->site;
+		pfe_cur_site = site;
 		for (e = v->e; e->fn; e++) {
 			pfe_exit_fn fn = e->hook ? e->hook->exit : NULL;
 
 			if (!fn)
 				continue;
 			pfe_cur_hook = e->hook;
-			fn(f->site, ret, ns, e->data);
+			fn(site, ret, ns, e->data);
 		}
 	}
 	pfe_cur_hook = old_hook;
@@ -337,21 +338,23 @@ static void run_exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs
 	pfe_read_unlock(rd);
 }
 
-/* Run the exit hooks of @f unless this thread is in a hook already (then a
- * traced function called from a hook returns: no hooks). @held: the caller
- * is the dispatcher and holds the guard for us. */
-static void exit_hooks(const struct pfe_shadow_frame *f, struct pfe_ret_regs *ret, bool held,
-		       unsigned level)
+/* Run the exit hooks of a call of @site unless this thread is in a hook
+ * already (then a traced function called from a hook returns: no hooks).
+ * @held: the caller is the dispatcher and holds the guard for us. Inline:
+ * pfe_exit_dispatch's common case pays for no call. */
+static inline __attribute__((always_inline)) void exit_hooks(const struct pfe_site *site,
+							     uint64_t t0, struct pfe_ret_regs *ret,
+							     bool held, unsigned level)
 {
 	if (held) {
-		run_exit_hooks(f, ret, level);
+		run_exit_hooks(site, t0, ret, level);
 		return;
 	}
 	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	run_exit_hooks(f, ret, level);
+	run_exit_hooks(site, t0, ret, level);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
 }
@@ -379,7 +382,7 @@ static void close_top(struct pfe_shadow *s, unsigned r, bool held, bool guess)
 	memset(&ret, 0, sizeof(ret));
 	ret.flags = PFE_RET_UNWOUND;
 	s->closing = r + 1;
-	exit_hooks(&f, &ret, held, level_of(s, r));
+	exit_hooks(f.site, f.t0, &ret, held, level_of(s, r));
 	s->closing = old;
 }
 
@@ -623,10 +626,33 @@ static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out, unsigned *lev
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 {
+	struct pfe_shadow *s = pfe_shadow;
 	struct pfe_shadow_frame f;
 	unsigned level;
 
 	ret->flags = 0;
+	/* The common case: one stack, nothing being closed, its top frame
+	 * returning. Its fields are read before the count drops (a signal
+	 * handler may push over the slot from then on); the level is that
+	 * of stack 0, whose base is 0. shadow_pop() does the same in full. */
+	if (__builtin_expect(s && s->nstk == 1 && !s->closing, 1)) {
+		struct pfe_stack *k = &s->stk[0];
+		unsigned n = k->n;
+
+		if (__builtin_expect(n && k->f[n - 1].sp == sp, 1)) {
+			const struct pfe_shadow_frame *top = &k->f[n - 1];
+			uintptr_t real = top->ret;
+			const struct pfe_site *site = top->site;
+			uint64_t t0 = top->t0;
+
+			__atomic_signal_fence(__ATOMIC_SEQ_CST);
+			k->n = n - 1;
+			s->last = 0;
+			if (site)
+				exit_hooks(site, t0, ret, false, n - 1);
+			return real;
+		}
+	}
 	if (!shadow_pop(sp, &f, &level)) {
 		/* Only a frame we never pushed gets here: the trampoline is
 		 * reached only through a pushed frame's lr, and frames are
@@ -637,7 +663,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 		abort();
 	}
 	if (f.site)
-		exit_hooks(&f, ret, false, level);
+		exit_hooks(f.site, f.t0, ret, false, level);
 	return f.ret;
 }
 
