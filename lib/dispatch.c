@@ -133,22 +133,6 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 		pfe_exit_push(site, regs); /* exit.c */
 }
 
-/* The single entry of a vector of one hook with an exit hook or a
- * signature (the graph tracer's): pfe_dispatch_ext without the walk. */
-static void pfe_dispatch_one_ext(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
-{
-	const struct pfe_hook_vec *v = vec;
-	struct pfe_hook *h = v->e[0].hook;
-
-	pfe_cur_site = site;
-	pfe_exit_prune(regs);
-	pfe_cur_hook = h;
-	v->e[0].fn(site, regs, v->e[0].data);
-	pfe_cur_hook = NULL;
-	if (h->exit)
-		pfe_exit_push(site, regs);
-}
-
 /* The hooks of vector @v of @site, inside a read-side section and the
  * guard. */
 static inline void pfe_run_vec(struct pfe_site *site, const struct pfe_hook_vec *v,
@@ -242,7 +226,7 @@ void pfe_hook_vec_seal(struct pfe_hook_vec *v)
 		v->single = v->e[0].fn;
 		v->single_data = v->e[0].data;
 	} else if (v->n == 1 && v->e[0].hook) {
-		v->single = pfe_dispatch_one_ext;
+		v->single = pfe_exit_enter_one; /* exit.c */
 		v->single_data = v;
 	} else {
 		v->single = pfe_dispatch_walk;

@@ -138,6 +138,10 @@ extern __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("in
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
  * hook: push a shadow frame and point regs->lr at the return trampoline. */
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
+/* The single entry of a vector of one hook with an exit hook or a
+ * signature (the graph tracer's): what pfe_dispatch does for it, with the
+ * shadow stack looked up once. */
+void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void *vec);
 /* Called by pfe_dispatch before those entry hooks: close the frames this
  * call shows are gone (left by an exit libpfe did not see), so that their
  * exits come before this entry. */

@@ -488,7 +488,8 @@ lost:
  * usual answer: pfe_exit_prune has just closed what was), room left.
  * Everything else, and the same steps in full, in push_slow().
  */
-void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
+static inline __attribute__((always_inline)) void push(const struct pfe_site *site,
+						       struct pfe_regs *regs)
 {
 	struct pfe_shadow *s = pfe_shadow;
 	struct pfe_shadow_frame *f;
@@ -520,6 +521,35 @@ void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
 	return;
 slow:
 	push_slow(site, regs);
+}
+
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
+{
+	push(site, regs);
+}
+
+void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
+{
+	const struct pfe_hook_vec *v = vec;
+	struct pfe_hook *h = v->e[0].hook;
+	struct pfe_shadow *s = pfe_shadow;
+
+	pfe_cur_site = site;
+	/* pfe_exit_prune() for a thread on one stack, whose base is 0. */
+	if (__builtin_expect(s && s->nstk == 1, 1)) {
+		struct pfe_stack *k = &s->stk[0];
+
+		if (__builtin_expect(top_stale(k, regs->sp, regs->lr), 0))
+			close_below(s, 0, regs->sp, !is_tramp(regs->lr), false, true);
+		pfe_exit_now = k->n | (uint64_t)(k->n >= depth_limit) << 32;
+	} else {
+		pfe_exit_prune(regs);
+	}
+	pfe_cur_hook = h; /* exit.c, wrap.c */
+	v->e[0].fn(site, regs, v->e[0].data);
+	pfe_cur_hook = NULL;
+	if (h->exit)
+		push(site, regs);
 }
 
 /* ------------------------------------------------------------ return */
