@@ -76,7 +76,7 @@ enum { RING_FREE, RING_CLAIMING, RING_LIVE, RING_ENDING };
 static struct pfe_ring rings[NRINGS];
 static unsigned nrings; /* rings[0, nrings) were ever claimed */
 
-__thread struct pfe_ring *pfe_my_ring __attribute__((tls_model("initial-exec")));
+/* pfe_my_ring: lib/thread.h */
 bool pfe_ring_record;
 bool pfe_ring_graph_time;
 

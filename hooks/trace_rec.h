@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "record.h"
+#include "thread.h"
 
 struct pfe_object;
 
@@ -47,14 +48,14 @@ struct pfe_ring {
 	int state; /* RING_FREE, RING_LIVE, RING_ENDING (trace_rec.c) */
 	int fd;	   /* PFE_RECORD: <tid>.dat, -1 until opened */
 	bool failed;
-	uint64_t last;	  /* time of the last event consumed (ticks since base) */
-	uint64_t *levels; /* PFE_SUMMARY: callee time per level (trace_summary.c) */
+	uint64_t last;	       /* time of the last event consumed (ticks since base) */
+	uint64_t *levels;      /* PFE_SUMMARY: callee time per level (trace_summary.c) */
 	struct pfe_pend *pend; /* PFE_MIN_DURATION: entries not yet written */
-	char *out;     /* PFE_RING_OUT bytes of formatted output */
+	char *out;	       /* PFE_RING_OUT bytes of formatted output */
 	uint32_t nout;
 } __attribute__((aligned(64)));
 
-extern __thread struct pfe_ring *pfe_my_ring __attribute__((tls_model("initial-exec")));
+/* pfe_my_ring (lib/thread.h): the calling thread's ring, NULL before its first event. */
 
 /* True in PFE_RECORD mode: events go to files as they are. */
 extern bool pfe_ring_record;

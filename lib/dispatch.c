@@ -60,9 +60,7 @@
  * neither async-signal-safe nor cheap. (The price: libpfe cannot be
  * dlopen()ed into a process whose static TLS surplus is used up.)
  */
-__thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
-__thread struct pfe_hook *pfe_cur_hook __attribute__((tls_model("initial-exec")));
-__thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("initial-exec")));
+__thread struct pfe_thread pfe_thread __attribute__((tls_model("initial-exec")));
 
 /*
  * The dispatch table: open addressing with linear probing, a power-of-two

@@ -17,6 +17,7 @@
 #include <stdint.h>
 
 #include "pfe_internal.h"
+#include "thread.h"
 
 struct pfe_pattern;
 
@@ -131,10 +132,10 @@ int pfe_dispatch_in_hook(void);
  * pfe_call_original (which lets the original's callees be hooked). Nonzero:
  * no hook runs in this thread; 1 while hooks run, PFE_GUARD_OWN (guard.h)
  * while libpfe's own entry points do. */
-extern __thread int pfe_in_hook __attribute__((tls_model("initial-exec")));
+/* pfe_in_hook: lib/thread.h. */
 /* The hook whose fn runs now in this thread (pfe_call_original's signature). */
-extern __thread struct pfe_hook *pfe_cur_hook __attribute__((tls_model("initial-exec")));
-extern __thread const struct pfe_site *pfe_cur_site __attribute__((tls_model("initial-exec")));
+/* pfe_cur_hook: lib/thread.h. */
+/* pfe_cur_site: lib/thread.h. */
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
  * hook: push a shadow frame and point regs->lr at the return trampoline. */
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);

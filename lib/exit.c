@@ -102,12 +102,9 @@ struct pfe_shadow {
 	struct pfe_shadow_frame grave[PFE_GRAVE];
 };
 
-static __thread struct pfe_shadow *pfe_shadow __attribute__((tls_model("initial-exec")));
+/* The thread's shadow: pfe_thread.shadow (lib/thread.h), NULL until its first push. */
 
 struct pfe_exit_stats pfe_exit_stats;
-
-__thread unsigned long pfe_exit_lost __attribute__((tls_model("initial-exec")));
-__thread uint64_t pfe_exit_now __attribute__((tls_model("initial-exec")));
 
 /* Frames on stack 0 below a new sp by at most this much are stale. */
 #define PFE_NEAR (64 * 1024)
@@ -180,7 +177,7 @@ static size_t frames_len(void)
  * async-signal-safe); NULL when memory is short. */
 static __attribute__((noinline, cold)) struct pfe_shadow *shadow_get(void)
 {
-	struct pfe_shadow *s = pfe_shadow, *none = NULL;
+	struct pfe_shadow *s = pfe_thread.shadow, *none = NULL;
 
 	if (__builtin_expect(s != NULL, 1))
 		return s;
@@ -188,7 +185,7 @@ static __attribute__((noinline, cold)) struct pfe_shadow *shadow_get(void)
 	if (!s)
 		return NULL;
 	s->nstk = 1;
-	if (!__atomic_compare_exchange_n(&pfe_shadow, &none, s, false, __ATOMIC_RELAXED,
+	if (!__atomic_compare_exchange_n(&pfe_thread.shadow, &none, s, false, __ATOMIC_RELAXED,
 					 __ATOMIC_RELAXED)) {
 		munmap(s, sizeof(*s)); /* a signal handler was first */
 		return none;
@@ -420,7 +417,7 @@ static inline bool top_stale(const struct pfe_stack *k, uintptr_t sp, uintptr_t 
  * the frames it shows are gone are closed before its entry is seen. */
 void pfe_exit_prune(const struct pfe_regs *regs)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	unsigned r;
 
 	if (!s) {
@@ -439,7 +436,7 @@ void pfe_exit_prune(const struct pfe_regs *regs)
 static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *site,
 						      struct pfe_regs *regs)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_shadow_frame *f;
 	struct pfe_stack *k;
 	uintptr_t sp = regs->sp;
@@ -491,7 +488,7 @@ lost:
 static inline __attribute__((always_inline)) void push(const struct pfe_site *site,
 						       struct pfe_regs *regs)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_shadow_frame *f;
 	struct pfe_stack *k;
 	uintptr_t sp = regs->sp;
@@ -532,7 +529,7 @@ void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void
 {
 	const struct pfe_hook_vec *v = vec;
 	struct pfe_hook *h = v->e[0].hook;
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 
 	pfe_cur_site = site;
 	/* pfe_exit_prune() for a thread on one stack, whose base is 0. */
@@ -617,7 +614,7 @@ static bool pop_grave(struct pfe_shadow *s, uintptr_t sp, struct pfe_shadow_fram
  * say in its exit hooks. */
 static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out, unsigned *level)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_stack *k;
 	unsigned r;
 
@@ -656,7 +653,7 @@ static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out, unsigned *lev
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_shadow_frame f;
 	unsigned level;
 
@@ -701,7 +698,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 
 unsigned pfe_exit_depth(void)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 
 	if (!s)
 		return 0;
@@ -712,7 +709,7 @@ unsigned pfe_exit_depth(void)
 
 bool pfe_exit_room(void)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 
 	return !s || s->stk[stack_of(s, cur_sp())].n < depth_limit;
 }
@@ -726,7 +723,7 @@ unsigned pfe_exit_limit(void)
 
 void pfe_exit_switch(uintptr_t sp, uintptr_t lo, uintptr_t hi, bool leaving)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	unsigned from, to;
 
 	if (!s)
@@ -772,14 +769,14 @@ void pfe_exit_note_stack(uintptr_t lo, uintptr_t hi)
 
 unsigned pfe_exit_here(void)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 
 	return s ? stack_of(s, cur_sp()) : 0;
 }
 
 void pfe_exit_back(unsigned stk)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 
 	if (s && stk < s->nstk)
 		s->entered = stk;
@@ -787,7 +784,7 @@ void pfe_exit_back(unsigned stk)
 
 static void close_all(bool held)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 
 	if (!s)
 		return;
@@ -811,10 +808,10 @@ static void thread_end(void *arg)
 {
 	struct pfe_shadow *s = arg;
 
-	if (s != pfe_shadow)
+	if (s != pfe_thread.shadow)
 		return;
 	pfe_exit_close_all();
-	pfe_shadow = NULL;
+	pfe_thread.shadow = NULL;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	for (unsigned i = 0; i < s->nstk; i++)
 		if (s->stk[i].f)
@@ -948,7 +945,7 @@ static void mark_thrown(struct pfe_stack *k, uintptr_t cfa)
 
 void pfe_exit_caught(uintptr_t sp)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_stack *k;
 	unsigned r;
 
@@ -983,7 +980,7 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 					_Unwind_Exception_Class cls, struct _Unwind_Exception *ue,
 					struct _Unwind_Context *ctx)
 {
-	struct pfe_shadow *s = pfe_shadow;
+	struct pfe_shadow *s = pfe_thread.shadow;
 	uintptr_t cfa = _Unwind_GetCFA(ctx), ret = 0;
 	const struct pfe_site *site = NULL;
 	unsigned r = 0;

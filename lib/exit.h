@@ -9,6 +9,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "thread.h"
+
 /* Frames one stack of one thread may have outstanding unless PFE_DEPTH says
  * otherwise; deeper calls run no hooks that need an exit (counted). */
 #define PFE_DEPTH_DEFAULT 4096
@@ -38,7 +40,7 @@ unsigned pfe_exit_depth(void);
 bool pfe_exit_room(void);
 /* Calls not shown since the last call on this thread (beyond PFE_DEPTH);
  * resets the count. */
-extern __thread unsigned long pfe_exit_lost __attribute__((tls_model("initial-exec")));
+/* pfe_exit_lost: lib/thread.h. */
 static inline unsigned long pfe_exit_take_lost(void)
 {
 	unsigned long n = pfe_exit_lost;
@@ -54,7 +56,7 @@ static inline unsigned long pfe_exit_take_lost(void)
  * closed) and in exit functions (the level of the call that returns or is
  * closed). The graph tracer's per-call path.
  */
-extern __thread uint64_t pfe_exit_now __attribute__((tls_model("initial-exec")));
+/* pfe_exit_now: lib/thread.h. */
 static inline unsigned pfe_exit_now_level(void)
 {
 	return (unsigned)pfe_exit_now;
