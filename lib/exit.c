@@ -432,12 +432,37 @@ void pfe_exit_prune(const struct pfe_regs *regs)
 	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= depth_limit) << 32;
 }
 
+/* Push a frame for a call of @site entered with @regs as frame @d of stack
+ * @r, which has room, and make the call return to the trampoline. The
+ * slot is filled only after the count is raised, with sp 0 first (a value
+ * no check discards): a signal handler that pushes meanwhile works above
+ * it. */
+static inline __attribute__((always_inline)) void frame_fill(struct pfe_shadow *s, unsigned r,
+							     unsigned d,
+							     const struct pfe_site *site,
+							     struct pfe_regs *regs)
+{
+	struct pfe_stack *k = &s->stk[r];
+	struct pfe_shadow_frame *f = &k->f[d];
+
+	f->sp = 0;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	k->n = d + 1;
+	__atomic_signal_fence(__ATOMIC_SEQ_CST);
+	f->ret = regs->lr;
+	f->site = site;
+	f->t0 = ticks();
+	f->thrown = false;
+	f->sp = regs->sp;
+	s->last = r;
+	regs->lr = (uintptr_t)pfe_ret_trampoline;
+}
+
 /* pfe_exit_push() when it is not the common case. */
 static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *site,
 						      struct pfe_regs *regs)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
-	struct pfe_shadow_frame *f;
 	struct pfe_stack *k;
 	uintptr_t sp = regs->sp;
 	bool now = regs->pc == regs->lr; /* a hook returns at once */
@@ -459,18 +484,7 @@ static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *sit
 		goto lost;
 	if (!d && r)
 		k->base = level_of(s, r);
-	f = &k->f[d];
-	f->sp = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	k->n = d + 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	f->ret = regs->lr;
-	f->site = site;
-	f->t0 = ticks();
-	f->thrown = false;
-	f->sp = sp;
-	s->last = r;
-	regs->lr = (uintptr_t)pfe_ret_trampoline;
+	frame_fill(s, r, d, site, regs);
 	if (now)
 		regs->pc = (uintptr_t)pfe_ret_trampoline;
 	return;
@@ -489,7 +503,6 @@ static inline __attribute__((always_inline)) void push(const struct pfe_site *si
 						       struct pfe_regs *regs)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
-	struct pfe_shadow_frame *f;
 	struct pfe_stack *k;
 	uintptr_t sp = regs->sp;
 	unsigned r, d;
@@ -503,18 +516,7 @@ static inline __attribute__((always_inline)) void push(const struct pfe_site *si
 				 regs->pc == regs->lr,
 			     0))
 		goto slow;
-	f = &k->f[d];
-	f->sp = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	k->n = d + 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	f->ret = regs->lr;
-	f->site = site;
-	f->t0 = ticks();
-	f->thrown = false;
-	f->sp = sp;
-	s->last = r;
-	regs->lr = (uintptr_t)pfe_ret_trampoline;
+	frame_fill(s, r, d, site, regs);
 	return;
 slow:
 	push_slow(site, regs);
