@@ -33,7 +33,9 @@ extern struct pfe_exit_stats pfe_exit_stats;
 /* Nesting level of a call entered now on this thread's current stack: the
  * frames below it on this stack plus, for a coroutine or signal stack, the
  * level of the function that switched to it. While unwound frames are being
- * closed, the level of the one being closed. */
+ * closed, the level of the one being closed. Valid in any hook, at the
+ * price of a lookup; the graph tracer reads pfe_exit_now (below) where that
+ * is valid, and test_exit checks that both agree. */
 unsigned pfe_exit_depth(void);
 /* False when a call entered now would get no exit (beyond PFE_DEPTH): an
  * entry hook that prints a matching exit line skips its entry line. */
