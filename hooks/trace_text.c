@@ -40,16 +40,41 @@ static void adds(struct line *l, const char *s)
 	add(l, s, strlen(s));
 }
 
+/* "00" to "99": two digits per division, half the divisions of one at a
+ * time. The writer formats a time or a duration on every line. */
+static const char digits2[201] = "00010203040506070809101112131415161718192021222324"
+				 "25262728293031323334353637383940414243444546474849"
+				 "50515253545556575859606162636465666768697071727374"
+				 "75767778798081828384858687888990919293949596979899";
+
 static void add_u(struct line *l, uint64_t v, unsigned min_digits)
 {
 	char d[24];
 	size_t i = sizeof(d);
 
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v || sizeof(d) - i < min_digits);
+	while (v >= 100) {
+		i -= 2;
+		memcpy(d + i, digits2 + 2 * (v % 100), 2);
+		v /= 100;
+	}
+	if (v >= 10) {
+		i -= 2;
+		memcpy(d + i, digits2 + 2 * v, 2);
+	} else {
+		d[--i] = (char)('0' + v);
+	}
+	while (sizeof(d) - i < min_digits)
+		d[--i] = '0';
 	add(l, d + i, sizeof(d) - i);
+}
+
+/* @n copies of @c, as far as the line has room. */
+static void add_fill(struct line *l, char c, size_t n)
+{
+	if (n > l->cap - 1 - l->n)
+		n = l->cap - 1 - l->n;
+	memset(l->b + l->n, c, n);
+	l->n += n;
 }
 
 /* Deeper levels are indented as this one and say their level: "[N] ". */
@@ -66,8 +91,7 @@ static void graph_head(struct line *l, const struct pfe_text_ev *e, unsigned lev
 		add_time(l, e->ns);
 	}
 	add(l, " | ", 3);
-	for (unsigned i = 0; i < level && i < GRAPH_INDENT_MAX; i++)
-		add(l, "  ", 2);
+	add_fill(l, ' ', 2 * (size_t)(level < GRAPH_INDENT_MAX ? level : GRAPH_INDENT_MAX));
 	if (level > GRAPH_INDENT_MAX) {
 		add(l, "[", 1);
 		add_u(l, level, 1);
