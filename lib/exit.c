@@ -415,21 +415,32 @@ static inline bool top_stale(const struct pfe_stack *k, uintptr_t sp, uintptr_t 
 
 /* Before the entry hooks of a call with exit hooks (dispatch.c), so that
  * the frames it shows are gone are closed before its entry is seen. */
-void pfe_exit_prune(const struct pfe_regs *regs)
+static inline __attribute__((always_inline)) void prune_on(struct pfe_shadow *s, unsigned r,
+							   const struct pfe_regs *regs)
 {
-	struct pfe_shadow *s = pfe_thread.shadow;
-	unsigned r;
-
-	if (!s) {
-		pfe_exit_now = 0;
-		return;
-	}
-	r = stack_of(s, regs->sp);
 	if (__builtin_expect(top_stale(&s->stk[r], regs->sp, regs->lr), 0))
 		close_below(s, r, regs->sp, !is_tramp(regs->lr), false, true);
 	/* What pfe_exit_depth() and pfe_exit_room() would say in the entry
 	 * hooks, once: they run on this stack. */
 	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= depth_limit) << 32;
+}
+
+/* As shadow_pop(): a thread on one stack gets prune_on() with r known. */
+static inline __attribute__((always_inline)) void prune(const struct pfe_regs *regs)
+{
+	struct pfe_shadow *s = pfe_thread.shadow;
+
+	if (!s)
+		pfe_exit_now = 0;
+	else if (__builtin_expect(s->nstk == 1, 1))
+		prune_on(s, 0, regs);
+	else
+		prune_on(s, stack_of(s, regs->sp), regs);
+}
+
+void pfe_exit_prune(const struct pfe_regs *regs)
+{
+	prune(regs);
 }
 
 /* Push a frame for a call of @site entered with @regs as frame @d of stack
@@ -531,19 +542,9 @@ void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void
 {
 	const struct pfe_hook_vec *v = vec;
 	struct pfe_hook *h = v->e[0].hook;
-	struct pfe_shadow *s = pfe_thread.shadow;
 
 	pfe_cur_site = site;
-	/* pfe_exit_prune() for a thread on one stack, whose base is 0. */
-	if (__builtin_expect(s && s->nstk == 1, 1)) {
-		struct pfe_stack *k = &s->stk[0];
-
-		if (__builtin_expect(top_stale(k, regs->sp, regs->lr), 0))
-			close_below(s, 0, regs->sp, !is_tramp(regs->lr), false, true);
-		pfe_exit_now = k->n | (uint64_t)(k->n >= depth_limit) << 32;
-	} else {
-		pfe_exit_prune(regs);
-	}
+	prune(regs);
 	pfe_cur_hook = h; /* exit.c, wrap.c */
 	v->e[0].fn(site, regs, v->e[0].data);
 	pfe_cur_hook = NULL;
@@ -612,77 +613,84 @@ static bool pop_grave(struct pfe_shadow *s, uintptr_t sp, struct pfe_shadow_fram
 	return false;
 }
 
-/* *@level: the nesting level of the popped frame, as pfe_exit_depth() would
- * say in its exit hooks. */
-static bool shadow_pop(uintptr_t sp, struct pfe_shadow_frame *out, unsigned *level)
+/* shadow_pop() when the top frame of @sp's stack @r is not the one. */
+static __attribute__((noinline, cold)) bool pop_slow(struct pfe_shadow *s, unsigned r, uintptr_t sp,
+						     struct pfe_shadow_frame *out)
 {
-	struct pfe_shadow *s = pfe_thread.shadow;
-	struct pfe_stack *k;
-	unsigned r;
+	if (pop_from(s, r, sp, out))
+		return true;
+	/* Pushed before libpfe knew the stack it is on. */
+	for (unsigned i = s->nstk; i-- > 0;)
+		if (i != r && pop_from(s, i, sp, out))
+			return true;
+	if (pop_grave(s, sp, out)) {
+		stat_add(&pfe_exit_stats.mismatched, 1);
+		return true;
+	}
+	return false;
+}
 
-	if (!s)
-		return false;
-	r = stack_of(s, sp);
-	*level = s->closing ? level_of(s, s->closing - 1) : 0;
-	k = &s->stk[r];
-	/* The common case: the top frame returns. */
+/*
+ * Take off the frame returning with @sp from stack @r: its real return
+ * address, site and entry time, and in *@level its nesting level as
+ * pfe_exit_depth() would say in its exit hooks. The common case, the top
+ * frame of the stack, reads the fields it needs before the count drops (a
+ * signal handler may push over the slot from then on) and copies nothing
+ * else. False when no frame has that sp.
+ */
+static inline __attribute__((always_inline)) bool pop_on(struct pfe_shadow *s, unsigned r,
+							 uintptr_t sp, uintptr_t *real,
+							 const struct pfe_site **site, uint64_t *t0,
+							 unsigned *level)
+{
+	struct pfe_stack *k = &s->stk[r];
+
 	if (__builtin_expect(k->n && k->f[k->n - 1].sp == sp, 1)) {
-		*out = k->f[k->n - 1];
+		const struct pfe_shadow_frame *top = &k->f[k->n - 1];
+
+		*real = top->ret;
+		*site = top->site;
+		*t0 = top->t0;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		k->n--;
 		s->last = r;
-		if (__builtin_expect(!s->closing, 1))
-			*level = level_of(s, r);
-		return true;
-	}
-	if (!pop_from(s, r, sp, out)) {
-		bool found = false;
+	} else {
+		struct pfe_shadow_frame f;
 
-		/* Pushed before libpfe knew the stack it is on. */
-		for (unsigned i = s->nstk; i-- > 0 && !found;)
-			found = i != r && pop_from(s, i, sp, out);
-		if (!found && pop_grave(s, sp, out)) {
-			stat_add(&pfe_exit_stats.mismatched, 1);
-			found = true;
-		}
-		if (!found)
+		if (!pop_slow(s, r, sp, &f))
 			return false;
+		*real = f.ret;
+		*site = f.site;
+		*t0 = f.t0;
 	}
-	if (!s->closing)
-		*level = level_of(s, r);
+	*level = s->closing ? level_of(s, s->closing - 1) : level_of(s, r);
 	return true;
+}
+
+/* pop_on() the stack @sp lies on; a thread on one stack (the common case)
+ * gets it with r known to be 0, so the compiler folds the lookups. */
+static inline __attribute__((always_inline)) bool shadow_pop(uintptr_t sp, uintptr_t *real,
+							     const struct pfe_site **site,
+							     uint64_t *t0, unsigned *level)
+{
+	struct pfe_shadow *s = pfe_thread.shadow;
+
+	if (!s)
+		return false;
+	if (__builtin_expect(s->nstk == 1, 1))
+		return pop_on(s, 0, sp, real, site, t0, level);
+	return pop_on(s, stack_of(s, sp), sp, real, site, t0, level);
 }
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 {
-	struct pfe_shadow *s = pfe_thread.shadow;
-	struct pfe_shadow_frame f;
+	const struct pfe_site *site;
+	uintptr_t real;
+	uint64_t t0;
 	unsigned level;
 
 	ret->flags = 0;
-	/* The common case: one stack, nothing being closed, its top frame
-	 * returning. Its fields are read before the count drops (a signal
-	 * handler may push over the slot from then on); the level is that
-	 * of stack 0, whose base is 0. shadow_pop() does the same in full. */
-	if (__builtin_expect(s && s->nstk == 1 && !s->closing, 1)) {
-		struct pfe_stack *k = &s->stk[0];
-		unsigned n = k->n;
-
-		if (__builtin_expect(n && k->f[n - 1].sp == sp, 1)) {
-			const struct pfe_shadow_frame *top = &k->f[n - 1];
-			uintptr_t real = top->ret;
-			const struct pfe_site *site = top->site;
-			uint64_t t0 = top->t0;
-
-			__atomic_signal_fence(__ATOMIC_SEQ_CST);
-			k->n = n - 1;
-			s->last = 0;
-			if (site)
-				exit_hooks(site, t0, ret, false, n - 1);
-			return real;
-		}
-	}
-	if (!shadow_pop(sp, &f, &level)) {
+	if (!shadow_pop(sp, &real, &site, &t0, &level)) {
 		/* Only a frame we never pushed gets here: the trampoline is
 		 * reached only through a pushed frame's lr, and frames are
 		 * dropped only when provably gone (or kept in the grave). */
@@ -691,9 +699,9 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 			(unsigned long)sp);
 		abort();
 	}
-	if (f.site)
-		exit_hooks(f.site, f.t0, ret, false, level);
-	return f.ret;
+	if (site)
+		exit_hooks(site, t0, ret, false, level);
+	return real;
 }
 
 /* ------------------------------------------------------------ queries */
