@@ -106,10 +106,103 @@ pfe_ret_trampoline:
 	st1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x9], #64
 	st1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x9], #64
 	st1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x9]
-	add	x0, sp, #PFE_RFRAME_REGS
+
+	/*
+	 * The common return without C around the exit hook: a call on the
+	 * thread's own stack (stack 0, nothing being closed) whose top frame
+	 * is this call's, not in a hook, registered with urcu-bp and outside
+	 * any read-side section.
+	 * Then: take the frame, enter the guard and urcu-bp's read side as
+	 * pfe_site_trampoline does (regs_tramp.S says why each step is
+	 * right), call the site's fused exit (lib/dispatch.h) or its ordinary
+	 * exit functions, leave. Anything else goes to pfe_exit_dispatch,
+	 * which does the same in full.
+	 */
+	adr	x16, pfe_fast			/* .data, within adr's 1 MiB */
+	ldr	x14, [x16, #PFE_FAST_SHADOW]
+	mrs	x11, tpidr_el0
+	cbz	x14, 5f				/* not prepared yet */
+	ldr	x15, [x11, x14]			/* pfe_thread.shadow */
+	cbz	x15, 5f
+	ldr	x9, [x15, #PFE_SHADOW_NSTK]	/* {nstk, closing} */
+	add	x12, sp, #FRAME			/* the sp the function returned with */
+	cmp	x9, #1
+	b.ne	8f				/* {1, 0}: one stack, none closing */
+7:	ldr	w9, [x15, #PFE_SHADOW_N]
+	ldr	x17, [x15, #PFE_SHADOW_F]
+	cbz	w9, 5f
+	add	x10, x9, x9, lsl #2
+	add	x17, x17, x10, lsl #3		/* &f[n]: 40-byte frames */
+	ldur	x10, [x17, #PFE_SFRAME_SP - PFE_SFRAME_SIZE]
+	cmp	x10, x12
+	b.ne	5f
+	ldp	x12, x13, [x16, #PFE_FAST_GUARD] /* tp offsets: guard, reader */
+	ldr	w10, [x11, x12]
+	cbnz	w10, 5f				/* in a hook: popped, no hooks */
+	ldr	x13, [x11, x13]			/* urcu-bp's reader slot */
+	cbz	x13, 5f
+	ldr	w10, [x13]
+	cbnz	w10, 5f				/* nested read-side section */
+	ldp	x0, x3, [x17, #PFE_SFRAME_SITE - PFE_SFRAME_SIZE] /* site, t0 */
+	cbz	x0, 5f
+	/* Frame n - 1 is read before the count drops: from then on a signal
+	 * handler may push over its slot. */
+	ldur	x4, [x17, #PFE_SFRAME_RET - PFE_SFRAME_SIZE]
+	sub	w2, w9, #1			/* its level: stack 0's base is 0 */
+	str	w2, [x15, #PFE_SHADOW_N]
+	str	wzr, [x15, #PFE_SHADOW_LAST]
+	ldr	x7, [x16, #PFE_FAST_GP]
+	ldr	x7, [x7]
+	str	x7, [x13]			/* rcu_read_lock: ctr = gp ctr */
+	add	x11, x11, x12
+	str	w7, [x11]			/* guard: the gp ctr's low half, 1 */
+	ldr	x8, [x16, #PFE_FAST_MB]
+	cbz	x8, 1f
+	dmb	ish				/* pairs with synchronize_rcu's smp_mb */
+1:	stp	x11, x13, [sp, #PFE_RFRAME_SAVE]
+	str	x4, [sp, #PFE_RFRAME_SAVE + 16]
+	str	xzr, [sp, #RR(FLAGS)]		/* a return, not unwound */
+	ldr	x7, [x0, #PFE_SITE_HOOKS]	/* rcu_dereference: address dependency */
+	cbz	x7, 3f
+	ldr	x8, [x7, #PFE_VEC_FUSED]
+	add	x1, sp, #PFE_RFRAME_REGS
+	cbz	x8, 2f
+	ldr	x8, [x8, #PFE_FUSED_EXIT]
+	blr	x8				/* (site, ret, level, t0) */
+	b	3f
+2:	bl	pfe_exit_run_ordinary		/* the same arguments */
+3:	ldp	x11, x13, [sp, #PFE_RFRAME_SAVE]
+	adr	x16, pfe_fast
+	ldr	x8, [x16, #PFE_FAST_MB]
+	cbz	x8, 4f
+	dmb	ish
+	/* rcu_read_unlock as pfe_site_trampoline's: the count back to 0. */
+4:	str	xzr, [x13]
+	str	wzr, [x11]			/* guard off, last */
+	ldr	x0, [sp, #PFE_RFRAME_SAVE + 16]	/* the real return address */
+	b	6f
+
+	/* Other stacks known (coroutines, a sigaltstack): the frame is
+	 * stack 0's when sp lies in none of their ranges (a free slot's
+	 * holds no sp, lib/shadow.h), which is all pfe_stack_of() would
+	 * look at to answer 0. Nothing may be closing. */
+8:	lsr	x10, x9, #32
+	cbnz	w10, 5f
+	sub	w9, w9, #1			/* stacks 1 .. nstk - 1 */
+	add	x10, x15, #PFE_SHADOW_STK1
+9:	ldp	x13, x14, [x10], #PFE_STACK_SIZE /* lo, hi */
+	sub	x14, x14, x13
+	sub	x13, x12, x13
+	cmp	x13, x14
+	b.ls	5f				/* sp - lo <= hi - lo: in it */
+	subs	w9, w9, #1
+	b.ne	9b
+	b	7b
+
+5:	add	x0, sp, #PFE_RFRAME_REGS
 	add	x1, sp, #FRAME
 	bl	pfe_exit_dispatch
-	mov	x30, x0
+6:	mov	x30, x0
 	add	x9, sp, #S(128)
 	ld1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x9], #64
 	ld1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x9], #64

@@ -52,6 +52,7 @@
 #include "outfile.h"
 #include "pattern.h"
 #include "saferead.h"
+#include "shadow.h"
 #include "sig.h"
 #include "trace_fmt.h"
 #include "trace_graph.h"
@@ -96,20 +97,36 @@ static void put_ret(struct pfe_rec r, const struct pfe_sig *sig, const struct pf
 
 /* ------------------------------------------------------------- hooks */
 
-/* Graph text prints no caller: the entry carries its level instead
- * (trace_rec.h). */
+/* The events of a call, whichever path takes it. Graph text prints no
+ * caller: the entry carries its level instead (trace_rec.h), and the exit
+ * the call's duration. */
+static inline struct pfe_rec graph_entry_rec(uint64_t now, const struct pfe_site *site,
+					     const struct pfe_regs *regs, unsigned level)
+{
+	return pfe_rec_entry(now, site->id,
+			     pfe_ring_record  ? regs->lr
+			     : level > 0xffff ? 0xffff
+					      : level);
+}
+
+static inline struct pfe_rec graph_exit_rec(uint64_t now, const struct pfe_site *site,
+					    unsigned level, bool unwound, uint64_t ns)
+{
+	struct pfe_rec r = pfe_rec_exit(now, site->id, level, unwound);
+
+	if (!pfe_ring_record)
+		r.w1 |= pfe_ring_dur_pack(ns);
+	return r;
+}
+
 static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	const struct pfe_sig *sig = cur_sig();
-	unsigned depth = pfe_exit_now_level();
 	struct pfe_rec r;
 
 	if (!pfe_exit_now_room())
 		return; /* beyond PFE_DEPTH: no "}" will come; counted instead */
-	r = pfe_rec_entry(pfe_ring_clock(), site->id,
-			  pfe_ring_record  ? regs->lr
-			  : depth > 0xffff ? 0xffff
-					   : depth);
+	r = graph_entry_rec(pfe_ring_clock(), site, regs, pfe_exit_now_level());
 	if (sig)
 		put_args(r, sig, regs);
 	else
@@ -123,17 +140,12 @@ static void graph_exit_full(const struct pfe_site *site, struct pfe_ret_regs *re
 static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
 		       void *data)
 {
-	unsigned depth = pfe_exit_now_level();
-	struct pfe_rec r;
-
 	if (__builtin_expect(pfe_exit_lost || (pfe_cur_hook && pfe_cur_hook->sig), 0)) {
 		graph_exit_full(site, ret, ns);
 		return;
 	}
-	r = pfe_rec_exit(pfe_ring_clock(), site->id, depth, ret->flags & PFE_RET_UNWOUND);
-	if (!pfe_ring_record)
-		r.w1 |= pfe_ring_dur_pack(ns);
-	pfe_ring_put(r);
+	pfe_ring_put(graph_exit_rec(pfe_ring_clock(), site, pfe_exit_now_level(),
+				    ret->flags & PFE_RET_UNWOUND, ns));
 }
 
 static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *site,
@@ -149,14 +161,54 @@ static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *sit
 	if (lost && !pfe_ring_record)
 		pfe_ring_put(pfe_rec_plain(
 		    PFE_REC_DEEP, now, (uint64_t)lost << 16 | (depth > 0xffff ? 0xffff : depth)));
-	r = pfe_rec_exit(now, site->id, depth, unwound);
-	if (!pfe_ring_record)
-		r.w1 |= pfe_ring_dur_pack(ns);
+	r = graph_exit_rec(now, site, depth, unwound, ns);
 	if (sig && sig->ret.kind != PFE_TK_VOID && !unwound)
 		put_ret(r, sig, ret);
 	else
 		pfe_ring_put(r);
 }
+
+/*
+ * The fused form (lib/dispatch.h) of a graph hook without a signature: the
+ * same events as graph_entry and graph_exit, with the level and times the
+ * shadow stack has at hand. The time of the entry event is the call's t0,
+ * so an exit's duration is exactly its time minus its entry's. Neither
+ * makes a call on its common path, so neither needs a stack frame.
+ */
+static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
+{
+	struct pfe_shadow *s = pfe_shadow_reserve(regs->sp);
+	struct pfe_ring *g = pfe_ring_ready();
+	unsigned level;
+	uint64_t t0;
+
+	if (__builtin_expect(!s || !g, 0)) {
+		pfe_exit_enter_one(site, regs, vec); /* graph_entry, the long way */
+		return;
+	}
+	level = pfe_shadow_level(s);
+	t0 = pfe_ring_clock();
+	pfe_ring_store(g, graph_entry_rec(t0, site, regs, level));
+	pfe_shadow_commit(s, level, site, regs, t0);
+}
+
+static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *ret,
+			     unsigned level, uint64_t t0)
+{
+	struct pfe_ring *g = pfe_ring_ready();
+	uint64_t now = pfe_ring_clock();
+
+	/* graph_exit says how many calls were lost first; it also fills a
+	 * new or full ring. */
+	if (__builtin_expect(pfe_exit_lost != 0 || !g, 0)) {
+		pfe_exit_run_ordinary(site, ret, level, t0);
+		return;
+	}
+	pfe_ring_store(g, graph_exit_rec(now, site, level, ret->flags & PFE_RET_UNWOUND,
+					 pfe_exit_ticks_to_ns(now - t0)));
+}
+
+static const struct pfe_hook_fused graph_fused = {graph_entry_fused, graph_exit_fused};
 
 static void typed_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
@@ -253,7 +305,10 @@ static int attach(const char *pattern, const char *sig)
 		ops.exit = typed_exit;
 	if (nhooks == sizeof(hooks) / sizeof(hooks[0]))
 		return -E2BIG;
-	h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
+	if (graph && !sig)
+		h = pfe_hook_add_fused(pattern, &ops, &graph_fused, PFE_HOOK_KEEP);
+	else
+		h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
 	if (h)
 		hooks[nhooks++] = h;
 	if (h && !pfe_hook_nsites(h))

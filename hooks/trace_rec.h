@@ -58,7 +58,7 @@ struct pfe_ring {
 /* pfe_my_ring (lib/thread.h): the calling thread's ring, NULL before its first event. */
 
 /* True in PFE_RECORD mode: events go to files as they are. */
-extern bool pfe_ring_record;
+extern bool pfe_ring_record __attribute__((visibility("hidden")));
 
 void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n);
 /* pfe_ring_put_slow() of one event passed in registers: a tail call that
@@ -79,6 +79,29 @@ static inline uint64_t pfe_ring_clock(void)
 #endif
 }
 
+/* The calling thread's ring when one more event fits in it now, else NULL:
+ * for a caller with a slow path of its own (pfe_ring_put's, or one that
+ * does everything the long way), so that its fast path makes no call. */
+static inline struct pfe_ring *pfe_ring_ready(void)
+{
+	struct pfe_ring *g = pfe_my_ring;
+
+	if (__builtin_expect(g != 0 && g->head - g->seen < g->room, 1))
+		return g;
+	return 0;
+}
+
+/* Append @r to @g, which pfe_ring_ready() returned in this hook. */
+static inline void pfe_ring_store(struct pfe_ring *g, struct pfe_rec r)
+{
+	uint64_t h = g->head;
+
+	g->ev[h & g->mask] = r;
+	/* Pairs with the consumer's acquire load of head: the event is
+	 * complete before it is counted. */
+	__atomic_store_n(&g->head, h + 1, __ATOMIC_RELEASE);
+}
+
 /*
  * Append one event for the calling thread. Lock-free, malloc-free, no
  * system call unless the thread's ring is new or full; async-signal-safe.
@@ -87,20 +110,12 @@ static inline uint64_t pfe_ring_clock(void)
  */
 static inline void pfe_ring_put(struct pfe_rec r)
 {
-	struct pfe_ring *g = pfe_my_ring;
+	struct pfe_ring *g = pfe_ring_ready();
 
-	if (__builtin_expect(g != 0, 1)) {
-		uint64_t h = g->head;
-
-		if (__builtin_expect(h - g->seen < g->room, 1)) {
-			g->ev[h & g->mask] = r;
-			/* Pairs with the consumer's acquire load of head: the
-			 * event is complete before it is counted. */
-			__atomic_store_n(&g->head, h + 1, __ATOMIC_RELEASE);
-			return;
-		}
-	}
-	pfe_ring_put_one(r.w0, r.w1);
+	if (__builtin_expect(g != 0, 1))
+		pfe_ring_store(g, r);
+	else
+		pfe_ring_put_one(r.w0, r.w1);
 }
 
 /* An event and the text payload that follows it (PFE_REC_ARGS/RETVAL),

@@ -9,6 +9,7 @@
 #include <urcu-bp.h>
 
 #include "dispatch.h"
+#include "shadow.h"
 
 #define DEFINE(sym, val)      __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
 #define OFFSET(sym, str, mem) DEFINE(sym, offsetof(struct str, mem))
@@ -52,6 +53,24 @@ void pfe_asm_offsets(void)
 	OFFSET(PFE_RREGS_X8, pfe_ret_regs, x8);
 	OFFSET(PFE_RREGS_V0, pfe_ret_regs, v[0]);
 	OFFSET(PFE_RREGS_V2, pfe_ret_regs, v[2]);
+	OFFSET(PFE_RREGS_FLAGS, pfe_ret_regs, flags);
+	OFFSET(PFE_RFRAME_SAVE, pfe_ret_frame, save);
+
+	/* pfe_ret_trampoline's common case */
+	OFFSET(PFE_FAST_SHADOW, pfe_fast, shadow_tpoff);
+	OFFSET(PFE_FAST_MB, pfe_fast, mb);
+	OFFSET(PFE_SHADOW_NSTK, pfe_shadow, nstk);
+	OFFSET(PFE_SHADOW_LAST, pfe_shadow, last);
+	OFFSET(PFE_SHADOW_N, pfe_shadow, stk[0].n);
+	OFFSET(PFE_SHADOW_F, pfe_shadow, stk[0].f);
+	OFFSET(PFE_SHADOW_STK1, pfe_shadow, stk[1]);
+	DEFINE(PFE_STACK_SIZE, sizeof(struct pfe_stack));
+	OFFSET(PFE_SFRAME_RET, pfe_shadow_frame, ret);
+	OFFSET(PFE_SFRAME_SP, pfe_shadow_frame, sp);
+	OFFSET(PFE_SFRAME_SITE, pfe_shadow_frame, site);
+	DEFINE(PFE_SFRAME_SIZE, sizeof(struct pfe_shadow_frame));
+	OFFSET(PFE_VEC_FUSED, pfe_hook_vec, fused);
+	OFFSET(PFE_FUSED_EXIT, pfe_hook_fused, exit);
 }
 
 /*
@@ -92,3 +111,15 @@ _Static_assert(sizeof(pfe_in_hook) == 4, "the guard is a 32-bit word");
 _Static_assert(offsetof(struct pfe_hook_vec, single_data) ==
 		   offsetof(struct pfe_hook_vec, single) + 8,
 	       "the single hook's fn and data are loaded as a pair");
+/* pfe_ret_trampoline's common case loads {nstk, closing} as one word and
+ * finds frame n - 1 as f + n * 40 - 40 with two adds. */
+_Static_assert(offsetof(struct pfe_shadow, closing) == offsetof(struct pfe_shadow, nstk) + 4 &&
+		   sizeof(((struct pfe_shadow *)0)->nstk) == 4,
+	       "nstk and closing form one 64-bit word, nstk low");
+_Static_assert(sizeof(struct pfe_shadow_frame) == 40, "a shadow frame is 5 words");
+_Static_assert(offsetof(struct pfe_shadow_frame, t0) == offsetof(struct pfe_shadow_frame, site) + 8,
+	       "site/t0 are loaded as a pair");
+_Static_assert(offsetof(struct pfe_stack, lo) == 0 && offsetof(struct pfe_stack, hi) == 8,
+	       "a stack's lo/hi are loaded as a pair");
+_Static_assert(sizeof(struct pfe_stack) % 8 == 0 && sizeof(struct pfe_stack) <= 504,
+	       "ldp's post-index steps over one stack");

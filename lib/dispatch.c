@@ -220,7 +220,11 @@ void pfe_hook_vec_seal(struct pfe_hook_vec *v)
 	for (i = 0; i < v->n; i++)
 		v->ext |= v->e[i].hook && (v->e[i].hook->exit || v->e[i].hook->sig);
 	v->e[v->n] = (struct pfe_hook_ent){NULL, NULL, NULL};
-	if (v->n == 1 && !v->ext) {
+	v->fused = v->n == 1 && v->e[0].hook ? v->e[0].hook->fused : NULL;
+	if (v->fused) {
+		v->single = v->fused->entry;
+		v->single_data = v;
+	} else if (v->n == 1 && !v->ext) {
 		v->single = v->e[0].fn;
 		v->single_data = v->e[0].data;
 	} else if (v->n == 1 && v->e[0].hook) {
@@ -246,6 +250,10 @@ bool pfe_dispatch_prepare(void)
 	pfe_fast.guard_tpoff = (intptr_t)((uintptr_t)&pfe_in_hook - tp);
 	pfe_fast.reader_tpoff = (intptr_t)((uintptr_t)&urcu_bp_reader - tp);
 	pfe_fast.gp_ctr = &urcu_bp_gp.ctr;
+	pfe_fast.mb = !urcu_bp_has_sys_membarrier;
+	/* Last: the return trampoline's common case is off until it is set. */
+	__atomic_store_n(&pfe_fast.shadow_tpoff, (intptr_t)((uintptr_t)&pfe_thread.shadow - tp),
+			 __ATOMIC_RELEASE);
 	return urcu_bp_has_sys_membarrier;
 }
 

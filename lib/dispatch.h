@@ -21,6 +21,29 @@
 
 struct pfe_pattern;
 
+/*
+ * A hook's fused form (the graph tracer's, hooks/trace_graph.c): when it is
+ * the only hook of a site, its entry takes the shadow stack's common push
+ * inline and asm/ret_tramp.S its common pop, and both hand the hook what it
+ * would otherwise look up, so that a traced call costs no generic dispatch. Anything unusual (a thread's first call,
+ * coroutine or signal stacks, a stale frame, PFE_DEPTH reached) takes the
+ * hook's ordinary entry and exit functions instead, which must do the same.
+ */
+struct pfe_hook_fused {
+	/* The vector's single entry, called with the vector as @data inside
+	 * the hooks' read-side section and guard: the common case with
+	 * lib/shadow.h's pfe_shadow_reserve() and pfe_shadow_commit(), the
+	 * rest by pfe_exit_enter_one(site, regs, data). */
+	pfe_entry_fn entry;
+	/* For a call that returns (or, with PFE_RET_UNWOUND in @ret->flags,
+	 * is closed), inside a read-side section and the guard: its @level
+	 * and entry time @t0. What it does not handle it hands to
+	 * pfe_exit_run_ordinary(), which runs the ordinary exit function with
+	 * pfe_exit_now and pfe_cur_hook set. */
+	void (*exit)(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
+		     uint64_t t0);
+};
+
 /* One hook at one site. */
 struct pfe_hook_ent {
 	pfe_entry_fn fn;
@@ -48,6 +71,9 @@ struct pfe_hook_vec {
 	 * Computed once when the vector is built, so hooks without either pay
 	 * nothing for them per call. */
 	bool ext;
+	/* The single hook's fused form, or NULL: lib/exit.c's returns take
+	 * it without walking the vector. */
+	const struct pfe_hook_fused *fused;
 	struct pfe_hook_ent e[]; /* n + 1 entries */
 };
 
@@ -63,6 +89,7 @@ struct pfe_hook {
 	/* exit.c, wrap.c: set before the hook is published, never changed. */
 	pfe_exit_fn exit;    /* NULL: entry only */
 	struct pfe_sig *sig; /* NULL: no signature */
+	const struct pfe_hook_fused *fused; /* NULL, or with exit and no sig */
 };
 
 /*
@@ -97,6 +124,10 @@ struct pfe_fast {
 	intptr_t guard_tpoff;
 	intptr_t reader_tpoff;
 	unsigned long *gp_ctr;
+	/* For pfe_ret_trampoline: pfe_thread.shadow's offset (0 until set),
+	 * and nonzero when urcu-bp has no sys_membarrier (dmb ish each side). */
+	intptr_t shadow_tpoff;
+	uint64_t mb;
 };
 extern struct pfe_fast pfe_fast;
 /* Fill pfe_fast; returns whether urcu-bp uses sys_membarrier (then the
@@ -153,7 +184,12 @@ void pfe_exit_prune(const struct pfe_regs *regs);
  * is applied to objects loaded later (the tracer's PFE_TRACE). */
 #define PFE_HOOK_KEEP 0x1
 struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *data,
-				  pfe_exit_fn exit, struct pfe_sig *sig, unsigned flags);
+				  pfe_exit_fn exit, struct pfe_sig *sig,
+				  const struct pfe_hook_fused *fused, unsigned flags);
+/* pfe_hook_add_ops_flags() of a hook with a fused form (@fused, static,
+ * doing what @ops->entry and @ops->exit do; @ops has no signature). */
+struct pfe_hook *pfe_hook_add_fused(const char *pattern, const struct pfe_hook_ops *ops,
+				    const struct pfe_hook_fused *fused, unsigned flags);
 /* pfe_hook_add_ops() with PFE_HOOK_* flags. */
 struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
 					void *data, unsigned flags);
@@ -161,9 +197,12 @@ struct pfe_sig;
 void pfe_sig_free(struct pfe_sig *sig);
 
 /* The return trampoline's frame (asm/ret_tramp.S): a frame record {fp, 0}
- * that ends frame-pointer backtraces from exit hooks, then the registers. */
+ * that ends frame-pointer backtraces from exit hooks, what its common case
+ * keeps across the exit hook (the guard's and the urcu-bp reader slot's
+ * addresses, the real return address), then the registers. */
 struct pfe_ret_frame {
 	uint64_t rec[2];
+	uint64_t save[4];
 	struct pfe_ret_regs regs;
 };
 /* asm/ret_tramp.S. Reached only by `ret` from a function whose lr was
@@ -172,5 +211,9 @@ void pfe_ret_trampoline(void);
 /* Called by the return trampoline: pop the frame, run exit hooks, return
  * the real return address. @sp is the sp the function returned with. */
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp);
+/* A fused exit's way back to the ordinary exit functions of @site's
+ * hooks, for a call at @level entered at @t0 (struct pfe_hook_fused). */
+void pfe_exit_run_ordinary(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
+			   uint64_t t0);
 
 #endif /* PFE_DISPATCH_H */

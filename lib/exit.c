@@ -7,7 +7,10 @@
  * the entry sp, the site and a timestamp go on a shadow stack and regs->lr
  * becomes the return trampoline (asm/ret_tramp.S). The function returns
  * there; pfe_exit_dispatch finds the frame by the sp it returns with, runs
- * the exit hooks (ret->flags 0) and hands the real address back.
+ * the exit hooks (ret->flags 0) and hands the real address back. The
+ * common case, the top frame of a thread on one stack, the trampoline pops
+ * itself (the layout is in shadow.h); a hook that is alone at its site may
+ * push its frame inline too (shadow.h, struct pfe_hook_fused).
  *
  * One shadow stack per machine stack. A thread may run on its own stack, on
  * coroutine stacks (makecontext/swapcontext) and on a sigaltstack; ctxsw.c
@@ -71,36 +74,7 @@
 #include "env.h"
 #include "exit.h"
 #include "readside.h"
-
-struct pfe_shadow_frame {
-	uintptr_t ret; /* the real return address */
-	uintptr_t sp;  /* sp at entry: the function's CFA */
-	const struct pfe_site *site;
-	uint64_t t0; /* cntvct_el0 at entry */
-	bool thrown; /* an exception's search phase went through it */
-};
-
-/* One machine stack of the thread and its frames. */
-struct pfe_stack {
-	uintptr_t lo, hi;	    /* its range, both ends included; stack 0: the rest */
-	unsigned n;		    /* frames in f */
-	unsigned base;		    /* nesting level of f[0] (0 for stack 0) */
-	bool alt;		    /* a sigaltstack: always this thread's while known */
-	struct pfe_shadow_frame *f; /* PFE_DEPTH frames reserved, or NULL */
-};
-
-/* Frames closed by a guess, newest last: see the top of this file. */
-#define PFE_GRAVE 64
-
-struct pfe_shadow {
-	unsigned nstk;	  /* stk[0..nstk) in use */
-	unsigned last;	  /* stack of the latest push or return */
-	unsigned entered; /* stack the latest switch went to */
-	unsigned closing; /* 1 + the stack whose frames are being closed, or 0 */
-	unsigned ngrave;  /* frames ever put in grave (ring index) */
-	struct pfe_stack stk[PFE_STACKS];
-	struct pfe_shadow_frame grave[PFE_GRAVE];
-};
+#include "shadow.h"
 
 /* The thread's shadow: pfe_thread.shadow (lib/thread.h), NULL until its first push. */
 
@@ -109,7 +83,7 @@ struct pfe_exit_stats pfe_exit_stats;
 /* Frames on stack 0 below a new sp by at most this much are stale. */
 #define PFE_NEAR (64 * 1024)
 
-static unsigned depth_limit = PFE_DEPTH_DEFAULT;
+unsigned pfe_exit_depth_limit = PFE_DEPTH_DEFAULT;
 static pthread_key_t end_key;
 static bool have_key;
 
@@ -121,23 +95,18 @@ static inline uint64_t ticks(void)
 	return t;
 }
 
-/* d * 10^9 / cntfrq_el0 as d * mult >> 32: a multiply on every exit, not a
- * 128-bit division (~100 instructions, a library call). */
-static uint64_t ticks_to_ns(uint64_t d)
+/* d * 10^9 / cntfrq_el0 as d * mult >> 32 (exit.h): a multiply on every
+ * exit, not a 128-bit division (~100 instructions, a library call). */
+uint64_t pfe_exit_ns_mult;
+
+static void ns_mult_init(void)
 {
-	static uint64_t mult;
-	uint64_t m = __atomic_load_n(&mult, __ATOMIC_RELAXED);
+	uint64_t f;
 
-	if (!m) {
-		uint64_t f;
-
-		__asm__("mrs %0, cntfrq_el0" : "=r"(f));
-		if (!f)
-			f = 1000000000;
-		m = (uint64_t)(((unsigned __int128)1000000000u << 32) / f);
-		__atomic_store_n(&mult, m, __ATOMIC_RELAXED);
-	}
-	return (uint64_t)((unsigned __int128)d * m >> 32);
+	__asm__("mrs %0, cntfrq_el0" : "=r"(f));
+	if (!f)
+		f = 1000000000;
+	pfe_exit_ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / f);
 }
 
 static inline void stat_add(unsigned long *c, unsigned long n)
@@ -170,7 +139,7 @@ static void *map_anon(size_t len)
 
 static size_t frames_len(void)
 {
-	return (size_t)depth_limit * sizeof(struct pfe_shadow_frame);
+	return (size_t)pfe_exit_depth_limit * sizeof(struct pfe_shadow_frame);
 }
 
 /* This thread's shadow, created on first use (any context: mmap is
@@ -212,30 +181,6 @@ static __attribute__((noinline, cold)) bool stack_map(struct pfe_stack *k)
 
 /* ------------------------------------------------------------ stacks */
 
-static inline bool in_range(const struct pfe_stack *k, uintptr_t sp)
-{
-	return sp - k->lo <= k->hi - k->lo;
-}
-
-/*
- * The stack @sp lies on: the newest known one containing it, else 0. A
- * coroutine stack without frames counts only while the thread runs on it
- * (switched to last): once its coroutine ended or was dropped, its memory
- * may be anything, an array on the main stack that later calls reuse.
- */
-static inline unsigned stack_of(const struct pfe_shadow *s, uintptr_t sp)
-{
-	if (__builtin_expect(s->nstk == 1, 1))
-		return 0;
-	for (unsigned i = s->nstk; i-- > 1;) {
-		const struct pfe_stack *k = &s->stk[i];
-
-		if (in_range(k, sp) && (k->n || k->alt || s->entered == i))
-			return i;
-	}
-	return 0;
-}
-
 /* Nesting level of the next frame on stack @r. An empty coroutine or
  * signal stack nests under the stack used last. */
 static unsigned level_of(const struct pfe_shadow *s, unsigned r)
@@ -271,8 +216,8 @@ static unsigned stack_add(struct pfe_shadow *s, uintptr_t lo, uintptr_t hi, bool
 			     PFE_STACKS - 1);
 		return 0;
 	}
-	/* Invalid (empty) while being filled, so stack_of skips it. */
-	s->stk[free].lo = 1;
+	/* Invalid (empty) while being filled, so pfe_stack_of skips it. */
+	s->stk[free].lo = PFE_STACK_NONE;
 	s->stk[free].hi = 0;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	s->stk[free].n = 0;
@@ -295,44 +240,62 @@ static void stack_forget_overlaps(struct pfe_shadow *s, uintptr_t lo, uintptr_t 
 		struct pfe_stack *k = &s->stk[i];
 
 		if (!k->n && k->lo <= hi && lo <= k->hi && !(k->lo == lo && k->hi == hi))
-			k->hi = 0, k->lo = 1, k->alt = false;
+			k->hi = 0, k->lo = PFE_STACK_NONE, k->alt = false;
 	}
 }
 
 /* ------------------------------------------------------------ closing */
 
-/* The exit hooks of a call of @site entered at @t0, at nesting @level. */
-static void run_exit_hooks(const struct pfe_site *site, uint64_t t0, struct pfe_ret_regs *ret,
-			   unsigned level)
+/* Each exit function of vector @v of @site, for a call entered at @t0 at
+ * nesting @level: what they read of the call is in pfe_exit_now and
+ * pfe_cur_hook, kept as they were around them (a return inside a hook's
+ * closing of frames). */
+static __attribute__((noinline)) void run_exit_vec(const struct pfe_site *site,
+						   const struct pfe_hook_vec *v, uint64_t t0,
+						   struct pfe_ret_regs *ret, unsigned level)
 {
-	const struct pfe_hook_vec *v;
-	const struct pfe_hook_ent *e;
-	uint64_t ns = ticks_to_ns(ticks() - t0);
+	uint64_t ns = pfe_exit_ticks_to_ns(ticks() - t0);
 	const struct pfe_site *old_site = pfe_cur_site;
 	struct pfe_hook *old_hook = pfe_cur_hook;
 	uint64_t old_now = pfe_exit_now;
 
-	struct urcu_bp_reader *rd;
-
 	pfe_exit_now = level;
+	pfe_cur_site = site;
+	for (const struct pfe_hook_ent *e = v->e; e->fn; e++) {
+		pfe_exit_fn fn = e->hook ? e->hook->exit : NULL;
 
-	rd = pfe_read_lock();
-	v = rcu_dereference(site->hooks);
-	if (v) {
-		pfe_cur_site = site;
-		for (e = v->e; e->fn; e++) {
-			pfe_exit_fn fn = e->hook ? e->hook->exit : NULL;
-
-			if (!fn)
-				continue;
-			pfe_cur_hook = e->hook;
-			fn(site, ret, ns, e->data);
-		}
+		if (!fn)
+			continue;
+		pfe_cur_hook = e->hook;
+		fn(site, ret, ns, e->data);
 	}
 	pfe_cur_hook = old_hook;
 	pfe_cur_site = old_site;
 	pfe_exit_now = old_now;
+}
+
+/* The exit hooks of a call of @site entered at @t0, at nesting @level: a
+ * fused hook's (dispatch.h) directly, else the vector's. */
+static void run_exit_hooks(const struct pfe_site *site, uint64_t t0, struct pfe_ret_regs *ret,
+			   unsigned level)
+{
+	struct urcu_bp_reader *rd = pfe_read_lock();
+	const struct pfe_hook_vec *v = rcu_dereference(site->hooks);
+
+	if (v && v->fused)
+		v->fused->exit(site, ret, level, t0);
+	else if (v)
+		run_exit_vec(site, v, t0, ret, level);
 	pfe_read_unlock(rd);
+}
+
+void pfe_exit_run_ordinary(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
+			   uint64_t t0)
+{
+	const struct pfe_hook_vec *v = rcu_dereference(site->hooks);
+
+	if (v)
+		run_exit_vec(site, v, t0, ret, level);
 }
 
 /* Run the exit hooks of a call of @site unless this thread is in a hook
@@ -422,7 +385,7 @@ static inline __attribute__((always_inline)) void prune_on(struct pfe_shadow *s,
 		close_below(s, r, regs->sp, !is_tramp(regs->lr), false, true);
 	/* What pfe_exit_depth() and pfe_exit_room() would say in the entry
 	 * hooks, once: they run on this stack. */
-	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= depth_limit) << 32;
+	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= pfe_exit_depth_limit) << 32;
 }
 
 /* As shadow_pop(): a thread on one stack gets prune_on() with r known. */
@@ -435,38 +398,12 @@ static inline __attribute__((always_inline)) void prune(const struct pfe_regs *r
 	else if (__builtin_expect(s->nstk == 1, 1))
 		prune_on(s, 0, regs);
 	else
-		prune_on(s, stack_of(s, regs->sp), regs);
+		prune_on(s, pfe_stack_of(s, regs->sp), regs);
 }
 
 void pfe_exit_prune(const struct pfe_regs *regs)
 {
 	prune(regs);
-}
-
-/* Push a frame for a call of @site entered with @regs as frame @d of stack
- * @r, which has room, and make the call return to the trampoline. The
- * slot is filled only after the count is raised, with sp 0 first (a value
- * no check discards): a signal handler that pushes meanwhile works above
- * it. */
-static inline __attribute__((always_inline)) void frame_fill(struct pfe_shadow *s, unsigned r,
-							     unsigned d,
-							     const struct pfe_site *site,
-							     struct pfe_regs *regs)
-{
-	struct pfe_stack *k = &s->stk[r];
-	struct pfe_shadow_frame *f = &k->f[d];
-
-	f->sp = 0;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	k->n = d + 1;
-	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	f->ret = regs->lr;
-	f->site = site;
-	f->t0 = ticks();
-	f->thrown = false;
-	f->sp = regs->sp;
-	s->last = r;
-	regs->lr = (uintptr_t)pfe_ret_trampoline;
 }
 
 /* pfe_exit_push() when it is not the common case. */
@@ -481,7 +418,7 @@ static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *sit
 
 	if (__builtin_expect(!s, 0) && !(s = shadow_get()))
 		goto lost;
-	r = stack_of(s, sp);
+	r = pfe_stack_of(s, sp);
 	k = &s->stk[r];
 	if (__builtin_expect(!k->f, 0) && !stack_map(k))
 		goto lost;
@@ -491,11 +428,11 @@ static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *sit
 	if (__builtin_expect(top_stale(k, sp, regs->lr), 0))
 		close_below(s, r, sp, !is_tramp(regs->lr), false, true);
 	d = k->n;
-	if (d == depth_limit)
+	if (d == pfe_exit_depth_limit)
 		goto lost;
 	if (!d && r)
 		k->base = level_of(s, r);
-	frame_fill(s, r, d, site, regs);
+	pfe_shadow_fill(s, r, d, site, regs, ticks());
 	if (now)
 		regs->pc = (uintptr_t)pfe_ret_trampoline;
 	return;
@@ -520,14 +457,14 @@ static inline __attribute__((always_inline)) void push(const struct pfe_site *si
 
 	if (__builtin_expect(!s, 0))
 		goto slow;
-	r = stack_of(s, sp);
+	r = pfe_stack_of(s, sp);
 	k = &s->stk[r];
 	d = k->n;
-	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == depth_limit || (!d && r) ||
+	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == pfe_exit_depth_limit || (!d && r) ||
 				 regs->pc == regs->lr,
 			     0))
 		goto slow;
-	frame_fill(s, r, d, site, regs);
+	pfe_shadow_fill(s, r, d, site, regs, ticks());
 	return;
 slow:
 	push_slow(site, regs);
@@ -679,7 +616,7 @@ static inline __attribute__((always_inline)) bool shadow_pop(uintptr_t sp, uintp
 		return false;
 	if (__builtin_expect(s->nstk == 1, 1))
 		return pop_on(s, 0, sp, real, site, t0, level);
-	return pop_on(s, stack_of(s, sp), sp, real, site, t0, level);
+	return pop_on(s, pfe_stack_of(s, sp), sp, real, site, t0, level);
 }
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
@@ -689,6 +626,9 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 	uint64_t t0;
 	unsigned level;
 
+	/* Not the common case of asm/ret_tramp.S: a thread's first stack
+	 * switch, a return inside a hook, a frame not on top... */
+	stat_add(&pfe_exit_stats.slow_returns, 1);
 	ret->flags = 0;
 	if (!shadow_pop(sp, &real, &site, &t0, &level)) {
 		/* Only a frame we never pushed gets here: the trampoline is
@@ -714,19 +654,19 @@ unsigned pfe_exit_depth(void)
 		return 0;
 	if (s->closing)
 		return level_of(s, s->closing - 1);
-	return level_of(s, stack_of(s, cur_sp()));
+	return level_of(s, pfe_stack_of(s, cur_sp()));
 }
 
 bool pfe_exit_room(void)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
 
-	return !s || s->stk[stack_of(s, cur_sp())].n < depth_limit;
+	return !s || s->stk[pfe_stack_of(s, cur_sp())].n < pfe_exit_depth_limit;
 }
 
 unsigned pfe_exit_limit(void)
 {
-	return depth_limit;
+	return pfe_exit_depth_limit;
 }
 
 /* ------------------------------------------------------------ switches */
@@ -738,12 +678,12 @@ void pfe_exit_switch(uintptr_t sp, uintptr_t lo, uintptr_t hi, bool leaving)
 
 	if (!s)
 		return;
-	from = stack_of(s, cur_sp());
-	if (hi > lo && (from == 0 || !in_range(&s->stk[from], sp))) {
+	from = pfe_stack_of(s, cur_sp());
+	if (hi > lo && (from == 0 || !pfe_stack_has(&s->stk[from], sp))) {
 		stack_forget_overlaps(s, lo, hi);
 		to = stack_add(s, lo, hi, false);
 	} else {
-		to = stack_of(s, sp);
+		to = pfe_stack_of(s, sp);
 	}
 	s->entered = to;
 	/* Left for good: the current stack's frames are the innermost. */
@@ -774,14 +714,14 @@ void pfe_exit_note_stack(uintptr_t lo, uintptr_t hi)
 	/* Disabled: the memory is the program's again. */
 	for (unsigned i = 1; i < s->nstk; i++)
 		if (s->stk[i].alt && !s->stk[i].n)
-			s->stk[i].hi = 0, s->stk[i].lo = 1, s->stk[i].alt = false;
+			s->stk[i].hi = 0, s->stk[i].lo = PFE_STACK_NONE, s->stk[i].alt = false;
 }
 
 unsigned pfe_exit_here(void)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
 
-	return s ? stack_of(s, cur_sp()) : 0;
+	return s ? pfe_stack_of(s, cur_sp()) : 0;
 }
 
 void pfe_exit_back(unsigned stk)
@@ -856,8 +796,9 @@ __attribute__((constructor(101))) static void pfe_exit_init(void)
 				"%u",
 				v, PFE_DEPTH_MIN, PFE_DEPTH_MAX, PFE_DEPTH_DEFAULT);
 		else
-			depth_limit = (unsigned)n;
+			pfe_exit_depth_limit = (unsigned)n;
 	}
+	ns_mult_init();
 	have_key = pthread_key_create(&end_key, thread_end) == 0;
 	pfe_atexit(process_end);
 }
@@ -918,7 +859,7 @@ static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
 static bool find_cfa(struct pfe_shadow *s, uintptr_t cfa, unsigned *stk, uintptr_t *ret,
 		     const struct pfe_site **site)
 {
-	unsigned r0 = stack_of(s, cfa);
+	unsigned r0 = pfe_stack_of(s, cfa);
 
 	*ret = 0;
 	*site = NULL;
@@ -961,7 +902,7 @@ void pfe_exit_caught(uintptr_t sp)
 
 	if (!s)
 		return;
-	r = stack_of(s, sp);
+	r = pfe_stack_of(s, sp);
 	k = &s->stk[r];
 	/* The catching function runs at @sp: what the exception went through
 	 * below it is gone. On stack 0 the search phase's marks say so even

@@ -27,6 +27,7 @@ struct pfe_exit_stats {
 	unsigned long skipped;	  /* frames closed as unwound */
 	unsigned long mismatched; /* a return found only among discarded frames */
 	unsigned long unwound;	  /* trampoline frames an unwinder went through */
+	unsigned long slow_returns; /* returns the return trampoline left to C */
 };
 extern struct pfe_exit_stats pfe_exit_stats;
 
@@ -66,6 +67,13 @@ static inline unsigned pfe_exit_now_level(void)
 static inline bool pfe_exit_now_room(void)
 {
 	return !(pfe_exit_now >> 32);
+}
+/* cntvct_el0 ticks as nanoseconds: d * 10^9 / cntfrq_el0, as d * mult >>
+ * 32 with the multiplier set before any hook can run (a constructor). */
+extern uint64_t pfe_exit_ns_mult __attribute__((visibility("hidden")));
+static inline uint64_t pfe_exit_ticks_to_ns(uint64_t d)
+{
+	return (uint64_t)((unsigned __int128)d * pfe_exit_ns_mult >> 32);
 }
 /* Frames limit per stack (PFE_DEPTH). */
 unsigned pfe_exit_limit(void);

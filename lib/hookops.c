@@ -40,5 +40,15 @@ struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_ho
 		}
 	}
 	return pfe_hook_add_ext(pattern, ops->entry ? ops->entry : pfe_no_entry, data, ops->exit,
-				sig, flags);
+				sig, NULL, flags);
+}
+
+struct pfe_hook *pfe_hook_add_fused(const char *pattern, const struct pfe_hook_ops *ops,
+				    const struct pfe_hook_fused *fused, unsigned flags)
+{
+	if (!ops || !ops->entry || !ops->exit || ops->signature || !fused) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return pfe_hook_add_ext(pattern, ops->entry, NULL, ops->exit, NULL, fused, flags);
 }

@@ -269,12 +269,14 @@ static void hook_free(struct pfe_hook *hook)
 
 PFE_API struct pfe_hook *pfe_hook_add(const char *pattern, pfe_entry_fn fn, void *data)
 {
-	return pfe_hook_add_ext(pattern, fn, data, NULL, NULL, 0);
+	return pfe_hook_add_ext(pattern, fn, data, NULL, NULL, NULL, 0);
 }
 
-/* exit.c: @exit and @sig (owned from here on) are set before publication. */
+/* exit.c: @exit, @sig (owned from here on) and @fused are set before
+ * publication. */
 struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *data,
-				  pfe_exit_fn exit, struct pfe_sig *sig, unsigned flags)
+				  pfe_exit_fn exit, struct pfe_sig *sig,
+				  const struct pfe_hook_fused *fused, unsigned flags)
 {
 	struct plan p = {0};
 	struct pfe_hook *hook;
@@ -301,6 +303,7 @@ struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *da
 	hook->data = data;
 	hook->exit = exit;
 	hook->sig = sig;
+	hook->fused = exit && !sig ? fused : NULL;
 	hook->spec = strdup(pattern);
 	hook->pat = pfe_pattern_compile(pattern, why, sizeof(why));
 	if (!hook->spec || !hook->pat) {

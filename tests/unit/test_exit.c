@@ -6,7 +6,10 @@
  * Asserts the exact sequence of exit-hook calls and their ret->flags: 0 for
  * a return, PFE_RET_UNWOUND for a frame left by longjmp, a coroutine switch
  * or pthread_exit, innermost first and at the moment it is left; the depth
- * on coroutine stacks; the PFE_DEPTH bound.
+ * on coroutine stacks; the PFE_DEPTH bound. Each case runs twice: with an
+ * ordinary hook, and with a fused one (lib/dispatch.h) whose entry pushes
+ * through lib/shadow.h and whose exit asm/ret_tramp.S calls with the
+ * level and entry time: the same log, the common cases never in C.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -21,6 +24,7 @@
 #include "dispatch.h"
 #include "exit.h"
 #include "live.h"
+#include "shadow.h"
 
 #define NOINL __attribute__((noinline, noclone, optimize("no-optimize-sibling-calls")))
 
@@ -165,15 +169,127 @@ static const char *log_text(void)
 	return b;
 }
 
+/* ---------------------------------------------------------- fused hooks */
+
+static bool fused; /* attach() makes fused hooks */
+static unsigned fast_entries, slow_entries, fused_exits, t0_wrong;
+static unsigned long slow_returns0;
+
+/* The entry times of the frames pushed since attach() and not yet exited:
+ * each fused exit must get one of them. */
+#define ISSUED_MAX 8192
+static uint64_t issued[ISSUED_MAX];
+static unsigned nissued;
+
+static void issue(uint64_t t0)
+{
+	if (nissued < ISSUED_MAX)
+		issued[nissued++] = t0;
+}
+
+static bool consume(uint64_t t0)
+{
+	for (unsigned i = nissued; i-- > 0;)
+		if (issued[i] == t0) {
+			issued[i] = issued[--nissued];
+			return true;
+		}
+	return false;
+}
+
+static uint64_t now_ticks(void)
+{
+	uint64_t t;
+
+	__asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t));
+	return t;
+}
+
+/* Shaped like the graph tracer's: the common push inline, the rest the
+ * ordinary way (which calls h_entry). */
+static void f_entry(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
+{
+	struct pfe_shadow *s = pfe_shadow_reserve(regs->sp);
+	unsigned level;
+	uint64_t t0;
+
+	if (!s) {
+		slow_entries++;
+		pfe_exit_enter_one(site, regs, vec);
+		/* The frame it pushed, if any: the top of its stack. */
+		s = pfe_thread.shadow;
+		if (s && regs->lr == (uintptr_t)pfe_ret_trampoline) {
+			const struct pfe_stack *k = &s->stk[pfe_stack_of(s, regs->sp)];
+
+			if (k->n && k->f[k->n - 1].sp == regs->sp)
+				issue(k->f[k->n - 1].t0);
+		}
+		return;
+	}
+	fast_entries++;
+	level = pfe_shadow_level(s);
+	if (level != pfe_exit_depth())
+		now_wrong++;
+	t0 = now_ticks();
+	issue(t0);
+	pfe_shadow_commit(s, level, site, regs, t0);
+}
+
+static void f_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
+		   uint64_t t0)
+{
+	fused_exits++;
+	if (level != pfe_exit_depth())
+		now_wrong++;
+	/* The time its entry took, not another's. */
+	if (!consume(t0))
+		t0_wrong++;
+	if (pfe_exit_lost) {
+		pfe_exit_run_ordinary(site, ret, level, t0); /* h_exit */
+		return;
+	}
+	if (nlog < LOG_MAX) {
+		log_[nlog].who = who(site);
+		log_[nlog].flags = ret->flags;
+		log_[nlog].depth = level;
+		nlog++;
+	}
+	if (!ret->flags)
+		ret->x[0] += result_add;
+}
+
+static const struct pfe_hook_fused f_ops = {f_entry, f_exit};
+
 static struct pfe_hook *attach(const char *pattern)
 {
 	struct pfe_hook_ops ops = {h_entry, h_exit, NULL};
-	struct pfe_hook *h = pfe_hook_add_ops(pattern, &ops, NULL);
+	struct pfe_hook *h = fused ? pfe_hook_add_fused(pattern, &ops, &f_ops, 0)
+				   : pfe_hook_add_ops(pattern, &ops, NULL);
 
 	assert_non_null(h);
 	nlog = 0;
 	result_add = 0;
+	fast_entries = slow_entries = fused_exits = t0_wrong = nissued = 0;
+	slow_returns0 = pfe_exit_stats.slow_returns;
 	return h;
+}
+
+/* Since attach(): returns the trampoline left to C. */
+static unsigned long slow_returns(void)
+{
+	return pfe_exit_stats.slow_returns - slow_returns0;
+}
+
+/* In fused mode: @fast entries took the inline push and the rest fell
+ * back; every exit was the fused one; t0 reached it intact. */
+static void check_fused(unsigned fast, unsigned slow, unsigned exits)
+{
+	if (!fused)
+		return;
+	assert_int_equal(fast_entries, fast);
+	assert_int_equal(slow_entries, slow);
+	assert_int_equal(fused_exits, exits);
+	assert_int_equal(t0_wrong, 0);
 }
 
 /* ---------------------------------------------------------------- tests */
@@ -190,6 +306,8 @@ static void test_return(void **state)
 	/* Each exit hook adds 1000 to its function's result. */
 	assert_int_equal(ex_a(1), 3112);
 	assert_int_equal(pfe_exit_depth(), 0);
+	check_fused(6, 0, 6);
+	assert_int_equal(slow_returns(), 0);
 	assert_int_equal(pfe_hook_remove(h), 0);
 }
 
@@ -213,6 +331,9 @@ done:
 	nlog = 0;
 	assert_int_equal(ex_a(1), 112);
 	assert_string_equal(log_text(), "cr2 br1 ar0");
+	/* The closings are fused exits too, flagged unwound. */
+	check_fused(12, 0, 12);
+	assert_int_equal(slow_returns(), 0);
 	assert_int_equal(pfe_hook_remove(h), 0);
 }
 
@@ -230,6 +351,10 @@ static void test_depth_bound(void **state)
 	assert_int_equal(nlog, LOG_MAX);
 	for (i = 0; i < LOG_MAX; i++)
 		assert_int_equal(log_[i].flags, 0);
+	/* Beyond the bound the fused entry falls back, and the exit after
+	 * the lost calls takes the ordinary exit (which would report them). */
+	check_fused(limit, n + 1 - limit, limit);
+	assert_int_equal(slow_returns(), 0);
 	assert_int_equal(pfe_exit_take_lost(), n + 1 - limit);
 	assert_int_equal(pfe_exit_take_lost(), 0);
 	assert_int_equal(pfe_exit_depth(), 0);
@@ -262,6 +387,12 @@ static void test_coroutine(void **state)
 	swapcontext(&main_uc, &co_uc);
 	assert_string_equal(log_text(), "yr1 or0");
 	assert_int_equal(pfe_exit_depth(), 0);
+	/* Two stacks: pushes and returns the long way, with the same log. */
+	if (fused) {
+		assert_true(slow_entries > 0);
+		assert_int_equal(t0_wrong, 0);
+	}
+	assert_true(slow_returns() > 0);
 	assert_int_equal(pfe_hook_remove(h), 0);
 }
 
@@ -339,12 +470,54 @@ static int setup(void **state)
 	return 0;
 }
 
+static int set_fused(void **state)
+{
+	fused = true;
+	return 0;
+}
+
+static int set_ordinary(void **state)
+{
+	fused = false;
+	return 0;
+}
+
+/* The thread's first hooked call pushes the long way (its shadow stack is
+ * made then); the calls it makes, and every return, do not. */
+static void test_fused_first_call(void **state)
+{
+	struct pfe_hook *h = attach("ex_a,ex_b,ex_c");
+
+	jump_at = -1;
+	assert_null(pfe_thread.shadow);
+	assert_int_equal(ex_a(1), 112);
+	assert_string_equal(log_text(), "cr2 br1 ar0");
+	check_fused(2, 1, 3);
+	assert_int_equal(slow_returns(), 0);
+	assert_int_equal(pfe_hook_remove(h), 0);
+}
+
 int main(void)
 {
+	/* The common cases first, fused and ordinary, while the thread
+	 * knows one stack; then on two stacks (test_coroutine), where only
+	 * calls on the thread's own stack take the short ways. */
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_return),	cmocka_unit_test(test_longjmp),
-	    cmocka_unit_test(test_depth_bound), cmocka_unit_test(test_coroutine),
-	    cmocka_unit_test(test_thread_end),
+	    cmocka_unit_test_setup(test_fused_first_call, set_fused),
+	    cmocka_unit_test_setup(test_return, set_fused),
+	    cmocka_unit_test_setup(test_longjmp, set_fused),
+	    cmocka_unit_test_setup(test_depth_bound, set_fused),
+	    cmocka_unit_test_setup(test_return, set_ordinary),
+	    cmocka_unit_test_setup(test_longjmp, set_ordinary),
+	    cmocka_unit_test_setup(test_depth_bound, set_ordinary),
+	    cmocka_unit_test_setup(test_coroutine, set_ordinary),
+	    cmocka_unit_test_setup(test_thread_end, set_ordinary),
+	    cmocka_unit_test_setup(test_coroutine, set_fused),
+	    cmocka_unit_test_setup(test_thread_end, set_fused),
+	    /* A coroutine stack is known now: calls on the thread's own
+	     * stack still take neither long way. */
+	    cmocka_unit_test_setup(test_return, set_fused),
+	    cmocka_unit_test_setup(test_return, set_ordinary),
 	};
 
 	return cmocka_run_group_tests(tests, setup, NULL);
