@@ -214,7 +214,8 @@ int pfe_trace_start(const char *spec, const char *output)
 	warn_unmatched(pat);
 	pfe_pattern_free(pat);
 
-	trace_hook_handle = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
+	trace_hook_handle =
+	    pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle) {
 		r = -errno;
 		pfe_err("PFE_TRACE='%s': cannot attach the tracer: %s", spec, strerror(errno));
@@ -256,7 +257,8 @@ static int attach_spec(const char *spec)
 	}
 	/* As for PFE_TRACE: kept even when nothing matches yet, so that a
 	 * library loaded later is traced; a term matching nothing is warned of. */
-	trace_hook_handle = pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
+	trace_hook_handle =
+	    pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle)
 		return -errno;
 	warn_unmatched(trace_hook_handle->pat);

@@ -192,8 +192,8 @@ static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs
 	pfe_shadow_commit(s, level, site, regs, t0);
 }
 
-static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *ret,
-			     unsigned level, uint64_t t0)
+static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
+			     uint64_t t0)
 {
 	struct pfe_ring *g = pfe_ring_ready();
 	uint64_t now = pfe_ring_clock();

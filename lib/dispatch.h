@@ -25,9 +25,10 @@ struct pfe_pattern;
  * A hook's fused form (the graph tracer's, hooks/trace_graph.c): when it is
  * the only hook of a site, its entry takes the shadow stack's common push
  * inline and asm/ret_tramp.S its common pop, and both hand the hook what it
- * would otherwise look up, so that a traced call costs no generic dispatch. Anything unusual (a thread's first call,
- * coroutine or signal stacks, a stale frame, PFE_DEPTH reached) takes the
- * hook's ordinary entry and exit functions instead, which must do the same.
+ * would otherwise look up, so that a traced call costs no generic
+ * dispatch. Anything unusual (a thread's first call, coroutine or signal
+ * stacks, a stale frame, PFE_DEPTH reached) takes the hook's ordinary entry
+ * and exit functions instead, which must do the same.
  */
 struct pfe_hook_fused {
 	/* The vector's single entry, called with the vector as @data inside
@@ -87,8 +88,8 @@ struct pfe_hook {
 	size_t nsites, cap;
 	struct pfe_hook *next; /* live hooks, attach order; patch lock */
 	/* exit.c, wrap.c: set before the hook is published, never changed. */
-	pfe_exit_fn exit;    /* NULL: entry only */
-	struct pfe_sig *sig; /* NULL: no signature */
+	pfe_exit_fn exit;		    /* NULL: entry only */
+	struct pfe_sig *sig;		    /* NULL: no signature */
 	const struct pfe_hook_fused *fused; /* NULL, or with exit and no sig */
 };
 

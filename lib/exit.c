@@ -460,8 +460,8 @@ static inline __attribute__((always_inline)) void push(const struct pfe_site *si
 	r = pfe_stack_of(s, sp);
 	k = &s->stk[r];
 	d = k->n;
-	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == pfe_exit_depth_limit || (!d && r) ||
-				 regs->pc == regs->lr,
+	if (__builtin_expect(!k->f || top_stale(k, sp, regs->lr) || d == pfe_exit_depth_limit ||
+				 (!d && r) || regs->pc == regs->lr,
 			     0))
 		goto slow;
 	pfe_shadow_fill(s, r, d, site, regs, ticks());

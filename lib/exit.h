@@ -23,10 +23,10 @@
 
 /* Since start-up, all threads; relaxed atomic counters. */
 struct pfe_exit_stats {
-	unsigned long overflow;	  /* entries beyond PFE_DEPTH: no exit hook */
-	unsigned long skipped;	  /* frames closed as unwound */
-	unsigned long mismatched; /* a return found only among discarded frames */
-	unsigned long unwound;	  /* trampoline frames an unwinder went through */
+	unsigned long overflow;	    /* entries beyond PFE_DEPTH: no exit hook */
+	unsigned long skipped;	    /* frames closed as unwound */
+	unsigned long mismatched;   /* a return found only among discarded frames */
+	unsigned long unwound;	    /* trampoline frames an unwinder went through */
 	unsigned long slow_returns; /* returns the return trampoline left to C */
 };
 extern struct pfe_exit_stats pfe_exit_stats;

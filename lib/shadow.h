@@ -85,10 +85,9 @@ extern unsigned pfe_exit_depth_limit __attribute__((visibility("hidden")));
  * slot is filled only after the count is raised, with sp 0 first (a value
  * no check discards): a signal handler that pushes meanwhile works above
  * it. */
-static inline __attribute__((always_inline)) void pfe_shadow_fill(struct pfe_shadow *s, unsigned r,
-								  unsigned d,
-								  const struct pfe_site *site,
-								  struct pfe_regs *regs, uint64_t t0)
+static inline __attribute__((always_inline)) void
+pfe_shadow_fill(struct pfe_shadow *s, unsigned r, unsigned d, const struct pfe_site *site,
+		struct pfe_regs *regs, uint64_t t0)
 {
 	struct pfe_stack *k = &s->stk[r];
 	struct pfe_shadow_frame *f = &k->f[d];
