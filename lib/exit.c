@@ -8,9 +8,10 @@
  * becomes the return trampoline (asm/ret_tramp.S). The function returns
  * there; pfe_exit_dispatch finds the frame by the sp it returns with, runs
  * the exit hooks (ret->flags 0) and hands the real address back. The
- * common case, the top frame of a thread on one stack, the trampoline pops
- * itself (the layout is in shadow.h); a hook that is alone at its site may
- * push its frame inline too (shadow.h, struct pfe_hook_fused).
+ * common case, the top frame of a call on the thread's own stack, the
+ * trampoline pops itself (the layout is in shadow.h); a hook that is alone
+ * at its site may push its frame inline too (shadow.h, struct
+ * pfe_hook_fused).
  *
  * One shadow stack per machine stack. A thread may run on its own stack, on
  * coroutine stacks (makecontext/swapcontext) and on a sigaltstack; ctxsw.c
