@@ -5,7 +5,10 @@
 # same stack and on a sigaltstack), a traced handler interrupting a traced
 # function, pthread_exit and pthread_cancel from nested frames, ucontext
 # coroutines switched in and out, recursion 10,000 deep (within PFE_DEPTH and
-# beyond the default), C++ exceptions caught two levels up and rethrown.
+# beyond the default), C++ exceptions caught two levels up and rethrown, and
+# two threads whose nested calls a 100 us timer interrupts anywhere, its
+# handler calling traced functions (the fused graph path's push and pop
+# interrupted midway, on the thread's stack and on a sigaltstack).
 # For each, plain and BTI+PAC, both on QEMU_CPU=max: the program's output is
 # unchanged, nothing on stderr, and tests/graph_check.py finds every thread's
 # graph balanced and nested exactly as tests/integ/graph_exits/<mode>.tree
@@ -16,7 +19,7 @@ W=$TOP/tests/integ/graph_exits
 CXX=${CC%gcc}g++
 # The checker: tests/graph_check.py.
 check() { python3 "$TOP/tests/graph_check.py" "$@"; }
-plan 60
+plan 72
 
 # A CPU that enforces BTI and PAC, for both builds.
 QEMU_CPU=max
@@ -65,6 +68,21 @@ for v in "plain:" "bti:$BTI_LINK $P/bti_start.S"; do
 	graph "$b-coro" "$W/coro.tree" --coroutines
 	run "$b-cxx" "$T/cxx-$b"
 	graph "$b-cxx" "$W/cxx.tree"
+	# The storm: balanced, nothing unwound or lost, every worker call
+	# shown, and the handler's calls traced in some of them.
+	run "$b-storm" "$T/app-$b" storm
+	if check "$T/$b-storm.trace" >"$T/$b-storm.sum" 2>&1; then
+		pass "$b-storm: graph balanced"
+	else
+		fail "$b-storm: graph balanced" "$(head -5 "$T/$b-storm.sum")"
+	fi
+	expect_eq "$b-storm: two busy threads, nothing unwound or lost" "2 0" \
+		"$(awk '$2 >= 9000 { w++ } $4 != 0 || $8 != 0 { bad++ } END { print w + 0, bad + 0 }' \
+			"$T/$b-storm.sum")"
+	expect_eq "$b-storm: every worker call entered and returned" "6000 6000" \
+		"$(grep -c ' st_a() {$' "$T/$b-storm.trace") $(grep -c ' } st_a (' "$T/$b-storm.trace")"
+	expect_eq "$b-storm: handlers traced" yes \
+		"$(grep -q ' st_sig() {$' "$T/$b-storm.trace" && echo yes || echo no)"
 	# 10,000 deep: all of it within PFE_DEPTH=20000 ...
 	PFE_DEPTH=20000
 	export PFE_DEPTH

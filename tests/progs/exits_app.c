@@ -14,6 +14,10 @@
  *               one abandoned and its stack reused, one whose stack is an
  *               array on the main stack, one never finished
  *   deep N      recursion N deep
+ *   storm       two threads in a loop of nested calls while a 100 us timer
+ *               interrupts them anywhere, libpfe's own paths included; the
+ *               handler calls traced functions, on a sigaltstack in one
+ *               thread and on the thread's stack in the other
  * The output is the same with and without libpfe.
  */
 #include <pthread.h>
@@ -338,6 +342,85 @@ static int coro_mode(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------- storm */
+
+#define STORM_CALLS 3000
+
+NOINL CALLS void st_leaf(void)
+{
+	sink++;
+}
+
+NOINL CALLS void st_b(void)
+{
+	st_leaf();
+}
+
+NOINL CALLS void st_a(void)
+{
+	st_b();
+	st_leaf();
+}
+
+NOINL CALLS void st_sig(void)
+{
+	st_leaf();
+}
+
+NOINL CALLS void st_handler(int sig)
+{
+	st_sig();
+}
+
+static void *st_worker(void *alt)
+{
+	sigset_t set;
+	stack_t ss;
+
+	if (alt) {
+		ss.ss_sp = malloc(256 * 1024);
+		ss.ss_size = 256 * 1024;
+		ss.ss_flags = 0;
+		if (!ss.ss_sp || sigaltstack(&ss, NULL))
+			return (void *)1;
+	}
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	for (int i = 0; i < STORM_CALLS; i++)
+		st_a();
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	return NULL;
+}
+
+static int storm_mode(void)
+{
+	struct itimerval it = {{0, 100}, {0, 100}}, off = {{0, 0}, {0, 0}};
+	struct sigaction sa;
+	pthread_t t[2];
+	void *r[2];
+	sigset_t set;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = st_handler;
+	sa.sa_flags = SA_RESTART | SA_ONSTACK;
+	sigaction(SIGALRM, &sa, NULL);
+	/* Only the workers take the timer's signals. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGALRM);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	setitimer(ITIMER_REAL, &it, NULL);
+	for (int i = 0; i < 2; i++)
+		if (pthread_create(&t[i], NULL, st_worker, i ? (void *)1 : NULL))
+			return 1;
+	for (int i = 0; i < 2; i++)
+		pthread_join(t[i], &r[i]);
+	setitimer(ITIMER_REAL, &off, NULL);
+	printf("storm: 2 threads x %d calls%s\n", STORM_CALLS,
+	       r[0] || r[1] ? ", no sigaltstack" : "");
+	return 0;
+}
+
 /* -------------------------------------------------------------- deep */
 
 static volatile long one = 1;
@@ -369,11 +452,14 @@ int main(int argc, char **argv)
 		return thread_mode(!strcmp(m, "cancel"));
 	if (!strcmp(m, "coro"))
 		return coro_mode();
+	if (!strcmp(m, "storm"))
+		return storm_mode();
 	if (!strcmp(m, "deep") && argc > 2) {
 		printf("deep: %ld\n", rec(atol(argv[2])));
 		return 0;
 	}
-	fprintf(stderr, "usage: %s longjmp|siglongjmp|altstack|signal|exit|cancel|coro|deep N\n",
+	fprintf(stderr,
+		"usage: %s longjmp|siglongjmp|altstack|signal|exit|cancel|coro|storm|deep N\n",
 		argv[0]);
 	return 2;
 }
