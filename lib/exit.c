@@ -301,11 +301,9 @@ void pfe_exit_run_ordinary(const struct pfe_site *site, struct pfe_ret_regs *ret
 
 /* Run the exit hooks of a call of @site unless this thread is in a hook
  * already (then a traced function called from a hook returns: no hooks).
- * @held: the caller is the dispatcher and holds the guard for us. Inline:
- * pfe_exit_dispatch's common case pays for no call. */
-static inline __attribute__((always_inline)) void exit_hooks(const struct pfe_site *site,
-							     uint64_t t0, struct pfe_ret_regs *ret,
-							     bool held, unsigned level)
+ * @held: the caller is the dispatcher and holds the guard for us. */
+static void exit_hooks(const struct pfe_site *site, uint64_t t0, struct pfe_ret_regs *ret,
+		       bool held, unsigned level)
 {
 	if (held) {
 		run_exit_hooks(site, t0, ret, level);
@@ -389,7 +387,8 @@ static inline __attribute__((always_inline)) void prune_on(struct pfe_shadow *s,
 	pfe_exit_now = level_of(s, r) | (uint64_t)(s->stk[r].n >= pfe_exit_depth_limit) << 32;
 }
 
-/* As shadow_pop(): a thread on one stack gets prune_on() with r known. */
+/* A thread on one stack (the common case) gets prune_on() with r known to
+ * be 0, so the compiler folds the lookups. */
 static inline __attribute__((always_inline)) void prune(const struct pfe_regs *regs)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
@@ -569,21 +568,27 @@ static __attribute__((noinline, cold)) bool pop_slow(struct pfe_shadow *s, unsig
 }
 
 /*
- * Take off the frame returning with @sp from stack @r: its real return
- * address, site and entry time, and in *@level its nesting level as
- * pfe_exit_depth() would say in its exit hooks. The common case, the top
- * frame of the stack, reads the fields it needs before the count drops (a
- * signal handler may push over the slot from then on) and copies nothing
- * else. False when no frame has that sp.
+ * Take off the frame returning with @sp: its real return address, site and
+ * entry time, and in *@level its nesting level as pfe_exit_depth() would
+ * say in its exit hooks. Only what asm/ret_tramp.S leaves comes here (a
+ * return inside a hook, on a coroutine or signal stack, while frames are
+ * being closed...), but the top frame of the stack is still the usual
+ * answer: it reads the fields it needs before the count drops (a signal
+ * handler may push over the slot from then on) and copies nothing else.
+ * False when no frame has that sp.
  */
-static inline __attribute__((always_inline)) bool pop_on(struct pfe_shadow *s, unsigned r,
-							 uintptr_t sp, uintptr_t *real,
-							 const struct pfe_site **site, uint64_t *t0,
-							 unsigned *level)
+static bool shadow_pop(uintptr_t sp, uintptr_t *real, const struct pfe_site **site, uint64_t *t0,
+		       unsigned *level)
 {
-	struct pfe_stack *k = &s->stk[r];
+	struct pfe_shadow *s = pfe_thread.shadow;
+	struct pfe_stack *k;
+	unsigned r;
 
-	if (__builtin_expect(k->n && k->f[k->n - 1].sp == sp, 1)) {
+	if (!s)
+		return false;
+	r = pfe_stack_of(s, sp);
+	k = &s->stk[r];
+	if (k->n && k->f[k->n - 1].sp == sp) {
 		const struct pfe_shadow_frame *top = &k->f[k->n - 1];
 
 		*real = top->ret;
@@ -603,21 +608,6 @@ static inline __attribute__((always_inline)) bool pop_on(struct pfe_shadow *s, u
 	}
 	*level = s->closing ? level_of(s, s->closing - 1) : level_of(s, r);
 	return true;
-}
-
-/* pop_on() the stack @sp lies on; a thread on one stack (the common case)
- * gets it with r known to be 0, so the compiler folds the lookups. */
-static inline __attribute__((always_inline)) bool shadow_pop(uintptr_t sp, uintptr_t *real,
-							     const struct pfe_site **site,
-							     uint64_t *t0, unsigned *level)
-{
-	struct pfe_shadow *s = pfe_thread.shadow;
-
-	if (!s)
-		return false;
-	if (__builtin_expect(s->nstk == 1, 1))
-		return pop_on(s, 0, sp, real, site, t0, level);
-	return pop_on(s, pfe_stack_of(s, sp), sp, real, site, t0, level);
 }
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)

@@ -303,7 +303,7 @@ struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *da
 	hook->data = data;
 	hook->exit = exit;
 	hook->sig = sig;
-	hook->fused = exit && !sig ? fused : NULL;
+	hook->fused = fused;
 	hook->spec = strdup(pattern);
 	hook->pat = pfe_pattern_compile(pattern, why, sizeof(why));
 	if (!hook->spec || !hook->pat) {
