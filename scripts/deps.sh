@@ -44,6 +44,10 @@ else
 		want="$want $p:$host"
 	done
 	for l in $libs; do want="$want $l:arm64"; done
+	# The C++ test programs run under qemu with the arm64 loader's own
+	# search path, which does not include the cross toolchain's copy of
+	# libstdc++ (/usr/aarch64-linux-gnu/lib): the multiarch one is needed.
+	want="$want libstdc++6:arm64"
 fi
 
 # dpkg-query answers "pkg:arch" for exactly that architecture (":all" for
