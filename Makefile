@@ -26,17 +26,24 @@ HOSTCC ?= gcc
 B := build
 GEN := $(B)/gen
 
+# The library's folders: the architecture's backend, the subsystems of lib/
+# (each with its contract in one header), the constructor on top of them,
+# and the tracer, a client of the core.
+ARCH := arm64
+SRC_DIRS := arch/$(ARCH) lib/base lib/core lib/hooks lib/interpose lib tracer
+PFE_INC := -Iinclude $(addprefix -I,$(SRC_DIRS))
+
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 PFE_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -fPIC -fvisibility=hidden \
 	-fno-omit-frame-pointer -mbranch-protection=standard -mno-outline-atomics \
-	-D_GNU_SOURCE -Iinclude -Ilib -Iasm -I$(GEN)
+	-D_GNU_SOURCE $(PFE_INC) -I$(GEN)
 PFE_LIBS := -lelf -lurcu-bp -lurcu-common -lffi -lgcc_s -lpthread -ldl
 
-LIB_SRC := $(sort $(wildcard lib/*.c) $(wildcard hooks/*.c))
-ASM_SRC := $(sort $(wildcard asm/*.S))
-LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out lib/asm-offsets.c,$(LIB_SRC))) \
+LIB_SRC := $(sort $(wildcard $(addsuffix /*.c,$(SRC_DIRS))))
+ASM_SRC := $(sort $(wildcard arch/$(ARCH)/*.S))
+LIB_OBJ := $(patsubst %.c,$(B)/obj/%.o,$(filter-out arch/$(ARCH)/asm-offsets.c,$(LIB_SRC))) \
 	$(patsubst %.S,$(B)/obj/%.o,$(ASM_SRC))
 
 .PHONY: all deps check check-host demo bench bench-quick bench-realprog clean format lint install uninstall
@@ -57,7 +64,8 @@ $(B)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
-$(GEN)/pfe-asm-offsets.h: lib/asm-offsets.c include/pfe.h lib/pfe_internal.h lib/dispatch.h $(B)/.deps-ok
+$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/pfe_internal.h \
+		lib/hooks/dispatch.h lib/hooks/shadow.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
 	sed -n 's/.*->\([A-Za-z0-9_]*\) #\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*/#define \1 \2/p' \
@@ -76,7 +84,7 @@ $(B)/libpfe.a: $(LIB_OBJ)
 
 # libpfe.so keeps the BTI and PAC property only if every input has the note:
 # so no start files (lib/so/ stands in for crtbeginS.o), no outline atomics,
-# and lib/cache.c, lib/glibc.c instead of libgcc's and libc_nonshared's
+# and arch/arm64/cache.c, lib/base/glibc.c instead of libgcc's and libc_nonshared's
 # helpers. The build fails if the property is lost again.
 SO_OBJ := $(B)/obj/lib/so/dso_handle.o
 $(B)/libpfe.so: $(LIB_OBJ) $(SO_OBJ) pfe.map
@@ -94,9 +102,9 @@ $(B)/libpfe.so: $(LIB_OBJ) $(SO_OBJ) pfe.map
 # any architecture), so it is built with HOSTCC, with the pure pattern and
 # value parsers of lib/. jansson writes its JSON; the C++ runtime (libstdc++)
 # demangles, as in the traced process.
-TOOL_SRC := $(sort $(wildcard tools/pfe/*.c)) lib/pattern.c lib/envparse.c lib/sumtab.c
+TOOL_SRC := $(sort $(wildcard tools/pfe/*.c)) lib/core/pattern.c lib/base/envparse.c tracer/sumtab.c
 TOOL_OBJ := $(patsubst %.c,$(B)/host-obj/%.o,$(TOOL_SRC))
-TOOL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ilib -Itools/pfe
+TOOL_CFLAGS := $(CFLAGS) $(WARN) -std=gnu11 -D_GNU_SOURCE -Ilib/core -Ilib/base -Itracer -Itools/pfe
 
 $(B)/host-obj/%.o: %.c $(B)/.deps-ok
 	@mkdir -p $(@D)
@@ -150,8 +158,9 @@ check-host: $(B)/.deps-ok
 	@mkdir -p $(B)/host
 	@set -e; for t in $(PURE); do \
 	  m=$${t#test_}; \
-	  $(HOSTCC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE -Iinclude -Ilib -Itests \
-	    -fsanitize=address,undefined -o $(B)/host/$$t tests/host/$$t.c lib/$$m.c -lcmocka; \
+	  $(HOSTCC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $(PFE_INC) -Itests \
+	    -fsanitize=address,undefined -o $(B)/host/$$t tests/host/$$t.c \
+	    $$(ls $(addsuffix /$$m.c,$(SRC_DIRS))) -lcmocka; \
 	  $(B)/host/$$t; done
 
 demo: $(B)/libpfe.so
@@ -170,7 +179,7 @@ bench-realprog: $(if $(LIBPFE),,$(B)/libpfe.so)
 
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
-FORMAT_SRC = $(LIB_SRC) $(wildcard lib/*.h include/*.h tests/unit/*.[ch] tests/host/*.c \
+FORMAT_SRC = $(LIB_SRC) $(wildcard $(addsuffix /*.h,$(SRC_DIRS)) include/*.h tests/unit/*.[ch] tests/host/*.c \
 	tests/progs/*.[ch] examples/*.[ch] tools/pfe/*.[ch])
 SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 

@@ -300,7 +300,7 @@ for d in "c b" "d b" "h d" "e b" "i b" "j b" "e d" "i d" "b a" "f a" "g a" "g b"
 	done
 done
 echo
-# What a recording takes: lib/record.h's 16 bytes per event, plus a header
+# What a recording takes: tracer/record.h's 16 bytes per event, plus a header
 # of 64 bytes per thread and the text metadata; from (j)'s last run.
 if [ -d "$W/rec-j" ]; then
 	info=$(ls -t "$W"/rec-j/*/info 2>/dev/null | head -1)

@@ -157,7 +157,7 @@ static int publish(struct pfe_object *obj, void *ctx)
 
 	/* Threads started before this constructor (by the constructor of a
 	 * library initialised earlier) may already run the object's code:
-	 * then they are parked while slot 0 is written (lib/dlopen.c). */
+	 * then they are parked while slot 0 is written (lib/interpose/dlopen.c). */
 	if (*(bool *)ctx)
 		pfe_live_init_object(obj);
 	else

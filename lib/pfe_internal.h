@@ -255,7 +255,7 @@ int pfe_hooks_apply_object(struct pfe_object *obj);
 void pfe_hooks_forget_object(struct pfe_object *obj);
 
 /* ---------------------------------------------------------- dispatch.c */
-/* Called by the trampoline (asm/regs_tramp.S) with the saved registers. */
+/* Called by the trampoline (arch/arm64/regs_tramp.S) with the saved registers. */
 void pfe_dispatch(struct pfe_regs *regs);
 /* Hash table from body address (site->pc + 8) to site, read lock-free.
  * Writers hold the patch lock. */
@@ -265,7 +265,7 @@ void pfe_dispatch_remove(struct pfe_site *site);
 /* Called by pfe_site_trampoline with the site its stub named. */
 void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site);
 
-/* asm/regs_tramp.S. Entered only by the BL in a site's slot 1. */
+/* arch/arm64/regs_tramp.S. Entered only by the BL in a site's slot 1. */
 void pfe_regs_trampoline(void);
 /* The same with x10 = the site, entered by B from a stub (stub.c); the far
  * entry (`bti c` first) by BR x16 from an arena's veneer. */
@@ -276,7 +276,7 @@ extern uintptr_t pfe_tramp_addr;
 
 /* ------------------------------------------------------------ siteid.c */
 /*
- * Process-wide site ids, the "site" of a PFE_RECORD event (lib/record.h):
+ * Process-wide site ids, the "site" of a PFE_RECORD event (tracer/record.h):
  * assigned in publication order, never reused, so that an event written on
  * a traced thread names its site in 28 bits and a reader (the tracer's
  * writer thread) finds it again without a lookup by address.
@@ -302,7 +302,7 @@ uint32_t pfe_site_ids_end(void);
 int pfe_trace_start(const char *spec, const char *output);
 /* The constructor's first step: time 0 of every trace of this image. */
 void pfe_trace_note_start(void);
-/* Runtime control (lib/control.c): detach the tracer, in whatever mode
+/* Runtime control (tracer/control.c): detach the tracer, in whatever mode
  * (-ENOENT when it is not attached); replace its patterns by @spec in the
  * mode the environment and @spec ask for (flat, PFE_GRAPH, PFE_SUMMARY,
  * signatures), starting the output on first use (PFE_OUTPUT). On failure the

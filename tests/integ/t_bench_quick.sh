@@ -140,7 +140,7 @@ for n in ('100', '1000'):
 # While (d)-(b) is open it may not get worse than the figures landed with
 # it (README, Performance): a hook path that grows fails here.
 # The same for graph mode (i), below its target: what landed with the fused
-# graph path (lib/shadow.h, asm/ret_tramp.S).
+# graph path (lib/hooks/shadow.h, arch/arm64/ret_tramp.S).
 CEIL = {('d-b', 'tiny'): 56, ('d-b', 'rec'): 56, ('d-b', 'leaf8'): 56,
         ('i-b', 'tiny'): 276, ('i-b', 'rec'): 283, ('i-b', 'leaf8'): 276}
 for (diff, fn), ceil in CEIL.items():

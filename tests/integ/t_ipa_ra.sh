@@ -1,5 +1,5 @@
 #!/bin/sh
-# Why the return trampoline (asm/ret_tramp.S) keeps every register, and why
+# Why the return trampoline (arch/arm64/ret_tramp.S) keeps every register, and why
 # README.md asks for -fno-ipa-ra where a unit uses optimize pragmas or
 # attributes. GCC's -fipa-ra lets a caller keep a value in a caller-saved
 # register across a call when it can see that the callee does not clobber

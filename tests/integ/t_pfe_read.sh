@@ -1,6 +1,6 @@
 #!/bin/sh
 # The pfe command's reading side on recordings that tests/tools/pfe_gen.py
-# writes from lib/record.h alone: two threads with exact replay, report,
+# writes from tracer/record.h alone: two threads with exact replay, report,
 # folded stacks, JSON (parsed by Python's json module), filters, C++ names;
 # the format's corners (48-bit time wrap, TIME, unwound frames, frames without
 # exits, unknown extended events, a file cut short); each error case: one

@@ -1,5 +1,5 @@
 #!/bin/sh
-# libpfe's PFE_RECORD metadata (hooks/rec_meta.c) as the pfe command reads
+# libpfe's PFE_RECORD metadata (tracer/rec_meta.c) as the pfe command reads
 # it: the recording tests/unit/test_rec_meta.c makes of itself (two images
 # of one pid, a fork child, an object loaded and unloaded, a reused tid;
 # kept with PFE_REC_META_DIR) reads without a note or an error, like one

@@ -1,5 +1,5 @@
 #!/bin/sh
-# Per-site stubs (lib/stub.c) in a real process (tests/progs/live_app.c):
+# Per-site stubs (arch/arm64/stub.c) in a real process (tests/progs/live_app.c):
 # a library dlopen()ed and dlclose()d 40 times while one thread calls into
 # it, another attaches and detaches a hook on it and two more run hooked
 # code of the program. Under qemu the library lies out of BL range of

@@ -1,5 +1,5 @@
 #!/bin/sh
-# The tracer's per-thread rings (hooks/trace_rec.c) end to end: 4 threads x
+# The tracer's per-thread rings (tracer/trace_rec.c) end to end: 4 threads x
 # 100,000 calls and not one event lost or out of order, in text and in a
 # PFE_RECORD recording; with PFE_BUFFER=...,drop every event is either
 # written or counted as lost; the trace is complete up to a crash, abort(),

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Write a PFE_RECORD recording (lib/record.h, version 1) from a script, for
+"""Write a PFE_RECORD recording (tracer/record.h, version 1) from a script, for
 the pfe command's tests: pfe_gen.py DIR < script. Independent of libpfe's
 writer, from the documented format only.
 

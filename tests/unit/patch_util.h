@@ -2,7 +2,7 @@
 /*
  * Shared by test_text.c, test_patch.c and test_veneer.c (each a separate
  * program): the W^X check over /proc/self/maps, mapping lookup, and a tiny
- * test trampoline standing in for asm/regs_tramp.S.
+ * test trampoline standing in for arch/arm64/regs_tramp.S.
  */
 #ifndef PFE_TEST_PATCH_UTIL_H
 #define PFE_TEST_PATCH_UTIL_H

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * lib/demangle.c: site labels from the C++ runtime's demangler, found at run
+ * lib/core/demangle.c: site labels from the C++ runtime's demangler, found at run
  * time. This test is C and does not link libstdc++: the first test runs
  * without a C++ runtime in the process, the others after dlopen'ing it
  * RTLD_LOCAL, as a C program that loads a C++ library does.

@@ -7,8 +7,8 @@
  * a return, PFE_RET_UNWOUND for a frame left by longjmp, a coroutine switch
  * or pthread_exit, innermost first and at the moment it is left; the depth
  * on coroutine stacks; the PFE_DEPTH bound. Each case runs twice: with an
- * ordinary hook, and with a fused one (lib/dispatch.h) whose entry pushes
- * through lib/shadow.h and whose exit asm/ret_tramp.S calls with the
+ * ordinary hook, and with a fused one (lib/hooks/dispatch.h) whose entry pushes
+ * through lib/hooks/shadow.h and whose exit arch/arm64/ret_tramp.S calls with the
  * level and entry time: the same log, the common cases never in C.
  */
 #include <pthread.h>

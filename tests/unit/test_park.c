@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Parking (lib/park.c): every other thread stops in the handler and stays
+ * Parking (lib/core/park.c): every other thread stops in the handler and stays
  * there until released; their contexts are offered to the caller; a thread
  * that blocks the signal makes parking fail with every thread released; a
  * single-threaded process parks nothing and installs nothing.

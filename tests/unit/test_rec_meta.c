@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PFE_RECORD metadata writer (hooks/rec_meta.c) on this very process:
+ * The PFE_RECORD metadata writer (tracer/rec_meta.c) on this very process:
  * the test program's own patchable functions are discovered and published
  * as the constructor would, a made-up object is published beside them
  * (its sites get ids after the program's, as a dlopen'ed library's would),
  * and every file the writer makes is compared byte for byte with what
- * lib/record.h says: info, objects, sym-<obj>.txt, threads, the 64-byte
+ * tracer/record.h says: info, objects, sym-<obj>.txt, threads, the 64-byte
  * header of <tid>.dat; then a second image of the pid (<pid>.1), a reused
  * tid, a fork child (restart) and a directory that cannot be made.
  *
@@ -34,7 +34,7 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
-#include "../hooks/rec_meta.h"
+#include "rec_meta.h"
 #include "outfile.h"
 #include "pfe_internal.h"
 #include "record.h"

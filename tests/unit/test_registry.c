@@ -103,7 +103,7 @@ static void assert_nop(void *fn)
 }
 
 /*
- * Slot 1 is a BL to the site's own stub (lib/stub.c), whose words load the
+ * Slot 1 is a BL to the site's own stub (arch/arm64/stub.c), whose words load the
  * site into x10 and branch to the per-site trampoline.
  */
 static void assert_bl(void *fn)

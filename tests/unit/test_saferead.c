@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fault-safe reads (lib/saferead.c): readable memory is copied exactly;
+ * Fault-safe reads (lib/base/saferead.c): readable memory is copied exactly;
  * NULL, an unmapped page and a PROT_NONE guard page are refused without a
  * fault, also when only the end of the range reaches them; errno is kept.
  * Each case runs through process_vm_readv where the system has it and

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Escaping of messages (lib/sanitize.c): control bytes, invalid UTF-8. */
+/* Escaping of messages (lib/base/sanitize.c): control bytes, invalid UTF-8. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Signatures (lib/sig.c) and typed values (lib/sigfmt.c): the syntax, the
+ * Signatures (lib/hooks/sig.c) and typed values (lib/hooks/sigfmt.c): the syntax, the
  * AAPCS64 placement of arguments, extension of narrow values, the spec
  * splitter, and the formatting of every kind, with a memory reader that
  * refuses chosen addresses.

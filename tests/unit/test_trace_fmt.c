@@ -10,7 +10,7 @@
 
 #include <cmocka.h>
 
-#include "../hooks/trace_fmt.h"
+#include "trace_fmt.h"
 
 static void expect_line(const char *want, uint32_t tid, uint64_t ns, const char *func,
 			uintptr_t func_addr, enum pfe_caller_kind kind, const char *cname,

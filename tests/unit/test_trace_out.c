@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tracer's text output descriptor (hooks/trace_out.c): a file left
+ * The tracer's text output descriptor (tracer/trace_out.c): a file left
  * over from an earlier run is truncated, the descriptor is high,
  * close-on-exec and appending, and it is opened once. What is written to
  * it is test_trace_rec.c's.
@@ -17,7 +17,7 @@
 
 #include <cmocka.h>
 
-#include "../hooks/trace_out.h"
+#include "trace_out.h"
 
 static void test_start(void **state)
 {

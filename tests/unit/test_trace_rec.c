@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The tracer's per-thread rings (hooks/trace_rec.c): every event stored by
+ * The tracer's per-thread rings (tracer/trace_rec.c): every event stored by
  * every thread reaches the output exactly once and in each thread's order,
  * whether the writer thread takes it, the owner writes its full ring
  * itself, a flush or the final drain takes it; a fork child writes only its
@@ -25,10 +25,10 @@
 
 #include <cmocka.h>
 
-#include "../hooks/trace_rec.h"
-#include "../lib/dispatch.h"
-#include "../lib/live.h"
-#include "../lib/pfe_internal.h"
+#include "trace_rec.h"
+#include "dispatch.h"
+#include "live.h"
+#include "pfe_internal.h"
 
 static char path[] = "/tmp/pfe-trace-rec-XXXXXX";
 static int fd = -1;

@@ -7,7 +7,7 @@
  *
  * TRAMP_VARIANT runs the same tests through the per-site path instead
  * (test_tramp_site.c, test_tramp_mb.c): slot 1 is `bl <name>_stub`, a
- * stand-in for lib/stub.c's stub that loads the site into x10 and enters
+ * stand-in for arch/arm64/stub.c's stub that loads the site into x10 and enters
  * pfe_site_trampoline (1: the variant matching urcu-bp's barrier choice;
  * 2: the dmb variant) through its far entry, as an arena's veneer does.
  */
@@ -104,7 +104,7 @@ __asm__(".text\n.p2align 4\n.globl call_probe\n.type call_probe, %function\n"
 	".size call_lr_test, .-call_lr_test\n");
 
 #if TRAMP_VARIANT
-/* lib/stub.c's stub and arena veneer in one: x10 = the site, then the
+/* arch/arm64/stub.c's stub and arena veneer in one: x10 = the site, then the
  * trampoline's far entry through x16 (BTI: `bti c` accepts br x16). */
 #define STUB(name)                                                                                 \
 	".text\n.p2align 2\n" #name "_stub:\nadrp x10, " #name "_site\n"                           \

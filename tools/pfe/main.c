@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * pfe: record a program with libpfe, then read the recording
- * (PFE_RECORD format, lib/record.h) as a function graph, a per-function
+ * (PFE_RECORD format, tracer/record.h) as a function graph, a per-function
  * report, Chrome/Perfetto JSON or folded stacks. See pfe(1).
  */
 #include <stdarg.h>

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reading a PFE_RECORD recording (reader.h, lib/record.h).
+ * Reading a PFE_RECORD recording (reader.h, tracer/record.h).
  *
  * Text files are read whole at rd_open; the events of a thread are streamed
  * by rd_walk, which keeps only the open frames, so a recording of any size

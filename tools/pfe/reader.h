@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one reader of PFE_RECORD recordings (lib/record.h) that every pfe
+ * The one reader of PFE_RECORD recordings (tracer/record.h) that every pfe
  * subcommand and the tests use. It parses a recording's directory (one
  * subdirectory per process image) and rebuilds each thread's call stack from
  * its events; it knows the format, not how the records were written.

@@ -17,7 +17,7 @@
 #include "sumtab.h"
 #include "util.h"
 
-/* A row of the table (lib/sumtab.h, shared with PFE_SUMMARY): the name
+/* A row of the table (tracer/sumtab.h, shared with PFE_SUMMARY): the name
  * first, so that the tree compares rows by it. */
 struct func {
 	struct pfe_sum_row row;

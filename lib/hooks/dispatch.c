@@ -186,7 +186,7 @@ void pfe_dispatch(struct pfe_regs *regs)
 
 /*
  * The per-site path when the trampoline's own read side does not apply (a
- * nested section, a thread's first call): lib/readside.h.
+ * nested section, a thread's first call): lib/hooks/readside.h.
  */
 void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
 {

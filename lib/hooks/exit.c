@@ -5,7 +5,7 @@
  * When a site has a hook with an exit function, pfe_dispatch calls
  * pfe_exit_push after the entry hooks: the real return address (regs->lr),
  * the entry sp, the site and a timestamp go on a shadow stack and regs->lr
- * becomes the return trampoline (asm/ret_tramp.S). The function returns
+ * becomes the return trampoline (arch/arm64/ret_tramp.S). The function returns
  * there; pfe_exit_dispatch finds the frame by the sp it returns with, runs
  * the exit hooks (ret->flags 0) and hands the real address back. The
  * common case, the top frame of a call on the thread's own stack, the
@@ -77,7 +77,7 @@
 #include "readside.h"
 #include "shadow.h"
 
-/* The thread's shadow: pfe_thread.shadow (lib/thread.h), NULL until its first push. */
+/* The thread's shadow: pfe_thread.shadow (lib/base/thread.h), NULL until its first push. */
 
 struct pfe_exit_stats pfe_exit_stats;
 
@@ -570,7 +570,7 @@ static __attribute__((noinline, cold)) bool pop_slow(struct pfe_shadow *s, unsig
 /*
  * Take off the frame returning with @sp: its real return address, site and
  * entry time, and in *@level its nesting level as pfe_exit_depth() would
- * say in its exit hooks. Only what asm/ret_tramp.S leaves comes here (a
+ * say in its exit hooks. Only what arch/arm64/ret_tramp.S leaves comes here (a
  * return inside a hook, on a coroutine or signal stack, while frames are
  * being closed...), but the top frame of the stack is still the usual
  * answer: it reads the fields it needs before the count drops (a signal
@@ -617,7 +617,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 	uint64_t t0;
 	unsigned level;
 
-	/* Not the common case of asm/ret_tramp.S: a thread's first stack
+	/* Not the common case of arch/arm64/ret_tramp.S: a thread's first stack
 	 * switch, a return inside a hook, a frame not on top... */
 	stat_add(&pfe_exit_stats.slow_returns, 1);
 	ret->flags = 0;

@@ -42,7 +42,7 @@ bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *obje
  * The demangler that pfe_pattern_match uses for names starting with "_Z":
  * @fn writes the demangled @name into @out (NUL-terminated) and returns true,
  * or returns false (not a C++ name, no demangler, does not fit in @len).
- * NULL (the default) matches mangled names only. lib/demangle.c installs the
+ * NULL (the default) matches mangled names only. lib/core/demangle.c installs the
  * C++ runtime's; the pfe command its own. Set it before matching starts.
  */
 typedef bool (*pfe_demangle_fn)(const char *name, char *out, size_t len);

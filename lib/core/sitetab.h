@@ -48,7 +48,7 @@ struct pfe_site {
 	uint8_t flags;		    /* PFE_SITE_* */
 	uint16_t nops;		    /* NOPs from pc on, >= 2 */
 	uint32_t id;		    /* process-wide site id (siteid.c); set at publication */
-	const char *label;	    /* demangled name (lib/demangle.c), NULL: show name */
+	const char *label;	    /* demangled name (lib/core/demangle.c), NULL: show name */
 };
 
 /* A function symbol, for naming callers (the whole .symtab/.dynsym). */
@@ -76,7 +76,7 @@ struct pfe_sitetab {
 	struct pfe_sym *syms; /* function symbols sorted by addr */
 	size_t nsyms;
 	char *strings; /* pool that site and symbol names point into */
-	char *labels;  /* pool that site labels point into (lib/demangle.c) */
+	char *labels;  /* pool that site labels point into (lib/core/demangle.c) */
 	unsigned refused[PFE_REFUSE_NR];
 };
 

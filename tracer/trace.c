@@ -14,7 +14,7 @@
  * the time from cntvct_el0, the site's id and the return address. The line
  * is formatted later by the writer thread (trace_rec.c, trace_text.c), which
  * names the caller as below. With PFE_RECORD=<dir> the events are written
- * as they are instead (lib/record.h).
+ * as they are instead (tracer/record.h).
  */
 #include <errno.h>
 #include <link.h>
@@ -230,7 +230,7 @@ int pfe_trace_start(const char *spec, const char *output)
 
 /* ------------------------------------------------------------ runtime control */
 /*
- * Called by the PFE_CONTROL thread (lib/control.c), never from a hook. The
+ * Called by the PFE_CONTROL thread (tracer/control.c), never from a hook. The
  * output stays open across stops and restarts: one trace file per run.
  */
 int pfe_trace_stop(void)

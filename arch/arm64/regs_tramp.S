@@ -3,9 +3,9 @@
  * The trampolines an enabled site reaches: pfe_site_trampoline (and its
  * _mb variant) through the site's stub, which has put the site in x10;
  * pfe_regs_trampoline directly or through a veneer when the site has no
- * stub (lib/stub.c), which then finds the site by address.
+ * stub (arch/arm64/stub.c), which then finds the site by address.
  *
- * A site, once enabled (lib/sitetab.h), is
+ * A site, once enabled (lib/core/sitetab.h), is
  *
  *	func:	(bti c)			only with -mbranch-protection
  *	pc:	mov	x9, x30		slot 0, written once at start-up
@@ -42,7 +42,7 @@
  * Not preserved: the upper halves of SVE z0-z7 and p0-p3 (SVE-ABI functions
  * pass vectors there), as with any C code a hook calls.
  *
- * The frame (struct pfe_tramp_frame in lib/dispatch.h; every offset comes
+ * The frame (struct pfe_tramp_frame in lib/hooks/dispatch.h; every offset comes
  * from build/gen/pfe-asm-offsets.h) holds two frame records so that a
  * frame-pointer unwinder walks hook -> pfe_dispatch -> trampoline -> the
  * traced function (its body) -> its caller. The CFI says the same for DWARF
@@ -60,11 +60,11 @@
  * The body every trampoline shares: save, dispatch, restore.
  *
  * \site = 0: pfe_regs_trampoline calls \dispatch(regs), which finds the
- * site by address (lib/dispatch.c).
+ * site by address (lib/hooks/dispatch.c).
  *
  * \site = 1: x10 holds the site (its stub loaded it) and the dispatch is
  * done here, the common case without a call into C: the recursion guard,
- * urcu-bp's read lock (its reader protocol, see lib/readside.h
+ * urcu-bp's read lock (its reader protocol, see lib/hooks/readside.h
  * for the ordering argument), a single plain hook called
  * directly, the unlock. \mb = 1 adds the dmb ish each side needs when
  * urcu-bp has no sys_membarrier. What the fast path does not handle goes to
@@ -118,8 +118,8 @@
 	str	x15, [x13]			/* rcu_read_lock: ctr = gp ctr */
 	add	x11, x11, x12
 	/* The guard takes the gp counter's low half: exactly
-	 * URCU_BP_GP_COUNT = 1, the value of a running hook (lib/guard.h,
-	 * lib/asm-offsets.c checks both). A signal before this store finds the
+	 * URCU_BP_GP_COUNT = 1, the value of a running hook (lib/base/guard.h,
+	 * arch/arm64/asm-offsets.c checks both). A signal before this store finds the
 	 * section nested and takes pfe_dispatch_site, which nests too. */
 	str	w15, [x11]
 	.if \mb
@@ -205,11 +205,11 @@ pfe_regs_trampoline:
 	.size	pfe_regs_trampoline, . - pfe_regs_trampoline
 
 /*
- * pfe_site_trampoline: entered by `b` from a site's stub (lib/stub.c) with
+ * pfe_site_trampoline: entered by `b` from a site's stub (arch/arm64/stub.c) with
  * x10 = the site, so nothing is looked up. A direct branch needs no landing
  * pad, hence no `bti c` on this entry; the far entry just before it is for
  * an arena's veneer, which comes with `br x16`. The _mb pair is the same
- * for a urcu-bp without sys_membarrier (chosen once, lib/stub.c).
+ * for a urcu-bp without sys_membarrier (chosen once, arch/arm64/stub.c).
  */
 	.macro	site_tramp name, mb
 	.p2align 4

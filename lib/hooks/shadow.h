@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A thread's shadow stacks (lib/exit.c, which says how they work): their
- * layout, for lib/asm-offsets.c (asm/ret_tramp.S pops the common case), and
- * the common case of a push, inline, for a fused entry (lib/dispatch.h).
+ * A thread's shadow stacks (lib/hooks/exit.c, which says how they work): their
+ * layout, for arch/arm64/asm-offsets.c (arch/arm64/ret_tramp.S pops the common case), and
+ * the common case of a push, inline, for a fused entry (lib/hooks/dispatch.h).
  * Everything else about them is exit.c's.
  */
 #ifndef PFE_SHADOW_H
@@ -28,7 +28,7 @@ struct pfe_shadow_frame {
 struct pfe_stack {
 	/* Its range, both ends included; stack 0: the rest. A free slot has
 	 * lo = PFE_STACK_NONE and hi = 0, a range that holds no sp (and
-	 * asm/ret_tramp.S's test of the ranges relies on it). */
+	 * arch/arm64/ret_tramp.S's test of the ranges relies on it). */
 	uintptr_t lo, hi;
 	unsigned n;		    /* frames in f */
 	unsigned base;		    /* nesting level of f[0] (0 for stack 0) */
@@ -38,7 +38,7 @@ struct pfe_stack {
 
 #define PFE_STACK_NONE UINTPTR_MAX
 
-/* Frames closed by a guess, newest last: see the top of lib/exit.c. */
+/* Frames closed by a guess, newest last: see the top of lib/hooks/exit.c. */
 #define PFE_GRAVE 64
 
 struct pfe_shadow {

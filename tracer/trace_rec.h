@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The tracer's per-thread event rings (trace_rec.c): what a traced thread
- * does per call is to store one or two 16-byte events (lib/record.h) into
+ * does per call is to store one or two 16-byte events (tracer/record.h) into
  * its own ring and publish them with one release store. Everything else,
  * naming sites and callers, formatting PFE_TRACE lines, writing PFE_RECORD
  * files, happens in libpfe's writer thread, or at flush and exit.
@@ -13,7 +13,7 @@
  *   - in PFE_GRAPH text mode (not PFE_RECORD), which prints no caller, an
  *     ENTRY's w1 bits 0..15 carry its depth instead of the return address,
  *     and an EXIT's w1 bits 16..47 carry the call's duration
- *     (pfe_ring_dur_pack), which lib/exit.c measured per frame and which the
+ *     (pfe_ring_dur_pack), which lib/hooks/exit.c measured per frame and which the
  *     writer could not rebuild by nesting once a thread switches stacks.
  */
 #ifndef PFE_TRACE_REC_H
@@ -55,7 +55,7 @@ struct pfe_ring {
 	uint32_t nout;
 } __attribute__((aligned(64)));
 
-/* pfe_my_ring (lib/thread.h): the calling thread's ring, NULL before its first event. */
+/* pfe_my_ring (lib/base/thread.h): the calling thread's ring, NULL before its first event. */
 
 /* True in PFE_RECORD mode: events go to files as they are. */
 extern bool pfe_ring_record __attribute__((visibility("hidden")));

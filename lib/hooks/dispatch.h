@@ -22,9 +22,9 @@
 struct pfe_pattern;
 
 /*
- * A hook's fused form (the graph tracer's, hooks/trace_graph.c): when it is
+ * A hook's fused form (the graph tracer's, tracer/trace_graph.c): when it is
  * the only hook of a site, its entry takes the shadow stack's common push
- * inline and asm/ret_tramp.S its common pop, and both hand the hook what it
+ * inline and arch/arm64/ret_tramp.S its common pop, and both hand the hook what it
  * would otherwise look up, so that a traced call costs no generic
  * dispatch. Anything unusual (a thread's first call, coroutine or signal
  * stacks, a stale frame, PFE_DEPTH reached) takes the hook's ordinary entry
@@ -33,7 +33,7 @@ struct pfe_pattern;
 struct pfe_hook_fused {
 	/* The vector's single entry, called with the vector as @data inside
 	 * the hooks' read-side section and guard: the common case with
-	 * lib/shadow.h's pfe_shadow_reserve() and pfe_shadow_commit(), the
+	 * lib/hooks/shadow.h's pfe_shadow_reserve() and pfe_shadow_commit(), the
 	 * rest by pfe_exit_enter_one(site, regs, data). */
 	pfe_entry_fn entry;
 	/* For a call that returns (or, with PFE_RET_UNWOUND in @ret->flags,
@@ -72,7 +72,7 @@ struct pfe_hook_vec {
 	 * Computed once when the vector is built, so hooks without either pay
 	 * nothing for them per call. */
 	bool ext;
-	/* The single hook's fused form, or NULL: lib/exit.c's returns take
+	/* The single hook's fused form, or NULL: lib/hooks/exit.c's returns take
 	 * it without walking the vector. */
 	const struct pfe_hook_fused *fused;
 	struct pfe_hook_ent e[]; /* n + 1 entries */
@@ -94,7 +94,7 @@ struct pfe_hook {
 };
 
 /*
- * The trampoline's stack frame (asm/regs_tramp.S), lowest address first.
+ * The trampoline's stack frame (arch/arm64/regs_tramp.S), lowest address first.
  * Two frame records make a frame-pointer backtrace from a hook read
  * hook -> pfe_dispatch -> trampoline -> traced function -> its caller:
  *   tramp_rec   {fp = &func_rec, lr = the body}: the trampoline's own record,
@@ -135,7 +135,7 @@ extern struct pfe_fast pfe_fast;
  * read side needs no barrier instruction: pfe_site_trampoline, else
  * pfe_site_trampoline_mb). Patch lock. */
 bool pfe_dispatch_prepare(void);
-/* asm/regs_tramp.S: pfe_site_trampoline for a urcu-bp without
+/* arch/arm64/regs_tramp.S: pfe_site_trampoline for a urcu-bp without
  * sys_membarrier, with a dmb ish on each side of the hooks. */
 void pfe_site_trampoline_mb(void);
 void pfe_site_trampoline_mb_far(void);
@@ -164,10 +164,10 @@ int pfe_dispatch_in_hook(void);
  * pfe_call_original (which lets the original's callees be hooked). Nonzero:
  * no hook runs in this thread; 1 while hooks run, PFE_GUARD_OWN (guard.h)
  * while libpfe's own entry points do. */
-/* pfe_in_hook: lib/thread.h. */
+/* pfe_in_hook: lib/base/thread.h. */
 /* The hook whose fn runs now in this thread (pfe_call_original's signature). */
-/* pfe_cur_hook: lib/thread.h. */
-/* pfe_cur_site: lib/thread.h. */
+/* pfe_cur_hook: lib/base/thread.h. */
+/* pfe_cur_site: lib/base/thread.h. */
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
  * hook: push a shadow frame and point regs->lr at the return trampoline. */
 void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
@@ -197,7 +197,7 @@ struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_ho
 struct pfe_sig;
 void pfe_sig_free(struct pfe_sig *sig);
 
-/* The return trampoline's frame (asm/ret_tramp.S): a frame record {fp, 0}
+/* The return trampoline's frame (arch/arm64/ret_tramp.S): a frame record {fp, 0}
  * that ends frame-pointer backtraces from exit hooks, what its common case
  * keeps across the exit hook (the guard's and the urcu-bp reader slot's
  * addresses, the real return address), then the registers. */
@@ -206,7 +206,7 @@ struct pfe_ret_frame {
 	uint64_t save[4];
 	struct pfe_ret_regs regs;
 };
-/* asm/ret_tramp.S. Reached only by `ret` from a function whose lr was
+/* arch/arm64/ret_tramp.S. Reached only by `ret` from a function whose lr was
  * rewritten. */
 void pfe_ret_trampoline(void);
 /* Called by the return trampoline: pop the frame, run exit hooks, return

@@ -34,7 +34,7 @@
  * "904 calls deeper than PFE_DEPTH not shown".
  *
  * String and stack arguments are read without ever faulting
- * (lib/saferead.c).
+ * (lib/base/saferead.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -60,7 +60,7 @@
 
 static bool graph;
 
-/* Strings and stack arguments of the program: lib/saferead.c. */
+/* Strings and stack arguments of the program: lib/base/saferead.c. */
 static bool safe_read(uintptr_t addr, void *buf, size_t n)
 {
 	return pfe_safe_read(buf, addr, n);
@@ -169,7 +169,7 @@ static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *sit
 }
 
 /*
- * The fused form (lib/dispatch.h) of a graph hook without a signature: the
+ * The fused form (lib/hooks/dispatch.h) of a graph hook without a signature: the
  * same events as graph_entry and graph_exit, with the level and times the
  * shadow stack has at hand. The time of the entry event is the call's t0,
  * so an exit's duration is exactly its time minus its entry's. Neither

@@ -2,7 +2,7 @@
 /*
  * The per-function table of `pfe report` and of PFE_SUMMARY (sumtab.c): one
  * layout, one sort, written by both the host tool (tools/pfe/report.c) and
- * libpfe at exit (hooks/trace_summary.c). Pure: rows in, text out.
+ * libpfe at exit (tracer/trace_summary.c). Pure: rows in, text out.
  *
  *     Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
  *     ==========      =========      =====     ========     ========     ========  ========

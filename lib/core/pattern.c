@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PFE_TRACE pattern language (lib/pattern.h). Pure code: libc string
+ * The PFE_TRACE pattern language (lib/core/pattern.h). Pure code: libc string
  * functions and malloc at compile time only, no process state.
  *
  * The glob matcher is our own rather than fnmatch(3): the parser must reject

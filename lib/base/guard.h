@@ -3,7 +3,7 @@
  * The recursion guard around libpfe's own entry points (guard.h).
  *
  * The dispatcher runs no hook while the calling thread's pfe_in_hook is set
- * (lib/dispatch.c). Hooks set it; so must every other way into libpfe that
+ * (lib/hooks/dispatch.c). Hooks set it; so must every other way into libpfe that
  * can reach the program's code: the constructor, atexit and fork handlers,
  * the control thread, the dlopen and exec wrappers. Otherwise a program that
  * defines a traced function libpfe calls (malloc, free, memcpy, write)

@@ -46,7 +46,7 @@ void pfe_asm_offsets(void)
 	DEFINE(PFE_URCU_BP_GP_COUNT, URCU_BP_GP_COUNT);
 	DEFINE(PFE_FRAME_SIZE, sizeof(struct pfe_tramp_frame));
 
-	/* asm/ret_tramp.S */
+	/* arch/arm64/ret_tramp.S */
 	OFFSET(PFE_RFRAME_REGS, pfe_ret_frame, regs);
 	DEFINE(PFE_RFRAME_SIZE, sizeof(struct pfe_ret_frame));
 	OFFSET(PFE_RREGS_X0, pfe_ret_regs, x[0]);

@@ -2,7 +2,7 @@
 /*
  * pfe_ret_trampoline: where a function with an exit hook returns to.
  *
- * At its entry pfe_dispatch (via pfe_exit_push in lib/exit.c) kept the real
+ * At its entry pfe_dispatch (via pfe_exit_push in lib/hooks/exit.c) kept the real
  * return address on the thread's shadow stack and put the address of this
  * trampoline into regs->lr, so the function's own `ret` lands here with
  *   x0-x1, x8, q0-q3  the return value (any AAPCS64 result lives there);
@@ -26,14 +26,14 @@
  * ra - 1, so each entry point is preceded by one `nop` with its own FDE: the
  * state "the function has just returned here" (CFA = sp, every register the
  * same value, return address in x30) and a personality routine
- * (pfe_ret_personality in lib/exit.c). The personality finds the shadow
+ * (pfe_ret_personality in lib/hooks/exit.c). The personality finds the shadow
  * frame whose sp is that CFA and stores the real return address where the
  * traced function saved its x30 (through _Unwind_SetGR), so the unwinder
  * continues in the real caller. In the cleanup phase (forced unwinds) it
  * also closes the frame (exit hooks with PFE_RET_UNWOUND); an exception's
  * search phase has already stored the real address, so its cleanup phase
  * does not come back here and the frames are closed when the handler is
- * entered (__cxa_begin_catch, lib/ctxsw.c). With pac-ret (the function signed the trampoline's
+ * entered (__cxa_begin_catch, lib/interpose/ctxsw.c). With pac-ret (the function signed the trampoline's
  * address, at its entry or later when shrink-wrapped) the unwinder
  * authenticates that saved x30 with the function's CFA as the modifier
  * whenever it unwinds the function again (phase 2 of an exception restarts
@@ -114,7 +114,7 @@ pfe_ret_trampoline:
 	 * any read-side section.
 	 * Then: take the frame, enter the guard and urcu-bp's read side as
 	 * pfe_site_trampoline does (regs_tramp.S says why each step is
-	 * right), call the site's fused exit (lib/dispatch.h) or its ordinary
+	 * right), call the site's fused exit (lib/hooks/dispatch.h) or its ordinary
 	 * exit functions, leave. Anything else goes to pfe_exit_dispatch,
 	 * which does the same in full.
 	 */
@@ -184,7 +184,7 @@ pfe_ret_trampoline:
 
 	/* Other stacks known (coroutines, a sigaltstack): the frame is
 	 * stack 0's when sp lies in none of their ranges (a free slot's
-	 * holds no sp, lib/shadow.h), which is all pfe_stack_of() would
+	 * holds no sp, lib/hooks/shadow.h), which is all pfe_stack_of() would
 	 * look at to answer 0. Nothing may be closing. */
 8:	lsr	x10, x9, #32
 	cbnz	w10, 5f

@@ -5,7 +5,7 @@
  * GOT load of its thread-pointer offset) instead of once per variable,
  * which the graph tracer's path, touching five of them per call, notices.
  *
- * Initial-exec for the reason given in lib/dispatch.c: libpfe is loaded
+ * Initial-exec for the reason given in lib/hooks/dispatch.c: libpfe is loaded
  * with the program, so the block is in every thread's static TLS and no
  * access can allocate (async-signal-safe). The names below are the
  * variables each owner documents.
@@ -23,7 +23,7 @@ struct pfe_shadow;
 /* The flat tracer's hook touches only its ring: first, where a
  * register-offset load from the thread pointer reaches it. */
 struct pfe_thread {
-	struct pfe_ring *ring;		 /* hooks/trace_rec.h */
+	struct pfe_ring *ring;		 /* tracer/trace_rec.h */
 	int in_hook;			 /* dispatch.h: the recursion guard */
 	const struct pfe_site *cur_site; /* dispatch.h */
 	struct pfe_hook *cur_hook;	 /* dispatch.h */

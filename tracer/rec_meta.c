@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The metadata of a PFE_RECORD recording (rec_meta.h; the format is
- * lib/record.h): the image's directory, info, objects, sym-<obj>.txt,
+ * tracer/record.h): the image's directory, info, objects, sym-<obj>.txt,
  * threads, and the header of each <tid>.dat.
  *
  * Why it is written this way:

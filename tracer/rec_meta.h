@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The metadata of a PFE_RECORD recording (lib/record.h): the directory of
+ * The metadata of a PFE_RECORD recording (tracer/record.h): the directory of
  * this process image and its text files (info, objects, sym-<obj>.txt,
  * threads) and the header of each thread's <tid>.dat. rec_meta.c; the
  * events themselves are written by the tracer's writer (trace_rec.c).

@@ -2,7 +2,7 @@
 /*
  * PFE_CONTROL commands (ctlcmd.c): one line in, one parsed command out.
  * Pure, so that every accepted form and every refusal is tested on the host
- * (tests/unit/test_ctlcmd.c); lib/control.c executes what this returns.
+ * (tests/unit/test_ctlcmd.c); tracer/control.c executes what this returns.
  *
  *   trace <patterns>      PFE_TRACE's language, signatures included
  *   trace off
@@ -34,7 +34,7 @@ enum pfe_ctl_op {
 /* PFE_GRAPH and "graph ..." */
 enum { PFE_GRAPH_OFF, PFE_GRAPH_ON, PFE_GRAPH_TIME };
 
-/* The deepest PFE_DEPTH / "depth" limit (lib/exit.c's PFE_DEPTH_MAX). */
+/* The deepest PFE_DEPTH / "depth" limit (lib/hooks/exit.c's PFE_DEPTH_MAX). */
 #define PFE_CTL_DEPTH_MAX (1u << 22)
 
 struct pfe_ctl_cmd {

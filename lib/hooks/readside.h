@@ -2,7 +2,7 @@
 /*
  * urcu-bp's read side, entered once per dispatch: its own reader protocol
  * (urcu/static/urcu-bp.h, _urcu_bp_read_lock/_unlock), with what the inline
- * functions repeat done once. For lib/dispatch.c and lib/exit.c, which
+ * functions repeat done once. For lib/hooks/dispatch.c and lib/hooks/exit.c, which
  * define _LGPL_SOURCE before including urcu-bp.h.
  *
  *  - The reader slot is looked up in TLS once and passed from lock to

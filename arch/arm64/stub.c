@@ -17,7 +17,7 @@
  *   stub + 8:         .quad &tab.sites[i]
  *
  * x10 is free at a function's entry for the same reason as x9 (see
- * asm/regs_tramp.S), x16 is the veneer register. A stub is entered by BL,
+ * arch/arm64/regs_tramp.S), x16 is the veneer register. A stub is entered by BL,
  * the trampoline by B (no landing pad is checked for either) or by the
  * veneer's BR x16, which the far entry's `bti c` accepts.
  *

@@ -43,7 +43,7 @@ unsigned pfe_exit_depth(void);
 bool pfe_exit_room(void);
 /* Calls not shown since the last call on this thread (beyond PFE_DEPTH);
  * resets the count. */
-/* pfe_exit_lost: lib/thread.h. */
+/* pfe_exit_lost: lib/base/thread.h. */
 static inline unsigned long pfe_exit_take_lost(void)
 {
 	unsigned long n = pfe_exit_lost;
@@ -59,7 +59,7 @@ static inline unsigned long pfe_exit_take_lost(void)
  * closed) and in exit functions (the level of the call that returns or is
  * closed). The graph tracer's per-call path.
  */
-/* pfe_exit_now: lib/thread.h. */
+/* pfe_exit_now: lib/base/thread.h. */
 static inline unsigned pfe_exit_now_level(void)
 {
 	return (unsigned)pfe_exit_now;

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 #include "pfe-asm.h"
 /*
- * pfe_orig_stub: how pfe_call_original (lib/wrap.c) enters a function's body
+ * pfe_orig_stub: how pfe_call_original (lib/hooks/wrap.c) enters a function's body
  * past its patch site. ffi_call reaches us with `blr`, so we start with
  * `bti c`; the body is not a landing pad, so we go on with `ret x16` (RET is
  * never checked by BTI), leaving x30 = ffi_call's return address and every

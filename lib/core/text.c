@@ -10,7 +10,7 @@
  *    single-copy atomic, so a concurrent fetch sees the old or the new
  *    instruction and nothing in between;
  *  - the store is followed by dc cvau / dsb ish / ic ivau / dsb ish / isb
- *    (pfe_sync_icache, lib/cache.c) because the instruction cache is not coherent
+ *    (pfe_sync_icache, arch/arm64/cache.c) because the instruction cache is not coherent
  *    with data stores on arm64;
  *  - the rights are put back to exactly what /proc/self/maps said before,
  *    plus what it cannot show: PROT_BTI, which the caller names per write

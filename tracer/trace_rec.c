@@ -76,7 +76,7 @@ enum { RING_FREE, RING_CLAIMING, RING_LIVE, RING_ENDING };
 static struct pfe_ring rings[NRINGS];
 static unsigned nrings; /* rings[0, nrings) were ever claimed */
 
-/* pfe_my_ring: lib/thread.h */
+/* pfe_my_ring: lib/base/thread.h */
 bool pfe_ring_record;
 bool pfe_ring_graph_time;
 
@@ -479,7 +479,7 @@ static void retire(struct pfe_ring *g)
  * also rings another consumer holds now (flushes), except one held by the
  * calling thread itself (a signal in the middle of its own flush). */
 /*
- * Times are 48 bits (lib/record.h): a thread idle for 2^47 ticks (39 hours
+ * Times are 48 bits (tracer/record.h): a thread idle for 2^47 ticks (39 hours
  * at 1 GHz) would have its next event read as earlier than its last. So the
  * writer moves an idle ring's time on, and in a recording writes it as a
  * TIME event, long before. A little in the past (2^40 ticks, 18 minutes at
