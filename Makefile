@@ -30,8 +30,11 @@ GEN := $(B)/gen
 # (each with its contract in one header), the constructor on top of them,
 # and the tracer, a client of the core.
 ARCH := arm64
-SRC_DIRS := arch/$(ARCH) lib/base lib/core lib/hooks lib/interpose lib tracer
-PFE_INC := -Iinclude $(addprefix -I,$(SRC_DIRS))
+LIB_DIRS := arch/$(ARCH) lib/base lib/core lib/hooks lib/interpose lib
+SRC_DIRS := $(LIB_DIRS) tracer
+# lib/ and arch/ see no tracer header: the core calls its clients through
+# struct pfe_client (lib/core/core.h), never by name.
+PFE_INC := -Iinclude $(addprefix -I,$(LIB_DIRS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-missing-field-initializers
@@ -64,13 +67,14 @@ $(B)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
-$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/pfe_internal.h \
+$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/core/core.h \
 		lib/hooks/dispatch.h lib/hooks/shadow.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
 	sed -n 's/.*->\([A-Za-z0-9_]*\) #\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*/#define \1 \2/p' \
 		$(GEN)/asm-offsets.s > $@.tmp && mv $@.tmp $@
 
+$(B)/obj/tracer/%.o: PFE_CFLAGS += -Itracer
 $(B)/obj/%.o: %.c $(GEN)/pfe-asm-offsets.h
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -MMD -MP -c -o $@ $<
@@ -143,7 +147,7 @@ UNIT_BIN := $(patsubst tests/unit/%.c,$(B)/tests/unit/%,$(UNIT_SRC))
 
 $(B)/tests/unit/%: tests/unit/%.c $(B)/libpfe.a
 	@mkdir -p $(@D)
-	$(CC) $(PFE_CFLAGS) -Itests -o $@ $< $(B)/libpfe.a -lcmocka $(PFE_LIBS) $(LDFLAGS_$*)
+	$(CC) $(PFE_CFLAGS) -Itracer -Itests -o $@ $< $(B)/libpfe.a -lcmocka $(PFE_LIBS) $(LDFLAGS_$*)
 
 # test_icache sees every cache maintenance call libpfe makes.
 LDFLAGS_test_icache := -Wl,--wrap=pfe_sync_icache
@@ -158,7 +162,7 @@ check-host: $(B)/.deps-ok
 	@mkdir -p $(B)/host
 	@set -e; for t in $(PURE); do \
 	  m=$${t#test_}; \
-	  $(HOSTCC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $(PFE_INC) -Itests \
+	  $(HOSTCC) -O1 -g $(WARN) -std=gnu11 -D_GNU_SOURCE $(PFE_INC) -Itracer -Itests \
 	    -fsanitize=address,undefined -o $(B)/host/$$t tests/host/$$t.c \
 	    $$(ls $(addsuffix /$$m.c,$(SRC_DIRS))) -lcmocka; \
 	  $(B)/host/$$t; done

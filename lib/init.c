@@ -2,24 +2,9 @@
 /*
  * The constructor: runs when the dynamic linker initialises libpfe, after
  * the libraries it depends on and before the program's own constructors and
- * main(), so every site is known before the program's code runs.
- *
- * PFE_LIST lists what libpfe found:
- *   PFE_LIST=1       to stderr
- *   PFE_LIST=<path>  to that file (created or truncated); %p in it becomes the
- *                    process id, so that children (which inherit PFE_LIST)
- *                    do not write into its list. A new image after execve,
- *                    and a child naming the same file, append to it
- *                    (follow.c).
- * One line per patch site, objects in load order (the program first), sites
- * by address within an object:
- *   <object> 0x<address> <function>[ bti]
- *     object    the file name of the object, without directories
- *     address   the function's address minus the object's load bias, in hex:
- *               the value `nm` prints for it, the same on every run
- *     function  its symbol, or ? when the object is stripped of it
- *     bti       `bti c` precedes the patchable NOPs
- * e.g. "app 0x7a0 main", "libfoo.so 0x5e4 foo_init bti".
+ * main(), so every site is known before the program's code runs. It is
+ * the top of libpfe: it starts the subsystems in order and tells the
+ * clients of the core (the tracer) when they may start.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,101 +14,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
-#include "demangle.h"
-#include "env.h"
-#include "guard.h"
-#include "live.h"
-#include "park.h"
-#include "outfile.h"
-#include "pfe_internal.h"
-
-/* Buffered lines to a file descriptor: the program's stdio is not touched
- * (its stderr may be redirected or not yet usable). */
-struct out {
-	int fd;
-	int err; /* first write error */
-	size_t n;
-	char buf[4096];
-};
-
-/* A failed write to a file has been said by outfile.c, naming the file;
- * the rest of the listing is dropped. */
-static void out_flush(struct out *o)
-{
-	if (!o->err)
-		o->err = pfe_output_write(o->fd, o->buf, o->n);
-	o->n = 0;
-}
-
-/* The listing names functions as patterns see them (symbols); PFE_DEMANGLE=1
- * given explicitly shows C++ names demangled, for people. */
-static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s,
-		     bool labels)
-{
-	const char *name = labels ? pfe_site_label(s) : s->name;
-	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s 0x%lx %s%s\n", obj->name,
-			 (unsigned long)(s->func - obj->bias), name ? name : "?",
-			 s->flags & PFE_SITE_BTI ? " bti" : "");
-
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (o->n + (size_t)n > sizeof(o->buf))
-		out_flush(o);
-	memcpy(o->buf + o->n, line, (size_t)n);
-	o->n += (size_t)n;
-}
-
-/* @pattern with each %p replaced by the process id and %% by %. */
-static void expand_path(const char *pattern, char *buf, size_t len)
-{
-	size_t n = 0;
-
-	for (const char *p = pattern; *p && n + 1 < len; p++) {
-		if (p[0] == '%' && (p[1] == 'p' || p[1] == '%')) {
-			int w = p[1] == 'p' ? snprintf(buf + n, len - n, "%d", (int)getpid())
-					    : snprintf(buf + n, len - n, "%%");
-
-			n += w > 0 ? (size_t)w : 0;
-			p++;
-		} else {
-			buf[n++] = *p;
-		}
-	}
-	buf[n < len ? n : len - 1] = '\0';
-}
-
-int pfe_list_sites(const char *dest, const char *who)
-{
-	static struct out o;
-	bool labels = pfe_env("PFE_DEMANGLE") && pfe_env_bool("PFE_DEMANGLE", false);
-	char path[4096];
-
-	o.n = 0;
-	o.err = 0;
-	if (!strcmp(dest, "1")) {
-		o.fd = STDERR_FILENO;
-	} else {
-		expand_path(dest, path, sizeof(path));
-		o.fd = pfe_output_open(path, pfe_follow_out_flags(path, PFE_OUT_TRUNC));
-		if (o.fd < 0) {
-			pfe_err("%s: cannot open %s for writing: %s", who, path,
-				pfe_output_strerror(o.fd));
-			return o.fd;
-		}
-	}
-	rcu_read_lock();
-	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next))
-		for (size_t i = 0; i < obj->tab.nsites; i++)
-			out_site(&o, obj, &obj->tab.sites[i], labels);
-	rcu_read_unlock();
-	out_flush(&o);
-	if (o.fd != STDERR_FILENO)
-		pfe_fd_close(o.fd);
-	return o.err;
-}
+#include "interpose.h"
 
 /* Takes ownership of @obj, as pfe_discover_all asks. */
 /*
@@ -222,11 +113,13 @@ __attribute__((constructor)) static void pfe_init(void)
 		return;
 	}
 	g = pfe_guard_enter();
-	/* Trace times count from here, however late tracing starts. */
-	pfe_trace_note_start();
+	pfe_log_set_debug(pfe_env_bool("PFE_DEBUG", false));
+	pfe_clients_early();
 	check_flags();
 	list = pfe_env("PFE_LIST");
 	pfe_follow_init();
+	pfe_discover_quiet = pfe_follow_child();
+	pfe_list_out_flags = pfe_follow_out_flags;
 	pfe_exec_init();
 	threads = pfe_park_other_threads();
 	pfe_patch_lock();
@@ -243,11 +136,8 @@ __attribute__((constructor)) static void pfe_init(void)
 	}
 	if (list && *list && strcmp(list, "0"))
 		pfe_list_sites(list, "PFE_LIST");
-	/* After discovery, so the tracer sees every object; a bad value has
-	 * said so in one line and left everything unpatched. */
-	if (pfe_env("PFE_TRACE"))
-		pfe_trace_start(pfe_env("PFE_TRACE"), pfe_env("PFE_OUTPUT"));
-	pfe_control_start();
+	/* After discovery, so that clients (the tracer) see every object. */
+	pfe_clients_ready();
 out:
 	pfe_guard_leave(g);
 }

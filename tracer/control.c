@@ -41,13 +41,8 @@
 #include <unistd.h>
 
 #include "ctlcmd.h"
-#include "env.h"
-#include "live.h"
-#include "park.h"
-#include "outfile.h"
-#include "guard.h"
-#include "pfe_internal.h"
-#include "sanitize.h"
+#include "interpose.h"
+#include "tracer.h"
 
 /* The longest command; a longer line is discarded whole. */
 #define CMD_MAX 4095

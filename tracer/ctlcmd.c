@@ -27,20 +27,6 @@ static bool word(const char *s, const char *w, const char **rest)
 	return true;
 }
 
-int pfe_ctl_parse_graph(const char *s, int *mode)
-{
-	bool b;
-
-	if (s && !strcmp(s, "time")) {
-		*mode = PFE_GRAPH_TIME;
-		return 0;
-	}
-	if (pfe_parse_bool(s, &b))
-		return -EINVAL;
-	*mode = b ? PFE_GRAPH_ON : PFE_GRAPH_OFF;
-	return 0;
-}
-
 int pfe_ctl_parse_depth(const char *s, uint64_t *out)
 {
 	return pfe_parse_uint(s, 1, PFE_CTL_DEPTH_MAX, out);
@@ -75,7 +61,7 @@ int pfe_ctl_parse(char *line, struct pfe_ctl_cmd *cmd, char *why, size_t len)
 		return 0;
 	}
 	if (word(line, "graph", &a)) {
-		if (pfe_ctl_parse_graph(a, &mode))
+		if (pfe_parse_graph(a, &mode))
 			return expected(why, len, "'graph on', 'graph off' or 'graph time'");
 		cmd->op = PFE_CTL_GRAPH;
 		cmd->value = (uint64_t)mode;

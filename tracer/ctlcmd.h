@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "envparse.h"
+
 enum pfe_ctl_op {
 	PFE_CTL_NONE,  /* blank line or # comment: nothing to do, no reply */
 	PFE_CTL_TRACE, /* arg: the patterns */
@@ -30,9 +32,6 @@ enum pfe_ctl_op {
 	PFE_CTL_MIN_DURATION, /* value: nanoseconds, 0 for no filter */
 	PFE_CTL_LIST,	      /* arg: the path, or NULL */
 };
-
-/* PFE_GRAPH and "graph ..." */
-enum { PFE_GRAPH_OFF, PFE_GRAPH_ON, PFE_GRAPH_TIME };
 
 /* The deepest PFE_DEPTH / "depth" limit (lib/hooks/exit.c's PFE_DEPTH_MAX). */
 #define PFE_CTL_DEPTH_MAX (1u << 22)
@@ -50,13 +49,9 @@ struct pfe_ctl_cmd {
  */
 int pfe_ctl_parse(char *line, struct pfe_ctl_cmd *cmd, char *why, size_t len);
 
-/* PFE_GRAPH's value: 0 and the mode, or -EINVAL (1/0 booleans or "time"). */
-int pfe_ctl_parse_graph(const char *s, int *mode);
-
 /* PFE_DEPTH's value: a number of frames from 1 to PFE_CTL_DEPTH_MAX. */
 int pfe_ctl_parse_depth(const char *s, uint64_t *out);
 
-#define PFE_CTL_EXPECT_GRAPH "0, 1, yes, no, true, false, on, off or time"
 #define PFE_CTL_EXPECT_DEPTH "a number of frames from 1 to 4194304"
 
 #endif /* PFE_CTLCMD_H */

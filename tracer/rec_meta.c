@@ -45,11 +45,13 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "core.h"
 #include "elfobj.h"
-#include "outfile.h"
-#include "pfe_internal.h"
 #include "rec_meta.h"
 #include "record.h"
+
+/* An event names its site by the core's process-wide id. */
+_Static_assert(PFE_REC_SITE_BITS == PFE_SITE_ID_BITS, "record.h and core.h disagree on site ids");
 
 #if defined(__aarch64__)
 #define REC_ARCH "aarch64"

@@ -17,67 +17,19 @@
  * as they are instead (tracer/record.h).
  */
 #include <errno.h>
-#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "demangle.h"
-#include "dispatch.h"
-#include "env.h"
-#include "pattern.h"
-#include "outfile.h"
-#include "pfe_internal.h"
-#include "trace_fmt.h"
 #include "ctlcmd.h"
+#include "hooks.h"
 #include "trace_graph.h"
-#include "trace_out.h"
 #include "trace_rec.h"
+#include "tracer.h"
 
 static struct pfe_hook *trace_hook_handle;
 /* The patterns attached now, for a failed change to go back to. */
 static char *cur_spec;
-
-/*
- * Objects without patch sites (libc, the vdso, libraries built without
- * -fpatchable-function-entry) are unknown to the object list, but they call
- * traced functions too: libc calls main and every thread's start routine.
- * A snapshot of their executable spans, taken at start, names them.
- */
-#define NOTHER 64
-static struct other_obj {
-	uintptr_t lo, hi, bias;
-	char name[56];
-} others[NOTHER];
-static unsigned nothers;
-
-static void caller_of(uintptr_t ra, struct pfe_caller *c)
-{
-	/* Inside pfe_dispatch's RCU read-side section: the object and its
-	 * names stay valid until the hook returns. */
-	struct pfe_object *obj = pfe_object_by_addr(ra);
-
-	if (obj) {
-		uintptr_t off;
-		const char *sym = pfe_sitetab_symbolize(&obj->tab, ra, &off);
-
-		if (sym) {
-			*c = (struct pfe_caller){PFE_CALLER_SYM, sym, off};
-		} else {
-			*c = (struct pfe_caller){PFE_CALLER_OBJ, obj->name, ra - obj->bias};
-		}
-		return;
-	}
-	for (unsigned i = 0; i < nothers; i++) {
-		if (ra >= others[i].lo && ra < others[i].hi) {
-			*c = (struct pfe_caller){PFE_CALLER_OBJ, others[i].name,
-						 ra - others[i].bias};
-			return;
-		}
-	}
-	*c = (struct pfe_caller){PFE_CALLER_ADDR, NULL, ra};
-}
 
 /*
  * The hook: one event, no lock, no malloc, no system call (unless the
@@ -86,49 +38,6 @@ static void caller_of(uintptr_t ra, struct pfe_caller *c)
 static void trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	pfe_ring_put(pfe_rec_entry(pfe_ring_clock(), site->id, regs->lr));
-}
-
-static const char *base_name(const char *path)
-{
-	const char *slash = strrchr(path, '/');
-
-	return slash ? slash + 1 : path;
-}
-
-static int note_other(struct dl_phdr_info *info, size_t size, void *ctx)
-{
-	struct other_obj *o;
-	char exe[256];
-	const char *name = info->dlpi_name;
-
-	if (nothers == NOTHER)
-		return 1;
-	o = &others[nothers];
-	o->lo = UINTPTR_MAX;
-	o->hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		if (info->dlpi_addr + ph->p_vaddr < o->lo)
-			o->lo = info->dlpi_addr + ph->p_vaddr;
-		if (info->dlpi_addr + ph->p_vaddr + ph->p_memsz > o->hi)
-			o->hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
-	}
-	if (o->lo >= o->hi)
-		return 0;
-	if (!name || !*name) {
-		ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-
-		exe[n > 0 ? n : 0] = '\0';
-		name = exe;
-	}
-	o->bias = info->dlpi_addr;
-	name = base_name(name);
-	memcpy(o->name, name, strnlen(name, sizeof(o->name) - 1));
-	nothers++;
-	return 0;
 }
 
 /*
@@ -150,42 +59,6 @@ static void warn_unmatched(struct pfe_pattern *pat)
 			pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far",
 				term);
 	}
-}
-
-/*
- * Where the events go: PFE_RECORD=<dir> files, or text to @output (NULL:
- * stderr). Opened (and a file truncated) even when nothing matches: a trace
- * left over from an earlier run must not pass for this run's. Once per
- * process image; the graph and signature modes (trace_graph.c) share it.
- */
-int pfe_trace_open(const char *output, bool graph)
-{
-	const char *dir = pfe_env("PFE_RECORD");
-	char path[4096];
-	int r = 0;
-
-	if (pfe_ring_started())
-		return 0;
-	if (dir && *dir) {
-		if (output)
-			pfe_err("PFE_OUTPUT='%s': ignored: PFE_RECORD='%s' records instead", output,
-				dir);
-		r = pfe_ring_start(-1, dir, graph, false);
-	} else {
-		if (output)
-			r = pfe_trace_fmt_path(path, sizeof(path), output, getpid());
-		if (r == 0)
-			r = pfe_trace_out_start(output ? path : NULL);
-		if (r < 0) {
-			pfe_err("PFE_OUTPUT='%s': cannot open for writing: %s; not tracing",
-				output ? output : "(stderr)", pfe_output_strerror(r));
-			return r;
-		}
-		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph, pfe_trace_summary_mode());
-	}
-	if (r == 0)
-		pfe_trace_note_others();
-	return r;
 }
 
 int pfe_trace_start(const char *spec, const char *output)
@@ -304,21 +177,6 @@ int pfe_trace_set(const char *spec, char *why, size_t len)
 	return r;
 }
 
-/* ------------------------------------------------------------ modes */
-
-/* -1: as the environment says. The control thread changes them. */
-static int graph_mode = -1, summary_mode = -1;
-
-int pfe_trace_graph_mode(void)
-{
-	return graph_mode >= 0 ? graph_mode : pfe_env_graph();
-}
-
-bool pfe_trace_summary_mode(void)
-{
-	return summary_mode >= 0 ? summary_mode : pfe_env_bool("PFE_SUMMARY", false);
-}
-
 /*
  * Switch to graph mode @g (PFE_GRAPH_*) and summary @sum: detach, let every
  * hook in flight finish (a grace period), write out every event in the old
@@ -330,18 +188,15 @@ int pfe_trace_set_mode(int g, bool sum)
 	int r;
 
 	if (!pfe_ring_started()) {
-		graph_mode = g;
-		summary_mode = sum;
+		pfe_trace_mode_set(g, sum);
 		return 0;
 	}
 	pfe_trace_stop();
 	pfe_synchronize_rcu();
 	pfe_ring_drain(false);
 	r = pfe_ring_set_mode(g != PFE_GRAPH_OFF || sum, g == PFE_GRAPH_TIME, sum);
-	if (!r) {
-		graph_mode = g;
-		summary_mode = sum;
-	}
+	if (!r)
+		pfe_trace_mode_set(g, sum);
 	if (cur_spec)
 		attach_spec(cur_spec);
 	return r;
@@ -365,31 +220,37 @@ void pfe_trace_set_filters(uint64_t min_ns, unsigned depth)
 	pfe_ring_set_filters(min_ns, depth);
 }
 
-void pfe_trace_flush(void)
+/* ------------------------------------------------------------ the client */
+
+/* Start-up discovery is done: trace what PFE_TRACE names, listen to
+ * PFE_CONTROL. A bad value has said so in one line and left everything
+ * unpatched. */
+static void tracer_ready(void)
+{
+	const char *spec = pfe_env("PFE_TRACE");
+
+	if (spec)
+		pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
+	pfe_control_start();
+}
+
+/* Before an exec: everything held for every thread is written out. */
+static void tracer_image_end(void)
 {
 	pfe_ring_drain(false);
 	pfe_ring_image_end();
 }
 
-void pfe_trace_note_start(void)
-{
-	pfe_ring_note_start();
-}
+static const struct pfe_client tracer_client = {
+    .name = "tracer",
+    /* Trace times count from the constructor, however late tracing starts. */
+    .early = pfe_ring_note_start,
+    .ready = tracer_ready,
+    .image_end = tracer_image_end,
+    .before_unload = pfe_ring_before_unload,
+};
 
-void pfe_trace_before_unload(const struct pfe_object *obj)
+__attribute__((constructor(PFE_CLIENT_PRIORITY))) static void tracer_register(void)
 {
-	pfe_ring_before_unload(obj);
-}
-
-/* ------------------------------------------------ for trace_graph.c */
-
-void pfe_trace_caller(uintptr_t ra, struct pfe_caller *c)
-{
-	caller_of(ra, c);
-}
-
-void pfe_trace_note_others(void)
-{
-	if (!nothers)
-		dl_iterate_phdr(note_other, NULL);
+	pfe_client_register(&tracer_client);
 }

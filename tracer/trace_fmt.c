@@ -121,30 +121,3 @@ size_t pfe_trace_fmt_line(char *buf, uint32_t tid, uint64_t ns, const char *func
 	*p = '\0';
 	return (size_t)(p - buf);
 }
-
-int pfe_trace_fmt_path(char *out, size_t len, const char *in, int pid)
-{
-	size_t n = 0;
-
-	for (const char *p = in; *p; p++) {
-		char num[12];
-		const char *add = p;
-		size_t k = 1;
-
-		if (p[0] == '%' && p[1] == 'p') {
-			add = num;
-			k = (size_t)(put_dec(num, (uint32_t)pid) - num);
-			p++;
-		} else if (p[0] == '%' && p[1] == '%') {
-			p++;
-		}
-		if (n + k >= len)
-			return -ENAMETOOLONG;
-		memcpy(out + n, add, k);
-		n += k;
-	}
-	if (n >= len)
-		return -ENAMETOOLONG;
-	out[n] = '\0';
-	return 0;
-}

@@ -40,11 +40,4 @@ struct pfe_caller {
 size_t pfe_trace_fmt_line(char *buf, uint32_t tid, uint64_t ns, const char *func,
 			  uintptr_t func_addr, const struct pfe_caller *caller);
 
-/*
- * PFE_OUTPUT with "%p" replaced by @pid and "%%" by "%", so that a traced
- * program's exec'd children (which inherit PFE_TRACE) need not truncate the
- * parent's trace. Returns 0, or -ENAMETOOLONG when it does not fit in @len.
- */
-int pfe_trace_fmt_path(char *out, size_t len, const char *in, int pid);
-
 #endif /* PFE_TRACE_FMT_H */

@@ -44,19 +44,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "demangle.h"
-#include "dispatch.h"
 #include "ctlcmd.h"
-#include "env.h"
-#include "exit.h"
-#include "outfile.h"
-#include "pattern.h"
-#include "saferead.h"
+#include "hooks.h"
 #include "shadow.h"
-#include "sig.h"
-#include "trace_fmt.h"
 #include "trace_graph.h"
 #include "trace_rec.h"
+#include "tracer.h"
 
 static bool graph;
 

@@ -24,16 +24,4 @@ extern char pfe_trace_graph_why[256];
 /* Some hook of these modes is attached. */
 bool pfe_trace_graph_active(void);
 
-/* trace.c: open where events go (PFE_RECORD or @output) and start the
- * writer, once; 0 or -errno after one line. */
-int pfe_trace_open(const char *output, bool graph);
-/* trace.c: the modes asked for, by PFE_GRAPH and PFE_SUMMARY until the
- * control channel changes them: PFE_GRAPH_OFF, _ON or _TIME (ctlcmd.h). */
-int pfe_trace_graph_mode(void);
-bool pfe_trace_summary_mode(void);
-/* trace.c: name the caller at return address @ra, as the tracer does. */
-void pfe_trace_caller(uintptr_t ra, struct pfe_caller *c);
-/* trace.c: take the snapshot of objects without sites that names callers. */
-void pfe_trace_note_others(void);
-
 #endif /* PFE_TRACE_GRAPH_H */

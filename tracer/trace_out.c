@@ -9,8 +9,7 @@
 #include <errno.h>
 #include <unistd.h>
 
-#include "outfile.h"
-#include "pfe_internal.h"
+#include "interpose.h"
 #include "trace_out.h"
 
 static int out_fd = -1;

@@ -53,11 +53,8 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
-#include "env.h"
-#include "guard.h"
-#include "outfile.h"
-#include "park.h"
-#include "pfe_internal.h"
+#include "hooks.h"
+#include "interpose.h"
 #include "rec_meta.h"
 #include "trace_rec.h"
 #include "trace_summary.h"

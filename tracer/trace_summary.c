@@ -25,9 +25,7 @@
 #include <sys/mman.h>
 #include <urcu-bp.h>
 
-#include "demangle.h"
-#include "outfile.h"
-#include "pfe_internal.h"
+#include "core.h"
 #include "sumtab.h"
 #include "trace_rec.h"
 #include "trace_summary.h"

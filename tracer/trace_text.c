@@ -15,12 +15,10 @@
  */
 #include <string.h>
 
-#include "demangle.h"
-#include "pfe_internal.h"
-#include "trace_fmt.h"
-#include "trace_graph.h"
+#include "core.h"
 #include "trace_rec.h"
 #include "trace_text.h"
+#include "tracer.h"
 
 struct line {
 	char *b;

@@ -24,7 +24,7 @@
 
 #include "insn.h"
 #include "maps.h"
-#include "pfe_internal.h"
+#include "core.h"
 
 /* A variable rather than the symbol so that tests can substitute their own. */
 uintptr_t pfe_tramp_addr = (uintptr_t)pfe_regs_trampoline;

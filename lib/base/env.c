@@ -9,9 +9,7 @@
 #include <string.h>
 #include <sys/auxv.h>
 
-#include "ctlcmd.h"
-#include "env.h"
-#include "pfe_internal.h"
+#include "base.h"
 
 const char *pfe_env(const char *name)
 {
@@ -65,10 +63,10 @@ int pfe_env_graph(void)
 
 	if (!v || !*v)
 		return PFE_GRAPH_OFF;
-	if (pfe_ctl_parse_graph(v, &mode) == 0)
+	if (pfe_parse_graph(v, &mode) == 0)
 		return mode;
 	if (first_complaint("PFE_GRAPH"))
-		pfe_err("PFE_GRAPH='%s': expected %s; using 0", v, PFE_CTL_EXPECT_GRAPH);
+		pfe_err("PFE_GRAPH='%s': expected %s; using 0", v, PFE_EXPECT_GRAPH);
 	return PFE_GRAPH_OFF;
 }
 

@@ -23,7 +23,7 @@ bool pfe_env_secure(void);
  * "libpfe: NAME='value': expected ...; using <dflt>" once and @dflt. */
 bool pfe_env_bool(const char *name, bool dflt);
 
-/* PFE_GRAPH: PFE_GRAPH_OFF, _ON or _TIME (ctlcmd.h); a boolean or "time",
+/* PFE_GRAPH: PFE_GRAPH_OFF, _ON or _TIME (envparse.h); a boolean or "time",
  * else the error line once and off. */
 int pfe_env_graph(void);
 

@@ -2,6 +2,7 @@
 /* Pure parsers for libpfe's environment variables (envparse.h). */
 #include <errno.h>
 #include <stddef.h>
+#include <string.h>
 #include <strings.h>
 
 #include "envparse.h"
@@ -124,4 +125,18 @@ int pfe_parse_duration(const char *s, uint64_t *out)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+int pfe_parse_graph(const char *s, int *mode)
+{
+	bool b;
+
+	if (s && !strcmp(s, "time")) {
+		*mode = PFE_GRAPH_TIME;
+		return 0;
+	}
+	if (pfe_parse_bool(s, &b))
+		return -EINVAL;
+	*mode = b ? PFE_GRAPH_ON : PFE_GRAPH_OFF;
+	return 0;
 }

@@ -25,6 +25,11 @@ int pfe_parse_size(const char *s, uint64_t *out);
 int pfe_parse_duration(const char *s, uint64_t *out);
 
 /* What the parsers above expect, for the one error line. */
+/* PFE_GRAPH and the control channel's "graph ...". */
+enum { PFE_GRAPH_OFF, PFE_GRAPH_ON, PFE_GRAPH_TIME };
+/* PFE_GRAPH's value: 0 and the mode, or -EINVAL (a boolean or "time"). */
+int pfe_parse_graph(const char *s, int *mode);
+#define PFE_EXPECT_GRAPH    "0, 1, yes, no, true, false, on, off or time"
 #define PFE_EXPECT_BOOL	    "0, 1, yes, no, true, false, on or off"
 #define PFE_EXPECT_SIZE	    "a byte count such as 65536, 64K or 4M"
 #define PFE_EXPECT_DURATION "a duration such as 500ns, 10us, 1.5ms or 2s"

@@ -14,7 +14,7 @@
  * handlers in reverse, the others in registration order).
  */
 #include "guard.h"
-#include "pfe_internal.h"
+#include "base.h"
 
 extern void *__dso_handle;
 extern int __cxa_atexit(void (*fn)(void *), void *arg, void *dso);

@@ -18,7 +18,7 @@
 #ifndef PFE_GUARD_H
 #define PFE_GUARD_H
 
-#include "dispatch.h"
+#include "thread.h"
 
 #define PFE_GUARD_OWN 2
 

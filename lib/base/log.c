@@ -14,10 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "env.h"
-#include "outfile.h"
-#include "pfe_internal.h"
-#include "sanitize.h"
+#include "base.h"
 
 static void pfe_vlog(const char *fmt, va_list ap)
 {
@@ -46,14 +43,19 @@ void pfe_err(const char *fmt, ...)
 	va_end(ap);
 }
 
+/* Off until the constructor says: log.c reads no variable itself. */
+static bool debug_on;
+
+void pfe_log_set_debug(bool on)
+{
+	debug_on = on;
+}
+
 void pfe_debug(const char *fmt, ...)
 {
-	static int on = -1;
 	va_list ap;
 
-	if (on < 0)
-		on = pfe_env_bool("PFE_DEBUG", false);
-	if (!on)
+	if (!debug_on)
 		return;
 	va_start(ap, fmt);
 	pfe_vlog(fmt, ap);

@@ -45,7 +45,7 @@
 #include <unistd.h>
 
 #include "outfile.h"
-#include "pfe_internal.h"
+#include "base.h"
 
 /* The trace, PFE_LIST, the control FIFO and its log, and a PFE_RECORD
  * thread file per thread (trace_rec.c): as many as the tracer has rings. */
@@ -231,6 +231,48 @@ const char *pfe_output_strerror(int err)
 	}
 }
 
+/* The regular files opened for output, for the children a traced process
+ * starts (they append to them instead of truncating). Any thread; slots are
+ * claimed with a compare-and-swap and published with a release store. */
+static struct {
+	uint64_t dev, ino;
+	int used; /* 0 free, 1 being written, 2 valid */
+} output_files[PFE_OUTPUT_FILES_MAX];
+
+static void note_output_file(int fd)
+{
+	struct stat st;
+
+	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
+		return;
+	for (int i = 0; i < PFE_OUTPUT_FILES_MAX; i++) {
+		int free_ = 0;
+
+		if (__atomic_load_n(&output_files[i].used, __ATOMIC_ACQUIRE) == 2 &&
+		    output_files[i].dev == st.st_dev && output_files[i].ino == st.st_ino)
+			return;
+		if (__atomic_compare_exchange_n(&output_files[i].used, &free_, 1, false,
+						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
+			output_files[i].dev = st.st_dev;
+			output_files[i].ino = st.st_ino;
+			__atomic_store_n(&output_files[i].used, 2, __ATOMIC_RELEASE);
+			return;
+		}
+	}
+	/* More files than slots: a child may truncate one of them. */
+	pfe_debug("more than %d output files: not all handed to children", PFE_OUTPUT_FILES_MAX);
+}
+
+bool pfe_output_file(unsigned i, uint64_t *dev, uint64_t *ino)
+{
+	if (i >= PFE_OUTPUT_FILES_MAX ||
+	    __atomic_load_n(&output_files[i].used, __ATOMIC_ACQUIRE) != 2)
+		return false;
+	*dev = output_files[i].dev;
+	*ino = output_files[i].ino;
+	return true;
+}
+
 int pfe_output_open(const char *path, unsigned flags)
 {
 	int oflags = O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
@@ -258,8 +300,8 @@ int pfe_output_open(const char *path, unsigned flags)
 		return err;
 	}
 	fd = pfe_fd_keep(fd, path);
-	/* Children and new images append to it (follow.c). */
-	pfe_follow_note(fd);
+	/* Children and new images append to it (lib/interpose/follow.c). */
+	note_output_file(fd);
 	return fd;
 }
 

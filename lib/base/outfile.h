@@ -9,7 +9,9 @@
 #ifndef PFE_OUTFILE_H
 #define PFE_OUTFILE_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 /* libpfe's descriptors live at or above this number, out of the range a
  * program expects its own open() calls to return; under a soft
@@ -31,6 +33,16 @@
  * pfe_output_strerror().
  */
 int pfe_output_open(const char *path, unsigned flags);
+/* The regular files pfe_output_open opened, as device and inode: slot @i
+ * (below PFE_OUTPUT_FILES_MAX) when it holds one. Any thread, no malloc. */
+#define PFE_OUTPUT_FILES_MAX 16
+bool pfe_output_file(unsigned i, uint64_t *dev, uint64_t *ino);
+/*
+ * @in with each "%p" replaced by @pid and "%%" by "%" (pidpath.c). Returns
+ * 0, or -ENAMETOOLONG when it does not fit in @len (nothing is cut short:
+ * a shorter name would be another file).
+ */
+int pfe_path_expand(char *out, size_t len, const char *in, int pid);
 /* The reason for an error of pfe_output_open, for people. */
 const char *pfe_output_strerror(int err);
 

@@ -23,13 +23,12 @@
 #include <errno.h>
 #include <linux/futex.h>
 #include <string.h>
-#include <sys/auxv.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "saferead.h"
+#include "base.h"
 
 bool pfe_safe_read_force_probe;
 static int no_vm_readv;
@@ -65,18 +64,6 @@ static bool page_readable(uintptr_t addr)
 	return r == 0 || errno != EFAULT;
 }
 
-static size_t page_size(void)
-{
-	static size_t ps;
-
-	if (!ps) {
-		unsigned long v = getauxval(AT_PAGESZ);
-
-		ps = v ? v : 4096;
-	}
-	return ps;
-}
-
 bool pfe_safe_read(void *dst, uintptr_t src, size_t n)
 {
 	int saved = errno;
@@ -92,7 +79,7 @@ bool pfe_safe_read(void *dst, uintptr_t src, size_t n)
 		errno = saved;
 		return ok;
 	}
-	ps = page_size();
+	ps = pfe_page_size();
 	ok = page_readable(src);
 	for (uintptr_t p = (src & ~(ps - 1)) + ps; ok && p < src + n; p += ps)
 		ok = page_readable(p);

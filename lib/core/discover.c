@@ -19,7 +19,7 @@
 
 #include "elfobj.h"
 #include "demangle.h"
-#include "pfe_internal.h"
+#include "core.h"
 
 #ifndef HWCAP2_BTI
 #define HWCAP2_BTI (1 << 17)
@@ -87,7 +87,7 @@ static int seg_prot(ElfW(Word) flags, bool bti)
 static int text_segments(const struct dl_phdr_info *info, struct pfe_object *obj, bool bti,
 			 struct pfe_range **ranges)
 {
-	uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t page = pfe_page_size();
 	size_t n = 0;
 
 	*ranges = NULL;
@@ -191,6 +191,8 @@ void pfe_object_free(struct pfe_object *obj)
 	free(obj);
 }
 
+bool pfe_discover_quiet;
+
 int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out)
 {
 	bool is_main = !info->dlpi_name || !info->dlpi_name[0];
@@ -237,7 +239,7 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 		goto out;
 	if (!nsecs) {
 		/* Silent in a child libpfe followed: it just runs. */
-		if (is_main && !pfe_follow_child())
+		if (is_main && !pfe_discover_quiet)
 			pfe_err("%s: no __patchable_function_entries section (build with "
 				"-fpatchable-function-entry=2); nothing to trace",
 				obj->path);

@@ -14,7 +14,7 @@
 #include <unistd.h>
 
 #include "elfobj.h"
-#include "pfe_internal.h"
+#include "core.h"
 
 #define PATCH_SECTION "__patchable_function_entries"
 

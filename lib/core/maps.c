@@ -7,22 +7,12 @@
 #include <errno.h>
 #include <sys/mman.h>
 
+#include "hex.h"
 #include "maps.h"
 
 struct cursor {
 	const char *p, *end;
 };
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* At least one hex digit, at most 16; no overflow. */
 static int hex(struct cursor *c, uint64_t *out)
@@ -30,7 +20,7 @@ static int hex(struct cursor *c, uint64_t *out)
 	uint64_t v = 0;
 	int n = 0, d;
 
-	while (c->p < c->end && (d = hexval(*c->p)) >= 0) {
+	while (c->p < c->end && (d = pfe_hexval(*c->p)) >= 0) {
 		if (++n > 16)
 			return -EINVAL;
 		v = v << 4 | (uint64_t)d;

@@ -17,7 +17,7 @@
 #include <string.h>
 #include <urcu-bp.h>
 
-#include "pfe_internal.h"
+#include "hooks.h"
 
 static pthread_mutex_t patch_lock = PTHREAD_MUTEX_INITIALIZER;
 /*

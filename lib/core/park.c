@@ -46,7 +46,7 @@
 #include <urcu-bp.h>
 
 #include "park.h"
-#include "pfe_internal.h"
+#include "core.h"
 
 #define PARK_MAX	1024
 #define PARK_TIMEOUT_MS 3000

@@ -35,7 +35,7 @@
 #include <stdlib.h>
 
 #include "insn.h"
-#include "pfe_internal.h"
+#include "core.h"
 
 enum op { OP_INIT_NOP, OP_MAKE_CALL, OP_MAKE_NOP };
 

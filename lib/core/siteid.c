@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Process-wide site ids (pfe_internal.h "siteid.c").
+ * Process-wide site ids (core.h).
  *
  * A two-level table: 4096 pages of 65536 site pointers, 2^28 ids, the
- * PFE_REC_SITE_BITS of an event. Pages are allocated under the patch lock
+ * PFE_SITE_ID_BITS of an event. Pages are allocated under the patch lock
  * and never freed, so a reader needs no lock and no RCU section to index
  * them: a page pointer, once non-NULL, stays. The entries themselves are
  * published with release stores after the site is complete and read with
@@ -12,11 +12,10 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "pfe_internal.h"
-#include "record.h"
+#include "core.h"
 
 #define PAGE_BITS 16
-#define NPAGES	  (1u << (PFE_REC_SITE_BITS - PAGE_BITS))
+#define NPAGES	  (1u << (PFE_SITE_ID_BITS - PAGE_BITS))
 
 static struct pfe_site **pages[NPAGES];
 static uint32_t next_id; /* patch lock; read relaxed by pfe_site_ids_end */
@@ -25,7 +24,7 @@ int pfe_site_ids_assign(struct pfe_object *obj)
 {
 	size_t n = obj->tab.nsites;
 
-	if (n > PFE_REC_SITE_MAX - next_id)
+	if (n > PFE_SITE_ID_MAX - next_id)
 		return -ENOSPC;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t id = next_id + (uint32_t)i;
@@ -65,7 +64,7 @@ struct pfe_site *pfe_site_by_id(uint32_t id)
 {
 	struct pfe_site **pg;
 
-	if (id >= PFE_REC_SITE_MAX + 1u)
+	if (id >= PFE_SITE_ID_MAX + 1u)
 		return NULL;
 	pg = __atomic_load_n(&pages[id >> PAGE_BITS], __ATOMIC_ACQUIRE);
 	return pg ? __atomic_load_n(&pg[id & ((1u << PAGE_BITS) - 1)], __ATOMIC_ACQUIRE) : NULL;

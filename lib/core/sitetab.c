@@ -350,12 +350,12 @@ struct pfe_site *pfe_sitetab_by_name(const struct pfe_sitetab *t, const char *na
 	return NULL;
 }
 
-const char *pfe_sitetab_symbolize(const struct pfe_sitetab *t, uintptr_t addr, uintptr_t *off)
+const struct pfe_sym *pfe_sitetab_sym_at(const struct pfe_sitetab *t, uintptr_t addr,
+					 uintptr_t *end)
 {
 	/* The last symbol at or below addr. */
 	size_t i = sym_lower_bound(t, addr);
 	const struct pfe_sym *s;
-	uintptr_t end;
 
 	if (i < t->nsyms && t->syms[i].addr == addr)
 		i++;
@@ -363,10 +363,18 @@ const char *pfe_sitetab_symbolize(const struct pfe_sitetab *t, uintptr_t addr, u
 		return NULL;
 	s = &t->syms[i - 1];
 	if (s->size)
-		end = s->addr + s->size;
+		*end = s->addr + s->size;
 	else
-		end = i < t->nsyms ? t->syms[i].addr : UINTPTR_MAX;
-	if (addr >= end)
+		*end = i < t->nsyms ? t->syms[i].addr : UINTPTR_MAX;
+	return addr < *end ? s : NULL;
+}
+
+const char *pfe_sitetab_symbolize(const struct pfe_sitetab *t, uintptr_t addr, uintptr_t *off)
+{
+	uintptr_t end;
+	const struct pfe_sym *s = pfe_sitetab_sym_at(t, addr, &end);
+
+	if (!s)
 		return NULL;
 	if (off)
 		*off = addr - s->addr;

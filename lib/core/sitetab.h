@@ -87,6 +87,11 @@ struct pfe_site *pfe_sitetab_by_pc(const struct pfe_sitetab *t, uintptr_t pc);
  * of the same name (local functions in several units) follow in by_name. */
 struct pfe_site *pfe_sitetab_by_name(const struct pfe_sitetab *t, const char *name);
 
+/* The symbol whose function holds @addr, and in *@end where the function
+ * ends (its size, else the next symbol, else UINTPTR_MAX); NULL when no
+ * symbol holds it. */
+const struct pfe_sym *pfe_sitetab_sym_at(const struct pfe_sitetab *t, uintptr_t addr,
+					 uintptr_t *end);
 /* The function symbol containing @addr; sets *@off to addr - symbol. NULL
  * when no symbol covers it. Lock-free and allocation-free. */
 const char *pfe_sitetab_symbolize(const struct pfe_sitetab *t, uintptr_t addr, uintptr_t *off);

@@ -31,7 +31,7 @@
 #include <unistd.h>
 
 #include "maps.h"
-#include "pfe_internal.h"
+#include "core.h"
 
 struct pfe_text_stats pfe_text_stats;
 bool pfe_text_force_procmem;
@@ -46,18 +46,6 @@ struct run {
 	bool shared;
 	size_t first, last; /* indices into the sorted write list, inclusive */
 };
-
-static uintptr_t page_size(void)
-{
-	static uintptr_t ps;
-
-	if (!ps) {
-		long v = sysconf(_SC_PAGESIZE);
-
-		ps = v > 0 ? (uintptr_t)v : 4096;
-	}
-	return ps;
-}
 
 /* ------------------------------------------------------ /proc/self/maps */
 
@@ -166,7 +154,7 @@ static void claim(struct collect *c, int prot, bool shared)
 {
 	if (prot != PROT_UNKNOWN)
 		prot |= c->w[c->i].keep;
-	uintptr_t ps = page_size();
+	uintptr_t ps = pfe_page_size();
 	uintptr_t page = c->w[c->i].addr & ~(ps - 1);
 	struct run *r = c->nruns ? &c->runs[c->nruns - 1] : NULL;
 

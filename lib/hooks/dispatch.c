@@ -45,7 +45,7 @@
 #include <stdlib.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "readside.h"
 
 /*

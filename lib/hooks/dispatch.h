@@ -16,7 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pfe_internal.h"
+#include "core.h"
 #include "thread.h"
 
 struct pfe_pattern;

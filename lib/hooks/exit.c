@@ -71,7 +71,7 @@
 #include <unwind.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "env.h"
 #include "exit.h"
 #include "readside.h"
@@ -816,23 +816,14 @@ static uintptr_t pac_sign(uintptr_t v, uintptr_t modifier)
 static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
 {
 	const struct pfe_sitetab *t = site && site->obj ? &site->obj->tab : NULL;
-	size_t lo = 0, hi = t ? t->nsyms : 0;
+	const struct pfe_sym *sym;
 	uintptr_t end;
 
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (t->syms[mid].addr < site->func)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!t || lo == t->nsyms || t->syms[lo].addr != site->func)
+	sym = t ? pfe_sitetab_sym_at(t, site->func, &end) : NULL;
+	if (!sym || sym->addr != site->func)
 		return !is_tramp(raw);
-	if (t->syms[lo].size)
-		end = site->func + t->syms[lo].size;
-	else
-		end = lo + 1 < t->nsyms ? t->syms[lo + 1].addr : site->func + 4096;
+	if (end == UINTPTR_MAX)
+		end = site->func + 4096;
 	if (end - site->func > 65536)
 		end = site->func + 65536;
 	for (const uint32_t *p = (const uint32_t *)site->func; (uintptr_t)p < end; p++)

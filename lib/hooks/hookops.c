@@ -4,7 +4,7 @@
  */
 #include <errno.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "sig.h"
 
 /* The entry of an exit-only hook: the dispatcher's vectors end at fn == NULL. */

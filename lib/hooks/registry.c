@@ -29,7 +29,7 @@
 #include <string.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "pattern.h"
 
 /* Live hooks in attach order, for objects loaded later. Patch lock. */

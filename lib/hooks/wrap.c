@@ -23,7 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "sig.h"
 
 struct pfe_ffi {

@@ -29,7 +29,7 @@
 #include <ucontext.h>
 
 #include "exit.h"
-#include "pfe_internal.h"
+#include "interpose.h"
 
 #define WRAP_API __attribute__((visibility("default")))
 

@@ -58,12 +58,9 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
-#include "guard.h"
+#include "hooks.h"
 #include "insn.h"
-#include "live.h"
-#include "park.h"
-#include "pfe_internal.h"
+#include "interpose.h"
 
 #define DL_API __attribute__((visibility("default")))
 
@@ -330,7 +327,7 @@ static void free_gone(struct gone *g)
 			struct pfe_object *o = g->v[i];
 
 			/* Events in the tracer's rings name sites by id. */
-			pfe_trace_before_unload(o);
+			pfe_clients_before_unload(o);
 			pfe_site_ids_clear(o);
 			for (size_t k = 0; k < o->tab.nsites; k++)
 				free(o->tab.sites[k].hooks);

@@ -28,7 +28,7 @@
 #include <unistd.h>
 
 #include "guard.h"
-#include "pfe_internal.h"
+#include "interpose.h"
 
 #define EXEC_API __attribute__((visibility("default")))
 
@@ -78,7 +78,7 @@ static void before_exec(void)
 
 	pfe_exec_init();
 	if (pfe_follow_owns_trace())
-		pfe_trace_flush();
+		pfe_clients_image_end();
 	pfe_guard_leave(g);
 }
 
@@ -189,80 +189,64 @@ static int pfe_execvp(const char *file, char *const argv[])
 	return pfe_execvpe(file, argv, environ);
 }
 
-/* The arguments after @arg0, up to and without the NULL, plus one. */
-static size_t count_args(va_list *ap)
+/* Which exec the list forms end in. */
+enum list_exec { LIST_EXECL, LIST_EXECLP, LIST_EXECLE };
+
+/* execl, execlp, execle: argv on the stack from @arg and the list after it,
+ * up to its NULL; execle's environment is the argument after the NULL. */
+static int exec_list(enum list_exec kind, const char *path, const char *arg, va_list ap)
 {
+	va_list count;
 	size_t n = 1;
 
-	while (va_arg(*ap, char *))
+	va_copy(count, ap);
+	while (va_arg(count, char *))
 		n++;
-	return n;
-}
+	va_end(count);
+	{
+		char *argv[n + 1];
 
-/* argv[0..n]: @arg0, then the list up to its NULL (argv[n]). By pointer:
- * execle reads on after it. */
-static void collect_args(char **argv, size_t n, const char *arg0, va_list *ap)
-{
-	argv[0] = (char *)arg0;
-	for (size_t i = 1; i <= n; i++)
-		argv[i] = va_arg(*ap, char *);
+		argv[0] = (char *)arg;
+		for (size_t i = 1; i <= n; i++)
+			argv[i] = va_arg(ap, char *);
+		if (kind == LIST_EXECLP)
+			return pfe_execvpe(path, argv, environ);
+		return pfe_execve(path, argv,
+				  kind == LIST_EXECLE ? va_arg(ap, char *const *) : environ);
+	}
 }
 
 static int pfe_execl(const char *path, const char *arg, ...)
 {
 	va_list ap;
-	size_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(&ap);
+	r = exec_list(LIST_EXECL, path, arg, ap);
 	va_end(ap);
-	{
-		char *argv[n + 1];
-
-		va_start(ap, arg);
-		collect_args(argv, n, arg, &ap);
-		va_end(ap);
-		return pfe_execve(path, argv, environ);
-	}
+	return r;
 }
 
 static int pfe_execlp(const char *file, const char *arg, ...)
 {
 	va_list ap;
-	size_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(&ap);
+	r = exec_list(LIST_EXECLP, file, arg, ap);
 	va_end(ap);
-	{
-		char *argv[n + 1];
-
-		va_start(ap, arg);
-		collect_args(argv, n, arg, &ap);
-		va_end(ap);
-		return pfe_execvpe(file, argv, environ);
-	}
+	return r;
 }
 
-/* execle: the environment is the argument after the NULL. */
 static int pfe_execle(const char *path, const char *arg, ...)
 {
-	char *const *envp;
 	va_list ap;
-	size_t n;
+	int r;
 
 	va_start(ap, arg);
-	n = count_args(&ap);
+	r = exec_list(LIST_EXECLE, path, arg, ap);
 	va_end(ap);
-	{
-		char *argv[n + 1];
-
-		va_start(ap, arg);
-		collect_args(argv, n, arg, &ap);
-		envp = va_arg(ap, char *const *);
-		va_end(ap);
-		return pfe_execve(path, argv, envp);
-	}
+	return r;
 }
 
 /* ------------------------------------------------------------ spawn */

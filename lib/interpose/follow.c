@@ -45,14 +45,13 @@
 #include "env.h"
 #include "guard.h"
 #include "outfile.h"
-#include "pfe_internal.h"
+#include "interpose.h"
 
 #define OUTPUTS_VAR "LIBPFE_OUTPUTS"
 #define CHILD_VAR   "LIBPFE_CHILD"
 #define STACK_MAX   16384
-#define MAX_OUTPUTS 16
-/* "LIBPFE_OUTPUTS=" and up to MAX_OUTPUTS "<dev>:<ino>," in hex. */
-#define OUTPUTS_LEN (sizeof(OUTPUTS_VAR "=") + MAX_OUTPUTS * 35)
+/* "LIBPFE_OUTPUTS=" and up to PFE_OUTPUT_FILES_MAX "<dev>:<ino>," in hex. */
+#define OUTPUTS_LEN (sizeof(OUTPUTS_VAR "=") + PFE_OUTPUT_FILES_MAX * 35)
 
 extern char **environ;
 
@@ -71,36 +70,7 @@ static char **vars_exec, **vars_spawn, **vars_control;
 /* OUTPUTS_VAR's value inherited from the parent (bounded copy). */
 static char inherited[OUTPUTS_LEN];
 
-static struct {
-	uint64_t dev, ino;
-	int used; /* 0 free, 1 being written, 2 valid */
-} outputs[MAX_OUTPUTS];
-
 /* ------------------------------------------------------------ outputs */
-
-void pfe_follow_note(int fd)
-{
-	struct stat st;
-
-	if (fd < 0 || fstat(fd, &st) || !S_ISREG(st.st_mode))
-		return;
-	for (int i = 0; i < MAX_OUTPUTS; i++) {
-		int free_ = 0;
-
-		if (__atomic_load_n(&outputs[i].used, __ATOMIC_ACQUIRE) == 2 &&
-		    outputs[i].dev == st.st_dev && outputs[i].ino == st.st_ino)
-			return;
-		if (__atomic_compare_exchange_n(&outputs[i].used, &free_, 1, false,
-						__ATOMIC_ACQUIRE, __ATOMIC_RELAXED)) {
-			outputs[i].dev = st.st_dev;
-			outputs[i].ino = st.st_ino;
-			__atomic_store_n(&outputs[i].used, 2, __ATOMIC_RELEASE);
-			return;
-		}
-	}
-	/* More files than slots: a child may truncate one of them. */
-	pfe_debug("more than %d output files: not all handed to children", MAX_OUTPUTS);
-}
 
 unsigned pfe_follow_out_flags(const char *path, unsigned flags)
 {
@@ -203,10 +173,12 @@ static void outputs_entry(char *buf, size_t len)
 		if (!inherited[i])
 			break;
 	}
-	for (int i = 0; i < MAX_OUTPUTS; i++)
-		if (__atomic_load_n(&outputs[i].used, __ATOMIC_ACQUIRE) == 2)
-			pfe_outputs_add(list, len - sizeof(OUTPUTS_VAR), outputs[i].dev,
-					outputs[i].ino);
+	for (unsigned i = 0; i < PFE_OUTPUT_FILES_MAX; i++) {
+		uint64_t dev, ino;
+
+		if (pfe_output_file(i, &dev, &ino))
+			pfe_outputs_add(list, len - sizeof(OUTPUTS_VAR), dev, ino);
+	}
 }
 
 int pfe_follow_env(char *const envp[], bool new_process, int (*fn)(char *const env[], void *arg),

@@ -19,9 +19,9 @@
 #include <pthread.h>
 #include <urcu-bp.h>
 
-#include "live.h"
+#include "interpose.h"
 #include "park.h"
-#include "pfe_internal.h"
+#include "interpose.h"
 
 static void prepare(void)
 {

@@ -16,7 +16,7 @@
 
 #include "insn.h"
 #include "maps.h"
-#include "pfe_internal.h"
+#include "hooks.h"
 
 struct wx_check {
 	uintptr_t allow_start, allow_end; /* a deliberate rwx range */

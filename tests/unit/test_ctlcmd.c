@@ -68,10 +68,10 @@ static void test_graph(void **state)
 	assert_int_equal(parse("graph", &c, why), -EINVAL);
 	assert_string_equal(why, "expected 'graph on', 'graph off' or 'graph time'");
 	assert_int_equal(parse("graph onn", &c, why), -EINVAL);
-	assert_int_equal(pfe_ctl_parse_graph("TRUE", &m), 0);
+	assert_int_equal(pfe_parse_graph("TRUE", &m), 0);
 	assert_int_equal(m, PFE_GRAPH_ON);
-	assert_int_equal(pfe_ctl_parse_graph("Time", &m), -EINVAL);
-	assert_int_equal(pfe_ctl_parse_graph(NULL, &m), -EINVAL);
+	assert_int_equal(pfe_parse_graph("Time", &m), -EINVAL);
+	assert_int_equal(pfe_parse_graph(NULL, &m), -EINVAL);
 	assert_int_equal(m, PFE_GRAPH_ON);
 }
 

@@ -16,7 +16,7 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
-#include "pfe_internal.h"
+#include "core.h"
 
 #define BTI_C 0xd503245fu
 #define NOP   0xd503201fu

@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 
 #define NSITES 4096
 

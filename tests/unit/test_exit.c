@@ -21,9 +21,9 @@
 #include <ucontext.h>
 #include <cmocka.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "exit.h"
-#include "live.h"
+#include "interpose.h"
 #include "shadow.h"
 
 #define NOINL __attribute__((noinline, noclone, optimize("no-optimize-sibling-calls")))

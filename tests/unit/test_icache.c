@@ -23,7 +23,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
-#include "live.h"
+#include "interpose.h"
 #include "unit/patch_util.h"
 
 #define MAXR 64

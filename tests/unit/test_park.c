@@ -19,7 +19,7 @@
 #include "park.h"
 #include <stdbool.h>
 
-#include "pfe_internal.h"
+#include "core.h"
 
 #define NTHREADS 3
 

@@ -36,7 +36,7 @@
 
 #include "rec_meta.h"
 #include "outfile.h"
-#include "pfe_internal.h"
+#include "core.h"
 #include "record.h"
 
 #define BTI_C 0xd503245fu

@@ -19,9 +19,9 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "insn.h"
-#include "live.h"
+#include "interpose.h"
 
 /* An initialised site (`mov x9, x30; nop`) whose body returns x0 + @k. */
 #define FN(name, k)                                                                                \

@@ -16,7 +16,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 #include "unit/patch_util.h"
 
 #define GIB ((uintptr_t)1 << 30)

@@ -122,30 +122,6 @@ static void test_long_names(void **state)
 	assert_true(n + 1 <= PFE_TRACE_LINE_MAX);
 }
 
-static void test_path(void **state)
-{
-	char out[32];
-
-	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "/tmp/t.%p", 4242), 0);
-	assert_string_equal(out, "/tmp/t.4242");
-	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "%p-%p", 7), 0);
-	assert_string_equal(out, "7-7");
-	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "a%%p%x%", 7), 0);
-	assert_string_equal(out, "a%p%x%");
-	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "", 7), 0);
-	assert_string_equal(out, "");
-	/* 31 characters fit, 32 do not */
-	assert_int_equal(pfe_trace_fmt_path(out, sizeof(out), "0123456789012345678901234567890", 1),
-			 0);
-	assert_int_equal(
-	    pfe_trace_fmt_path(out, sizeof(out), "01234567890123456789012345678901", 1),
-	    -ENAMETOOLONG);
-	assert_int_equal(
-	    pfe_trace_fmt_path(out, sizeof(out), "0123456789012345678901234567%p", 12345),
-	    -ENAMETOOLONG);
-	assert_int_equal(pfe_trace_fmt_path(out, 1, "x", 1), -ENAMETOOLONG);
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -157,7 +133,6 @@ int main(void)
 	    cmocka_unit_test(test_nameless_function),
 	    cmocka_unit_test(test_long_names),
 	    cmocka_unit_test(test_digit_boundaries),
-	    cmocka_unit_test(test_path),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -26,9 +26,9 @@
 #include <cmocka.h>
 
 #include "trace_rec.h"
-#include "dispatch.h"
-#include "live.h"
-#include "pfe_internal.h"
+#include "hooks.h"
+#include "interpose.h"
+#include "core.h"
 
 static char path[] = "/tmp/pfe-trace-rec-XXXXXX";
 static int fd = -1;

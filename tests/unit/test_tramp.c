@@ -24,7 +24,7 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
-#include "dispatch.h"
+#include "hooks.h"
 
 /* ---------------------------------------------------- fake patched functions */
 

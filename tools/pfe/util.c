@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hex.h"
 #include "util.h"
 
 void pfe_say(const char *fmt, ...)
@@ -68,17 +69,6 @@ bool parse_u64(const char *s, uint64_t *out)
 	return !errno && !*end;
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *unescape(char *s)
 {
 	char *out = s;
@@ -93,8 +83,8 @@ char *unescape(char *s)
 			*out++ = '\n';
 		else if (*p == 't')
 			*out++ = '\t';
-		else if (*p == 'x' && hexval(p[1]) >= 0 && hexval(p[2]) >= 0) {
-			*out++ = (char)(hexval(p[1]) * 16 + hexval(p[2]));
+		else if (*p == 'x' && pfe_hexval(p[1]) >= 0 && pfe_hexval(p[2]) >= 0) {
+			*out++ = (char)(pfe_hexval(p[1]) * 16 + pfe_hexval(p[2]));
 			p += 2;
 		} else
 			*out++ = *p;
