@@ -225,42 +225,32 @@ static int dump_flame(struct rd_recording *rec)
 	return status;
 }
 
+static int dump_opt(void *ctx, int c, const char *arg)
+{
+	int *what = ctx;
+
+	if (*what && *what != c)
+		return usage_error("dump", "--chrome and --flame: expected one");
+	*what = c;
+	return PFE_PROCEED;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"chrome", no_argument, NULL, 'c'},
 						 {"flame", no_argument, NULL, 'f'},
-						 {"no-demangle", no_argument, NULL, 'M'},
 						 {NULL, 0, NULL, 0}};
-	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
+	struct pfe_opts o;
 	struct rd_recording rec;
-	int c, what = 0, status;
+	int what = 0, status;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 'M':
-			o.demangle = false;
-			break;
-		case 'c':
-		case 'f':
-			if (what && what != c)
-				return usage_error("dump", "--chrome and --flame: expected one");
-			what = c;
-			break;
-		case ':':
-			return usage_error("dump", "%s needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("dump", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("dump", "unexpected argument '%s'", argv[optind]);
+	pfe_opts_init(&o, "dump");
+	status = pfe_getopt(&o, argc, argv, "", longopts, dump_opt, &what);
+	if (status != PFE_PROCEED)
+		return status;
 	if (!what)
 		return usage_error("dump", "expected --chrome or --flame");
-	if (rd_open(&rec, o.dir, o.demangle))
+	if (pfe_open_recording(&o, &rec))
 		return 1;
 	status = what == 'c' ? dump_chrome(&rec) : dump_flame(&rec);
 	rd_close(&rec);

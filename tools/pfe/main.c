@@ -11,14 +11,14 @@
 #include "pfe.h"
 #include "util.h"
 
-static const char usage[] =
+const char pfe_usage[] =
     "usage: pfe <command> [options]\n"
     "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]   run PROG, record its calls\n"
     "  replay [-d DIR] [--tid T] [-D DEPTH] [-t MIN] [-F FUNC] [-N FUNC] [--flat]\n"
     "  report [-d DIR] [-s total|self|calls|avg|max]\n"
     "  dump --chrome|--flame [-d DIR]\n"
     "  info [-d DIR]\n"
-    "Reading commands take --no-demangle; DIR defaults to pfe.data. See pfe(1).\n";
+    "Reading commands take --no-demangle and --help; DIR defaults to pfe.data. See pfe(1).\n";
 
 int usage_error(const char *cmd, const char *fmt, ...)
 {
@@ -44,11 +44,11 @@ int main(int argc, char **argv)
 		    {"info", cmd_info}};
 
 	if (argc < 2) {
-		fputs(usage, stderr);
+		fputs(pfe_usage, stderr);
 		return 2;
 	}
 	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
-		fputs(usage, stdout);
+		fputs(pfe_usage, stdout);
 		return 0;
 	}
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)

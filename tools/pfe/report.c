@@ -58,41 +58,36 @@ static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_fra
 	pfe_sum_add(&f->row, dur, stack[depth].child_ns);
 }
 
+struct report_opts {
+	enum pfe_sum_key key;
+};
+
+static int report_opt(void *ctx, int c, const char *arg)
+{
+	struct report_opts *ro = ctx;
+
+	if (pfe_sum_parse_key(arg, &ro->key))
+		return usage_error("report", "-s '%s': expected total, self, calls, avg or max",
+				   arg);
+	return PFE_PROCEED;
+}
+
 int cmd_report(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"no-demangle", no_argument, NULL, 'M'},
-						 {"sort", required_argument, NULL, 's'},
+	static const struct option longopts[] = {{"sort", required_argument, NULL, 's'},
 						 {NULL, 0, NULL, 0}};
-	enum pfe_sum_key key = PFE_SUM_TOTAL;
-	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
+	struct report_opts ro = {PFE_SUM_TOTAL};
+	struct pfe_opts o;
 	struct report r = {0};
 	struct rd_recording rec;
-	int c, status = 0;
+	int status = 0;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:s:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 'M':
-			o.demangle = false;
-			break;
-		case 's':
-			if (pfe_sum_parse_key(optarg, &key))
-				return usage_error(
-				    "report", "-s '%s': expected total, self, calls, avg or max",
-				    optarg);
-			break;
-		case ':':
-			return usage_error("report", "%s needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("report", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("report", "unexpected argument '%s'", argv[optind]);
-	if (rd_open(&rec, o.dir, o.demangle))
+	pfe_opts_init(&o, "report");
+	status = pfe_getopt(&o, argc, argv, "s:", longopts, report_opt, &ro);
+	if (status != PFE_PROCEED)
+		return status;
+	status = 0;
+	if (pfe_open_recording(&o, &rec))
 		return 1;
 	for (size_t i = 0; i < rec.nprocs && !status; i++) {
 		r.proc = &rec.procs[i];
@@ -109,7 +104,7 @@ int cmd_report(int argc, char **argv)
 
 		for (size_t i = 0; i < r.n; i++)
 			rows[i] = r.v[i]->row;
-		pfe_sum_sort(rows, r.n, key);
+		pfe_sum_sort(rows, r.n, ro.key);
 		pfe_sum_fmt_header(line, sizeof(line));
 		fputs(line, stdout);
 		for (size_t i = 0; i < r.n; i++) {
