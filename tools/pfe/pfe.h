@@ -50,6 +50,17 @@ int pfe_getopt(struct pfe_opts *o, int argc, char **argv, const char *shortopts,
 /* rd_open of o->dir: 0, or 1 (the status) after the reader's one error line. */
 int pfe_open_recording(const struct pfe_opts *o, struct rd_recording *rec);
 
+/*
+ * record.c: run @argv (PROG and its arguments, NULL-terminated) with libpfe
+ * recording into @dir. PFE_PROCEED with PROG's wait status in *@wstatus, or
+ * the status to exit with when PROG could not run (after one error line).
+ */
+int record_run(const char *dir, const char *patterns, bool entries_only, char **argv, int *wstatus);
+/* End as PROG ended: its exit status, or the same signal (no core file). */
+int record_pass_status(int wstatus);
+/* PROG as execvp would find it, in @out: 0 or -errno. */
+int find_program(const char *prog, char *out, size_t len);
+
 /* replay.c's options and run, also for pfe live. */
 struct replay;
 extern const char replay_shortopts[];
