@@ -7,6 +7,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "pfe.h"
 #include "util.h"
@@ -14,6 +15,10 @@
 const char pfe_usage[] =
     "usage: pfe <command> [options]\n"
     "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]   run PROG, record its calls\n"
+    "  live [-f PATTERNS] [-e] [-d DIR] [REPLAY OPTIONS] [--] PROG [ARGS...]\n"
+    "                 record PROG into a temporary directory, replay it, remove it\n"
+    "  PROG [ARGS...]   the same as live PROG, when PROG is no command's name and\n"
+    "                 is an existing file (with a '/') or found in PATH (without)\n"
     "  replay [-d DIR] [--tid T] [-D DEPTH] [-t MIN] [-F FUNC] [-N FUNC] [--flat]\n"
     "  report [-d DIR] [-s total|self|calls|avg|max]\n"
     "  dump --chrome|--flame [-d DIR]\n"
@@ -37,11 +42,10 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv);
-	} cmds[] = {{"record", cmd_record},
-		    {"replay", cmd_replay},
-		    {"report", cmd_report},
-		    {"dump", cmd_dump},
-		    {"info", cmd_info}};
+	} cmds[] = {{"record", cmd_record}, {"live", cmd_live}, {"replay", cmd_replay},
+		    {"report", cmd_report}, {"dump", cmd_dump}, {"info", cmd_info}};
+
+	char path[4096];
 
 	if (argc < 2) {
 		fputs(pfe_usage, stderr);
@@ -54,8 +58,17 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		if (!strcmp(argv[1], cmds[i].name))
 			return cmds[i].fn(argc - 1, argv + 1);
-	pfe_say("unknown command '%s' (expected record, replay, report, dump or info; see pfe "
-		"--help)",
-		argv[1]);
+	/* pfe PROG: PROG as execvp finds it, so that pfe ./app and pfe ls work and
+	 * a misspelt command is still an unknown command. */
+	if (argv[1][0] != '-' && !find_program(argv[1], path, sizeof(path)))
+		return cmd_live(argc, argv);
+	if (!strchr(argv[1], '/') && !access(argv[1], F_OK))
+		pfe_say("unknown command '%s' (a program in this directory runs as pfe ./%s; see "
+			"pfe --help)",
+			argv[1], argv[1]);
+	else
+		pfe_say("unknown command '%s' (expected record, live, replay, report, dump or "
+			"info, or a program to run; see pfe --help)",
+			argv[1]);
 	return 2;
 }

@@ -74,6 +74,8 @@ void replay_free(struct replay *r);
 extern const char pfe_usage[];
 
 int cmd_record(int argc, char **argv);
+int cmd_live(int argc, char **argv);
+int cmd_graph(int argc, char **argv);
 int cmd_replay(int argc, char **argv);
 int cmd_report(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
