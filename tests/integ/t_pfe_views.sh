@@ -1,9 +1,10 @@
 #!/bin/sh
 # The pfe command's other views of recordings that tests/tools/pfe_gen.py
-# writes: report --diff of two runs, one function made slower. Runs on the
+# writes: report --diff of two runs, one function made slower; graph and
+# graph --callers, with their totals checked against their parts. Runs on the
 # host, no qemu.
 . tests/lib.sh
-plan 6
+plan 15
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 cd "$T" || exit 1
@@ -85,3 +86,114 @@ expect_eq "report --diff: a tie of totals goes to the changed self time" "work m
 	"$("$PFE" report -d same --diff slower | awk 'NR > 5 { printf "%s%s", s, $NF; s = " " }')"
 "$PFE" report -d base --diff nothere >/dev/null 2>err
 expect_eq "report --diff: a missing recording, one line, status 1" "1|1" "$?|$(wc -l <err | tr -d ' ')"
+
+# ----------------------------------------------------------------- graph
+# Two threads; foo() twice from main (one path), recursion, C++ names.
+GEN g1 <<'EOF2'
+process 100
+object app /usr/bin/app main foo bar rec _ZN2ns4workEv
+thread 100 main
+E 1000 main
+E 2000 foo
+E 2100 bar
+X 2600 bar
+E 3000 bar
+X 3200 bar
+X 4000 foo
+E 5000 rec
+E 5500 rec
+E 5600 rec
+E 5700 bar
+X 5900 bar
+X 6000 rec
+X 6500 rec
+X 7000 rec
+E 8000 foo
+X 8300 foo
+E 9000 _ZN2ns4workEv
+E 9100 bar
+X 9400 bar
+X 9900 _ZN2ns4workEv
+X 20000 main
+thread 102 worker
+E 1000 _ZN2ns4workEv
+E 1500 bar
+X 2500 bar
+X 3000 _ZN2ns4workEv
+E 4000 foo
+X 4100 foo
+EOF2
+cat >want <<'EOF2'
+# process 100, thread 100 (main): calls per path
+# TOTAL (us)    SELF (us) : (CALLS) FUNCTION
+      19.000       13.800 : (1) main
+       2.300        1.600 :  +-(2) foo
+       0.700        0.700 :  | +-(2) bar
+       2.000        1.000 :  +-(1) rec
+       1.000        0.600 :  | +-(1) rec
+       0.400        0.200 :  |   +-(1) rec
+       0.200        0.200 :  |     +-(1) bar
+       0.900        0.600 :  +-(1) ns::work()
+       0.300        0.300 :    +-(1) bar
+
+# process 100, thread 102 (worker): calls per path
+# TOTAL (us)    SELF (us) : (CALLS) FUNCTION
+       2.000        1.000 : (1) ns::work()
+       1.000        1.000 :  +-(1) bar
+       0.100        0.100 : (1) foo
+EOF2
+"$PFE" graph -d g1 >graph.txt 2>err
+expect_status "graph: exit status" 0 $?
+expect_file "graph: each thread's roots, calls and times per path" want graph.txt
+expect_eq "graph: every total is self plus the children's totals" ok \
+	"$(python3 "$TOP/tests/tools/pfe_graph.py" sums graph.txt)"
+"$PFE" report -d g1 >report.txt
+expect_eq "graph: self times and calls per function add up to report's" ok \
+	"$(python3 "$TOP/tests/tools/pfe_graph.py" report graph.txt report.txt)"
+cat >want <<'EOF2'
+# calls under 'ns::*', every thread: calls per path
+# TOTAL (us)    SELF (us) : (CALLS) FUNCTION
+       2.900        1.600 : (2) ns::work()
+       1.300        1.300 :  +-(2) bar
+EOF2
+"$PFE" graph -d g1 -F 'ns::*' >out
+expect_file "graph -F: the subtrees of a function over every thread" want out
+cat >want <<'EOF2'
+# callers of 'bar', every thread: its calls and times through each path of callers
+# TOTAL (us)    SELF (us) : (CALLS) FUNCTION
+       2.200        2.200 : (5) bar
+       1.300        1.300 :  +-(2) ns::work()
+       0.300        0.300 :  | +-(1) main
+       0.700        0.700 :  +-(2) foo
+       0.700        0.700 :  | +-(2) main
+       0.200        0.200 :  +-(1) rec
+       0.200        0.200 :    +-(1) rec
+       0.200        0.200 :      +-(1) rec
+       0.200        0.200 :        +-(1) main
+EOF2
+"$PFE" graph -d g1 --callers bar >out
+expect_file "graph --callers: the paths of callers leading to a function" want out
+expect_eq "graph --callers: no path has more calls than the function" ok \
+	"$(python3 "$TOP/tests/tools/pfe_graph.py" callers out)"
+# Frames unwound, without exits, still open at the end: the sums still hold.
+GEN g2 <<'EOF2'
+process 200 noend
+object app /usr/bin/app main a b c
+thread 200
+E 10 main
+E 20 a
+E 30 b
+U 40 b
+E 50 b
+E 52 c
+XD 60 a 1
+E 70 c
+X 80 c
+E 90 a
+EOF2
+"$PFE" graph -d g2 >out 2>/dev/null
+expect_eq "graph: the sums hold with unwound, unreturned and open frames" ok \
+	"$(python3 "$TOP/tests/tools/pfe_graph.py" sums out)"
+"$PFE" graph -d g1 -F foo --callers bar >/dev/null 2>err
+expect_eq "graph: -F and --callers together, one line, status 2" \
+	"2|pfe: graph: -F and --callers: expected one (see pfe --help)" "$?|$(cat err)"

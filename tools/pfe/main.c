@@ -20,7 +20,8 @@ const char pfe_usage[] =
     "  PROG [ARGS...]   the same as live PROG, when PROG is no command's name and\n"
     "                 is an existing file (with a '/') or found in PATH (without)\n"
     "  replay [-d DIR] [--tid T] [-D DEPTH] [-t MIN] [-F FUNC] [-N FUNC] [--flat]\n"
-    "  report [-d DIR] [-s total|self|calls|avg|max]\n"
+    "  report [-d DIR] [-s total|self|calls|avg|max] [--diff OTHER_DIR]\n"
+    "  graph [-d DIR] [-F FUNC | --callers FUNC]\n"
     "  dump --chrome|--flame [-d DIR]\n"
     "  info [-d DIR]\n"
     "Reading commands take --no-demangle and --help; DIR defaults to pfe.data. See pfe(1).\n";
@@ -42,8 +43,9 @@ int main(int argc, char **argv)
 	static const struct {
 		const char *name;
 		int (*fn)(int argc, char **argv);
-	} cmds[] = {{"record", cmd_record}, {"live", cmd_live}, {"replay", cmd_replay},
-		    {"report", cmd_report}, {"dump", cmd_dump}, {"info", cmd_info}};
+	} cmds[] = {{"record", cmd_record}, {"live", cmd_live},	  {"replay", cmd_replay},
+		    {"report", cmd_report}, {"graph", cmd_graph}, {"dump", cmd_dump},
+		    {"info", cmd_info}};
 
 	char path[4096];
 
@@ -67,8 +69,9 @@ int main(int argc, char **argv)
 			"pfe --help)",
 			argv[1], argv[1]);
 	else
-		pfe_say("unknown command '%s' (expected record, live, replay, report, dump or "
-			"info, or a program to run; see pfe --help)",
-			argv[1]);
+		pfe_say(
+		    "unknown command '%s' (expected record, live, replay, report, graph, dump or "
+		    "info, or a program to run; see pfe --help)",
+		    argv[1]);
 	return 2;
 }
