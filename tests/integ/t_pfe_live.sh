@@ -66,7 +66,7 @@ expect_eq "... one line, no recording left" "1|0" "$(wc -l <err | tr -d ' ')|$(l
 
 "$PFE" frobnicate >/dev/null 2>err
 expect_eq "an unknown command is still one" \
-	"2|pfe: unknown command 'frobnicate' (expected record, live, replay, report, dump or info, or a program to run; see pfe --help)" \
+	"2|pfe: unknown command 'frobnicate' (expected record, live, replay, report, graph, dump or info, or a program to run; see pfe --help)" \
 	"$?|$(cat err)"
 "$PFE" app >/dev/null 2>err
 expect_eq "a program of this directory without ./: a hint" \
