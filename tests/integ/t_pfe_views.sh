@@ -1,10 +1,11 @@
 #!/bin/sh
 # The pfe command's other views of recordings that tests/tools/pfe_gen.py
 # writes: report --diff of two runs, one function made slower; graph and
-# graph --callers, with their totals checked against their parts. Runs on the
-# host, no qemu.
+# graph --callers, with their totals checked against their parts; dump
+# --perfetto decoded (protoc, and a decoder of our own) against the recording
+# and --chrome. Runs on the host, no qemu.
 . tests/lib.sh
-plan 15
+plan 22
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 cd "$T" || exit 1
@@ -197,3 +198,85 @@ expect_eq "graph: the sums hold with unwound, unreturned and open frames" ok \
 "$PFE" graph -d g1 -F foo --callers bar >/dev/null 2>err
 expect_eq "graph: -F and --callers together, one line, status 2" \
 	"2|pfe: graph: -F and --callers: expected one (see pfe --help)" "$?|$(cat err)"
+
+# ------------------------------------------------------- dump --perfetto
+# Decoded by protoc --decode_raw and by tests/tools/pfe_perfetto.py (its own
+# wire decoder, Perfetto's field numbers): per thread track, balanced slices
+# with the recording's names and nanosecond times; interned names defined
+# before use; the sequence flags.
+PB() { python3 "$TOP/tests/tools/pfe_perfetto.py" "$@"; }
+"$PFE" dump --perfetto -d g1 >g1.pftrace 2>err
+expect_status "dump --perfetto: exit status" 0 $?
+if command -v protoc >/dev/null 2>&1; then
+	protoc --decode_raw <g1.pftrace >raw.txt 2>err
+	expect_eq "dump --perfetto: protoc --decode_raw reads it" "0|31" \
+		"$?|$(grep -c '^1 {' raw.txt)"
+else
+	skip "dump --perfetto: protoc --decode_raw reads it" "no protoc (protobuf-compiler)"
+fi
+cat >want <<'EOF2'
+100 100 B 1000 main
+100 100 B 2000 foo
+100 100 B 2100 bar
+100 100 E 2600 bar
+100 100 B 3000 bar
+100 100 E 3200 bar
+100 100 E 4000 foo
+100 100 B 5000 rec
+100 100 B 5500 rec
+100 100 B 5600 rec
+100 100 B 5700 bar
+100 100 E 5900 bar
+100 100 E 6000 rec
+100 100 E 6500 rec
+100 100 E 7000 rec
+100 100 B 8000 foo
+100 100 E 8300 foo
+100 100 B 9000 ns::work()
+100 100 B 9100 bar
+100 100 E 9400 bar
+100 100 E 9900 ns::work()
+100 100 E 20000 main
+100 102 B 1000 ns::work()
+100 102 B 1500 bar
+100 102 E 2500 bar
+100 102 E 3000 ns::work()
+100 102 B 4000 foo
+100 102 E 4100 foo
+EOF2
+PB events g1.pftrace >ev.txt 2>err
+expect_file "dump --perfetto: per thread track, the recording's slices, names and ns" want ev.txt
+expect_eq "dump --perfetto: each name interned once per sequence (thread)" "0 5 3" \
+	"$(PB interned g1.pftrace)"
+# Unwound, unreturned and open frames, lost events, two processes: as --chrome.
+GEN p2 <<'EOF2'
+process 300 noend
+object app /usr/bin/app main a b c
+thread 300 main
+E 10 main
+E 20 a
+E 30 b
+U 40 b
+E 50 b
+E 52 c
+XD 60 a 1
+L 65 7
+E 70 c
+X 80 c
+E 90 a
+process 301 ppid 300
+object app /usr/bin/app main a
+thread 301
+E 400 a
+X 500 a
+EOF2
+"$PFE" dump --perfetto -d p2 >p2.pftrace 2>/dev/null
+"$PFE" dump --chrome -d p2 >p2.json 2>/dev/null
+PB events p2.pftrace >ev.txt 2>&1
+PB chrome p2.json >want
+expect_file "dump --perfetto: the events of --chrome (unwound, open, lost, two processes)" want ev.txt
+expect_eq "dump --perfetto --no-demangle: the symbol, once per thread" 2 \
+	"$("$PFE" dump --perfetto --no-demangle -d g1 | grep -ao _ZN2ns4workEv | wc -l)"
+"$PFE" dump --perfetto --chrome -d g1 >/dev/null 2>err
+expect_eq "dump: two formats, one line, status 2" \
+	"2|pfe: dump: --chrome, --flame and --perfetto: expected one (see pfe --help)" "$?|$(cat err)"

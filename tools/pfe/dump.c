@@ -7,6 +7,8 @@
  * Every event is one JSON object built and encoded by jansson, written as
  * it is read, so that a recording of any size streams out.
  *
+ * pfe dump --perfetto: Perfetto's protobuf trace format (perfetto.c).
+ *
  * pfe dump --flame: folded stacks, "main;foo;bar 1234", one line per
  * distinct stack with the self time in nanoseconds spent in it, sorted: the
  * input of flamegraph.pl, inferno-flamegraph and speedscope.
@@ -230,7 +232,7 @@ static int dump_opt(void *ctx, int c, const char *arg)
 	int *what = ctx;
 
 	if (*what && *what != c)
-		return usage_error("dump", "--chrome and --flame: expected one");
+		return usage_error("dump", "--chrome, --flame and --perfetto: expected one");
 	*what = c;
 	return PFE_PROCEED;
 }
@@ -239,6 +241,7 @@ int cmd_dump(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"chrome", no_argument, NULL, 'c'},
 						 {"flame", no_argument, NULL, 'f'},
+						 {"perfetto", no_argument, NULL, 'p'},
 						 {NULL, 0, NULL, 0}};
 	struct pfe_opts o;
 	struct rd_recording rec;
@@ -249,10 +252,15 @@ int cmd_dump(int argc, char **argv)
 	if (status != PFE_PROCEED)
 		return status;
 	if (!what)
-		return usage_error("dump", "expected --chrome or --flame");
+		return usage_error("dump", "expected --chrome or --flame or --perfetto");
 	if (pfe_open_recording(&o, &rec))
 		return 1;
-	status = what == 'c' ? dump_chrome(&rec) : dump_flame(&rec);
+	if (what == 'c')
+		status = dump_chrome(&rec);
+	else if (what == 'p')
+		status = dump_perfetto(&rec);
+	else
+		status = dump_flame(&rec);
 	rd_close(&rec);
 	if (fflush(stdout) || ferror(stdout)) {
 		pfe_say("dump: cannot write the output");

@@ -22,7 +22,7 @@ const char pfe_usage[] =
     "  replay [-d DIR] [--tid T] [-D DEPTH] [-t MIN] [-F FUNC] [-N FUNC] [--flat]\n"
     "  report [-d DIR] [-s total|self|calls|avg|max] [--diff OTHER_DIR]\n"
     "  graph [-d DIR] [-F FUNC | --callers FUNC]\n"
-    "  dump --chrome|--flame [-d DIR]\n"
+    "  dump --chrome|--flame|--perfetto [-d DIR]\n"
     "  info [-d DIR]\n"
     "Reading commands take --no-demangle and --help; DIR defaults to pfe.data. See pfe(1).\n";
 

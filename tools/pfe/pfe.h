@@ -70,6 +70,9 @@ int replay_opt(void *replay, int c, const char *arg);
 int replay_run(struct replay *r, const struct pfe_opts *o);
 void replay_free(struct replay *r);
 
+/* perfetto.c: pfe dump --perfetto of @rec on stdout: 0, or -1 after one line. */
+int dump_perfetto(struct rd_recording *rec);
+
 /* The usage text of `pfe --help` (main.c). */
 extern const char pfe_usage[];
 
