@@ -3,9 +3,9 @@
 # of its recording; PROG's exit status or signal passes through; the
 # temporary recording under $TMPDIR is gone afterwards (kept with -d DIR);
 # replay's options apply; an unknown command is still one, and the reading
-# commands answer --help.
+# commands answer --help. Also dump --perfetto and graph of the recording.
 . tests/lib.sh
-plan 16
+plan 18
 PFE=$TOP/$B/pfe
 tcc -O2 -fpatchable-function-entry=2 -o "$T/app" "$TOP/tests/progs/pfe_live_app.c"
 cd "$T" || exit 1
@@ -59,6 +59,17 @@ expect_file "live -D 2: replay's options apply" want got
 "$PFE" replay -d keep >again 2>&1
 expect_eq "live -d DIR: the recording is kept, its replay the one shown" \
 	"$(sed 1d out)" "$(cat again)"
+
+# The views of a real recording: pfe dump --perfetto (decoded by our own
+# decoder) has --chrome's events; pfe graph's totals add up.
+"$PFE" dump --perfetto -d keep >trace.pftrace 2>err
+"$PFE" dump --chrome -d keep >trace.json 2>err
+python3 "$TOP/tests/tools/pfe_perfetto.py" chrome trace.json >want
+python3 "$TOP/tests/tools/pfe_perfetto.py" events trace.pftrace >got 2>&1
+expect_file "dump --perfetto of a recorded program: the events of --chrome" want got
+"$PFE" graph -d keep >graph.txt 2>err
+expect_eq "graph of a recorded program: every total is self plus the children's totals" ok \
+	"$(python3 "$TOP/tests/tools/pfe_graph.py" sums graph.txt)"
 
 "$PFE" live ./no-such-app >/dev/null 2>err
 expect_status "live: a program that cannot run: 127" 127 $?
