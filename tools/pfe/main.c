@@ -14,16 +14,26 @@
 
 const char pfe_usage[] =
     "usage: pfe <command> [options]\n"
-    "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]   run PROG, record its calls\n"
+    "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]\n"
+    "        run PROG with libpfe, record its calls into DIR\n"
     "  live [-f PATTERNS] [-e] [-d DIR] [REPLAY OPTIONS] [--] PROG [ARGS...]\n"
-    "                 record PROG into a temporary directory, replay it, remove it\n"
-    "  PROG [ARGS...]   the same as live PROG, when PROG is no command's name and\n"
-    "                 is an existing file (with a '/') or found in PATH (without)\n"
+    "        record PROG into a directory under $TMPDIR, replay it, remove it\n"
+    "        (-d DIR: keep it there); PROG's exit status is pfe's\n"
+    "  PROG [ARGS...]\n"
+    "        the same as live PROG, when PROG is no command's name and is an\n"
+    "        executable file (a path with a '/') or found in PATH (a name)\n"
     "  replay [-d DIR] [--tid T] [-D DEPTH] [-t MIN] [-F FUNC] [-N FUNC] [--flat]\n"
-    "  report [-d DIR] [-s total|self|calls|avg|max] [--diff OTHER_DIR]\n"
+    "        each thread's function graph\n"
+    "  report [-d DIR] [-s total|self|calls|avg|max]\n"
+    "        time and calls per function\n"
+    "  report [-d DIR] --diff OTHER_DIR\n"
+    "        two runs per function side by side, the largest change first\n"
     "  graph [-d DIR] [-F FUNC | --callers FUNC]\n"
+    "        calls and time aggregated per path (under FUNC; FUNC's callers)\n"
     "  dump --chrome|--flame|--perfetto [-d DIR]\n"
+    "        Chrome JSON, folded stacks, or Perfetto's protobuf trace on stdout\n"
     "  info [-d DIR]\n"
+    "        what the recording holds\n"
     "Reading commands take --no-demangle and --help; DIR defaults to pfe.data. See pfe(1).\n";
 
 int usage_error(const char *cmd, const char *fmt, ...)
