@@ -1,13 +1,15 @@
 #!/bin/sh
 # pfe live and its shorthand pfe PROG: the program's output, then the replay
 # of its recording; PROG's exit status or signal passes through; the
-# temporary recording under $TMPDIR is gone afterwards (kept with -d DIR);
+# temporary recording under $TMPDIR is gone afterwards (kept with -d DIR),
+# also when a signal ends the replay;
 # replay's options apply; an unknown command is still one, and the reading
 # commands answer --help. Also dump --perfetto and graph of the recording.
 . tests/lib.sh
-plan 18
+plan 19
 PFE=$TOP/$B/pfe
 tcc -O2 -fpatchable-function-entry=2 -o "$T/app" "$TOP/tests/progs/pfe_live_app.c"
+tcc -O2 -pthread -fpatchable-function-entry=2 -o "$T/many" "$TOP/tests/progs/rec_app.c"
 cd "$T" || exit 1
 mkdir tmp
 TMPDIR=$(pwd)/tmp
@@ -70,6 +72,15 @@ expect_file "dump --perfetto of a recorded program: the events of --chrome" want
 "$PFE" graph -d keep >graph.txt 2>err
 expect_eq "graph of a recorded program: every total is self plus the children's totals" ok \
 	"$(python3 "$TOP/tests/tools/pfe_graph.py" sums graph.txt)"
+
+# A replay longer than a pipe holds, its reader gone after a line: pfe ends
+# of SIGPIPE while replaying, and still removes the recording.
+{
+	"$PFE" ./many threads 2000 2>/dev/null
+	echo $? >st
+} | head -1 >/dev/null
+expect_eq "a replay cut by SIGPIPE (| head): the signal's status, no recording left" "141|0" \
+	"$(cat st)|$(left)"
 
 "$PFE" live ./no-such-app >/dev/null 2>err
 expect_status "live: a program that cannot run: 127" 127 $?

@@ -10,10 +10,12 @@
 #include <errno.h>
 #include <ftw.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include "pfe.h"
 #include "util.h"
@@ -43,6 +45,71 @@ static int live_opt(void *ctx, int c, const char *arg)
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
 	return remove(path);
+}
+
+/*
+ * A replay ended by a signal (SIGPIPE: pfe ./app | head; ^C) must not leave
+ * the temporary recording behind. nftw and malloc are not for a signal
+ * handler, so the paths are listed before the replay (children before their
+ * directory) and the handler only calls unlink and rmdir, which are
+ * async-signal-safe, then ends pfe with the same signal.
+ */
+static char **doomed;
+static bool *doomed_dir;
+static size_t ndoomed, doomed_cap;
+static bool guarded;
+static const int fatal[] = {SIGHUP, SIGINT, SIGQUIT, SIGPIPE, SIGTERM};
+static struct sigaction fatal_old[sizeof(fatal) / sizeof(fatal[0])];
+
+static int list_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+	if (ndoomed == doomed_cap) {
+		doomed_cap = doomed_cap ? doomed_cap * 2 : 64;
+		doomed = xrealloc(doomed, doomed_cap * sizeof(*doomed));
+		doomed_dir = xrealloc(doomed_dir, doomed_cap * sizeof(*doomed_dir));
+	}
+	doomed_dir[ndoomed] = flag == FTW_DP;
+	doomed[ndoomed++] = xstrdup(path);
+	return 0;
+}
+
+static void remove_and_die(int sig)
+{
+	for (size_t i = 0; i < ndoomed; i++)
+		if (doomed_dir[i])
+			rmdir(doomed[i]);
+		else
+			unlink(doomed[i]);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+static void guard_tmp(const char *dir, bool on)
+{
+	struct sigaction sa = {.sa_handler = remove_and_die};
+
+	if (on) {
+		ndoomed = 0;
+		if (nftw(dir, list_entry, 16, FTW_DEPTH | FTW_PHYS))
+			return; /* then only the normal removal */
+		for (size_t i = 0; i < sizeof(fatal) / sizeof(fatal[0]); i++) {
+			sigaction(fatal[i], NULL, &fatal_old[i]);
+			if (fatal_old[i].sa_handler != SIG_IGN) /* nohup's stays ignored */
+				sigaction(fatal[i], &sa, NULL);
+		}
+		guarded = true;
+		return;
+	}
+	for (size_t i = 0; guarded && i < sizeof(fatal) / sizeof(fatal[0]); i++)
+		sigaction(fatal[i], &fatal_old[i], NULL);
+	guarded = false;
+	for (size_t i = 0; i < ndoomed; i++)
+		free(doomed[i]);
+	free(doomed);
+	free(doomed_dir);
+	doomed = NULL;
+	doomed_dir = NULL;
+	ndoomed = doomed_cap = 0;
 }
 
 int cmd_live(int argc, char **argv)
@@ -78,9 +145,14 @@ int cmd_live(int argc, char **argv)
 		o.dir = tmp;
 	}
 	ret = record_run(o.dir, l.patterns, l.entries_only, argv + o.argi, &status);
-	if (ret == PFE_PROCEED)
+	if (ret == PFE_PROCEED) {
+		if (!keep)
+			guard_tmp(tmp, true);
 		ret = replay_run(l.r, &o);
-	else
+		fflush(stdout); /* a closed pipe shows now, while guarded */
+		if (!keep)
+			guard_tmp(tmp, false);
+	} else
 		status = -1; /* PROG did not run: no replay */
 	replay_free(l.r);
 	if (!keep && nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS))
