@@ -248,7 +248,8 @@ PB events g1.pftrace >ev.txt 2>err
 expect_file "dump --perfetto: per thread track, the recording's slices, names and ns" want ev.txt
 expect_eq "dump --perfetto: each name interned once per sequence (thread)" "0 5 3" \
 	"$(PB interned g1.pftrace)"
-# Unwound, unreturned and open frames, lost events, two processes: as --chrome.
+# Unwound, unreturned and open frames (their "end" annotation), lost events,
+# two processes: as --chrome.
 GEN p2 <<'EOF2'
 process 300 noend
 object app /usr/bin/app main a b c

@@ -6,7 +6,8 @@ Perfetto: the field numbers are written out here from Perfetto's protos, as
 in tools/pfe/perfetto.c, so that a wrong number on either side shows).
 
   pfe_perfetto.py events TRACE    one line per event, per thread track:
-                                  "pid tid B|E|I ns name", after checking the
+                                  "pid tid B|E|I ns name [end=...]", after
+                                  checking the
                                   stream (see check()); exit 1 on a problem
   pfe_perfetto.py chrome JSON     the same lines from `pfe dump --chrome`
   pfe_perfetto.py interned TRACE  the number of names interned on each
@@ -19,7 +20,8 @@ import sys
 TRACE_PACKET = 1
 PKT_TIMESTAMP, PKT_SEQ_ID, PKT_TRACK_EVENT, PKT_INTERNED, PKT_FLAGS, PKT_TRACK_DESC = 8, 10, 11, 12, 13, 60
 SEQ_CLEARED, SEQ_NEEDS = 1, 2
-EV_TYPE, EV_NAME_IID, EV_TRACK_UUID, EV_NAME = 9, 10, 11, 23
+EV_ANNOTATIONS, EV_TYPE, EV_NAME_IID, EV_TRACK_UUID, EV_NAME = 4, 9, 10, 11, 23
+DA_STRING_VALUE, DA_NAME = 6, 10
 BEGIN, END, INSTANT = 1, 2, 3
 TD_UUID, TD_PROCESS, TD_THREAD, TD_PARENT = 1, 3, 4, 5
 PD_PID, PD_NAME = 1, 6
@@ -133,7 +135,12 @@ def events(path):
             if not stack:
                 errs.append("track %d: an end without a begin at %d" % (uuid, ts))
                 continue
-            lines.append("%d %d E %d %s" % (pid, tid, ts, stack.pop()))
+            args = ""
+            for k, a in e:
+                if k == EV_ANNOTATIONS:
+                    d = fields(a)
+                    args += " [%s=%s]" % (one(d, DA_NAME).decode(), one(d, DA_STRING_VALUE).decode())
+            lines.append("%d %d E %d %s%s" % (pid, tid, ts, stack.pop(), args))
         elif typ == INSTANT:
             lines.append("%d %d I %d %s" % (pid, tid, ts, one(e, EV_NAME, b"").decode()))
         else:
@@ -152,6 +159,8 @@ def chrome(path):
     for e in json.load(open(path))["traceEvents"]:
         if e["ph"] in "BEi":
             name = e["name"] if e["ph"] != "i" else "%d events lost" % e["args"]["count"]
+            if e["ph"] == "E" and "args" in e:
+                name += "".join(" [%s=%s]" % kv for kv in e["args"].items())
             lines.append("%d %d %s %d %s" % (e["pid"], e["tid"], e["ph"].upper(), round(e["ts"] * 1000), name))
     return lines
 

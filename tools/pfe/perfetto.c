@@ -12,8 +12,10 @@
  * of the thread's own packet sequence, which clears its incremental state),
  * then the thread's calls as TrackEvent slices: TYPE_SLICE_BEGIN with the
  * function's interned name (its EventName goes in the InternedData of the
- * packet that uses it first), TYPE_SLICE_END, and TYPE_INSTANT for lost
- * events. Timestamps are nanoseconds since the process's clock base (as in
+ * packet that uses it first), TYPE_SLICE_END (with the debug annotation
+ * end: unwound, no exit recorded or still open at the end, as --chrome's
+ * args, when the call did not return), and TYPE_INSTANT for lost events. Timestamps are nanoseconds
+ * since the process's clock base (as in
  * --chrome), in the default trace clock.
  *
  * Field numbers, from Perfetto's protos/perfetto/trace/ (trace.proto,
@@ -25,7 +27,9 @@
  *                     track_event 11, interned_data 12, sequence_flags 13,
  *                     track_descriptor 60
  *   SequenceFlags:    SEQ_INCREMENTAL_STATE_CLEARED 1, SEQ_NEEDS_INCREMENTAL_STATE 2
- *   TrackEvent:       type 9, name_iid 10, track_uuid 11, name 23
+ *   TrackEvent:       debug_annotations 4, type 9, name_iid 10, track_uuid 11,
+ *                     name 23
+ *   DebugAnnotation:  string_value 6, name 10 (debug_annotation.proto)
  *   TrackEvent.Type:  TYPE_SLICE_BEGIN 1, TYPE_SLICE_END 2, TYPE_INSTANT 3
  *   TrackDescriptor:  uuid 1, name 2, process 3, thread 4, parent_uuid 5
  *   ProcessDescriptor: pid 1, process_name 6
@@ -54,6 +58,7 @@ enum {
 	SEQ_INCREMENTAL_STATE_CLEARED = 1,
 	SEQ_NEEDS_INCREMENTAL_STATE = 2,
 
+	EV_DEBUG_ANNOTATIONS = 4,
 	EV_TYPE = 9,
 	EV_NAME_IID = 10,
 	EV_TRACK_UUID = 11,
@@ -71,6 +76,9 @@ enum {
 	THD_PID = 1,
 	THD_TID = 2,
 	THD_THREAD_NAME = 5,
+
+	DA_STRING_VALUE = 6,
+	DA_NAME = 10,
 
 	ID_EVENT_NAMES = 2,
 	EN_IID = 1,
@@ -154,9 +162,10 @@ static void flush_packet(struct perfetto *pf)
 	pf->pkt.n = 0;
 }
 
-/* A TrackEvent packet of the thread's sequence at @ns. */
+/* A TrackEvent packet of the thread's sequence at @ns; @end: the "end"
+ * annotation of a slice's end, or NULL. */
 static void event_packet(struct perfetto *pf, uint64_t ns, unsigned type, uint32_t site,
-			 const char *name)
+			 const char *name, const char *end)
 {
 	pf->ev.n = pf->sub.n = pf->sub2.n = 0;
 	pb_uint(&pf->pkt, PKT_TIMESTAMP, ns);
@@ -177,6 +186,12 @@ static void event_packet(struct perfetto *pf, uint64_t ns, unsigned type, uint32
 	} else if (name) {
 		pb_str(&pf->ev, EV_NAME, name);
 	}
+	if (end) {
+		pf->sub.n = 0;
+		pb_str(&pf->sub, DA_NAME, "end");
+		pb_str(&pf->sub, DA_STRING_VALUE, end);
+		pb_msg(&pf->ev, EV_DEBUG_ANNOTATIONS, &pf->sub);
+	}
 	pb_msg(&pf->pkt, PKT_TRACK_EVENT, &pf->ev);
 	flush_packet(pf);
 }
@@ -188,13 +203,16 @@ static void pf_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 	uint32_t site = stack[depth].site;
 
 	event_packet(pf, stack[depth].entry_ns, TYPE_SLICE_BEGIN, site,
-		     rd_site_label(pf->proc, site));
+		     rd_site_label(pf->proc, site), NULL);
 }
 
 static void pf_exit(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
 		    unsigned depth, uint64_t ns, enum rd_end how)
 {
-	event_packet(ctx, ns, TYPE_SLICE_END, 0, NULL);
+	static const char *const why[] = {NULL, "unwound", "no exit recorded",
+					  "still open at the end"};
+
+	event_packet(ctx, ns, TYPE_SLICE_END, 0, NULL, why[how]);
 }
 
 static void pf_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns)
@@ -202,7 +220,7 @@ static void pf_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64
 	char name[64];
 
 	snprintf(name, sizeof(name), "%llu events lost", (unsigned long long)count);
-	event_packet(ctx, ns, TYPE_INSTANT, 0, name);
+	event_packet(ctx, ns, TYPE_INSTANT, 0, name, NULL);
 }
 
 static void process_track(struct perfetto *pf, const struct rd_proc *p)
