@@ -10,7 +10,8 @@
 #   arm64:  the native compilers, binutils and -dev packages.
 #   both:   host cmocka (make check-host), make, python3 (the bench smoke
 #           test reads the CSV with it), gnuplot-nox (the bench chart),
-#           clang-format and shellcheck (make lint).
+#           clang-format and shellcheck (make lint), protoc (protobuf-compiler:
+#           t_pfe_views decodes pfe dump --perfetto with protoc --decode_raw).
 #
 # Host tools are never replaced by another architecture's: the bench's
 # uftrace state (g) needs an arm64 uftrace, which on x86_64 would take the
@@ -31,7 +32,7 @@ need_root() {
 
 host=$(dpkg --print-architecture)
 libs="libelf-dev libffi-dev liburcu-dev libcmocka-dev"
-tools="make python3 gnuplot-nox clang-format shellcheck libcmocka-dev pkg-config g++ libjansson-dev"
+tools="make python3 gnuplot-nox clang-format shellcheck libcmocka-dev pkg-config g++ libjansson-dev protobuf-compiler"
 
 if [ "$host" = arm64 ]; then
 	pkgs="gcc g++ binutils $tools $libs uftrace"

@@ -7,6 +7,8 @@
  * Every event is one JSON object built and encoded by jansson, written as
  * it is read, so that a recording of any size streams out.
  *
+ * pfe dump --perfetto: Perfetto's protobuf trace format (perfetto.c).
+ *
  * pfe dump --flame: folded stacks, "main;foo;bar 1234", one line per
  * distinct stack with the self time in nanoseconds spent in it, sorted: the
  * input of flamegraph.pl, inferno-flamegraph and speedscope.
@@ -225,44 +227,40 @@ static int dump_flame(struct rd_recording *rec)
 	return status;
 }
 
+static int dump_opt(void *ctx, int c, const char *arg)
+{
+	int *what = ctx;
+
+	if (*what && *what != c)
+		return usage_error("dump", "--chrome, --flame and --perfetto: expected one");
+	*what = c;
+	return PFE_PROCEED;
+}
+
 int cmd_dump(int argc, char **argv)
 {
 	static const struct option longopts[] = {{"chrome", no_argument, NULL, 'c'},
 						 {"flame", no_argument, NULL, 'f'},
-						 {"no-demangle", no_argument, NULL, 'M'},
+						 {"perfetto", no_argument, NULL, 'p'},
 						 {NULL, 0, NULL, 0}};
-	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
+	struct pfe_opts o;
 	struct rd_recording rec;
-	int c, what = 0, status;
+	int what = 0, status;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 'M':
-			o.demangle = false;
-			break;
-		case 'c':
-		case 'f':
-			if (what && what != c)
-				return usage_error("dump", "--chrome and --flame: expected one");
-			what = c;
-			break;
-		case ':':
-			return usage_error("dump", "%s needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("dump", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("dump", "unexpected argument '%s'", argv[optind]);
+	pfe_opts_init(&o, "dump");
+	status = pfe_getopt(&o, argc, argv, "", longopts, dump_opt, &what);
+	if (status != PFE_PROCEED)
+		return status;
 	if (!what)
-		return usage_error("dump", "expected --chrome or --flame");
-	if (rd_open(&rec, o.dir, o.demangle))
+		return usage_error("dump", "expected --chrome or --flame or --perfetto");
+	if (pfe_open_recording(&o, &rec))
 		return 1;
-	status = what == 'c' ? dump_chrome(&rec) : dump_flame(&rec);
+	if (what == 'c')
+		status = dump_chrome(&rec);
+	else if (what == 'p')
+		status = dump_perfetto(&rec);
+	else
+		status = dump_flame(&rec);
 	rd_close(&rec);
 	if (fflush(stdout) || ferror(stdout)) {
 		pfe_say("dump: cannot write the output");

@@ -1,6 +1,5 @@
 /* SPDX-License-Identifier: MIT */
 /* pfe info: what a recording holds, process by process. */
-#include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -52,30 +51,16 @@ static int show_proc(const struct rd_proc *p)
 
 int cmd_info(int argc, char **argv)
 {
-	static const struct option longopts[] = {{"no-demangle", no_argument, NULL, 'M'},
-						 {NULL, 0, NULL, 0}};
-	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
+	struct pfe_opts o;
 	struct rd_recording rec;
-	int c, bad = 0;
+	int bad = 0, ret;
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 'M':
-			o.demangle = false;
-			break;
-		case ':':
-			return usage_error("info", "%s needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("info", "unknown option '%s'", argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("info", "unexpected argument '%s'", argv[optind]);
-	if (rd_open(&rec, o.dir, false))
+	pfe_opts_init(&o, "info");
+	ret = pfe_getopt(&o, argc, argv, "", NULL, NULL, NULL);
+	if (ret != PFE_PROCEED)
+		return ret;
+	o.demangle = false; /* info shows no function names: no time spent on them */
+	if (pfe_open_recording(&o, &rec))
 		return 1;
 	printf("recording: %s\n", rec.dir);
 	for (size_t i = 0; i < rec.nprocs; i++) {

@@ -79,7 +79,7 @@ static int elf_machine(const char *path, const char *what)
 }
 
 /* PROG as execvp would find it, in @out. */
-static int find_program(const char *prog, char *out, size_t len)
+int find_program(const char *prog, char *out, size_t len)
 {
 	const char *path = getenv("PATH");
 
@@ -183,14 +183,9 @@ static int make_room(const char *dir)
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {{NULL, 0, NULL, 0}};
-	const char *dir = PFE_DEFAULT_DIR, *patterns = "*", *qemu = NULL;
-	char prog[PATH_MAX], lib[PATH_MAX], preload[PATH_MAX + 16], err[256];
-	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
+	const char *dir = PFE_DEFAULT_DIR, *patterns = "*";
 	bool entries_only = false;
-	struct pfe_pattern *pat;
-	int c, host, target, status;
-	char **args;
-	pid_t pid;
+	int c, status, ret;
 
 	opterr = 0;
 	/* "+": options end at PROG, whose own options are its own. */
@@ -216,18 +211,34 @@ int cmd_record(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("record", "expected a program to run");
+	ret = record_run(dir, patterns, entries_only, argv + optind, &status);
+	return ret != PFE_PROCEED ? ret : record_pass_status(status);
+}
+
+int record_run(const char *dir, const char *patterns, bool entries_only, char **argv, int *wstatus)
+{
+	char prog[PATH_MAX], lib[PATH_MAX], preload[PATH_MAX + 16], err[256];
+	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
+	const char *qemu = NULL;
+	struct pfe_pattern *pat;
+	int host, target, status, argc = 0;
+	char **args;
+	pid_t pid;
+
+	while (argv[argc])
+		argc++;
 	pat = pfe_pattern_compile(patterns, err, sizeof(err));
 	if (!pat) {
 		pfe_say("record: -f '%s': %s", patterns, err);
 		return 2;
 	}
 	pfe_pattern_free(pat);
-	if (find_program(argv[optind], prog, sizeof(prog))) {
-		pfe_say("record: cannot run %s: %s", argv[optind],
-			strchr(argv[optind], '/') ? strerror(errno) : "not found in PATH");
+	if (find_program(argv[0], prog, sizeof(prog))) {
+		pfe_say("record: cannot run %s: %s", argv[0],
+			strchr(argv[0], '/') ? strerror(errno) : "not found in PATH");
 		return 127;
 	}
-	target = elf_machine(prog, argv[optind]);
+	target = elf_machine(prog, argv[0]);
 	host = elf_machine("/proc/self/exe", "pfe");
 	if (target < 0 || host < 0)
 		return 127;
@@ -242,7 +253,7 @@ int cmd_record(int argc, char **argv)
 			if (!arch) {
 				pfe_say("record: %s: ELF machine %d has no known qemu (expected "
 					"PFE_QEMU=<emulator>)",
-					argv[optind], target);
+					argv[0], target);
 				return 127;
 			}
 			snprintf(qbuf, sizeof(qbuf), "qemu-%s", arch);
@@ -260,16 +271,16 @@ int cmd_record(int argc, char **argv)
 		pfe_say("record: cannot create %s: %s", dir, strerror(errno));
 		return 1;
 	}
-	args = xcalloc((size_t)(argc - optind) + 4, sizeof(*args));
+	args = xcalloc((size_t)argc + 4, sizeof(*args));
 	if (qemu) {
 		snprintf(preload, sizeof(preload), "LD_PRELOAD=%s", lib);
 		args[0] = (char *)qemu;
 		args[1] = "-E";
 		args[2] = preload;
-		memcpy(args + 3, argv + optind, (size_t)(argc - optind) * sizeof(*args));
+		memcpy(args + 3, argv, (size_t)argc * sizeof(*args));
 		args[3] = prog;
 	} else {
-		memcpy(args, argv + optind, (size_t)(argc - optind) * sizeof(*args));
+		memcpy(args, argv, (size_t)argc * sizeof(*args));
 		args[0] = prog;
 	}
 	setenv("PFE_RECORD", dir, 1);
@@ -304,6 +315,12 @@ int cmd_record(int argc, char **argv)
 		}
 	sigaction(SIGINT, &oint, NULL);
 	sigaction(SIGQUIT, &oquit, NULL);
+	*wstatus = status;
+	return PFE_PROCEED;
+}
+
+int record_pass_status(int status)
+{
 	if (WIFSIGNALED(status)) {
 		/* End the same way, without a core file of pfe's own. */
 		struct sigaction dfl = {.sa_handler = SIG_DFL};

@@ -46,6 +46,9 @@ struct replay {
 		unsigned vdepth;
 	} * st;
 	size_t stcap;
+	/* options */
+	bool flat, want_tid; /* --flat, --tid */
+	uint64_t tid;
 };
 
 static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache, uint32_t site)
@@ -207,74 +210,78 @@ static struct pfe_pattern *compile(const char *spec, const char *opt)
 	return p;
 }
 
-int cmd_replay(int argc, char **argv)
-{
-	static const struct option longopts[] = {{"tid", required_argument, NULL, 'T'},
-						 {"flat", no_argument, NULL, 'f'},
-						 {"no-demangle", no_argument, NULL, 'M'},
-						 {"depth", required_argument, NULL, 'D'},
-						 {NULL, 0, NULL, 0}};
-	struct pfe_opts o = {PFE_DEFAULT_DIR, true};
-	struct replay r = {0};
-	struct rd_recording rec;
-	uint64_t tid = 0, v;
-	bool flat = false, want_tid = false;
-	int c, status = 0;
+const char replay_shortopts[] = "D:t:F:N:";
+const struct option replay_longopts[] = {{"tid", required_argument, NULL, PFE_OPT_TID},
+					 {"flat", no_argument, NULL, PFE_OPT_FLAT},
+					 {"depth", required_argument, NULL, 'D'},
+					 {NULL, 0, NULL, 0}};
 
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, ":d:D:t:F:N:", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'd':
-			o.dir = optarg;
-			break;
-		case 'M':
-			o.demangle = false;
-			break;
-		case 'f':
-			flat = true;
-			break;
-		case 'T':
-			if (!parse_u64(optarg, &tid))
-				return usage_error("replay", "--tid '%s': expected a thread id",
-						   optarg);
-			want_tid = true;
-			break;
-		case 'D':
-			if (!parse_u64(optarg, &v) || !v || v > 65535)
-				return usage_error(
-				    "replay", "-D '%s': expected a depth of 1 or more", optarg);
-			r.max_depth = (unsigned)v;
-			break;
-		case 't':
-			if (pfe_parse_duration(optarg, &r.min_ns))
-				return usage_error("replay", "-t '%s': expected %s", optarg,
-						   PFE_EXPECT_DURATION);
-			break;
-		case 'F':
-			pfe_pattern_free(r.only);
-			if (!(r.only = compile(optarg, "-F")))
-				return 2;
-			break;
-		case 'N':
-			pfe_pattern_free(r.hide);
-			if (!(r.hide = compile(optarg, "-N")))
-				return 2;
-			break;
-		case ':':
-			return usage_error("replay", "%s needs an argument", argv[optind - 1]);
-		default:
-			return usage_error("replay", "unknown option '%s'", argv[optind - 1]);
-		}
+struct replay *replay_new(void)
+{
+	return xcalloc(1, sizeof(struct replay));
+}
+
+int replay_opt(void *ctx, int c, const char *arg)
+{
+	struct replay *r = ctx;
+	uint64_t v;
+
+	switch (c) {
+	case PFE_OPT_FLAT:
+		r->flat = true;
+		break;
+	case PFE_OPT_TID:
+		if (!parse_u64(arg, &r->tid))
+			return usage_error("replay", "--tid '%s': expected a thread id", arg);
+		r->want_tid = true;
+		break;
+	case 'D':
+		if (!parse_u64(arg, &v) || !v || v > 65535)
+			return usage_error("replay", "-D '%s': expected a depth of 1 or more", arg);
+		r->max_depth = (unsigned)v;
+		break;
+	case 't':
+		if (pfe_parse_duration(arg, &r->min_ns))
+			return usage_error("replay", "-t '%s': expected %s", arg,
+					   PFE_EXPECT_DURATION);
+		break;
+	case 'F':
+		pfe_pattern_free(r->only);
+		if (!(r->only = compile(arg, "-F")))
+			return 2;
+		break;
+	case 'N':
+		pfe_pattern_free(r->hide);
+		if (!(r->hide = compile(arg, "-N")))
+			return 2;
+		break;
 	}
-	if (optind < argc)
-		return usage_error("replay", "unexpected argument '%s'", argv[optind]);
+	return PFE_PROCEED;
+}
+
+void replay_free(struct replay *r)
+{
+	free(r->flags);
+	free(r->dur);
+	free(r->how);
+	free(r->st);
+	free(r->only_hit);
+	free(r->hide_hit);
+	pfe_pattern_free(r->only);
+	pfe_pattern_free(r->hide);
+	free(r);
+}
+
+int replay_run(struct replay *rp, const struct pfe_opts *o)
+{
+	struct replay r = *rp; /* the walk's state, handed back at the end */
+	struct rd_recording rec;
+	int status = 0;
+
 	demangle_for_patterns();
-	if (rd_open(&rec, o.dir, o.demangle)) {
-		pfe_pattern_free(r.only);
-		pfe_pattern_free(r.hide);
+	if (pfe_open_recording(o, &rec))
 		return 1;
-	}
-	if (!flat)
+	if (!r.flat)
 		printf("# DURATION     TID     FUNCTION\n");
 	for (size_t i = 0; i < rec.nprocs && !status; i++) {
 		struct rd_proc *p = &rec.procs[i];
@@ -289,9 +296,9 @@ int cmd_replay(int argc, char **argv)
 			struct rd_walker flatw = {on_flat, NULL, NULL};
 			struct rd_stats st;
 
-			if (want_tid && t->tid != tid)
+			if (r.want_tid && t->tid != r.tid)
 				continue;
-			if (flat) {
+			if (r.flat) {
 				status = rd_walk(t, &flatw, &r, &st);
 				continue;
 			}
@@ -311,26 +318,33 @@ int cmd_replay(int argc, char **argv)
 				    t->path, (unsigned long long)st.orphan_exits);
 		}
 	}
-	if (want_tid && !status) {
+	if (r.want_tid && !status) {
 		bool found = false;
 
 		for (size_t i = 0; i < rec.nprocs; i++)
 			for (size_t k = 0; k < rec.procs[i].nthreads; k++)
-				found |= rec.procs[i].threads[k].tid == tid;
+				found |= rec.procs[i].threads[k].tid == r.tid;
 		if (!found) {
 			pfe_say("replay: no thread %llu in %s (see pfe info)",
-				(unsigned long long)tid, o.dir);
+				(unsigned long long)r.tid, o->dir);
 			status = 1;
 		}
 	}
-	free(r.flags);
-	free(r.dur);
-	free(r.how);
-	free(r.st);
-	free(r.only_hit);
-	free(r.hide_hit);
-	pfe_pattern_free(r.only);
-	pfe_pattern_free(r.hide);
+	*rp = r;
 	rd_close(&rec);
 	return status ? 1 : 0;
+}
+
+int cmd_replay(int argc, char **argv)
+{
+	struct replay *r = replay_new();
+	struct pfe_opts o;
+	int status;
+
+	pfe_opts_init(&o, "replay");
+	status = pfe_getopt(&o, argc, argv, replay_shortopts, replay_longopts, replay_opt, r);
+	if (status == PFE_PROCEED)
+		status = replay_run(r, &o);
+	replay_free(r);
+	return status;
 }
