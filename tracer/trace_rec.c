@@ -40,7 +40,7 @@ void pfe_ring_drain(bool final)
 {
 	int g;
 
-	if (!pfe_rings.started || !pfe_follow_owns_trace())
+	if (!pfe_rings.started || !pfe_owner_of_trace())
 		return;
 	g = pfe_guard_enter();
 	if (final) {
@@ -131,7 +131,7 @@ static void image_end(void)
 
 void pfe_ring_image_end(void)
 {
-	if (pfe_rings.started && pfe_follow_owns_trace())
+	if (pfe_rings.started && pfe_owner_of_trace())
 		image_end();
 }
 
@@ -144,7 +144,7 @@ static void at_exit(void)
  * one): the last events, then the recording's end line. */
 __attribute__((destructor)) static void ring_fini(void)
 {
-	if (!pfe_rings.started || !pfe_follow_owns_trace())
+	if (!pfe_rings.started || !pfe_owner_of_trace())
 		return;
 	pfe_ring_drain(true);
 	image_end();
