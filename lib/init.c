@@ -122,6 +122,7 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_discover_quiet = pfe_follow_child();
 	pfe_list_out_flags = pfe_follow_out_flags;
 	pfe_exec_init();
+	pfe_quit_init();
 	threads = pfe_park_other_threads();
 	pfe_patch_lock();
 	pfe_discover_all(publish, &threads);

@@ -234,7 +234,7 @@ static void tracer_ready(void)
 	pfe_control_start();
 }
 
-/* Before an exec: everything held for every thread is written out. */
+/* Before an exec or _exit: everything held for every thread is written out. */
 static void tracer_image_end(void)
 {
 	pfe_ring_drain(false);

@@ -211,7 +211,8 @@ struct pfe_client {
 	/* Start-up discovery is done, every object published, main not yet
 	 * run: start what the environment asks for. Under the guard. */
 	void (*ready)(void);
-	/* This image ends (an exec is about to replace it): write out what is
+	/* This image ends (an exec is about to replace it, or _exit ends the
+	 * process without atexit handlers): write out what is
 	 * held for every thread. Not from a hook; may run more than once. */
 	void (*image_end)(void);
 	/* @obj is about to be freed (dlclose): its sites are disabled and a

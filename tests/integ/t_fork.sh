@@ -1,0 +1,58 @@
+#!/bin/sh
+# A fork child's trace (tests/progs/fork_app.c): the child makes 10,000
+# traced calls of leaf() and ends with _exit(), _Exit() or exit(), without
+# a writer thread of its own; every call is written, in flat and graph
+# text and in a recording, with the default 1 MiB ring and with 16 MiB.
+# test-timeout: 400
+. tests/lib.sh
+plan 12
+P=$TOP/tests/progs
+PFE=$TOP/$B/pfe
+RUN_TIMEOUT=120
+tcc -O2 -fpatchable-function-entry=2 -o "$T/app" "$P/fork_app.c"
+N=10000
+
+# child_pid OUT: the child's pid the parent printed.
+child_pid() { sed -n 's/^child \([0-9]*\) status 0$/\1/p' "$1"; }
+
+# count_flat FILE PID: flat lines of leaf called by child_work from PID.
+count_flat() { grep -cE "^$2 [0-9.]+ leaf <- child_work\+0x" "$1"; }
+# count_graph FILE PID: graph exits of leaf in PID.
+count_graph() { grep -cE "^$2 \| +\} leaf \(" "$1"; }
+
+for how in _exit _Exit exit; do
+	PFE_TRACE=leaf PFE_OUTPUT=$T/flat-$how prun "$T/app" $how $N >"$T/flat-$how.out" 2>&1
+	c=$(child_pid "$T/flat-$how.out")
+	expect_eq "flat, child ends with $how: every call" "$N" "$(count_flat "$T/flat-$how" "$c")"
+done
+for buf in 1M 16M; do
+	PFE_BUFFER=$buf PFE_GRAPH=1 PFE_TRACE=leaf PFE_OUTPUT=$T/graph-$buf \
+		prun "$T/app" _exit $N >"$T/graph-$buf.out" 2>&1
+	c=$(child_pid "$T/graph-$buf.out")
+	expect_eq "graph, $buf ring, child ends with _exit: every call" "$N" \
+		"$(count_graph "$T/graph-$buf" "$c")"
+	PFE_BUFFER=$buf PFE_TRACE=leaf PFE_OUTPUT=$T/flat-$buf \
+		prun "$T/app" _exit $N >"$T/flat-$buf.out" 2>&1
+	c=$(child_pid "$T/flat-$buf.out")
+	expect_eq "flat, $buf ring, child ends with _exit: every call" "$N" \
+		"$(count_flat "$T/flat-$buf" "$c")"
+done
+for buf in 1M 16M; do
+	rm -rf "$T/rec-$buf"
+	PFE_BUFFER=$buf PFE_GRAPH=1 PFE_TRACE=leaf PFE_RECORD=$T/rec-$buf \
+		prun "$T/app" _exit $N >"$T/rec-$buf.out" 2>&1
+	c=$(child_pid "$T/rec-$buf.out")
+	if [ -d "$T/rec-$buf/$c" ]; then
+		"$PFE" replay -d "$T/rec-$buf" >"$T/rec-$buf.txt" 2>&1
+		expect_eq "record, $buf ring, child ends with _exit: every call" "$N" \
+			"$(grep -cE "\[ *$c\] \| +leaf\(\);" "$T/rec-$buf.txt")"
+		expect_grep "record, $buf ring: the child's recording is complete" '^end ' \
+			"$T/rec-$buf/$c/info"
+	else
+		fail "record, $buf ring, child ends with _exit: every call" "no $T/rec-$buf/$c"
+		fail "record, $buf ring: the child's recording is complete" "no $T/rec-$buf/$c"
+	fi
+done
+# The parent's own calls are all there too.
+expect_eq "flat: the parent's calls" 4 \
+	"$(grep -cE "^[0-9]+ [0-9.]+ leaf <- parent_work\+0x" "$T/flat-_exit")"
