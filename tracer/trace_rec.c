@@ -112,6 +112,11 @@ int pfe_ring_summary_now(void)
 	return 0;
 }
 
+void pfe_ring_set_out_fd(int fd)
+{
+	pfe_rings.out_fd = fd;
+}
+
 bool pfe_ring_started(void)
 {
 	return __atomic_load_n(&pfe_rings.started, __ATOMIC_ACQUIRE);

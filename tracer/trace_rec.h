@@ -122,6 +122,8 @@ void pfe_ring_note_start(void);
 /* PFE_GRAPH=time: graph lines carry the time as flat lines do. Before
  * pfe_ring_start. */
 extern bool pfe_ring_graph_time;
+/* Text goes to @fd from now on (a fork child's own PFE_OUTPUT). */
+void pfe_ring_set_out_fd(int fd);
 /* True once pfe_ring_start succeeded in this process image. */
 bool pfe_ring_started(void);
 /* This image ends (execve): PFE_RECORD's info gets its end line. */

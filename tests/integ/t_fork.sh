@@ -2,10 +2,11 @@
 # A fork child's trace (tests/progs/fork_app.c): the child makes 10,000
 # traced calls of leaf() and ends with _exit(), _Exit() or exit(), without
 # a writer thread of its own; every call is written, in flat and graph
-# text and in a recording, with the default 1 MiB ring and with 16 MiB.
+# text and in a recording, with the default 1 MiB ring and with 16 MiB;
+# with PFE_OUTPUT=...%p... each process writes its own file.
 # test-timeout: 400
 . tests/lib.sh
-plan 12
+plan 15
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=120
@@ -56,3 +57,13 @@ done
 # The parent's own calls are all there too.
 expect_eq "flat: the parent's calls" 4 \
 	"$(grep -cE "^[0-9]+ [0-9.]+ leaf <- parent_work\+0x" "$T/flat-_exit")"
+
+# PFE_OUTPUT with %p: one file per process, each with its own calls.
+PFE_TRACE=leaf PFE_OUTPUT="$T/pp-%p.txt" prun "$T/app" _exit 100 >"$T/pp.out" 2>&1
+c=$(child_pid "$T/pp.out")
+expect_eq "%p: one file per process" 2 "$(find "$T" -name 'pp-*.txt' | wc -l | tr -d ' ')"
+expect_eq "%p: the child's calls in the child's file, alone" "100 100" \
+	"$(wc -l <"$T/pp-$c.txt" | tr -d ' ') $(count_flat "$T/pp-$c.txt" "$c")"
+pp=$(find "$T" -name 'pp-*.txt' ! -name "pp-$c.txt")
+expect_eq "%p: the parent's file holds its calls, none of the child's" "0 4" \
+	"$(grep -c "^$c " "$pp") $(grep -cE ' leaf <- parent_work\+0x' "$pp")"
