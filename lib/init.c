@@ -113,6 +113,7 @@ __attribute__((constructor)) static void pfe_init(void)
 		return;
 	}
 	g = pfe_guard_enter();
+	pfe_env_copy();
 	pfe_log_set_debug(pfe_env_bool("PFE_DEBUG", false));
 	pfe_clients_early();
 	check_flags();

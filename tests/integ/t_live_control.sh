@@ -5,7 +5,7 @@
 # the phases that traced them; a malformed pattern keeps the old ones; the
 # command log says what was done; `list` prints the site list.
 . tests/lib.sh
-plan 18
+plan 21
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
@@ -122,3 +122,15 @@ expect_eq "modes: the summary's rows, calls since summary on" "1 calls
 1 f3" "$(awk '/^ +[0-9]+\.[0-9][0-9][0-9] / { print $3, $7 }' "$T/mtrace" | sort -k2)"
 expect_eq "modes: on stderr, only the malformed signature's error" \
 	"libpfe: PFE_TRACE: f1: '(,f2': no ')'" "$(cat "$T/err")"
+
+# A program that overwrites its environment strings (setproctitle, as
+# redis does) keeps its PFE_CONTROL_LOG: libpfe copied every PFE_* value.
+rm -f "$T/fifo" "$T/log" "$T/ctrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/ctrace \
+	prun "$T/live_ctl" clobber >"$T/out" 2>"$T/err"
+expect_status "environment overwritten: exit status" 0 $?
+expect_eq "environment overwritten: command log" "ok trace f1
+ok trace off" "$(cat "$T/log" 2>&1)"
+expect_eq "environment overwritten: f1 traced" "f1 <- calls" \
+	"$(awk '{ sub(/\+0x[0-9a-f]+$/, "", $5); print $3, $4, $5 }' "$T/ctrace")"
+
