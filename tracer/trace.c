@@ -180,11 +180,13 @@ int pfe_trace_set(const char *spec, char *why, size_t len)
 /*
  * Switch to graph mode @g (PFE_GRAPH_*) and summary @sum: detach, let every
  * hook in flight finish (a grace period), write out every event in the old
- * mode, tell the writer, and attach the same patterns in the new mode. A
+ * mode, tell the writer, and attach the same patterns in the new mode,
+ * when they were attached. A
  * trace never mixes the two formats for one call's lines.
  */
 int pfe_trace_set_mode(int g, bool sum)
 {
+	bool on = trace_hook_handle || pfe_trace_graph_active();
 	int r;
 
 	if (!pfe_ring_started()) {
@@ -197,7 +199,9 @@ int pfe_trace_set_mode(int g, bool sum)
 	r = pfe_ring_set_mode(g != PFE_GRAPH_OFF || sum, g == PFE_GRAPH_TIME, sum);
 	if (!r)
 		pfe_trace_mode_set(g, sum);
-	if (cur_spec)
+	/* After "trace off" the patterns are kept for no one: tracing
+	 * stays off until a "trace" command. */
+	if (on && cur_spec)
 		attach_spec(cur_spec);
 	return r;
 }

@@ -5,7 +5,7 @@
 # the phases that traced them; a malformed pattern keeps the old ones; the
 # command log says what was done; `list` prints the site list.
 . tests/lib.sh
-plan 21
+plan 23
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
@@ -133,4 +133,18 @@ expect_eq "environment overwritten: command log" "ok trace f1
 ok trace off" "$(cat "$T/log" 2>&1)"
 expect_eq "environment overwritten: f1 traced" "f1 <- calls" \
 	"$(awk '{ sub(/\+0x[0-9a-f]+$/, "", $5); print $3, $4, $5 }' "$T/ctrace")"
+
+# "trace off" is remembered: switching modes afterwards traces nothing.
+rm -f "$T/fifo" "$T/log" "$T/otrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/otrace \
+	prun "$T/live_ctl" off >"$T/out" 2>"$T/err"
+expect_eq "trace off, then mode switches: command log" "ok trace f1
+ok trace off
+ok graph on
+ok graph time
+ok graph off
+ok summary on
+ok summary off" "$(cat "$T/log")"
+expect_eq "trace off, then mode switches: nothing traced after off" "f1 <- calls" \
+	"$(awk '{ sub(/\+0x[0-9a-f]+$/, "", $5); print $3, $4, $5 }' "$T/otrace")"
 
