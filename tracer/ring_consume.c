@@ -155,8 +155,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 			}
 		}
 		x.ns = pfe_ring_ns(full);
-		limit = __atomic_load_n(&pfe_rings.min_dur, __ATOMIC_RELAXED);
-		depth = __atomic_load_n(&pfe_rings.show_depth, __ATOMIC_RELAXED);
+		pfe_ring_filters_at(full, &limit, &depth);
 		if (pfe_rings.graph && (limit || depth)) {
 			pfe_ring_filter_line(g, &x, limit, depth);
 		} else {

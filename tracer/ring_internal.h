@@ -76,14 +76,20 @@ extern struct pfe_ring pfe_ring_slots[NRINGS];
 
 /* What the rings' files share. Set at start (trace_rec.c) unless said. */
 struct pfe_rings {
-	unsigned nrings;		   /* slots ever claimed; grows (ring_put.c) */
-	bool started;			   /* pfe_ring_start succeeded in this image */
-	bool graph;			   /* graph text (PFE_GRAPH, control) */
-	bool drop;			   /* PFE_BUFFER=...,drop */
-	bool final;			   /* after the last flush: every event at once */
-	bool summary;			   /* PFE_SUMMARY's table instead of lines */
-	uint64_t min_dur;		   /* graph text filters, read per event */
-	unsigned show_depth;		   /* ... (pfe_ring_set_filters) */
+	unsigned nrings; /* slots ever claimed; grows (ring_put.c) */
+	bool started;	 /* pfe_ring_start succeeded in this image */
+	bool graph;	 /* graph text (PFE_GRAPH, control) */
+	bool drop;	 /* PFE_BUFFER=...,drop */
+	bool final;	 /* after the last flush: every event at once */
+	bool summary;	 /* PFE_SUMMARY's table instead of lines */
+	/* Graph text filters: PFE_MIN_DURATION at start, then each change
+	 * (pfe_ring_set_filters) with the time it applies from (ring_filter.c). */
+	struct pfe_ring_filter {
+		uint64_t at; /* ticks since the start */
+		uint64_t min_dur;
+		unsigned depth;
+	} filters[16];
+	unsigned nfilters;		   /* changes so far; filters[n % 16] is the latest */
 	int out_fd;			   /* text output, -1 when recording */
 	uint64_t nev;			   /* events per ring, a power of two */
 	uint64_t clock_base;		   /* cntvct_el0 at start, modulo 2^48 */
@@ -137,6 +143,9 @@ void pfe_ring_out_flush(struct pfe_ring *g);
 void pfe_ring_write_line(struct pfe_ring *g, const struct pfe_text_ev *x);
 
 /* ------------------------------------------------------- ring_filter.c */
+/* The filters in force for an event stamped @full (ticks since the start):
+ * what was set last before it. Consumer only. */
+void pfe_ring_filters_at(uint64_t full, uint64_t *limit, unsigned *depth);
 /* Graph text @x through the filters: calls shorter than @limit ns, lines
  * @depth levels deep or deeper are not written. Consumer only. */
 void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_t limit,

@@ -216,11 +216,11 @@ int pfe_trace_summary_now(void)
 	return pfe_ring_summary_now();
 }
 
-/* The writer applies the filters as it writes: what was stored before the
- * change is written under the old ones first. */
+/* The writer applies the filters as it writes, by the time each event was
+ * stamped: what was stored before the change is written under the old ones,
+ * without waiting for busy threads' rings to be written out. */
 void pfe_trace_set_filters(uint64_t min_ns, unsigned depth)
 {
-	pfe_ring_drain(false);
 	pfe_ring_set_filters(min_ns, depth);
 }
 

@@ -97,12 +97,6 @@ int pfe_ring_set_mode(bool graph_mode, bool time, bool summary_mode)
 	return 0;
 }
 
-void pfe_ring_set_filters(uint64_t min_ns, unsigned depth)
-{
-	__atomic_store_n(&pfe_rings.min_dur, min_ns, __ATOMIC_RELAXED);
-	__atomic_store_n(&pfe_rings.show_depth, depth, __ATOMIC_RELAXED);
-}
-
 int pfe_ring_summary_now(void)
 {
 	if (!pfe_rings.summary)
@@ -281,7 +275,7 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 	if (pfe_rings.started)
 		return 0;
 	parse_buffer();
-	pfe_rings.min_dur = pfe_env_duration("PFE_MIN_DURATION", 0);
+	pfe_rings.filters[0].min_dur = pfe_env_duration("PFE_MIN_DURATION", 0);
 	pfe_rings.graph = graph_mode;
 	pfe_rings.out_fd = fd;
 	if (summary_mode && !record_dir) {

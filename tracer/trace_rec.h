@@ -138,7 +138,9 @@ void pfe_ring_image_end(void);
 int pfe_ring_set_mode(bool graph, bool time, bool summary);
 /* Graph text filters, applied by the writer before anything is written:
  * calls shorter than @min_ns are not written (their callers are), nor
- * lines @depth levels deep or deeper; 0: no filter. Any time. */
+ * lines @depth levels deep or deeper; 0: no filter. For the events
+ * stamped from now on; those stored before keep the filters they were made
+ * under. Returns at once. Control thread only (ring_filter.c). */
 void pfe_ring_set_filters(uint64_t min_ns, unsigned depth);
 /* The summary's table now (control's "summary"); -ENOENT without one. */
 int pfe_ring_summary_now(void);

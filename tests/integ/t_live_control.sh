@@ -5,7 +5,7 @@
 # the phases that traced them; a malformed pattern keeps the old ones; the
 # command log says what was done; `list` prints the site list.
 . tests/lib.sh
-plan 23
+plan 24
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
@@ -148,3 +148,14 @@ ok summary off" "$(cat "$T/log")"
 expect_eq "trace off, then mode switches: nothing traced after off" "f1 <- calls" \
 	"$(awk '{ sub(/\+0x[0-9a-f]+$/, "", $5); print $3, $4, $5 }' "$T/otrace")"
 
+# depth and min-duration are answered within a second while a thread
+# makes traced calls without pause.
+rm -f "$T/fifo" "$T/log" "$T/btrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/btrace \
+	prun "$T/live_ctl" busy >"$T/out" 2>"$T/err"
+expect_eq "busy: every filter answered within a second" \
+	"depth 2
+min-duration 1us
+depth off
+min-duration off
+done" "$(awk '$NF == "done" || $NF + 0 < 1000 { NF--; if (NF == 0) print "done"; else print }' "$T/out")"
