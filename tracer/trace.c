@@ -44,7 +44,7 @@ static void trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void
  * Warn once for each include term that matches no patchable function loaded
  * now: usually a typo, though a library loaded later may still match it.
  */
-static void warn_unmatched(struct pfe_pattern *pat)
+void pfe_trace_warn_unmatched(struct pfe_pattern *pat)
 {
 	pfe_patch_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = obj->next)
@@ -84,7 +84,7 @@ int pfe_trace_start(const char *spec, const char *output)
 	}
 	/* Attached even when nothing matches now: a library loaded later with
 	 * dlopen gets the tracer too (registry.c applies live hooks to it). */
-	warn_unmatched(pat);
+	pfe_trace_warn_unmatched(pat);
 	pfe_pattern_free(pat);
 
 	trace_hook_handle =
@@ -134,7 +134,7 @@ static int attach_spec(const char *spec)
 	    pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle)
 		return -errno;
-	warn_unmatched(trace_hook_handle->pat);
+	pfe_trace_warn_unmatched(trace_hook_handle->pat);
 	return 0;
 }
 

@@ -64,6 +64,11 @@ int pfe_trace_set_summary(bool on);
 int pfe_trace_summary_now(void);
 void pfe_trace_set_filters(uint64_t min_ns, unsigned depth);
 
+/* Warn once for each include term of @pat that matches no patchable
+ * function loaded now (flat, graph and signature modes alike). */
+struct pfe_pattern;
+void pfe_trace_warn_unmatched(struct pfe_pattern *pat);
+
 /* ---------------------------------------------------------- control.c */
 /* Start the PFE_CONTROL thread when the variable is set. */
 void pfe_control_start(void);
