@@ -7,7 +7,7 @@
 # program as it would have.
 # test-timeout: 400
 . tests/lib.sh
-plan 36
+plan 39
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=240
@@ -110,3 +110,14 @@ expect_status "exit: status 5" 5 $?
 expect_eq "exit: every call recorded" "2000 leaf
 4 nested
 2 outer" "$("$PFE" report -d "$T/exrec" -s calls 2>&1 | awk 'NR > 2 { print $3, $7 }')"
+
+# A daemon closes every descriptor above 2 (and goes to /): libpfe opens
+# its output file again and the trace goes on, in flat text and graph text.
+tcc -O2 -fpatchable-function-entry=2 -o "$T/daemon" "$P/daemon_app.c"
+PFE_TRACE=leaf PFE_OUTPUT=$T/daemon.trace prun "$T/daemon" 52 >/dev/null 2>"$T/daemon.err"
+expect_eq "daemon: every call after closing 3-1023" 54 \
+	"$(grep -cE '^[0-9]+ [0-9.]+ leaf <- main\+0x' "$T/daemon.trace")"
+expect_eq "daemon: nothing on stderr" "" "$(cat "$T/daemon.err")"
+PFE_GRAPH=1 PFE_TRACE=leaf PFE_OUTPUT=$T/daemon.graph prun "$T/daemon" 52 >/dev/null 2>&1
+expect_eq "daemon, graph: every call after closing 3-1023" 54 \
+	"$(grep -cE '^[0-9]+ \| leaf\(\) \{' "$T/daemon.graph")"
