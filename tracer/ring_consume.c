@@ -129,6 +129,14 @@ void pfe_ring_consume(struct pfe_ring *g)
 			continue;
 		}
 		t += 1 + units;
+		if (pfe_rings.graph)
+			pfe_ring_open_note(g, &e, pfe_ring_ns(full));
+		if (g->ended) {
+			/* Closed at the end of the image: nothing more. */
+			if (!(n % 64))
+				give_back(g, t);
+			continue;
+		}
 		if (pfe_rings.summary) {
 			/* Each exit adds to its function's row (trace_summary.c);
 			 * nothing else is written. */

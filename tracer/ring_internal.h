@@ -8,6 +8,7 @@
  *   ring_consume.c  consuming a ring: its events to the sinks (text lines,
  *                   recordings, the summary's table)
  *   ring_filter.c   graph text's filters (PFE_MIN_DURATION, depth)
+ *   ring_open.c     the calls each thread has open, closed at the end
  *   ring_writer.c   the writer thread, and what only it does to a ring
  *   trace_rec.c     the process's life: start, flushes, exit, fatal
  *                   signals, fork, the run-time settings
@@ -150,6 +151,14 @@ void pfe_ring_filters_at(uint64_t full, uint64_t *limit, unsigned *depth);
  * @depth levels deep or deeper are not written. Consumer only. */
 void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_t limit,
 			  unsigned depth);
+
+/* --------------------------------------------------------- ring_open.c */
+/* Consumer of @g: note ENTRY or EXIT @e (graph, summary), entered at @ns. */
+void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns);
+/* The image ends: close every ring's open calls (graph text lines "still
+ * open at the end", or the summary's rows), and write no more lines of
+ * theirs. After the last flush; async-signal-safe. */
+void pfe_ring_open_close_all(void);
 
 /* ------------------------------------------------------- ring_writer.c */
 /* Start the writer thread; 0 or -errno after one line. */

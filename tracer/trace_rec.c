@@ -146,6 +146,7 @@ __attribute__((destructor)) static void ring_fini(void)
 	if (!pfe_rings.started || !pfe_owner_of_trace())
 		return;
 	pfe_ring_drain(true);
+	pfe_ring_open_close_all();
 	image_end();
 }
 
@@ -164,6 +165,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 
 	__atomic_store_n(&pfe_rings.in_fatal, 1, __ATOMIC_RELAXED);
 	pfe_ring_drain(true);
+	pfe_ring_open_close_all();
 	write_end(false);
 	errno = e;
 	/* A fault comes back when the instruction is retried; a sent signal

@@ -40,6 +40,9 @@ struct pfe_ring {
 	struct pfe_pend *pend; /* PFE_MIN_DURATION: entries not yet written */
 	char *out;	       /* PFE_RING_OUT bytes of formatted output */
 	uint32_t nout;
+	struct pfe_open_frame *open; /* graph, summary: calls entered, not left */
+	unsigned nopen;		     /* ... their number (ring_open.c) */
+	bool ended;		     /* its calls were closed at the end: no more lines */
 } __attribute__((aligned(64)));
 
 /* pfe_my_ring (lib/base/thread.h): the calling thread's ring, NULL before its first event. */

@@ -18,8 +18,9 @@ struct pfe_text_ev {
 	uint64_t ns;	  /* since the tracer's start */
 	const char *text; /* the ARGS/RETVAL payload that followed, or NULL */
 	size_t ntext;
-	bool graph; /* PFE_GRAPH text */
-	bool time;  /* PFE_GRAPH=time: graph lines carry ns as flat lines do */
+	bool graph;	  /* PFE_GRAPH text */
+	bool time;	  /* PFE_GRAPH=time: graph lines carry ns as flat lines do */
+	bool open_at_end; /* an EXIT made up for a call the image ended in */
 };
 
 /* Longest line pfe_text_format writes. */

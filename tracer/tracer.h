@@ -19,6 +19,7 @@
  *     ring_consume.c   consuming a ring into a sink: text lines, recording,
  *                      the summary's table
  *     ring_filter.c    graph text's filters (min-duration, depth)
+ *     ring_open.c      the calls each thread has open, closed at the end
  *     ring_writer.c    the writer thread
  *   trace_text.c     events as text lines
  *   trace_fmt.c      numbers and lines without printf (pure)
