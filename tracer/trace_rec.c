@@ -225,6 +225,8 @@ static void atfork_child(void)
 	}
 	if (pfe_my_ring)
 		pfe_my_ring->tid = pfe_ring_tid();
+	if (pfe_rings.summary)
+		pfe_summary_forked();
 	__atomic_store_n(&pfe_rings.events_total, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pfe_rings.lost_total, 0, __ATOMIC_RELAXED);
 	if (pfe_ring_record && pfe_rec_meta_restart() < 0)

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * PFE_SUMMARY=1: no lines, but at the end a table of calls, total and self
- * time per function for the process, in `pfe report`'s layout (sumtab.c):
+ * time per function for the process, headed by its pid and command, in
+ * `pfe report`'s layout (sumtab.c):
  *
+ *     # pid 1234: ./app -v
  *     Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
  *     ==========      =========      =====     ========     ========     ========  ========
  *      17134.000       9103.500          4     4210.120     4283.500     4400.010  outer
@@ -19,10 +21,12 @@
  * rings update a row at once, so its fields change with atomic operations;
  * nothing here allocates or locks until the table is written at the end.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 #include <urcu-bp.h>
 
 #include "core.h"
@@ -40,12 +44,34 @@ struct row {
 static struct row *rows;
 static uint64_t beyond; /* calls of sites with ids >= MAX_SITES */
 
+/* The command, for the table's heading: /proc/self/cmdline at start-up,
+ * its words joined by spaces (a program may rewrite its arguments later). */
+static char command[256];
+
+static void note_command(void)
+{
+	int fd = open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, command, sizeof(command) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		n = 0;
+	command[n] = '\0';
+	while (n > 0 && !command[n - 1])
+		n--;
+	for (ssize_t i = 0; i < n; i++)
+		if (!command[i] || command[i] == '\n')
+			command[i] = ' ';
+}
+
 bool pfe_summary_start(void)
 {
 	void *p;
 
 	if (rows)
 		return true; /* on again: the calls counted so far stay */
+	note_command();
 	p = mmap(NULL, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
@@ -55,6 +81,17 @@ bool pfe_summary_start(void)
 	}
 	rows = p;
 	return true;
+}
+
+void pfe_summary_forked(void)
+{
+	if (!rows)
+		return;
+	/* The parent's calls are the parent's table: a fresh mapping. */
+	if (mmap(rows, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
+		memset(rows, 0, (size_t)pfe_site_ids_end() * sizeof(struct row));
+	beyond = 0;
 }
 
 static void atomic_min(uint64_t *p, uint64_t v)
@@ -158,6 +195,9 @@ void pfe_summary_write(int fd)
 	}
 	rcu_read_unlock();
 	pfe_sum_sort(v, n, PFE_SUM_TOTAL);
+	/* Whose table: a fork child writes its own, maybe to the same file. */
+	len = (size_t)snprintf(line, sizeof(line), "# pid %d: %s\n", (int)getpid(), command);
+	pfe_output_write(fd, line, len < sizeof(line) ? len : sizeof(line) - 1);
 	len = pfe_sum_fmt_header(line, sizeof(line));
 	pfe_output_write(fd, line, len);
 	for (size_t i = 0; i < n; i++) {

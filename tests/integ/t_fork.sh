@@ -6,7 +6,7 @@
 # with PFE_OUTPUT=...%p... each process writes its own file.
 # test-timeout: 400
 . tests/lib.sh
-plan 15
+plan 17
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=120
@@ -67,3 +67,21 @@ expect_eq "%p: the child's calls in the child's file, alone" "100 100" \
 pp=$(find "$T" -name 'pp-*.txt' ! -name "pp-$c.txt")
 expect_eq "%p: the parent's file holds its calls, none of the child's" "0 4" \
 	"$(grep -c "^$c " "$pp") $(grep -cE ' leaf <- parent_work\+0x' "$pp")"
+
+# PFE_SUMMARY: one table per process in the same file, each headed by its
+# pid; the child's counts only its own calls.
+PFE_SUMMARY=1 PFE_TRACE=leaf,child_work,parent_work PFE_OUTPUT=$T/sum prun "$T/app" exit 100 \
+	>"$T/sum.out" 2>&1
+c=$(child_pid "$T/sum.out")
+expect_eq "summary: two tables, the child's first" "# pid $c: $T/app exit 100
+# pid" "$(grep '^# pid' "$T/sum" | sed '2s/ [0-9].*//')"
+# rows TABLE: "calls function" of the TABLE-th table, sorted by name.
+rows() {
+	awk -v k="$1" '/^# pid/ { n++; next } n == k && $3 ~ /^[0-9]+$/ { print $3, $7 }' "$T/sum" |
+		sort -k2
+}
+expect_eq "summary: the child's own calls only, then the parent's" "1 child_work
+100 leaf
+/
+4 leaf
+2 parent_work" "$(rows 1; echo /; rows 2)"

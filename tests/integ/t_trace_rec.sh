@@ -76,12 +76,14 @@ expect_eq "record: 16 bytes per event, one 64-byte header per thread" \
 PFE_SUMMARY=1 PFE_TRACE=leaf,outer PFE_OUTPUT=$T/sum prun "$T/app" threads 20000 >"$T/sum.out" 2>&1
 expect_status "summary: exit status" 0 $?
 expect_eq "summary: the program's output only" "done $((20000 * 19999 * 2))" "$(cat "$T/sum.out")"
-expect_eq "summary: the table's header" "    Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
-    ==========      =========      =====     ========     ========     ========  ========" "$(head -2 "$T/sum")"
+expect_eq "summary: the table's header, after whose it is" "# pid $(awk 'NR == 1 { print $3 }' "$T/sum") $T/app threads 20000
+    Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
+    ==========      =========      =====     ========     ========     ========  ========" \
+	"$(head -3 "$T/sum")"
 expect_eq "summary: exact calls, sorted by total" "4 outer
-80000 leaf" "$(awk 'NR > 2 { print $3, $7 }' "$T/sum")"
+80000 leaf" "$(awk 'NR > 3 { print $3, $7 }' "$T/sum")"
 expect_eq "summary: outer's total = its self + leaf's total (ns)" ok \
-	"$(awk 'NR > 2 { t[$7] = $1; s[$7] = $2 }
+	"$(awk 'NR > 3 { t[$7] = $1; s[$7] = $2 }
 		END { d = t["outer"] * 1000 - s["outer"] * 1000 - t["leaf"] * 1000
 			print (d < 0.5 && d > -0.5) ? "ok" : "off by " d " ns" }' "$T/sum")"
 
