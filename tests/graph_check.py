@@ -7,6 +7,7 @@ Usage: graph_check.py [--coroutines] [--tree] TRACE
 Every line must be one of (after "<tid> | " and two spaces per level, or
 200 spaces and "[<level>] " beyond level 100):
     name(args) {                      a call entered
+    name() { /* inherited at fork */  a call a fork child goes on in
     } name[ = value] (D.DDD us)       it returned
     } name (D.DDD us, unwound)        it was left (longjmp, exception...)
     } name (D.DDD us, still open at the end)   the process ended inside it
@@ -114,6 +115,8 @@ def main(argv):
                 err(n, 'indented deeper than %d levels' % INDENT_MAX)
                 continue
             t = threads.setdefault(tid, Thread())
+            if text.endswith(' { /* inherited at fork */'):
+                text = text[:-len(' /* inherited at fork */')]
             if text.endswith(' {'):
                 label = label_of(text[:-2])
                 if label is None:

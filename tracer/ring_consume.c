@@ -100,6 +100,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 
 	if (pfe_ring_record && t != h)
 		rec_file(g);
+	if (g->inherited && t != h)
+		pfe_ring_open_inherited(g);
 	while (t != h) {
 		struct pfe_rec e = g->ev[t & g->mask];
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);

@@ -155,6 +155,9 @@ void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint6
 /* --------------------------------------------------------- ring_open.c */
 /* Consumer of @g: note ENTRY or EXIT @e (graph, summary), entered at @ns. */
 void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns);
+/* Consumer of a fork child's ring @g: its inherited open calls as graph
+ * text entries, before its first events. Inside a read-side section. */
+void pfe_ring_open_inherited(struct pfe_ring *g);
 /* The image ends: close every ring's open calls (graph text lines "still
  * open at the end", or the summary's rows), and write no more lines of
  * theirs. After the last flush; async-signal-safe. */

@@ -7,6 +7,12 @@
  * summary's table counted with the time they had run. A thread blocked in
  * a traced function when another calls exit() would otherwise leave its
  * frames open and the graph unbalanced.
+ *
+ * A fork child's thread goes on inside the calls its parent's thread had
+ * open: they close in the child, under the child's thread id, and its own
+ * calls nest in them. So the child's graph text opens them first, each
+ * line ending in an "inherited at fork" comment, and is balanced on its
+ * own, as the parent's is. Their arguments are not known again: "name()".
  */
 #include <sched.h>
 #include <sys/mman.h>
@@ -44,6 +50,27 @@ void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns
 		lvl = pfe_rec_depth(e);
 		if (lvl < g->nopen)
 			g->nopen = lvl;
+	}
+}
+
+void pfe_ring_open_inherited(struct pfe_ring *g)
+{
+	uint64_t now = pfe_ring_clock() - pfe_rings.full_base, limit;
+	unsigned depth;
+
+	g->inherited = false;
+	if (pfe_ring_record || !pfe_rings.graph || pfe_rings.summary)
+		return;
+	pfe_ring_filters_at(now, &limit, &depth);
+	for (unsigned k = 0; k < g->nopen && (!depth || k < depth); k++) {
+		struct pfe_text_ev x = {.tid = g->tid,
+					.ns = pfe_ring_ns(now),
+					.graph = true,
+					.time = pfe_ring_graph_time,
+					.inherited = true};
+
+		x.r = pfe_rec_entry(0, g->open[k].site, k);
+		pfe_ring_write_line(g, &x);
 	}
 }
 
@@ -102,6 +129,8 @@ void pfe_ring_open_close_all(void)
 		 * set aside, which exit.c closes itself, come later). */
 		if (g->nopen) {
 			rcu_read_lock();
+			if (g->inherited)
+				pfe_ring_open_inherited(g);
 			close_ring(g, now);
 			rcu_read_unlock();
 			g->ended = true;

@@ -130,8 +130,12 @@ static void image_end(void)
 
 void pfe_ring_image_end(void)
 {
-	if (pfe_rings.started && pfe_owner_of_trace())
+	if (pfe_rings.started && pfe_owner_of_trace()) {
+		/* exec or _exit: the calls open now never return in this image
+		 * (if the exec fails, those threads' later lines are lost). */
+		pfe_ring_open_close_all();
 		image_end();
+	}
 }
 
 static void at_exit(void)
@@ -223,8 +227,11 @@ static void atfork_child(void)
 		if (g != pfe_my_ring)
 			g->state = RING_FREE;
 	}
-	if (pfe_my_ring)
+	if (pfe_my_ring) {
 		pfe_my_ring->tid = pfe_ring_tid();
+		/* Its graph opens with the calls it goes on in (ring_open.c). */
+		pfe_my_ring->inherited = pfe_my_ring->nopen != 0;
+	}
 	if (pfe_rings.summary)
 		pfe_summary_forked();
 	__atomic_store_n(&pfe_rings.events_total, 0, __ATOMIC_RELAXED);

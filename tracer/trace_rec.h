@@ -43,6 +43,7 @@ struct pfe_ring {
 	struct pfe_open_frame *open; /* graph, summary: calls entered, not left */
 	unsigned nopen;		     /* ... their number (ring_open.c) */
 	bool ended;		     /* its calls were closed at the end: no more lines */
+	bool inherited;		     /* a fork child's: its open calls not yet shown */
 } __attribute__((aligned(64)));
 
 /* pfe_my_ring (lib/base/thread.h): the calling thread's ring, NULL before its first event. */

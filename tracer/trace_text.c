@@ -177,7 +177,7 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 			add(&l, e->text, e->ntext);
 		else
 			add(&l, "()", 2);
-		adds(&l, " {");
+		adds(&l, e->inherited ? " { /* inherited at fork */" : " {");
 		return end(&l);
 	case PFE_REC_EXIT:
 	case PFE_REC_EXIT_UNWOUND: {

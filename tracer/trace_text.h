@@ -21,6 +21,7 @@ struct pfe_text_ev {
 	bool graph;	  /* PFE_GRAPH text */
 	bool time;	  /* PFE_GRAPH=time: graph lines carry ns as flat lines do */
 	bool open_at_end; /* an EXIT made up for a call the image ended in */
+	bool inherited;	  /* an ENTRY made up for a call a fork child inherited */
 };
 
 /* Longest line pfe_text_format writes. */

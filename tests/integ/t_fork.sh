@@ -6,7 +6,7 @@
 # with PFE_OUTPUT=...%p... each process writes its own file.
 # test-timeout: 400
 . tests/lib.sh
-plan 17
+plan 23
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=120
@@ -85,3 +85,27 @@ expect_eq "summary: the child's own calls only, then the parent's" "1 child_work
 /
 4 leaf
 2 parent_work" "$(rows 1; echo /; rows 2)"
+
+# Graph mode: the child goes on inside main, which its parent entered. Its
+# lines open main first ("inherited at fork"), so that each process's graph
+# is balanced per thread, however the child ends; in one file and in one
+# file per process (%p).
+# balanced NAME FILE: tests/graph_check.py accepts FILE.
+balanced() {
+	if python3 "$TOP/tests/graph_check.py" "$2" >"$2.check" 2>&1; then pass "$1"; else
+		fail "$1" "$(head -5 "$2.check")"
+	fi
+}
+for how in _exit exit return; do
+	PFE_GRAPH=1 PFE_TRACE=main,leaf,child_work,parent_work PFE_OUTPUT=$T/fg-$how \
+		prun "$T/app" $how 100 >"$T/fg-$how.out" 2>&1
+	balanced "graph, child ends with $how: both processes balanced per thread" "$T/fg-$how"
+done
+c=$(child_pid "$T/fg-return.out")
+expect_eq "graph: the child's first line opens main, inherited" \
+	"$c | main() { /* inherited at fork */" "$(grep -m1 "^$c " "$T/fg-return")"
+PFE_GRAPH=1 PFE_TRACE=main,leaf,child_work,parent_work PFE_OUTPUT="$T/fgp-%p" \
+	prun "$T/app" _exit 100 >"$T/fgp.out" 2>&1
+c=$(child_pid "$T/fgp.out")
+balanced "graph, %p: the child's file balanced" "$T/fgp-$c"
+balanced "graph, %p: the parent's file balanced" "$(find "$T" -name 'fgp-*' ! -name "fgp-$c" ! -name '*.check')"
