@@ -163,7 +163,8 @@ static enum pfe_insn_class classify_branch_sys(uint32_t insn)
 		return PFE_INSN_CLASS_TRAP; /* brk, hlt, hvc, smc, dcps, tcancel */
 	if ((insn & 0xff000000) == 0xd5000000)
 		return PFE_INSN_CLASS_PLAIN; /* hints, barriers, msr, mrs, sys */
-	if ((insn & 0xfe000000) == 0xd6000000) {
+	/* Branch (register): op2 is always 0b11111. */
+	if ((insn & 0xfe1f0000) == 0xd61f0000) {
 		switch (FIELD(insn, 21, 4)) { /* opc */
 		case 0x0:		      /* br */
 		case 0x2:		      /* ret, retaa */
@@ -211,7 +212,7 @@ enum pfe_insn_class pfe_insn_classify(uint32_t insn)
 	}
 	if (is_ldst_exclusive(insn))
 		return PFE_INSN_CLASS_EXCLUSIVE;
-	if ((insn & 0x3b200c00) == 0x19000400)
+	if ((insn & 0xfb200c00) == 0x19000400)
 		return PFE_INSN_CLASS_SEQUENCE; /* cpyp/cpym/cpye, setp/... */
 	return PFE_INSN_CLASS_PLAIN;
 }

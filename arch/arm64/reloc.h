@@ -59,7 +59,8 @@
  * copy. A BL to itself is a call and goes through the site (and its hook).
  *
  * Refused (pfe_insn_classify): encodings the decoder cannot place (the
- * unallocated top-level groups, unknown encodings in the branch/exception/
+ * reserved and unallocated top-level groups, which hold UDF and SME, which
+ * this decoder does not read; unknown encodings in the branch/exception/
  * system group, where new PC-relative forms appear: FEAT_CMPBR's CB<cc> is
  * one), exception generators other than SVC (BRK, HLT, UDF, HVC, SMC, DCPS,
  * ERET, DRPS: their handler, a debugger or a signal handler, would see the

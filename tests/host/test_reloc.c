@@ -863,6 +863,9 @@ static const struct sample samples[] = {
     {0x19c20420, PFE_INSN_CLASS_SEQUENCE, "setp [x0]!, x1!, x2"},
     {0x19c24420, PFE_INSN_CLASS_SEQUENCE, "setm [x0]!, x1!, x2"},
     {0x19c28420, PFE_INSN_CLASS_SEQUENCE, "sete [x0]!, x1!, x2"},
+    /* Near misses, found by comparing with objdump over 2M random words. */
+    {0xd90b47b5, PFE_INSN_CLASS_PLAIN, "size 11 of the MOPS pattern: MTE space"},
+    {0xd63408fd, PFE_INSN_CLASS_UNDECODED, "blr with op2 != 0b11111"},
 };
 
 static enum pfe_reloc_why why_of(enum pfe_insn_class k)
