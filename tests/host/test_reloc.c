@@ -440,6 +440,23 @@ static int must_reach(enum pfe_insn_class k, uint32_t insn, uint64_t from, uint6
 	return 0;
 }
 
+/* The reason a refused class is refused with. */
+static enum pfe_reloc_why why_of(enum pfe_insn_class k)
+{
+	switch (k) {
+	case PFE_INSN_CLASS_TRAP:
+		return PFE_RELOC_TRAP;
+	case PFE_INSN_CLASS_EXCLUSIVE:
+		return PFE_RELOC_EXCLUSIVE;
+	case PFE_INSN_CLASS_SEQUENCE:
+		return PFE_RELOC_SEQUENCE;
+	case PFE_INSN_CLASS_UNDECODED:
+		return PFE_RELOC_UNDECODED;
+	default:
+		return PFE_RELOC_OK;
+	}
+}
+
 /*
  * Relocates @insn from @from to @to and checks the result against the
  * simulator from @nstates random states (all 16 flag values for a B.cond).
@@ -462,6 +479,7 @@ static int check_one(uint32_t insn, uint64_t from, uint64_t to, unsigned nstates
 		assert_int_not_equal(why, PFE_RELOC_OK);
 		if (!pfe_insn_class_relocatable(k)) {
 			assert_int_equal(n, -ENOTSUP);
+			assert_int_equal(why, why_of(k));
 			n_refused_class++;
 			return n;
 		}
@@ -867,22 +885,6 @@ static const struct sample samples[] = {
     {0xd90b47b5, PFE_INSN_CLASS_PLAIN, "size 11 of the MOPS pattern: MTE space"},
     {0xd63408fd, PFE_INSN_CLASS_UNDECODED, "blr with op2 != 0b11111"},
 };
-
-static enum pfe_reloc_why why_of(enum pfe_insn_class k)
-{
-	switch (k) {
-	case PFE_INSN_CLASS_TRAP:
-		return PFE_RELOC_TRAP;
-	case PFE_INSN_CLASS_EXCLUSIVE:
-		return PFE_RELOC_EXCLUSIVE;
-	case PFE_INSN_CLASS_SEQUENCE:
-		return PFE_RELOC_SEQUENCE;
-	case PFE_INSN_CLASS_UNDECODED:
-		return PFE_RELOC_UNDECODED;
-	default:
-		return PFE_RELOC_OK;
-	}
-}
 
 /* Each sample's class; copied ones come back as they are, refused ones
  * with their reason, and nothing is written for them. */
