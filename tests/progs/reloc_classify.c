@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Prints pfe_insn_classify's class of instruction words, for
- * tests/integ/t_reloc_decode.sh to hold against the disassembler's names.
+ * Prints pfe_insn_classify's class of instruction words and, for the
+ * PC-relative ones, pfe_insn_pcrel_target's address, for
+ * tests/integ/t_reloc_decode.sh to hold against the disassembler's reading.
  * Built for the machine the tests run on (reloc.c is pure).
  *
- *   reloc_classify < hex-words        one "word class" line per word
- *   reloc_classify rand N SEED FILE   N pseudo-random words, little-endian,
- *                                     to FILE, and their lines on stdout
+ *   reloc_classify < "addr word" lines   one "class<TAB>target" line each
+ *   reloc_classify rand N SEED FILE      N pseudo-random words, little-endian,
+ *                                        to FILE (at address 4 * i), and
+ *                                        their lines on stdout
+ * The target is "-" for words that are not PC-relative.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -34,9 +37,14 @@ static const char *const names[PFE_INSN_CLASS_COUNT] = {
     [PFE_INSN_CLASS_TB] = "tb",
 };
 
-static void put(uint32_t w)
+static void put(uint64_t pc, uint32_t w)
 {
-	printf("%08x %s\n", w, names[pfe_insn_classify(w)]);
+	uint64_t t;
+
+	if (pfe_insn_pcrel_target(w, pc, &t))
+		printf("%s\t%llx\n", names[pfe_insn_classify(w)], (unsigned long long)t);
+	else
+		printf("%s\t-\n", names[pfe_insn_classify(w)]);
 }
 
 int main(int argc, char **argv)
@@ -62,11 +70,15 @@ int main(int argc, char **argv)
 				b[k] = (unsigned char)(w >> 8 * k);
 			if (fwrite(b, 1, 4, f) != 4)
 				return 1;
-			put(w);
+			put(4 * (uint64_t)i, w);
 		}
 		return fclose(f) != 0;
 	}
-	while (fgets(line, sizeof(line), stdin))
-		put((uint32_t)strtoul(line, NULL, 16));
+	while (fgets(line, sizeof(line), stdin)) {
+		char *w;
+		uint64_t pc = strtoull(line, &w, 16);
+
+		put(pc, (uint32_t)strtoul(w, NULL, 16));
+	}
 	return 0;
 }
