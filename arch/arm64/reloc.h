@@ -60,6 +60,10 @@
  *	tbz/tbnz t	the same (+-32 KiB)
  *	b.al / b.nv	as b (both always branch; inverting AL gives NV)
  *
+ * A literal load whose data overlaps the displaced instruction is refused
+ * (PFE_RELOC_READS_SITE): it would read the patched `b <stub>`, not the
+ * word it read before. PRFM is not: it reads nothing.
+ *
  * A B, B.cond, CB or TB whose target is the displaced instruction itself
  * (a one-instruction loop) is redirected to `to`, the relocated copy: the
  * original loops on itself without passing the entry again, and so does the
@@ -135,6 +139,7 @@ enum pfe_reloc_why {
 	PFE_RELOC_NOSPACE,    /* -ENOSPC: @max too small */
 	PFE_RELOC_MISALIGNED, /* -EINVAL: from or to not 4-byte aligned */
 	PFE_RELOC_LOOP,	      /* for callers: pfe_reloc_branches_to() said yes */
+	PFE_RELOC_READS_SITE, /* -ENOTSUP: literal overlaps the displaced word */
 	PFE_RELOC_WHY_COUNT
 };
 

@@ -201,6 +201,15 @@ static int check_one(uint32_t insn, uint64_t from, uint64_t to, unsigned nstates
 		assert_int_equal(out[i], SENTINEL);
 	if (n < 0) {
 		assert_int_not_equal(why, PFE_RELOC_OK);
+		if (why == PFE_RELOC_READS_SITE) {
+			/* Only a literal load whose data covers `from`. */
+			assert_int_equal(n, -ENOTSUP);
+			assert_true(k == PFE_INSN_CLASS_LDR_LIT || k == PFE_INSN_CLASS_LDR_LIT_FP);
+			assert_true(pfe_insn_pcrel_target(insn, from, &t));
+			assert_true(from - t < 16);
+			n_refused_class++;
+			return n;
+		}
 		if (!pfe_insn_class_relocatable(k)) {
 			assert_int_equal(n, -ENOTSUP);
 			assert_int_equal(why, why_of(k));
@@ -615,6 +624,37 @@ static void test_errors(void **state)
 	assert_int_equal(pfe_reloc_insn(0xd4200000, 0x400000, 0x500000, out, 1, NULL), -ENOTSUP);
 	assert_int_equal(
 	    pfe_reloc_insn(mk_b(false, 4), 0x400000, 0x400000 + 256 * MIB, out, 1, NULL), -ERANGE);
+
+	/* A literal over the displaced word would read the patched b. */
+	static const struct {
+		uint32_t insn;
+		bool refused;
+	} lits[] = {
+	    {0x58000000, true},	 /* ldr x0, . */
+	    {0x58ffffe0, true},	 /* ldr x0, .-4: 8 bytes up to from + 4 */
+	    {0x58ffffc0, false}, /* ldr x0, .-8 */
+	    {0x18ffffe0, false}, /* ldr w0, .-4 */
+	    {0x18000000, true},	 /* ldr w0, . */
+	    {0x98000000, true},	 /* ldrsw x0, . */
+	    {0x9cffffa0, true},	 /* ldr q0, .-12 */
+	    {0x9cffff80, false}, /* ldr q0, .-16 */
+	    {0x5cffffe0, true},	 /* ldr d0, .-4 */
+	    {0x1c000000, true},	 /* ldr s0, . */
+	    {0x1c000020, false}, /* ldr s0, .+4 */
+	    {0xd8000000, false}, /* prfm pldl1keep, .: reads nothing */
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(lits); i++) {
+		int n = pfe_reloc_insn(lits[i].insn, 0x400000, 0x480000, out, 5, &why);
+
+		if (lits[i].refused) {
+			assert_int_equal(n, -ENOTSUP);
+			assert_int_equal(why, PFE_RELOC_READS_SITE);
+		} else {
+			assert_int_equal(n, 1);
+			assert_int_equal(why, PFE_RELOC_OK);
+			check_one(lits[i].insn, 0x400000, 0x480000, 4);
+		}
+	}
 
 	assert_string_equal(pfe_reloc_why_str(PFE_RELOC_UNDECODED), "cannot decode");
 	assert_string_equal(pfe_reloc_why_str(PFE_RELOC_RANGE), "target out of range");
