@@ -117,6 +117,7 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_clients_early();
 	check_flags();
 	list = pfe_env("PFE_LIST");
+	pfe_owner_init();
 	pfe_follow_init();
 	pfe_discover_quiet = pfe_follow_child();
 	pfe_list_out_flags = pfe_follow_out_flags;
