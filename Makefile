@@ -31,7 +31,7 @@ GEN := $(B)/gen
 # and the tracer, a client of the core.
 ARCH := arm64
 SRC_DIRS := arch/$(ARCH) lib/base lib/core lib/hooks lib/interpose lib tracer
-PFE_INC := -Iinclude $(addprefix -I,$(SRC_DIRS))
+PFE_INC := -Iinclude -Iarch $(addprefix -I,$(SRC_DIRS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-missing-field-initializers
@@ -64,7 +64,7 @@ $(B)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
-$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/pfe_internal.h \
+$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/pfe_internal.h arch/arch.h \
 		lib/hooks/dispatch.h lib/hooks/shadow.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
@@ -179,7 +179,7 @@ bench-realprog: $(if $(LIBPFE),,$(B)/libpfe.so)
 
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
-FORMAT_SRC = $(LIB_SRC) $(wildcard $(addsuffix /*.h,$(SRC_DIRS)) include/*.h tests/unit/*.[ch] tests/host/*.c \
+FORMAT_SRC = $(LIB_SRC) $(wildcard $(addsuffix /*.h,$(SRC_DIRS)) include/*.h arch/*.h tests/unit/*.[ch] tests/host/*.c \
 	tests/progs/*.[ch] examples/*.[ch] tools/pfe/*.[ch])
 SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 

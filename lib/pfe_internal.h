@@ -120,11 +120,6 @@ struct link_map;
 int pfe_discover_namespace(struct link_map *lm, int (*fn)(struct pfe_object *obj, void *ctx),
 			   void *ctx);
 
-/* ------------------------------------------------------------ cache.c */
-/* Make instructions written to [start, end) visible to instruction fetch on
- * every core (dc cvau, dsb, ic ivau, dsb, isb). */
-void pfe_sync_icache(const void *start, const void *end);
-
 /* ------------------------------------------------------------ glibc.c */
 /* atexit(3) and pthread_atfork(3) without libc_nonshared.a (see glibc.c). */
 int pfe_atexit(void (*fn)(void));
@@ -188,36 +183,6 @@ int pfe_sites_init_nop(struct pfe_site **sites, size_t n);
 int pfe_sites_make_call(struct pfe_site **sites, size_t n);
 int pfe_sites_make_nop(struct pfe_site **sites, size_t n);
 
-/* ------------------------------------------------------------ veneer.c */
-/* The BL target for sites of @obj: the trampoline itself when in range,
- * else a veneer mapped within range of the object. 0 on failure. */
-uintptr_t pfe_call_target(struct pfe_object *obj);
-/* Map @len bytes (a multiple of the page size) with @prot where every BL of
- * @obj reaches all of them; 0 when no such range is free. */
-uintptr_t pfe_map_near(const struct pfe_object *obj, size_t len, int prot);
-
-/* -------------------------------------------------------------- stub.c */
-/* Make the stubs of @sites executable (a run of pages at a time) before
- * their BLs are written; sites that can have none are left to the common
- * trampoline. Patch lock. */
-void pfe_stubs_prepare(struct pfe_site **sites, size_t n);
-/* The stub of @site when its page is live, else 0. */
-uintptr_t pfe_stub_live(const struct pfe_site *site);
-/* Where @site's stub branches: pfe_site_trampoline, or the arena's veneer
- * to pfe_site_trampoline_far; 0 without an arena. For tests. */
-uintptr_t pfe_stub_target(const struct pfe_site *site);
-/* Bytes of stubs made live for @obj (whole pages). */
-size_t pfe_stubs_bytes(const struct pfe_object *obj);
-/* Unmap @obj's arena: only after the grace period that ends its life. */
-void pfe_stubs_free(struct pfe_object *obj);
-/* Counters since start-up, for tests and the bench; patch lock. */
-struct pfe_stub_stats {
-	unsigned long arenas;	 /* arenas reserved */
-	unsigned long pages;	 /* pages made live */
-	unsigned long mprotects; /* mprotect(2) calls committing them */
-};
-extern struct pfe_stub_stats pfe_stub_stats;
-
 /* ----------------------------------------------------------- objects.c */
 /* The one writer lock: object list, site states, hooks, text writes. Never
  * taken on the fast path (hooks and dispatch). The thread holding it may take
@@ -264,15 +229,6 @@ void pfe_dispatch_remove(struct pfe_site *site);
 
 /* Called by pfe_site_trampoline with the site its stub named. */
 void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site);
-
-/* arch/arm64/regs_tramp.S. Entered only by the BL in a site's slot 1. */
-void pfe_regs_trampoline(void);
-/* The same with x10 = the site, entered by B from a stub (stub.c); the far
- * entry (`bti c` first) by BR x16 from an arena's veneer. */
-void pfe_site_trampoline(void);
-void pfe_site_trampoline_far(void);
-/* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
-extern uintptr_t pfe_tramp_addr;
 
 /* ------------------------------------------------------------ siteid.c */
 /*

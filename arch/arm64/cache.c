@@ -10,6 +10,7 @@
  * libgcc's __clear_cache does; having our own keeps libgcc's object, which
  * carries no BTI property note, out of libpfe.so.
  */
+#include "arch.h"
 #include "pfe_internal.h"
 
 void pfe_sync_icache(const void *start, const void *end)

@@ -22,6 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "insn.h"
 #include "maps.h"
 #include "pfe_internal.h"

@@ -58,6 +58,7 @@
 #include <unistd.h>
 #include <urcu-bp.h>
 
+#include "arch.h"
 #include "dispatch.h"
 #include "guard.h"
 #include "insn.h"

@@ -19,6 +19,7 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
+#include "arch.h"
 #include "dispatch.h"
 #include "insn.h"
 #include "live.h"

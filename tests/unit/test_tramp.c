@@ -24,6 +24,7 @@
 #include <cmocka.h>
 #include <urcu-bp.h>
 
+#include "arch.h"
 #include "dispatch.h"
 
 /* ---------------------------------------------------- fake patched functions */
