@@ -977,9 +977,7 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 			return -ENOMEM;
 		summary = true;
 	}
-#if defined(__aarch64__)
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(clock_hz));
-#endif
+	clock_hz = pfe_arch_counter_hz();
 	if (clock_hz)
 		ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / clock_hz);
 	if (!full_base)

@@ -9,11 +9,24 @@
 #ifndef PFE_ARCH_INLINE_H
 #define PFE_ARCH_INLINE_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "insn.h"
 
 /* The DWARF number of the return-address register (x30) for the unwinder's
  * _Unwind_GetGR/_Unwind_SetGR. */
 #define PFE_ARCH_DWARF_LR 30
+
+/* Does the code in [@start, @end) sign its return address (a paciasp
+ * anywhere: at the entry, or later when shrink-wrapped)? Reads the text. */
+static inline bool pfe_arch_signs_lr(uintptr_t start, uintptr_t end)
+{
+	for (const uint32_t *p = (const uint32_t *)start; (uintptr_t)p < end; p++)
+		if (pfe_insn_is_paciasp(*p))
+			return true;
+	return false;
+}
 
 #if defined(__aarch64__)
 

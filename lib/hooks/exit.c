@@ -71,6 +71,7 @@
 #include <unwind.h>
 #include <urcu-bp.h>
 
+#include "arch.h"
 #include "dispatch.h"
 #include "env.h"
 #include "exit.h"
@@ -90,21 +91,17 @@ static bool have_key;
 
 static inline uint64_t ticks(void)
 {
-	uint64_t t;
-
-	__asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t));
-	return t;
+	return pfe_arch_counter();
 }
 
-/* d * 10^9 / cntfrq_el0 as d * mult >> 32 (exit.h): a multiply on every
- * exit, not a 128-bit division (~100 instructions, a library call). */
+/* d * 10^9 / the counter's frequency as d * mult >> 32 (exit.h): a multiply
+ * on every exit, not a 128-bit division (~100 instructions, a library call). */
 uint64_t pfe_exit_ns_mult;
 
 static void ns_mult_init(void)
 {
-	uint64_t f;
+	uint64_t f = pfe_arch_counter_hz();
 
-	__asm__("mrs %0, cntfrq_el0" : "=r"(f));
 	if (!f)
 		f = 1000000000;
 	pfe_exit_ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / f);
@@ -122,10 +119,7 @@ static inline bool is_tramp(uintptr_t a)
 
 static inline uintptr_t cur_sp(void)
 {
-	uintptr_t sp;
-
-	__asm__ volatile("mov %0, sp" : "=r"(sp));
-	return sp;
+	return pfe_arch_sp();
 }
 
 /* ------------------------------------------------------------ memory */
@@ -796,17 +790,6 @@ __attribute__((constructor(101))) static void pfe_exit_init(void)
 
 /* ---------------------------------------------------------- unwinding */
 
-static uintptr_t pac_sign(uintptr_t v, uintptr_t modifier)
-{
-	register uintptr_t x17 __asm__("x17") = v;
-	register uintptr_t x16 __asm__("x16") = modifier;
-
-	__asm__("hint #8" /* pacia1716 */ : "+r"(x17) : "r"(x16));
-	return x17;
-}
-
-#define PACIASP 0xd503233fu
-
 /*
  * Does the function at @site sign its return address? With pac-ret it has a
  * paciasp somewhere (at its entry, or later when shrink-wrapped): look for
@@ -835,10 +818,7 @@ static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
 		end = lo + 1 < t->nsyms ? t->syms[lo + 1].addr : site->func + 4096;
 	if (end - site->func > 65536)
 		end = site->func + 65536;
-	for (const uint32_t *p = (const uint32_t *)site->func; (uintptr_t)p < end; p++)
-		if (*p == PACIASP)
-			return true;
-	return false;
+	return pfe_arch_signs_lr(site->func, end);
 }
 
 /*
@@ -937,9 +917,9 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 	/* The function signed the trampoline's address: its FDE will
 	 * authenticate what it finds there against its CFA, the sp its paciasp
 	 * used. (A signed value may equal the bare address: its PAC can be 0.) */
-	if (signs_lr(site, _Unwind_GetGR(ctx, 30)))
-		ret = pac_sign(ret, cfa);
-	_Unwind_SetGR(ctx, 30, ret);
+	if (signs_lr(site, _Unwind_GetGR(ctx, PFE_ARCH_DWARF_LR)))
+		ret = pfe_arch_pac_sign(ret, cfa);
+	_Unwind_SetGR(ctx, PFE_ARCH_DWARF_LR, ret);
 	stat_add(&pfe_exit_stats.unwound, 1);
 	/* The search phase stored the real address where the function saved
 	 * its x30: then the cleanup phase goes straight to the caller and we

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <ucontext.h>
 
+#include "arch.h"
 #include "exit.h"
 #include "pfe_internal.h"
 
@@ -88,7 +89,7 @@ static __attribute__((noinline)) uintptr_t probe_guard(void)
 
 	/* _setjmp is a leaf on arm64: it stores the sp it is called with,
 	 * which is ours from after the prologue on. */
-	__asm__ volatile("mov %0, sp" : "=r"(sp));
+	sp = pfe_arch_sp();
 	if (_setjmp(jb))
 		return 0;
 	return ((uintptr_t *)jb[0].__jmpbuf)[JB_SP] ^ sp;
