@@ -179,7 +179,9 @@ bench-realprog: $(if $(LIBPFE),,$(B)/libpfe.so)
 
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
-FORMAT_SRC = $(LIB_SRC) $(wildcard $(addsuffix /*.h,$(SRC_DIRS)) include/*.h arch/*.h tests/unit/*.[ch] tests/host/*.c \
+# (pfe-asm.h holds assembler macros for the .S files, not C.)
+FORMAT_SRC = $(LIB_SRC) $(filter-out arch/$(ARCH)/pfe-asm.h,$(wildcard $(addsuffix /*.h,$(SRC_DIRS)))) \
+	$(wildcard include/*.h arch/*.h tests/unit/*.[ch] tests/host/*.c \
 	tests/progs/*.[ch] examples/*.[ch] tools/pfe/*.[ch])
 SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 
