@@ -23,6 +23,54 @@
 
 struct pfe_object;
 struct pfe_site;
+struct pfe_text_write;
+
+/* ------------------------------------------------ site.c: the site verbs */
+/*
+ * Each fills *@w (address, old, new; w->keep is the caller's) with the one
+ * word a transition of @site writes and the word that slot must hold before
+ * it (the states are drawn in arch/arm64/site.c):
+ *   init_nop   Compiled -> Initialised: the return-address saver in slot 0;
+ *              only before the code can run (start-up, an object not yet
+ *              reachable, or its other threads parked).
+ *   make_call  Initialised -> Enabled: slot 1 becomes a call to @target.
+ *   make_nop   Enabled -> Initialised: slot 1's call to @target goes back.
+ * Return 0; -EINVAL when @site->pc is not an instruction address; -ERANGE
+ * when @target is 0 or out of the call's reach (w is then left alone).
+ */
+int pfe_arch_init_nop(const struct pfe_site *site, struct pfe_text_write *w);
+int pfe_arch_make_call(const struct pfe_site *site, uintptr_t target, struct pfe_text_write *w);
+int pfe_arch_make_nop(const struct pfe_site *site, uintptr_t target, struct pfe_text_write *w);
+
+/*
+ * The state the words at @site->pc show (enum pfe_site_state: Compiled,
+ * Initialised, Enabled with a call anywhere), or -EILSEQ for anything else.
+ * Reads the live slots with relaxed atomic loads.
+ */
+int pfe_arch_site_decode(const struct pfe_site *site);
+
+/* A make_call batch's memory: the last object's common target, so that an
+ * object that needs a veneer gets one attempt (and one error line) per
+ * batch. Zero it before the batch. */
+struct pfe_callable_memo {
+	struct pfe_object *obj;
+	uintptr_t target;
+};
+
+/*
+ * Where @site's call goes: the one answer (the kernel's
+ * ftrace_find_callable_addr). Its own stub when that is live and in reach,
+ * else the common trampoline when in reach, else the object's veneer to it.
+ *   @memo non-NULL (make_call): may create the object's veneer; the stub
+ *     counts only once pfe_stubs_prepare() made it live.
+ *   @memo NULL (make_nop, checks): the target an enabled site's call was
+ *     given (PFE_SITE_STUB says whether it was the stub); creates nothing.
+ * Returns the address and sets *@stub (when non-NULL) true when it is the
+ * site's stub; returns 0 when there is nothing to call (said once).
+ * Patch lock.
+ */
+uintptr_t pfe_arch_find_callable_addr(struct pfe_site *site, struct pfe_callable_memo *memo,
+				      bool *stub);
 
 /* ------------------------------------------------------------ cache.c */
 /* Make instructions written to [start, end) visible to instruction fetch on
