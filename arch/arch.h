@@ -24,6 +24,8 @@
 struct pfe_object;
 struct pfe_site;
 struct pfe_text_write;
+struct __jmp_buf_tag;
+struct ucontext_t;
 
 /* ------------------------------------------------ site.c: the site verbs */
 /*
@@ -71,6 +73,24 @@ struct pfe_callable_memo {
  */
 uintptr_t pfe_arch_find_callable_addr(struct pfe_site *site, struct pfe_callable_memo *memo,
 				      bool *stub);
+
+/* ---------------------------------------- context.c: saved contexts */
+/*
+ * A thread parked with context @uc while slot 0 of @obj's sites was
+ * initialised (lib/interpose/dlopen.c): when it stopped right after a slot 0
+ * it executed as a NOP, make its context what the new word would have made
+ * it. Async-signal-safe; the other threads are parked.
+ */
+void pfe_arch_init_nop_parked(struct ucontext_t *uc, const struct pfe_object *obj);
+/* The stack pointer a context resumes at. */
+uintptr_t pfe_arch_context_sp(const struct ucontext_t *uc);
+/* Learn the C library's pointer guard, which mangles the stack pointer in a
+ * jmp_buf, into *@guard. Returns 0, or -ENOTSUP when the jmp_buf's layout is
+ * not the one expected (then no jmp_buf can be read). */
+int pfe_arch_jmpbuf_guard(uintptr_t *guard);
+/* The stack pointer @env continues at, or 0 when it does not decode to a
+ * sensible one. */
+uintptr_t pfe_arch_jmpbuf_sp(const struct __jmp_buf_tag *env, uintptr_t guard);
 
 /* ------------------------------------------------------------ cache.c */
 /* Make instructions written to [start, end) visible to instruction fetch on
