@@ -102,9 +102,12 @@ void pfe_sync_icache(const void *start, const void *end);
  * else a veneer mapped within range of the object. 0 on failure. */
 uintptr_t pfe_call_target(struct pfe_object *obj);
 
+/* ----------------------------------------------------------- nearmap.c */
 /* Map @len bytes (a multiple of the page size) with @prot where every BL of
  * @obj reaches all of them; 0 when no such range is free. */
 uintptr_t pfe_map_near(const struct pfe_object *obj, size_t len, int prot);
+/* Returns true when a BL anywhere in @obj's executable span reaches @t. */
+bool pfe_near_reaches(const struct pfe_object *obj, uintptr_t t);
 
 /* -------------------------------------------------------------- stub.c */
 /* Make the stubs of @sites executable (a run of pages at a time) before
