@@ -23,6 +23,7 @@
 
 struct pfe_object;
 struct pfe_site;
+struct pfe_sig;
 struct pfe_text_write;
 struct __jmp_buf_tag;
 struct ucontext_t;
@@ -91,6 +92,13 @@ int pfe_arch_jmpbuf_guard(uintptr_t *guard);
 /* The stack pointer @env continues at, or 0 when it does not decode to a
  * sensible one. */
 uintptr_t pfe_arch_jmpbuf_sp(const struct __jmp_buf_tag *env, uintptr_t guard);
+
+/* ------------------------------------- abi.c: the calling convention */
+/* Place each argument of @sig (sig->arg[0 .. nargs)) where the calling
+ * convention passes it, in sig->loc. Pure. The register reads that follow
+ * the placement (pfe_sig_arg_read, pfe_sig_ret, pfe_sig_set_ret, declared
+ * in sig.h) are the architecture's too. */
+void pfe_arch_place_args(struct pfe_sig *sig);
 
 /* ------------------------------------------------------------ cache.c */
 /* Make instructions written to [start, end) visible to instruction fetch on
