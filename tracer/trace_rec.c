@@ -98,7 +98,7 @@ struct pfe_pend {
 };
 static int out_fd = -1;
 static uint64_t nev = EV_DEFAULT;
-static uint64_t clock_base, clock_hz; /* base: cntvct_el0 at start, modulo 2^48 */
+static uint64_t clock_base, clock_hz; /* base: the counter at start, modulo 2^48 */
 static pthread_key_t end_key;
 static pthread_mutex_t meta_lock = PTHREAD_MUTEX_INITIALIZER;
 static uint64_t events_total, lost_total; /* relaxed atomics */

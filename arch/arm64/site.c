@@ -6,10 +6,18 @@
  * ftrace_make_nop, ftrace_find_callable_addr). lib/core/patch.c checks the
  * states, batches the writes and reads them back.
  *
+ * A site's layout, for -fpatchable-function-entry=N,M (M NOPs before the
+ * symbol) with or without `bti c`, as the compiler emits it and libpfe
+ * changes it (lib/core/sitetab.c finds pc):
+ *
  *                 Compiled          Initialised          Enabled
  *                 (COMPILED)        (INIT)               (CALL)
+ *   [M x nop]     nop ...           nop ...              nop ...
+ *   func:         (bti c)           (bti c)              (bti c)
  *   pc:           nop        --->   mov x9, x30          mov x9, x30
  *   pc + 4:       nop               nop          <--->   bl <stub, trampoline or veneer>
+ *   (more nops)   ...
+ *   body:         ...
  *
  *              init_nop                   make_call
  *   Compiled ------------> Initialised --------------> Enabled
@@ -28,9 +36,8 @@
  * temporary at a function's entry (AAPCS64).
  *
  * With -mbranch-protection, `bti c` precedes the two NOPs and the site's pc
- * points past it (lib/core/sitetab.h draws both layouts); nothing here
- * changes for it: the trampoline is entered by BL, which no landing pad
- * checks.
+ * points past it; nothing here changes for it: the trampoline is entered by
+ * BL, which no landing pad checks.
  */
 #include <errno.h>
 

@@ -64,8 +64,8 @@ __thread struct pfe_thread pfe_thread __attribute__((tls_model("initial-exec")))
 
 /*
  * The dispatch table: open addressing with linear probing, a power-of-two
- * number of slots, keyed by the body address (site->pc + 8, what the BL left
- * in x30). A slot is NULL (end of a probe chain), a site, or pfe_tomb (a
+ * number of slots, keyed by the body address (site->pc + 8, the return address
+ * the site's call left). A slot is NULL (end of a probe chain), a site, or pfe_tomb (a
  * removed site; keeps chains intact for readers). Slots only ever change
  * NULL -> site, site -> tomb and tomb -> site under the patch lock, each with
  * one pointer store, so a reader racing with a writer sees the old or the
@@ -208,7 +208,7 @@ void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
 
 void pfe_dispatch_walk(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
 {
-	/* The site is the trampoline's own (x10): const only in the hook type. */
+	/* The site is the one its stub named: const only in the hook type. */
 	pfe_run_vec((struct pfe_site *)site, vec, regs);
 }
 

@@ -16,7 +16,7 @@
  *     had executed the new word (arch/arm64/context.c). Released, the threads
  *     return from the handler (context-synchronising). Then the object is
  *     published and the live hooks whose patterns match are attached
- *     (NOP -> BL, safe under running threads). If a thread cannot be parked
+ *     (make_call, safe under running threads). If a thread cannot be parked
  *     the object is published with its sites unpatched (never selectable).
  *   gone objects (dl_iterate_phdr no longer lists them): unpublished, their
  *     sites taken out of the dispatch table and out of every hook's list,
