@@ -59,7 +59,8 @@ struct pfe_hook_ent {
  * an old one never sees a torn state.
  */
 struct pfe_hook_vec {
-	/* What the per-site trampoline calls, loading both with one ldp:
+	/* What the per-site trampoline calls, loading both with one load
+	 * pair (arch/arm64/regs_tramp.S):
 	 * the hook's fn and data when the vector holds exactly one hook and
 	 * it has neither an exit hook nor a signature; otherwise
 	 * pfe_dispatch_walk and this vector. Never NULL, so the trampoline
