@@ -6,11 +6,23 @@
  * ftrace_make_nop, ftrace_find_callable_addr). Nothing outside arch/ names
  * an instruction word, a register or a calling-convention rule; it asks here.
  *
- * The fast-path reads (the counter, the stack pointer, pointer signing) are
- * static inline functions in arch/<arch>/arch-inline.h, included below, so
- * that a hook's path compiles to the instructions themselves.
+ * The fast-path reads are static inline functions in
+ * arch/<arch>/arch-inline.h, included below, so that a hook's path compiles
+ * to the instructions themselves:
+ *   pfe_arch_counter()        the free-running counter, in ticks; two reads
+ *                             of one thread never go back
+ *   pfe_arch_counter_fenced() the same, and no memory access moves across it
+ *   pfe_arch_counter_hz()     its frequency in Hz, 0 when unknown
+ *   pfe_arch_sp()             the caller's stack pointer
+ *   pfe_arch_pac_sign(v, m)   @v signed as a function signs its return
+ *                             address with modifier @m (v itself without PAC)
+ *   pfe_arch_signs_lr(s, e)   true when the code in [s, e) signs its return
+ *                             address
+ *   PFE_ARCH_DWARF_LR         the unwinder's column of the return address
  *
- * Internal calls return 0 or -errno, as everywhere in libpfe.
+ * Internal calls return 0 or -errno, as everywhere in libpfe. The sections
+ * after the calling convention are the arm64 backend's own modules, which
+ * its verbs use and the unit tests drive directly.
  */
 #ifndef PFE_ARCH_H
 #define PFE_ARCH_H
@@ -47,7 +59,8 @@ int pfe_arch_make_nop(const struct pfe_site *site, uintptr_t target, struct pfe_
 
 /*
  * The state the words at @site->pc show (enum pfe_site_state: Compiled,
- * Initialised, Enabled with a call anywhere), or -EILSEQ for anything else.
+ * Initialised, Enabled with a call anywhere), or -EILSEQ for anything else
+ * (a pc that is no instruction address included).
  * Reads the live slots with relaxed atomic loads.
  */
 int pfe_arch_site_decode(const struct pfe_site *site);
