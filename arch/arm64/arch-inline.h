@@ -14,6 +14,10 @@
 
 #include "insn.h"
 
+/* Bytes of a patch site's two slots (two instructions): a site's body, and
+ * the return address its call leaves, is site->pc + PFE_ARCH_SITE_BYTES. */
+#define PFE_ARCH_SITE_BYTES 8
+
 /* The DWARF number of the return-address register (x30) for the unwinder's
  * _Unwind_GetGR/_Unwind_SetGR. */
 #define PFE_ARCH_DWARF_LR 30

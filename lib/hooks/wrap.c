@@ -3,7 +3,7 @@
  * Signatures for libffi, and pfe_call_original: a hook calls the function it
  * replaces.
  *
- * The original is entered past its patch site (the body, site->pc + 8), so
+ * The original is entered past its patch site (the body, site->pc + PFE_ARCH_SITE_BYTES), so
  * the call in slot 1 does not fire again and no hook runs for this entry;
  * what slot 0 would have saved, nothing reads. In a BTI-guarded page the body
  * is no landing pad for libffi's indirect call, so ffi_call goes to
@@ -22,6 +22,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "arch.h"
 #include "dispatch.h"
 #include "sig.h"
 
@@ -113,7 +114,7 @@ PFE_API int pfe_call_original(const struct pfe_site *site, void *ret, void **arg
 	if (site != cur)
 		return -EINVAL;
 	f = hook->sig->ffi;
-	pfe_orig_target = site->pc + 8;
+	pfe_orig_target = site->pc + PFE_ARCH_SITE_BYTES;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	pfe_in_hook = 0;
 	ffi_call(&f->cif, pfe_orig_stub, ret ? ret : scratch, args);
