@@ -18,6 +18,15 @@
  * the return address its call leaves, is site->pc + PFE_ARCH_SITE_BYTES. */
 #define PFE_ARCH_SITE_BYTES 8
 
+/* The objects libpfe patches: ELF machine EM_AARCH64, named in messages. */
+#define PFE_ARCH_ELF_MACHINE 183
+#define PFE_ARCH_NAME	     "AArch64"
+/* The GNU property that marks an object for branch protection
+ * (GNU_PROPERTY_AARCH64_FEATURE_1_AND) and its BTI bit: on a CPU with BTI
+ * the loader maps such an object's text with PROT_BTI. */
+#define PFE_ARCH_PROP_FEATURES 0xc0000000u
+#define PFE_ARCH_PROP_BTI      1u
+
 /* The DWARF number of the return-address register (x30) for the unwinder's
  * _Unwind_GetGR/_Unwind_SetGR. */
 #define PFE_ARCH_DWARF_LR 30
