@@ -82,7 +82,8 @@ struct pfe_callable_memo {
  *   @memo NULL (make_nop, checks): the target an enabled site's call was
  *     given (PFE_SITE_STUB says whether it was the stub); creates nothing.
  * Returns the address and sets *@stub (when non-NULL) true when it is the
- * site's stub; returns 0 when there is nothing to call (said once).
+ * site's stub; returns 0 when there is nothing to call (said once), and for
+ * a pc that is no instruction address (without creating anything).
  * Patch lock.
  */
 uintptr_t pfe_arch_find_callable_addr(struct pfe_site *site, struct pfe_callable_memo *memo,

@@ -117,6 +117,9 @@ uintptr_t pfe_arch_find_callable_addr(struct pfe_site *site, struct pfe_callable
 
 	if (stub)
 		*stub = false;
+	/* No call from a pc that is no instruction address: nothing created. */
+	if (site->pc & 3)
+		return 0;
 	if (!memo) {
 		/* An enabled site's object already has its veneer if it needs
 		 * one; a stub, once live, stays live. */

@@ -114,6 +114,11 @@ static void test_callable(void **state)
 	assert_int_equal(pfe_arch_find_callable_addr(&lone, &memo, &stub), pfe_tramp_addr);
 	assert_false(stub);
 	assert_int_equal(pfe_arch_find_callable_addr(&lone, NULL, NULL), pfe_tramp_addr);
+	/* A pc that is no instruction address: none, and the memo untouched. */
+	lone.pc += 2;
+	lone.obj = &obj;
+	assert_int_equal(pfe_arch_find_callable_addr(&lone, &memo, NULL), 0);
+	assert_null(memo.obj);
 
 	/* An object that has its veneer, and no stubs (no arena). */
 	obj.veneer = v;
