@@ -22,13 +22,6 @@
 #define MIB	 ((uintptr_t)1 << 20)
 #define BL_REACH ((uintptr_t)1 << 27)
 
-static uintptr_t page_size(void)
-{
-	long v = sysconf(_SC_PAGESIZE);
-
-	return v > 0 ? (uintptr_t)v : 4096;
-}
-
 /* Can a BL anywhere in @obj's executable span reach @t? Checking both ends
  * suffices: the reachable set of targets is an interval. */
 bool pfe_near_reaches(const struct pfe_object *obj, uintptr_t t)
@@ -109,7 +102,7 @@ static uintptr_t map_in_gap(const struct pfe_object *obj, uintptr_t len, int pro
 
 uintptr_t pfe_map_near(const struct pfe_object *obj, size_t len, int prot)
 {
-	uintptr_t ps = page_size();
+	uintptr_t ps = pfe_page_size();
 	/* Below the object first: above it lie its data and, for the main
 	 * program, the brk heap that should stay free to grow. */
 	static const unsigned below[] = {2, 8, 32, 64, 96, 120};

@@ -38,16 +38,9 @@ static struct veneer {
 } veneers[MAX_VENEERS];
 static size_t nveneers;
 
-static uintptr_t page_size(void)
-{
-	long v = sysconf(_SC_PAGESIZE);
-
-	return v > 0 ? (uintptr_t)v : 4096;
-}
-
 static uintptr_t make_veneer(const struct pfe_object *obj, uintptr_t target)
 {
-	uintptr_t ps = page_size(), v;
+	uintptr_t ps = pfe_page_size(), v;
 	uint32_t *p;
 
 	if (nveneers == MAX_VENEERS) {
