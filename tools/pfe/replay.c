@@ -39,6 +39,7 @@ struct replay {
 	uint64_t *dur;
 	uint8_t *how;
 	size_t n, cap;
+	size_t n1; /* entries of the first pass */
 	/* per open frame */
 	struct vis {
 		size_t idx;
@@ -100,7 +101,7 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 		     unsigned depth)
 {
 	struct replay *r = ctx;
-	struct vis *parent = depth ? &r->st[depth - 1] : NULL, *v;
+	struct vis *parent, *v;
 	size_t idx = r->n++;
 	const char *name;
 
@@ -117,6 +118,7 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 		r->stcap = r->stcap ? r->stcap * 2 : 64;
 		r->st = xrealloc(r->st, r->stcap * sizeof(*r->st));
 	}
+	parent = depth ? &r->st[depth - 1] : NULL; /* after the realloc */
 	v = &r->st[depth];
 	v->idx = idx;
 	v->in_only = !r->only || (parent && parent->in_only) ||
@@ -128,7 +130,8 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 	else
 		v->vdepth = parent && parent->in_only ? parent->vdepth + 1 : 0;
 	v->cand = v->in_only && !v->hidden && (!r->max_depth || v->vdepth < r->max_depth);
-	if (!r->printing || !(r->flags[idx] & SHOWN))
+	/* idx >= n1: the file grew since the first pass; not decided, not shown */
+	if (!r->printing || idx >= r->n1 || !(r->flags[idx] & SHOWN))
 		return;
 	if (!r->graph) { /* entries only: every call a line, no duration */
 		name = rd_site_label(r->proc, stack[depth].site);
@@ -159,6 +162,8 @@ static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_fra
 	size_t idx = v->idx;
 	char d[32];
 
+	if (r->printing && idx >= r->n1)
+		return;
 	if (!r->printing) {
 		r->dur[idx] = ns - stack[depth].entry_ns;
 		r->how[idx] = (uint8_t)how;
@@ -302,6 +307,7 @@ int cmd_replay(int argc, char **argv)
 				break;
 			r.printing = true;
 			r.graph = st.graph;
+			r.n1 = r.n;
 			r.n = 0;
 			pass1.quiet = true; /* the first pass gave the notes */
 			status = rd_walk(t, &pass1, &r, &st);
