@@ -89,10 +89,17 @@ static const char *call_parens(const char *name)
 	return strchr(name, '(') ? "" : "()";
 }
 
+/* Deeper levels are indented as this one and say their level, "[101] ", as
+ * libpfe's own graph text does (hooks/trace_text.c): output stays linear in
+ * the input however deep the calls nest. */
+#define INDENT_MAX 100
+
 static void line(const struct rd_thread *t, const char *dur, unsigned depth, const char *fmt,
 		 const char *name, const char *suffix)
 {
-	printf("%11s [%6u] | %*s", dur, t->tid, depth * 2, "");
+	printf("%11s [%6u] | %*s", dur, t->tid, (depth < INDENT_MAX ? depth : INDENT_MAX) * 2, "");
+	if (depth > INDENT_MAX)
+		printf("[%u] ", depth);
 	printf(fmt, name, suffix);
 	putchar('\n');
 }
