@@ -7,6 +7,12 @@
  *
  * Errors are one line on stderr ("pfe: <path>: <what>, expected <what>") and
  * -1; notes (a recording cut short) are one line each and not errors.
+ *
+ * A recording may come from another machine, a crash or someone else: every
+ * count is bounded by what the files hold and by the format's limits, only
+ * regular files are read (symbolic links are not followed), and every name
+ * is kept as it may be shown (xstrdup_shown, util.h: control characters and
+ * bytes that are not UTF-8 as \xHH).
  */
 #ifndef PFE_READER_H
 #define PFE_READER_H
@@ -33,7 +39,8 @@ struct rd_object {
 };
 
 struct rd_site {
-	struct rd_object *obj; /* NULL: no object lists this id */
+	uint32_t id; /* global site id */
+	struct rd_object *obj;
 	uint64_t off;
 	char *name;  /* the symbol, or NULL ("?") */
 	char *label; /* what people see: demangled, or obj+0xoff */
@@ -59,7 +66,7 @@ struct rd_proc {
 	uint64_t end_ticks, nevents, nlost;
 	struct rd_object *objs;
 	size_t nobjs;
-	struct rd_site *sites; /* indexed by global site id */
+	struct rd_site *sites; /* the sites the sym files list, sorted by id: rd_site() */
 	size_t nsites;
 	struct rd_thread *threads; /* sorted by tid */
 	size_t nthreads;
@@ -86,6 +93,9 @@ enum rd_probe rd_probe(const char *dir);
 
 /* Nanoseconds for @ticks of @p's clock. */
 uint64_t rd_ns(const struct rd_proc *p, uint64_t ticks);
+
+/* Site @id, or NULL when no sym file lists it. O(log n). */
+const struct rd_site *rd_site(const struct rd_proc *p, uint32_t id);
 
 /* The label of site @id ("site#<id>" for an id no object lists). */
 const char *rd_site_label(const struct rd_proc *p, uint32_t id);

@@ -52,18 +52,17 @@ struct replay {
 static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache, uint32_t site)
 {
 	const struct rd_proc *pr = r->proc;
-	const struct rd_site *s = site < pr->nsites ? &pr->sites[site] : NULL;
+	const struct rd_site *s = rd_site(pr, site);
+	size_t i;
 
 	if (!*cache)
 		*cache = xcalloc(pr->nsites + 1, 1);
-	if (site >= pr->nsites)
+	if (!s)
 		return false;
-	if (!(*cache)[site])
-		(*cache)[site] =
-		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj ? s->obj->base : NULL)
-			? 1
-			: -1;
-	return (*cache)[site] > 0;
+	i = (size_t)(s - pr->sites);
+	if (!(*cache)[i])
+		(*cache)[i] = pfe_pattern_match(p, s->name ? s->name : s->label, s->obj->base) ? 1 : -1;
+	return (*cache)[i] > 0;
 }
 
 static void fmt_dur(uint64_t ns, char *buf, size_t len)
