@@ -133,8 +133,9 @@ static int read_info(struct rd_proc *p)
 			if (strcmp(f[1] + 11, "1")) {
 				char *v = xstrdup_shown(f[1] + 11);
 
-				pfe_say("%s: format version %.40s, expected %d (a newer pfe reads it)",
-					path, v, PFE_REC_VERSION);
+				pfe_say(
+				    "%s: format version %.40s, expected %d (a newer pfe reads it)",
+				    path, v, PFE_REC_VERSION);
 				free(v);
 				err = -1;
 				break;
@@ -224,7 +225,8 @@ static int read_objects(struct rd_proc *p)
 				break;
 			}
 			/* Site ids are 28 bits (lib/record.h): the format's limit. */
-			if (v[1] > PFE_REC_SITE_MAX + 1ull || v[2] > PFE_REC_SITE_MAX + 1ull - v[1]) {
+			if (v[1] > PFE_REC_SITE_MAX + 1ull ||
+			    v[2] > PFE_REC_SITE_MAX + 1ull - v[1]) {
 				pfe_say("%s:%zu: %llu sites from id %llu (expected site ids "
 					"below 2^%d)",
 					path, lineno, (unsigned long long)v[2],
@@ -333,7 +335,8 @@ static int read_syms(struct rd_proc *p, struct rd_object *o, bool dem, size_t *s
 		} else if (n == 4 && !strcmp(f[0], "sym") && parse_u64(f[1], &a) &&
 			   parse_u64(f[2], &b)) {
 			grow(&o->syms, &scap, o->nsyms, sizeof(*o->syms));
-			o->syms[o->nsyms++] = (struct rd_sym){a, b, shown_name(unescape(f[3]), dem)};
+			o->syms[o->nsyms++] =
+			    (struct rd_sym){a, b, shown_name(unescape(f[3]), dem)};
 		} else if (n) {
 			pfe_say("%s:%zu: malformed line (expected 'site %u 0x<offset> <flags> "
 				"<name>' for the %u sites of objects, or 'sym 0x<offset> "
@@ -344,8 +347,7 @@ static int read_syms(struct rd_proc *p, struct rd_object *o, bool dem, size_t *s
 		}
 	}
 	if (!err && nread != o->nsites) {
-		pfe_say("%s: %u site lines (expected %u, as objects says)", path, nread,
-			o->nsites);
+		pfe_say("%s: %u site lines (expected %u, as objects says)", path, nread, o->nsites);
 		err = -1;
 	}
 	if (o->nsyms)
@@ -467,9 +469,9 @@ static int read_threads(struct rd_proc *p)
 
 		if (tid > UINT32_MAX)
 			continue;
-		t = p->nthreads ? bsearch(&key, p->threads, p->nthreads, sizeof(*p->threads),
-					  cmp_thread)
-				: NULL;
+		t = p->nthreads
+			? bsearch(&key, p->threads, p->nthreads, sizeof(*p->threads), cmp_thread)
+			: NULL;
 		if (t)
 			set_shown(&t->name, unescape(f[1]));
 	}

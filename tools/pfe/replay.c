@@ -61,7 +61,8 @@ static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache
 		return false;
 	i = (size_t)(s - pr->sites);
 	if (!(*cache)[i])
-		(*cache)[i] = pfe_pattern_match(p, s->name ? s->name : s->label, s->obj->base) ? 1 : -1;
+		(*cache)[i] =
+		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj->base) ? 1 : -1;
 	return (*cache)[i] > 0;
 }
 
