@@ -18,6 +18,7 @@ cd "$T" || exit 1
 err_case() {
 	name=$1 re=$2
 	shift 2
+	# shellcheck disable=SC3045 # dash and bash have ulimit -v
 	(ulimit -v 200000 && exec timeout -k 2 20 "$@") >/dev/null 2>err
 	st=$?
 	if [ "$st" -eq 1 ] && [ "$(wc -l <err)" -eq 1 ] && grep -Eq -- "$re" err; then
@@ -81,6 +82,7 @@ expect_eq "replay at depth 20,000: every line, none longer than the cap" "40002 
 # 10,000 nested calls: one node per distinct stack, not one string per exit
 # (that took 28 s and 1.2 GB). Linear memory, asserted by the address space.
 deep d10k 10000
+# shellcheck disable=SC3045
 (ulimit -v 100000 && exec timeout -k 2 60 "$PFE" dump --flame -d d10k) 2>err |
 	awk 'END { print NR, gsub(/;/, ";") + 1, $NF }' >out
 expect_eq "dump --flame of 10,000 nested calls in 100 MB: every stack, the deepest last" \
