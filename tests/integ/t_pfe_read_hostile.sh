@@ -6,7 +6,7 @@
 # indentation at any depth). Each error is one line naming the file and what
 # was expected. Runs on the host, no qemu; builds its own ASan/UBSan pfe.
 . tests/lib.sh
-plan 24
+plan 25
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 CHECK() { python3 "$TOP/tests/tools/pfe_check.py" "$@"; }
@@ -88,6 +88,25 @@ deep d10k 10000
 expect_eq "dump --flame of 10,000 nested calls in 100 MB: every stack, the deepest last" \
 	"10001 10001 1" "$(cat out)"
 expect_eq "dump --flame of 10,000 nested calls: nothing on stderr" "" "$(head -3 err)"
+
+# 300,000 open frames, then 300,000 exits of a function never entered with
+# a saturated depth (0xffff): each looks for the innermost frame of its site,
+# which a scan of the stack made quadratic (100,000 of each: 9 s).
+GEN q <<'EOF'
+process 1
+object app /usr/bin/app main f g
+thread 1
+EOF
+python3 -c 'import struct
+n, t, d = 300000, 10, bytearray(open("q/1/1.dat", "rb").read()[:64])
+for i in range(n):
+    d += struct.pack("<QQ", 1 | 1 << 4 | (t + i) << 16, 0x401010)
+for i in range(n):
+    d += struct.pack("<QQ", 2 | 2 << 4 | (t + n + i) << 16, 0xffff)
+open("q/1/1.dat", "wb").write(d)'
+timeout -k 2 20 "$PFE" report -d q >out 2>err
+expect_eq "report: 300,000 exits that name no open frame, within 20 s" "0|300000 f" \
+	"$?|$(awk 'NR > 2 { print $3, $7 }' out)"
 
 # ---------------------------------------------------------------- names
 # A thread name of nine "é" that the kernel cut at 15 bytes, a Latin-1

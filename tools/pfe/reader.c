@@ -688,15 +688,60 @@ const char *rd_fmt_us(uint64_t ns, char *buf, size_t len)
 
 /* ------------------------------------------------------------------ events */
 
+/* The innermost open frame of a site (index + 1, 0: none), hashed by site. */
+struct site_top {
+	uint32_t site;
+	bool used;
+	size_t top;
+};
+
 struct walk {
 	const struct rd_thread *t;
 	const struct rd_walker *w;
 	void *ctx;
 	struct rd_stats *st;
 	struct rd_frame *stack;
+	size_t *below;	   /* per open frame: the next open frame of its site */
 	size_t depth, cap; /* open frames */
-	uint64_t ticks;	   /* unwrapped time of the last event */
+	struct site_top *tops;
+	size_t ntops, tmask;
+	uint64_t ticks; /* unwrapped time of the last event */
 };
+
+/*
+ * The slot holding the innermost open frame of @site. An exit that does not
+ * name its frame's depth finds the frame here instead of scanning the
+ * stack: a scan per exit made 100,000 such exits under 100,000 open frames
+ * (3 MB of events) take 9 s.
+ */
+static size_t *site_top(struct walk *k, uint32_t site)
+{
+	uint64_t h;
+
+	if (k->ntops + 1 > (k->tops ? k->tmask + 1 : 0) / 2) {
+		size_t cap = k->tops ? (k->tmask + 1) * 2 : 256;
+		struct site_top *old = k->tops;
+		size_t oldcap = old ? k->tmask + 1 : 0;
+
+		k->tops = xcalloc(cap, sizeof(*k->tops));
+		k->tmask = cap - 1;
+		for (size_t i = 0; i < oldcap; i++) {
+			if (!old[i].used)
+				continue;
+			for (h = old[i].site * 0x9e3779b97f4a7c15ull >> 20;
+			     k->tops[h & k->tmask].used; h++)
+				;
+			k->tops[h & k->tmask] = old[i];
+		}
+		free(old);
+	}
+	for (h = site * 0x9e3779b97f4a7c15ull >> 20; k->tops[h & k->tmask].used; h++)
+		if (k->tops[h & k->tmask].site == site)
+			return &k->tops[h & k->tmask].top;
+	k->ntops++;
+	k->tops[h & k->tmask] = (struct site_top){site, true, 0};
+	return &k->tops[h & k->tmask].top;
+}
 
 static void close_top(struct walk *k, uint64_t ns, enum rd_end how)
 {
@@ -705,6 +750,7 @@ static void close_top(struct walk *k, uint64_t ns, enum rd_end how)
 
 	if (k->w->exit)
 		k->w->exit(k->ctx, k->t, k->stack, (unsigned)k->depth - 1, ns, how);
+	*site_top(k, f->site) = k->below[k->depth - 1];
 	k->depth--;
 	if (k->depth)
 		k->stack[k->depth - 1].child_ns += dur;
@@ -712,14 +758,20 @@ static void close_top(struct walk *k, uint64_t ns, enum rd_end how)
 
 static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns)
 {
+	size_t *top;
+
 	if (k->depth == k->cap) {
 		k->cap = k->cap ? k->cap * 2 : 64;
 		k->stack = xrealloc(k->stack, k->cap * sizeof(*k->stack));
+		k->below = xrealloc(k->below, k->cap * sizeof(*k->below));
 	}
 	if (k->depth)
 		k->stack[k->depth - 1].nchild++;
-	k->stack[k->depth++] =
+	k->stack[k->depth] =
 	    (struct rd_frame){.site = pfe_rec_site(r), .entry_ns = ns, .ret = pfe_rec_ret(r)};
+	top = site_top(k, k->stack[k->depth].site);
+	k->below[k->depth] = *top;
+	*top = ++k->depth;
 	k->st->entries++;
 	if (k->w->entry)
 		k->w->entry(k->ctx, k->t, k->stack, (unsigned)k->depth - 1);
@@ -742,8 +794,7 @@ static void on_exit_ev(struct walk *k, const struct pfe_rec *r, uint64_t ns)
 		at = depth;
 	} else {
 		/* Saturated depth or a mismatch: the innermost frame of this site. */
-		for (at = k->depth; at > 0 && k->stack[at - 1].site != site; at--)
-			;
+		at = *site_top(k, site);
 		if (!at) {
 			k->st->orphan_exits++;
 			return;
@@ -896,6 +947,8 @@ int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, str
 	while (k.depth)
 		close_top(&k, st->last_ns, RD_OPEN);
 	free(k.stack);
+	free(k.below);
+	free(k.tops);
 	fclose(fp);
 	return err;
 }
