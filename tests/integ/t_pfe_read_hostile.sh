@@ -6,7 +6,7 @@
 # indentation at any depth). Each error is one line naming the file and what
 # was expected. Runs on the host, no qemu; builds its own ASan/UBSan pfe.
 . tests/lib.sh
-plan 25
+plan 26
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 CHECK() { python3 "$TOP/tests/tools/pfe_check.py" "$@"; }
@@ -148,6 +148,12 @@ expect_eq "info: control characters shown as \\xHH" \
 	"$(grep -E '^(exe|  )' out | paste -sd '|')"
 expect_eq "info: no control character reaches the terminal" 0 \
 	"$(tr -d '\n' <out | tr -d '[:print:]' | wc -c)"
+
+cp -r e e2
+printf '\033]0;x\007 1\n' >>e2/400/objects
+err_case "an unknown line in objects, its escape sequence shown" \
+	"e2/400/objects:2: unknown line '\\\\x1b]0;x\\\\x07' \\(expected object or unload\\)" \
+	"$PFE" info -d e2
 
 # ------------------------------------------------------ counts and files
 GEN c <<'EOF'

@@ -251,8 +251,11 @@ static int read_objects(struct rd_proc *p)
 			p->objs[v[0]].unloaded = true;
 			p->objs[v[0]].unload_ticks = v[1];
 		} else if (n) {
-			pfe_say("%s:%zu: unknown line '%s' (expected object or unload)", path,
-				lineno, f[0]);
+			char *word = xstrdup_shown(f[0]); /* it goes to a terminal */
+
+			pfe_say("%s:%zu: unknown line '%.40s' (expected object or unload)", path,
+				lineno, word);
+			free(word);
 			err = -1;
 			break;
 		}
