@@ -6,7 +6,7 @@
 # indentation at any depth). Each error is one line naming the file and what
 # was expected. Runs on the host, no qemu; builds its own ASan/UBSan pfe.
 . tests/lib.sh
-plan 26
+plan 27
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 CHECK() { python3 "$TOP/tests/tools/pfe_check.py" "$@"; }
@@ -190,6 +190,11 @@ rm z3/500/500.dat
 mkfifo z3/500/500.dat
 err_case "a thread file that is a FIFO" 'z3/500/500\.dat: a FIFO \(expected a regular file' \
 	"$PFE" dump --chrome -d z3
+
+mkdir l
+ln -s "$PWD/c2/500" l/500
+err_case "a process directory that is a symbolic link" \
+	'^pfe: l: no process in the recording \(expected <pid>/info\)' "$PFE" info -d l
 
 # ----------------------------------------------------------------- minor
 # An empty symbol file and no thread file (qsort of nothing: UBSan), a

@@ -562,9 +562,9 @@ int rd_open(struct rd_recording *r, const char *dir, bool dem)
 	DIR *d;
 
 	memset(r, 0, sizeof(*r));
-	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode)) { /* st is not read when stat fails */
 		pfe_say("%s: %s (expected a recording directory: pfe record -d %s)", dir,
-			errno && !S_ISDIR(st.st_mode) ? strerror(errno) : "not a directory", dir);
+			stat(dir, &st) ? strerror(errno) : "not a directory", dir);
 		return -1;
 	}
 	d = opendir(dir);
@@ -579,7 +579,8 @@ int rd_open(struct rd_recording *r, const char *dir, bool dem)
 		if (!is_proc_dir(de->d_name))
 			continue;
 		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-		if (stat(path, &st) || !S_ISDIR(st.st_mode))
+		/* lstat: a process directory is never a link (to /proc/self...) */
+		if (lstat(path, &st) || !S_ISDIR(st.st_mode))
 			continue;
 		grow(&r->procs, &cap, r->nprocs, sizeof(*r->procs));
 		struct rd_proc *p = &r->procs[r->nprocs++];
