@@ -484,6 +484,94 @@ static int read_threads(struct rd_proc *p)
 	return 0;
 }
 
+struct edge {
+	uint64_t at;
+	size_t obj; /* index in p->objs */
+	bool start;
+};
+
+static int cmp_edge(const void *a, const void *b)
+{
+	const struct edge *x = a, *y = b;
+
+	return x->at < y->at ? -1 : x->at > y->at;
+}
+
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+
+	for (; i && h[(i - 1) / 2] > v; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = v;
+}
+
+static void heap_pop(size_t *h, size_t *n)
+{
+	size_t v = h[--*n], i = 0;
+
+	for (;;) {
+		size_t c = 2 * i + 1;
+
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] < h[c])
+			c++;
+		if (v <= h[c])
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+}
+
+/*
+ * rd_symbolize names an address by the first object (in the order of the
+ * objects file) whose [lo, hi) holds it; objects may overlap (an object
+ * loaded where an unloaded one was). A sweep over the ranges' ends, with a
+ * heap of the objects open at each point, cuts the address space into
+ * disjoint spans, each with that first object: a lookup is a binary search
+ * instead of a scan of every object per address.
+ */
+static void index_spans(struct rd_proc *p)
+{
+	struct edge *e = xcalloc(2 * p->nobjs, sizeof(*e));
+	size_t *heap = xcalloc(p->nobjs, sizeof(*heap)), nheap = 0, n = 0, cap = 0;
+	bool *open = xcalloc(p->nobjs, sizeof(*open));
+
+	for (size_t i = 0; i < p->nobjs; i++)
+		if (p->objs[i].lo < p->objs[i].hi) {
+			e[n++] = (struct edge){p->objs[i].lo, i, true};
+			e[n++] = (struct edge){p->objs[i].hi, i, false};
+		}
+	if (n)
+		qsort(e, n, sizeof(*e), cmp_edge);
+	for (size_t i = 0; i < n;) {
+		uint64_t at = e[i].at;
+
+		for (; i < n && e[i].at == at; i++) {
+			open[e[i].obj] = e[i].start;
+			if (e[i].start)
+				heap_push(heap, &nheap, e[i].obj);
+		}
+		while (nheap && !open[heap[0]]) /* closed: dropped lazily */
+			heap_pop(heap, &nheap);
+		if (!nheap || i == n)
+			continue;
+		if (p->nspans && p->spans[p->nspans - 1].hi == at &&
+		    p->spans[p->nspans - 1].obj == &p->objs[heap[0]]) {
+			p->spans[p->nspans - 1].hi = e[i].at;
+			continue;
+		}
+		grow(&p->spans, &cap, p->nspans, sizeof(*p->spans));
+		p->spans[p->nspans++] = (struct rd_span){at, e[i].at, &p->objs[heap[0]]};
+	}
+	free(e);
+	free(heap);
+	free(open);
+}
+
 static int read_proc(struct rd_proc *p, bool dem)
 {
 	size_t cap = 0;
@@ -494,6 +582,7 @@ static int read_proc(struct rd_proc *p, bool dem)
 		if (read_syms(p, &p->objs[i], dem, &cap))
 			return -1;
 	index_sites(p);
+	index_spans(p);
 	if (read_threads(p))
 		return -1;
 	if (!p->ended)
@@ -624,6 +713,7 @@ void rd_close(struct rd_recording *r)
 			free(p->threads[k].path);
 		}
 		free(p->objs);
+		free(p->spans);
 		free(p->sites);
 		free(p->threads);
 		free(p->exe);
@@ -656,13 +746,21 @@ const char *rd_site_label(const struct rd_proc *p, uint32_t id)
 
 const char *rd_symbolize(const struct rd_proc *p, uint64_t addr, char *buf, size_t len)
 {
-	for (size_t i = 0; i < p->nobjs; i++) {
-		const struct rd_object *o = &p->objs[i];
+	size_t a = 0, b = p->nspans;
+
+	while (a < b) { /* the last span starting at or below addr */
+		size_t mid = (a + b) / 2;
+
+		if (p->spans[mid].lo <= addr)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	if (a && addr < p->spans[a - 1].hi) {
+		const struct rd_object *o = p->spans[a - 1].obj;
 		uint64_t off = addr - o->bias;
 		size_t lo = 0, hi = o->nsyms;
 
-		if (addr < o->lo || addr >= o->hi)
-			continue;
 		while (lo < hi) { /* the last symbol at or below off */
 			size_t mid = (lo + hi) / 2;
 

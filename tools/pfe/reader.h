@@ -48,6 +48,12 @@ struct rd_site {
 
 struct rd_proc;
 
+/* A range of addresses and the first object listing it (rd_symbolize). */
+struct rd_span {
+	uint64_t lo, hi;
+	struct rd_object *obj;
+};
+
 struct rd_thread {
 	uint32_t tid;
 	char *name; /* from threads, or NULL */
@@ -66,6 +72,8 @@ struct rd_proc {
 	uint64_t end_ticks, nevents, nlost;
 	struct rd_object *objs;
 	size_t nobjs;
+	struct rd_span *spans; /* disjoint, sorted */
+	size_t nspans;
 	struct rd_site *sites; /* the sites the sym files list, sorted by id: rd_site() */
 	size_t nsites;
 	struct rd_thread *threads; /* sorted by tid */
