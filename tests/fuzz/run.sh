@@ -12,9 +12,12 @@ for h in $FUZZ; do
 	work=$B/fuzz/corpus/$h
 	out=$B/fuzz/crashes/$h
 	mkdir -p "$work" "$out" "tests/fuzz/regress/$h"
+	dict=
+	[ -f "tests/fuzz/$h.dict" ] && dict=-dict=tests/fuzz/$h.dict
 	echo "fuzz: $h for $FUZZ_TIME s (log: $B/fuzz/$h.log)"
+	# shellcheck disable=SC2086 # $dict: one word or none
 	"$B/fuzz/fuzz_$h" -max_total_time="$FUZZ_TIME" -timeout=10 -rss_limit_mb=2048 \
-		-max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" \
+		-max_len=65536 -print_final_stats=1 -artifact_prefix="$out/" $dict \
 		"$work" "tests/fuzz/corpus/$h" "tests/fuzz/regress/$h" >"$B/fuzz/$h.log" 2>&1
 	st=$?
 	grep -E '^stat::number_of_executed_units|^stat::new_units_added' "$B/fuzz/$h.log" |
