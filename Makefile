@@ -193,7 +193,8 @@ FUZZ ?= recording events parsers
 FUZZ_TIME ?= 60
 FUZZ_CC ?= clang
 FUZZ_SRC = $(filter-out tools/pfe/main.c,$(TOOL_SRC)) tests/fuzz/fuzz_common.c
-FUZZ_CFLAGS := -O1 -g -std=gnu11 -D_GNU_SOURCE -Ilib -Itools/pfe -Itests/fuzz -fno-omit-frame-pointer
+# pfe's own flags and include path (TOOL_CFLAGS), so that the harnesses follow it
+FUZZ_CFLAGS = $(TOOL_CFLAGS) -O1 -Itests/fuzz -fno-omit-frame-pointer
 
 $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) tests/fuzz/fuzz.h $(wildcard tools/pfe/*.h) $(B)/.deps-ok
 	@mkdir -p $(@D)
@@ -203,7 +204,7 @@ $(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) tests/fuzz/fuzz.h $(wildcard t
 $(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_SRC) tests/fuzz/fuzz.h \
 		$(wildcard tools/pfe/*.h) $(B)/.deps-ok
 	@mkdir -p $(@D)
-	$(HOSTCC) $(FUZZ_CFLAGS) $(WARN) -fsanitize=address,undefined -fno-sanitize-recover=all \
+	$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
 		-o $@ $< tests/fuzz/standalone.c $(FUZZ_SRC) -ljansson -lstdc++
 
 .PHONY: fuzz fuzz-replay
