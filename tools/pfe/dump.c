@@ -150,7 +150,7 @@ struct fnode {
 
 struct flame {
 	const struct rd_proc *proc;
-	uint32_t *site_name; /* per site of proc (rd_proc.sites): name id + 1 */
+	uint32_t *site_name; /* per site of proc (rd_proc.site_tab): name id + 1 */
 	/* names: interned labels, hashed */
 	char **names;
 	size_t nnames, names_cap;
@@ -239,7 +239,7 @@ static uint32_t site_name(struct flame *f, uint32_t site)
 
 	if (!s)
 		return intern(f, rd_site_label(f->proc, site));
-	slot = &f->site_name[s - f->proc->sites];
+	slot = &f->site_name[s - f->proc->site_tab];
 	if (!*slot)
 		*slot = intern(f, s->label) + 1;
 	return *slot - 1;
@@ -369,7 +369,7 @@ static int dump_flame(struct rd_recording *rec)
 	for (size_t i = 0; i < rec->nprocs && !status; i++) {
 		f.proc = &rec->procs[i];
 		free(f.site_name);
-		f.site_name = xcalloc(f.proc->nsites + 1, sizeof(*f.site_name));
+		f.site_name = xcalloc(f.proc->nsite_tab + 1, sizeof(*f.site_name));
 		for (size_t k = 0; k < f.proc->nthreads && !status; k++) {
 			struct rd_stats st;
 

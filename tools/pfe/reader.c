@@ -298,7 +298,7 @@ static char *make_label(const char *name, const struct rd_object *o, uint64_t of
 
 /*
  * sym-<obj>.txt: the object's sites, in order (site <index> counts from 0),
- * then its symbols. The sites read are appended to p->sites: their number is
+ * then its symbols. The sites read are appended to p->site_tab: their number is
  * what the file holds, never what the objects line claims, which must agree.
  */
 static int read_syms(struct rd_proc *p, struct rd_object *o, bool dem, size_t *sites_cap)
@@ -327,8 +327,8 @@ static int read_syms(struct rd_proc *p, struct rd_object *o, bool dem, size_t *s
 		    a == nread && a < o->nsites) {
 			struct rd_site *s;
 
-			grow(&p->sites, sites_cap, p->nsites, sizeof(*p->sites));
-			s = &p->sites[p->nsites++];
+			grow(&p->site_tab, sites_cap, p->nsite_tab, sizeof(*p->site_tab));
+			s = &p->site_tab[p->nsite_tab++];
 			unescape(f[4]);
 			s->id = o->first_site + nread++;
 			s->obj = o;
@@ -374,30 +374,30 @@ static void index_sites(struct rd_proc *p)
 {
 	size_t n = 0;
 
-	if (!p->nsites)
+	if (!p->nsite_tab)
 		return;
-	qsort(p->sites, p->nsites, sizeof(*p->sites), cmp_site);
-	for (size_t i = 0; i < p->nsites; i++) {
-		if (n && p->sites[n - 1].id == p->sites[i].id) {
-			free(p->sites[i].name);
-			free(p->sites[i].label);
+	qsort(p->site_tab, p->nsite_tab, sizeof(*p->site_tab), cmp_site);
+	for (size_t i = 0; i < p->nsite_tab; i++) {
+		if (n && p->site_tab[n - 1].id == p->site_tab[i].id) {
+			free(p->site_tab[i].name);
+			free(p->site_tab[i].label);
 			continue;
 		}
-		p->sites[n++] = p->sites[i];
+		p->site_tab[n++] = p->site_tab[i];
 	}
-	p->nsites = n;
+	p->nsite_tab = n;
 }
 
 const struct rd_site *rd_site(const struct rd_proc *p, uint32_t id)
 {
-	size_t lo = 0, hi = p->nsites;
+	size_t lo = 0, hi = p->nsite_tab;
 
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
-		if (p->sites[mid].id == id)
-			return &p->sites[mid];
-		if (p->sites[mid].id < id)
+		if (p->site_tab[mid].id == id)
+			return &p->site_tab[mid];
+		if (p->site_tab[mid].id < id)
 			lo = mid + 1;
 		else
 			hi = mid;
@@ -704,9 +704,9 @@ void rd_close(struct rd_recording *r)
 			free(p->objs[k].syms);
 			free(p->objs[k].path);
 		}
-		for (size_t k = 0; k < p->nsites; k++) {
-			free(p->sites[k].name);
-			free(p->sites[k].label);
+		for (size_t k = 0; k < p->nsite_tab; k++) {
+			free(p->site_tab[k].name);
+			free(p->site_tab[k].label);
 		}
 		for (size_t k = 0; k < p->nthreads; k++) {
 			free(p->threads[k].name);
@@ -714,7 +714,7 @@ void rd_close(struct rd_recording *r)
 		}
 		free(p->objs);
 		free(p->spans);
-		free(p->sites);
+		free(p->site_tab);
 		free(p->threads);
 		free(p->exe);
 		free(p->cmdline);

@@ -74,8 +74,11 @@ struct rd_proc {
 	size_t nobjs;
 	struct rd_span *spans; /* disjoint, sorted */
 	size_t nspans;
-	struct rd_site *sites; /* the sites the sym files list, sorted by id: rd_site() */
-	size_t nsites;
+	/* The sites the sym files list, sorted by id; find one with rd_site().
+	 * Not indexed by site id (ids may leave gaps, and a count in objects
+	 * is no size to allocate): hence not named "sites". */
+	struct rd_site *site_tab;
+	size_t nsite_tab;
 	struct rd_thread *threads; /* sorted by tid */
 	size_t nthreads;
 };

@@ -56,10 +56,10 @@ static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache
 	size_t i;
 
 	if (!*cache)
-		*cache = xcalloc(pr->nsites + 1, 1);
+		*cache = xcalloc(pr->nsite_tab + 1, 1);
 	if (!s)
 		return false;
-	i = (size_t)(s - pr->sites);
+	i = (size_t)(s - pr->site_tab);
 	if (!(*cache)[i])
 		(*cache)[i] =
 		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj->base) ? 1 : -1;
