@@ -216,5 +216,12 @@ fuzz-replay: $(addprefix $(B)/fuzz/replay_,$(FUZZ))
 	  $(B)/fuzz/replay_$$h tests/fuzz/corpus/$$h tests/fuzz/regress/$$h; done
 
 check-host: fuzz-replay
+
+# pfe with ASan and UBSan, for tests/integ/t_pfe_read_hostile.sh: memory
+# errors on hostile recordings are reports, not silent wrong answers.
+$(B)/pfe-asan: $(TOOL_SRC) $(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	$(HOSTCC) $(TOOL_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -o $@ $(TOOL_SRC) -ljansson -lstdc++
+check: $(B)/pfe-asan
 FORMAT_SRC += $(wildcard tests/fuzz/*.[ch])
 SHELL_SRC += $(wildcard tests/fuzz/*.sh)
