@@ -60,6 +60,8 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 	if (!pfe_rings.started)
 		return;
 	pfe_ring_drain(false);
+	if (pfe_rings.summary)
+		pfe_summary_before_unload(obj);
 	if (pfe_ring_record && obj->tab.nsites) {
 		pthread_mutex_lock(&pfe_rings.meta_lock);
 		pfe_rec_meta_unload(obj->first_id, pfe_ring_now());
