@@ -222,16 +222,14 @@ void pfe_trace_set_filters(uint64_t min_ns, unsigned depth)
 
 /* ------------------------------------------------------------ the client */
 
-/* Start-up discovery is done: trace what PFE_TRACE names, listen to
- * PFE_CONTROL. A bad value has said so in one line and left everything
- * unpatched. */
+/* Start-up discovery is done: trace what PFE_TRACE names. A bad value has
+ * said so in one line and left everything unpatched. */
 static void tracer_ready(void)
 {
 	const char *spec = pfe_env("PFE_TRACE");
 
 	if (spec)
 		pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
-	pfe_control_start();
 }
 
 /* Before an exec: everything held for every thread is written out. */
