@@ -34,7 +34,7 @@ LIB_DIRS := arch/$(ARCH) lib/base lib/core lib/hooks lib/interpose lib
 SRC_DIRS := $(LIB_DIRS) tracer
 # lib/ and arch/ see no tracer header: the core calls its clients through
 # struct pfe_client (lib/core/core.h), never by name.
-PFE_INC := -Iinclude $(addprefix -I,$(LIB_DIRS))
+PFE_INC := -Iinclude -Iarch $(addprefix -I,$(LIB_DIRS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-missing-field-initializers
@@ -67,7 +67,7 @@ $(B)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
-$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/core/core.h \
+$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/core/core.h arch/arch.h \
 		lib/hooks/dispatch.h lib/hooks/shadow.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
@@ -183,10 +183,10 @@ bench-realprog: $(if $(LIBPFE),,$(B)/libpfe.so)
 
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
-# (arch/*/pfe-asm.h holds assembler macros: not C.)
-FORMAT_SRC = $(LIB_SRC) $(filter-out %/pfe-asm.h,$(wildcard $(addsuffix /*.h,$(SRC_DIRS)) \
-	include/*.h tests/unit/*.[ch] tests/host/*.c tests/progs/*.[ch] examples/*.[ch] \
-	tools/pfe/*.[ch]))
+# (pfe-asm.h holds assembler macros for the .S files, not C.)
+FORMAT_SRC = $(LIB_SRC) $(filter-out arch/$(ARCH)/pfe-asm.h,$(wildcard $(addsuffix /*.h,$(SRC_DIRS)))) \
+	$(wildcard include/*.h arch/*.h tests/unit/*.[ch] tests/host/*.c \
+	tests/progs/*.[ch] examples/*.[ch] tools/pfe/*.[ch])
 SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 
 format:
@@ -198,3 +198,45 @@ lint: $(B)/.deps-ok
 
 clean:
 	rm -rf $(B)
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses of the pfe reader (tests/fuzz/fuzz.h, README.md "Fuzzing
+# the pfe reader"): `make fuzz [FUZZ_TIME=seconds per harness] [FUZZ=names]`
+# with clang; check-host replays each harness's corpus and every crash found
+# so far (tests/fuzz/regress/<harness>/) with HOSTCC and ASan/UBSan.
+FUZZ ?= recording events parsers
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRC = $(filter-out tools/pfe/main.c,$(TOOL_SRC)) tests/fuzz/fuzz_common.c
+# pfe's own flags and include path (TOOL_CFLAGS), so that the harnesses follow it
+FUZZ_CFLAGS = $(TOOL_CFLAGS) -O1 -Itests/fuzz -fno-omit-frame-pointer
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) tests/fuzz/fuzz.h $(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_SRC) -ljansson -lstdc++
+
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_SRC) tests/fuzz/fuzz.h \
+		$(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-o $@ $< tests/fuzz/standalone.c $(FUZZ_SRC) -ljansson -lstdc++
+
+.PHONY: fuzz fuzz-replay
+fuzz: $(addprefix $(B)/fuzz/fuzz_,$(FUZZ))
+	@B="$(B)" FUZZ="$(FUZZ)" FUZZ_TIME="$(FUZZ_TIME)" sh tests/fuzz/run.sh
+
+fuzz-replay: $(addprefix $(B)/fuzz/replay_,$(FUZZ))
+	@set -e; for h in $(FUZZ); do \
+	  $(B)/fuzz/replay_$$h tests/fuzz/corpus/$$h tests/fuzz/regress/$$h; done
+
+check-host: fuzz-replay
+
+# pfe with ASan and UBSan, for tests/integ/t_pfe_read_hostile.sh: memory
+# errors on hostile recordings are reports, not silent wrong answers.
+$(B)/pfe-asan: $(TOOL_SRC) $(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	$(HOSTCC) $(TOOL_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -o $@ $(TOOL_SRC) -ljansson -lstdc++
+check: $(B)/pfe-asan
+FORMAT_SRC += $(wildcard tests/fuzz/*.[ch])
+SHELL_SRC += $(wildcard tests/fuzz/*.sh)

@@ -6,7 +6,7 @@
  *
  * In memory an event is the PFE_RECORD event (record.h) with two
  * differences that the writer removes before anything reaches a file:
- *   - the time field holds cntvct_el0 itself (modulo 2^48), not ticks since
+ *   - the time field holds the counter itself (pfe_arch_counter) (modulo 2^48), not ticks since
  *     clock_base: the subtraction is the writer's, not the traced thread's;
  *   - in PFE_GRAPH text mode (not PFE_RECORD), which prints no caller, an
  *     ENTRY's w1 bits 0..15 carry its depth instead of the return address,

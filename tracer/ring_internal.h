@@ -93,8 +93,8 @@ struct pfe_rings {
 	unsigned nfilters;		   /* changes so far; filters[n % 16] is the latest */
 	int out_fd;			   /* text output, -1 when recording */
 	uint64_t nev;			   /* events per ring, a power of two */
-	uint64_t clock_base;		   /* cntvct_el0 at start, modulo 2^48 */
-	uint64_t full_base;		   /* cntvct_el0 at start */
+	uint64_t clock_base;		   /* the counter at start, modulo 2^48 */
+	uint64_t full_base;		   /* the counter at start */
 	pthread_key_t end_key;		   /* its destructor: pfe_ring_end */
 	pthread_mutex_t meta_lock;	   /* PFE_RECORD's metadata files */
 	uint64_t events_total, lost_total; /* relaxed atomics */

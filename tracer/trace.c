@@ -8,10 +8,10 @@
  *
  * The caller is the return address the function was called with (what
  * ftrace prints as the parent ip), so "main+0x24" is the instruction after
- * the BL in main.
+ * the call in main.
  *
  * The hook only stores a 16-byte event in the thread's ring (trace_rec.h):
- * the time from cntvct_el0, the site's id and the return address. The line
+ * the time from the architecture's counter, the site's id and the return address. The line
  * is formatted later by the writer thread (trace_rec.c, trace_text.c), which
  * names the caller as below. With PFE_RECORD=<dir> the events are written
  * as they are instead (tracer/record.h).
@@ -226,16 +226,14 @@ void pfe_trace_set_filters(uint64_t min_ns, unsigned depth)
 
 /* ------------------------------------------------------------ the client */
 
-/* Start-up discovery is done: trace what PFE_TRACE names, listen to
- * PFE_CONTROL. A bad value has said so in one line and left everything
- * unpatched. */
+/* Start-up discovery is done: trace what PFE_TRACE names. A bad value has
+ * said so in one line and left everything unpatched. */
 static void tracer_ready(void)
 {
 	const char *spec = pfe_env("PFE_TRACE");
 
 	if (spec)
 		pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
-	pfe_control_start();
 }
 
 /* Before an exec or _exit: everything held for every thread is written out. */

@@ -24,7 +24,7 @@ struct pfe_rings pfe_rings = {
 bool pfe_ring_record;
 bool pfe_ring_graph_time;
 
-static uint64_t clock_hz; /* cntfrq_el0 */
+static uint64_t clock_hz; /* the counter's frequency (arch.h) */
 /* ns = ticks * ns_mult >> 32: one multiply per event instead of a 128-bit
  * division, exact to a nanosecond per 4 s at any frequency up to 4 GHz. */
 static uint64_t ns_mult;
@@ -60,6 +60,8 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 	if (!pfe_rings.started)
 		return;
 	pfe_ring_drain(false);
+	if (pfe_rings.summary)
+		pfe_summary_before_unload(obj);
 	if (pfe_ring_record && obj->tab.nsites) {
 		pthread_mutex_lock(&pfe_rings.meta_lock);
 		pfe_rec_meta_unload(obj->first_id, pfe_ring_now());
@@ -294,9 +296,7 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 			return -ENOMEM;
 		pfe_rings.summary = true;
 	}
-#if defined(__aarch64__)
-	__asm__ volatile("mrs %0, cntfrq_el0" : "=r"(clock_hz));
-#endif
+	clock_hz = pfe_arch_counter_hz();
 	if (clock_hz)
 		ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / clock_hz);
 	if (!pfe_rings.full_base)

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "event.h"
 #include "thread.h"
 
@@ -56,18 +57,11 @@ void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n);
  * leaves pfe_ring_put()'s callers without a frame on their fast path. */
 void pfe_ring_put_one(uint64_t w0, uint64_t w1);
 
-/* cntvct_el0; the isb keeps two reads of one thread in program order, so
- * that time never goes back within a thread (the format relies on it). */
+/* The architecture's counter, read in program order: time never goes back
+ * within a thread (the format relies on it). */
 static inline uint64_t pfe_ring_clock(void)
 {
-#if defined(__aarch64__)
-	uint64_t t;
-
-	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(t) : : "memory");
-	return t;
-#else
-	return 0;
-#endif
+	return pfe_arch_counter_fenced();
 }
 
 /* The calling thread's ring when one more event fits in it now, else NULL:

@@ -70,10 +70,6 @@ void pfe_trace_set_filters(uint64_t min_ns, unsigned depth);
 struct pfe_pattern;
 void pfe_trace_warn_unmatched(struct pfe_pattern *pat);
 
-/* ---------------------------------------------------------- control.c */
-/* Start the PFE_CONTROL thread when the variable is set. */
-void pfe_control_start(void);
-
 /* ----------------------------------------------------------- output.c */
 /* Open where events go (PFE_RECORD or @output, NULL: stderr) and start the
  * rings, once per process image; @graph: events with exits. Returns 0 or
