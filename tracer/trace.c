@@ -249,6 +249,7 @@ static const struct pfe_client tracer_client = {
     .early = pfe_ring_note_start,
     .ready = tracer_ready,
     .image_end = tracer_image_end,
+    .quit = pfe_ring_quit,
     .before_unload = pfe_ring_before_unload,
 };
 

@@ -140,6 +140,22 @@ void pfe_ring_image_end(void)
 	}
 }
 
+/*
+ * _exit or _Exit: as a fatal signal's handler does, since the caller may be
+ * one: the events out (a recording's thread files without waiting for a
+ * lock), every open call closed, the end line if its lock is free. The
+ * summary's table, which allocates, is not written (README says so).
+ */
+void pfe_ring_quit(void)
+{
+	if (!pfe_rings.started || !pfe_owner_of_trace())
+		return;
+	__atomic_store_n(&pfe_rings.in_fatal, 1, __ATOMIC_RELAXED);
+	pfe_ring_drain(true);
+	pfe_ring_open_close_all();
+	write_end(false);
+}
+
 static void at_exit(void)
 {
 	pfe_ring_drain(false);

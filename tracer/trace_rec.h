@@ -126,6 +126,9 @@ void pfe_ring_set_out_fd(int fd);
 bool pfe_ring_started(void);
 /* This image ends (execve): PFE_RECORD's info gets its end line. */
 void pfe_ring_image_end(void);
+/* The process ends now (_exit): pfe_ring_image_end's work that a signal
+ * handler may do; no summary table. */
+void pfe_ring_quit(void);
 /*
  * Change what the writer makes of events at run time (PFE_CONTROL): graph
  * text (@time: with times) or flat lines, or the summary's table. The

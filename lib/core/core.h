@@ -216,6 +216,10 @@ struct pfe_client {
 	 * process without atexit handlers): write out what is
 	 * held for every thread. Not from a hook; may run more than once. */
 	void (*image_end)(void);
+	/* The process ends now (_exit, _Exit), maybe from a signal handler
+	 * that interrupted anything, a lock or malloc included: write out what
+	 * is held with async-signal-safe work only, never waiting for a lock. */
+	void (*quit)(void);
 	/* @obj is about to be freed (dlclose): its sites are disabled and a
 	 * grace period has passed. Patch lock. */
 	void (*before_unload)(const struct pfe_object *obj);
@@ -227,6 +231,7 @@ int pfe_client_register(const struct pfe_client *c);
 void pfe_clients_early(void);
 void pfe_clients_ready(void);
 void pfe_clients_image_end(void);
+void pfe_clients_quit(void);
 void pfe_clients_before_unload(const struct pfe_object *obj);
 
 /* ----------------------------------------------------------- listing.c */

@@ -33,8 +33,10 @@ __attribute__((noreturn)) static void pfe__exit(int status)
 {
 	int g = pfe_guard_enter();
 
+	/* Programs call _exit from signal handlers (it is async-signal-safe):
+	 * the clients' quit does only what a signal handler may. */
 	if (pfe_owner_of_trace())
-		pfe_clients_image_end();
+		pfe_clients_quit();
 	pfe_guard_leave(g);
 	if (real_exit)
 		real_exit(status);
