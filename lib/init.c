@@ -82,13 +82,14 @@ static void check_flags(void)
 	pfe_env_graph(); /* a boolean or "time" */
 }
 
-/* True when some loaded object has patch sites. */
+/* True when some loaded object has a patchable-entry table. */
 static bool any_sites(void)
 {
-	bool any;
+	bool any = false;
 
 	rcu_read_lock();
-	any = pfe_objects_first() != NULL;
+	for (struct pfe_object *o = pfe_objects_first(); o && !any; o = rcu_dereference(o->next))
+		any = !o->no_table;
 	rcu_read_unlock();
 	return any;
 }

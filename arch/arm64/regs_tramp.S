@@ -78,10 +78,12 @@
  * in memory are exactly the q registers' bytes, as stp/ldp of q would store
  * them (struct pfe_regs v[]).
  */
-	.macro	tramp_body dispatch, site, mb, name
-	/* regs sit at the frame's base: x0/x1 allocate it and leave with it. */
+	.macro	tramp_body dispatch, site, mb, name, extra=0
+	/* regs sit at the frame's base: x0/x1 allocate it and leave with it.
+	 * \extra: bytes between the frame and the traced function's entry sp
+	 * (a dynamic site's saves, pfe_dyn_trampoline). */
 	stp	x0, x1, [sp, #-PFE_FRAME_SIZE]!
-	.cfi_def_cfa_offset PFE_FRAME_SIZE
+	.cfi_def_cfa_offset PFE_FRAME_SIZE + \extra
 	stp	x2, x3, [sp, #R(X2)]
 	stp	x4, x5, [sp, #R(X4)]
 	stp	x6, x7, [sp, #R(X6)]
@@ -90,16 +92,16 @@
 	st1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x12], #64
 	st1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x12]
 	stp	x29, x9, [sp, #R(FP)]		/* regs->fp, regs->lr */
-	add	x11, sp, #PFE_FRAME_SIZE
+	add	x11, sp, #PFE_FRAME_SIZE + \extra
 	stp	x11, x30, [sp, #R(SP)]		/* regs->sp (entry sp), regs->pc */
 
 	/* The traced function's frame record, then ours pointing at it. */
 	stp	x29, x9, [sp, #PFE_FRAME_FUNC_REC]
-	.cfi_offset x29, PFE_FRAME_FUNC_REC - PFE_FRAME_SIZE
-	.cfi_offset x30, PFE_FRAME_FUNC_REC + 8 - PFE_FRAME_SIZE
+	.cfi_offset x29, PFE_FRAME_FUNC_REC - PFE_FRAME_SIZE - \extra
+	.cfi_offset x30, PFE_FRAME_FUNC_REC + 8 - PFE_FRAME_SIZE - \extra
 	add	x29, sp, #PFE_FRAME_FUNC_REC
 	stp	x29, x30, [sp, #PFE_FRAME_TRAMP_REC]
-	.cfi_offset x16, PFE_FRAME_TRAMP_REC + 8 - PFE_FRAME_SIZE
+	.cfi_offset x16, PFE_FRAME_TRAMP_REC + 8 - PFE_FRAME_SIZE - \extra
 	add	x29, sp, #PFE_FRAME_TRAMP_REC
 
 	.if \site
@@ -173,7 +175,10 @@
 	ldr	x29, [sp, #PFE_FRAME_FUNC_REC]
 	.cfi_same_value x29
 	ldp	x0, x1, [sp], #PFE_FRAME_SIZE
-	.cfi_def_cfa_offset 0
+	.cfi_def_cfa_offset \extra
+	.if \extra
+	dyn_restore
+	.endif
 	ret	x16
 	.if \site
 \name\().end:
@@ -234,5 +239,71 @@ pfe_regs_trampoline:
 
 	site_tramp pfe_site_trampoline, 0
 	site_tramp pfe_site_trampoline_mb, 1
+
+/*
+ * pfe_dyn_trampoline: the trampoline of dynamic sites (arch/arm64/dynstub.c),
+ * functions built without the flag whose first instruction moved into a
+ * stub. The stub enters with
+ *
+ *	stp	x10, x30, [sp, #-16]!	the caller's x10 and return address
+ *	ldr	x10, <site>
+ *	bl	pfe_dyn_trampoline	x30 = the body (the moved instruction)
+ *
+ * so x30 is the body as for a flagged site, x9 still the caller's, and the
+ * caller's return address is on the stack. A caller of such a function
+ * may keep values in x9-x15 and the flags across the call (GCC's -fipa-ra
+ * knows the callee's body; no flagged slot clobbered x9 for it), and a C
+ * hook clobbers them all: they are saved below the frame and come back
+ * last, with x10. x16/x17 are not kept: any call may clobber them (veneers,
+ * PLT stubs; GCC marks every call as clobbering them). The frame then is
+ * the common one (tramp_body with \extra = what lies above it), and regs->sp
+ * is the function's entry sp, above the stub's push.
+ */
+#define DYN_SAVE 64			/* x9, x11-x15, nzcv (+ pad) */
+#define DYN_EXTRA (DYN_SAVE + 16)	/* and the stub's x10, x30 */
+
+	.macro	dyn_restore
+	ldp	x15, x9, [sp, #48]
+	msr	nzcv, x9
+	ldp	x11, x12, [sp, #16]
+	ldp	x13, x14, [sp, #32]
+	ldr	x9, [sp], #DYN_SAVE
+	.cfi_def_cfa_offset 16
+	ldr	x10, [sp], #16
+	.cfi_def_cfa_offset 0
+	.endm
+
+	.macro	dyn_tramp name, mb
+	.p2align 4
+	.globl	\name\()_far
+	.hidden	\name\()_far
+	.type	\name\()_far, %function
+	.globl	\name
+	.hidden	\name
+	.type	\name, %function
+\name\()_far:
+	.cfi_startproc
+	.cfi_return_column x16
+	.cfi_register x16, x30
+	.cfi_def_cfa_offset 16
+	.cfi_offset x30, -8
+	bti	c
+\name:
+	str	x9, [sp, #-DYN_SAVE]!
+	.cfi_def_cfa_offset DYN_EXTRA
+	stp	x11, x12, [sp, #16]
+	stp	x13, x14, [sp, #32]
+	mrs	x9, nzcv
+	stp	x15, x9, [sp, #48]
+	ldr	x9, [sp, #DYN_SAVE + 8]		/* the caller's return address */
+	.cfi_register x30, x9
+	tramp_body pfe_dispatch_site, 1, \mb, \name, DYN_EXTRA
+	.cfi_endproc
+	.size	\name, . - \name
+	.size	\name\()_far, . - \name\()_far
+	.endm
+
+	dyn_tramp pfe_dyn_trampoline, 0
+	dyn_tramp pfe_dyn_trampoline_mb, 1
 
 	pfe_note_bti_pac

@@ -19,6 +19,7 @@
  *   park.c       parking every other thread while text is rewritten (park.h)
  *   client.c     clients of the core (the tracer): lifecycle notifications
  *   listing.c    the PFE_LIST listing of every site
+ *   dynsite.c    dynamic sites: functions without the flag (issue 24)
  */
 #ifndef PFE_CORE_H
 #define PFE_CORE_H
@@ -60,7 +61,13 @@ struct pfe_object {
 	uintptr_t veneer;	 /* BL target near this object, 0 = direct */
 	struct pfe_stubs *stubs; /* stub.c: the per-site stubs, NULL until needed */
 	bool is_main;
-	uint32_t first_id; /* its sites' ids: first_id + index (siteid.c) */
+	/* No __patchable_function_entries: only dynamic sites (dynsite.c),
+	 * and nothing read per function until a term reaches the object. */
+	bool no_table;
+	bool dyn_ok;		       /* may have dynamic sites (not the loader, not the vdso) */
+	struct pfe_dyn *dyn;	       /* dynsite.c; NULL until a term reaches it */
+	struct pfe_dynstubs *dynstubs; /* arch/arm64/dynstub.c */
+	uint32_t first_id;	       /* its sites' ids: first_id + index (siteid.c) */
 };
 
 /* ---------------------------------------------------------- discover.c */
@@ -187,6 +194,8 @@ void pfe_synchronize_rcu(void);
 /* Give @obj's sites their ids and make them findable. Patch lock, before
  * pfe_object_publish makes the sites reachable. -ENOSPC past 2^28 sites. */
 int pfe_site_ids_assign(struct pfe_object *obj);
+/* One more id, for a dynamic site made after its object's publication. */
+int pfe_site_id_assign_one(struct pfe_site *site);
 /* @obj is being unloaded: its ids name nothing from now on. Patch lock. */
 void pfe_site_ids_clear(struct pfe_object *obj);
 /* The site with id @id, or NULL (unloaded, never assigned). Any thread;
@@ -194,6 +203,34 @@ void pfe_site_ids_clear(struct pfe_object *obj);
 struct pfe_site *pfe_site_by_id(uint32_t id);
 /* Ids handed out so far: every id is below this. */
 uint32_t pfe_site_ids_end(void);
+
+/* ----------------------------------------------------------- dynsite.c */
+/*
+ * Call @fn for every dynamic site of @obj that @pat selects (the rule of
+ * pfe_pattern_match_unflagged: exact names everywhere, terms naming an
+ * object without a table, any term in a main program without one), making
+ * the ones that do not exist yet: their stubs written and made executable,
+ * then the first instruction of each rewritten with every other thread
+ * parked, once per batch. New sites are Initialised (slot: detached). @fn
+ * stops the walk with nonzero, which is returned; else 0 or -errno. Sites
+ * that cannot be patched exactly are refused, their reason kept for
+ * PFE_LIST (pfe_dyn_refusal) and said in PFE_DEBUG. Patch lock; not while
+ * parked.
+ */
+int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
+		  int (*fn)(struct pfe_site *site, void *ctx), void *ctx);
+/* The dynamic sites made so far: 0..count-1, in creation order; stable. */
+size_t pfe_dyn_count(const struct pfe_object *obj);
+struct pfe_site *pfe_dyn_site(const struct pfe_object *obj, size_t i);
+/* Refusal @i: its reason, or NULL past the last; *@func, *@name set. */
+const char *pfe_dyn_refusal(const struct pfe_object *obj, size_t i, uintptr_t *func,
+			    const char **name);
+/* With the object, after its grace period. */
+void pfe_dyn_free(struct pfe_object *obj);
+/* The function symbols that name addresses of @obj: its table's, or for an
+ * object without one those read for its dynamic sites (empty until a term
+ * reached it). Any thread, under rcu_read_lock; lock- and allocation-free. */
+const struct pfe_sitetab *pfe_object_symtab(const struct pfe_object *obj);
 
 /* ------------------------------------------------------------ client.c */
 /*
@@ -273,6 +310,26 @@ struct pfe_stub_stats {
 	unsigned long mprotects; /* mprotect(2) calls committing them */
 };
 extern struct pfe_stub_stats pfe_stub_stats;
+/* ----------------------------------------------------------- dynstub.c */
+/* Lay out @site's stub for the instruction at @at (not yet executable):
+ * sets site->pc. -ENOTSUP/-ERANGE with *@why from the relocator, -ENOSPC
+ * when the arena is full, -ENOMEM. */
+enum pfe_reloc_why;
+int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t at,
+		      enum pfe_reloc_why *why);
+/* Make every stub laid out since the last commit executable. 0 or -errno. */
+int pfe_dynstub_commit(struct pfe_object *obj);
+/* The address of @site's slot (the word the site's `b` reaches). */
+uintptr_t pfe_dynstub_slot(const struct pfe_site *site);
+void pfe_dynstub_free(struct pfe_object *obj);
+/* arch/arm64/regs_tramp.S: the trampoline of dynamic sites (BL from the
+ * stub, x10 = site, the caller's x10 and x30 pushed), keeping x9-x15 and
+ * NZCV too; _far (`bti c`) for the arena's veneer; _mb as for the others. */
+void pfe_dyn_trampoline(void);
+void pfe_dyn_trampoline_far(void);
+void pfe_dyn_trampoline_mb(void);
+void pfe_dyn_trampoline_mb_far(void);
+
 /* arch/arm64/regs_tramp.S. Entered only by the BL in a site's slot 1. */
 void pfe_regs_trampoline(void);
 /* The same with x10 = the site, entered by B from a stub (stub.c); the far

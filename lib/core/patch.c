@@ -83,8 +83,26 @@ static const char *state_name(uint8_t state)
 								    : "invalid";
 }
 
+/*
+ * A dynamic site (arch/arm64/dynstub.c) has one slot, in its stub, and the
+ * other words: `b <entry part>` detached (Initialised), NOP attached
+ * (Enabled); both are in the concurrently-modifiable set, like the NOP and
+ * BL of a flagged site's slot 1. Its slot 0 is never written here.
+ */
+static bool is_dyn(const struct pfe_site *site)
+{
+	return site->flags & PFE_SITE_DYN;
+}
+
+static uint32_t dyn_detached(const struct pfe_site *site)
+{
+	return pfe_insn_b(pfe_dynstub_slot(site), site->pc + 8);
+}
+
 static uintptr_t slot_addr(const struct pfe_site *site, unsigned slot)
 {
+	if (is_dyn(site))
+		return pfe_dynstub_slot(site);
 	return site->pc + 4 * slot;
 }
 
@@ -143,12 +161,18 @@ static uint32_t slot1_bl(const struct pfe_site *site, uintptr_t target)
 /* The word the slot must hold before the transition. */
 static uint32_t old_word(const struct batch *b, const struct pfe_site *site)
 {
+	if (is_dyn(site))
+		return b->op == OP_MAKE_NOP ? PFE_INSN_NOP : dyn_detached(site);
 	return b->op == OP_MAKE_NOP ? slot1_bl(site, enabled_target(site)) : PFE_INSN_NOP;
 }
 
 /* The word the transition writes. */
 static uint32_t new_word(struct batch *b, const struct pfe_site *site)
 {
+	if (is_dyn(site))
+		return b->op == OP_MAKE_CALL  ? PFE_INSN_NOP
+		       : b->op == OP_MAKE_NOP ? dyn_detached(site)
+					      : PFE_INSN_BAD;
 	switch (b->op) {
 	case OP_INIT_NOP:
 		return PFE_INSN_MOV_X9_X30;
@@ -169,6 +193,8 @@ static int hidden_rights(const struct pfe_site *site)
 {
 	const struct pfe_object *obj = site->obj;
 
+	if (is_dyn(site))
+		return 0; /* its slot is in the arena, mapped without PROT_BTI */
 	for (size_t i = 0; obj && i < obj->nsegs; i++)
 		if (site->pc >= obj->segs[i].start && site->pc < obj->segs[i].end)
 			return obj->segs[i].prot & PFE_PROT_BTI;

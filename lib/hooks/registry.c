@@ -226,7 +226,13 @@ static bool site_selectable(const struct pfe_site *s)
 	return s->name && (s->state == PFE_SITE_INIT || s->state == PFE_SITE_CALL);
 }
 
-/* Sites of @obj (every object when NULL) that @hook's pattern selects. */
+static int plan_add_dyn(struct pfe_site *s, void *p)
+{
+	return plan_add(p, s);
+}
+
+/* Sites of @obj (every object when NULL) that @hook's pattern selects: its
+ * flagged sites, then the dynamic ones (made now when new, lib/core/dynsite.c). */
 static int plan_match(struct plan *p, struct pfe_hook *hook, struct pfe_object *only)
 {
 	struct pfe_object *obj;
@@ -243,6 +249,9 @@ static int plan_match(struct plan *p, struct pfe_hook *hook, struct pfe_object *
 			if (err)
 				return err;
 		}
+		err = pfe_dyn_match(obj, hook->pat, plan_add_dyn, p);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -472,6 +481,9 @@ void pfe_hooks_forget_object(struct pfe_object *obj)
 	for (size_t i = 0; i < obj->tab.nsites; i++)
 		if (obj->tab.sites[i].hooks)
 			pfe_dispatch_remove(&obj->tab.sites[i]);
+	for (size_t i = 0; i < pfe_dyn_count(obj); i++)
+		if (pfe_dyn_site(obj, i)->hooks)
+			pfe_dispatch_remove(pfe_dyn_site(obj, i));
 }
 
 PFE_API size_t pfe_hook_nsites(const struct pfe_hook *hook)

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Stubs of dynamic sites (lib/core/dynsite.c): functions without
+ * -fpatchable-function-entry whose first instruction (after `bti c` /
+ * `paciasp`) was replaced by `b stub`. 48 bytes each, in an arena reserved
+ * PROT_NONE within branch range of the whole object:
+ *
+ *   base + 0:  ldr x16, base + 8; br x16     veneer, when pfe_dyn_trampoline
+ *   base + 8:  .quad pfe_dyn_trampoline_far  is out of BL range
+ *
+ *   S + 0:     b S + 16  |  nop       the slot: detached | attached
+ *   S + 4:     stp x10, x30, [sp, #-16]!
+ *   S + 8:     ldr x10, S + 40        site->pc
+ *   S + 12:    bl  pfe_dyn_trampoline (or the veneer)
+ *   S + 16:    <the displaced instruction, relocated: 1..5 words>   body
+ *              b   <site + 4>
+ *   S + 40:    .quad site
+ *
+ * Detached, a call costs `b S; b S+16; <insn>; b back`: three instructions
+ * more than the untouched function. The slot toggles between B and NOP,
+ * both in the architecture's concurrently-modifiable set, so attaching and
+ * detaching never parks a thread (patch.c). The slot cannot be a BL to a
+ * trampoline as in a flagged site: BL would overwrite x30 before anything
+ * saved it, and the `mov x9, x30` that saves it there would clobber x9,
+ * which a caller compiled with -fipa-ra may keep a value in. So the entry
+ * saves x10 and the caller's x30 itself, names the site in x10 and calls
+ * the trampoline, whose variant (regs_tramp.S) also keeps x9-x15 and NZCV;
+ * x16/x17 are the intra-procedure-call registers that any call may clobber
+ * (GCC's aarch64_emit_call_insn marks them clobbered by every call, for the
+ * linker's veneers), as the flagged trampoline already assumes.
+ *
+ * site->pc is S + 8, so that the body is site->pc + 8 as for a flagged
+ * site: the dispatch table, pfe_call_original and the exit hooks need no
+ * case of their own. Pages are written before they become executable and
+ * never rewritten; a batch of new stubs starts on a fresh page. Patch lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core.h"
+#include "dispatch.h"
+#include "insn.h"
+#include "reloc.h"
+
+#define DSTUB_SIZE  48
+#define DSTUB_LIT   40
+#define DSTUB_BODY  16
+#define ARENA_BYTES ((size_t)2 << 20) /* 43690 stubs, address space only */
+#define STP_X10_X30 0xa9bf7beau	      /* stp x10, x30, [sp, #-16]! */
+
+struct pfe_dynstubs {
+	uintptr_t base;
+	size_t len;
+	uintptr_t ps;
+	uintptr_t target; /* the BL target: the trampoline, or the veneer at base */
+	uintptr_t far;	  /* the trampoline's far entry, for the veneer */
+	size_t live;	  /* [base, base + live) is committed, R-X */
+	size_t used;	  /* stubs laid out; [live, used) waits in pending */
+	uint32_t *pending;
+	size_t pcap; /* bytes */
+};
+
+static struct pfe_dynstubs *arena(struct pfe_object *obj)
+{
+	struct pfe_dynstubs *s = obj->dynstubs;
+	uintptr_t base, t, t_far;
+
+	if (s)
+		return s->base ? s : NULL;
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	obj->dynstubs = s;
+	s->ps = pfe_page_size();
+	base = pfe_map_near(obj, ARENA_BYTES, PROT_NONE);
+	if (!base) {
+		pfe_err("%s: no room within branch range for the stubs of dynamic sites",
+			obj->name);
+		return NULL;
+	}
+	if (pfe_dispatch_prepare()) {
+		t = (uintptr_t)pfe_dyn_trampoline;
+		t_far = (uintptr_t)pfe_dyn_trampoline_far;
+	} else {
+		t = (uintptr_t)pfe_dyn_trampoline_mb;
+		t_far = (uintptr_t)pfe_dyn_trampoline_mb_far;
+	}
+	s->base = base;
+	s->len = ARENA_BYTES;
+	s->far = t_far;
+	s->used = DSTUB_BODY; /* the veneer */
+	if (pfe_insn_reachable_by_bl(base, t) && pfe_insn_reachable_by_bl(base + s->len, t))
+		s->target = t;
+	else
+		s->target = base;
+	pfe_debug("%s: dynamic stubs at %#lx%s", obj->name, (unsigned long)base,
+		  s->target == base ? ", through a veneer" : "");
+	return s;
+}
+
+int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t at,
+		      enum pfe_reloc_why *why)
+{
+	struct pfe_dynstubs *s = arena(obj);
+	uint32_t w[DSTUB_SIZE / 4];
+	uintptr_t S;
+	size_t off;
+	int k;
+
+	if (!s)
+		return -ENOMEM;
+	if (s->used < s->live)
+		s->used = s->live;
+	if (s->used + DSTUB_SIZE > s->len)
+		return -ENOSPC;
+	S = s->base + s->used;
+	for (size_t i = 0; i < DSTUB_SIZE / 4; i++)
+		w[i] = PFE_INSN_BAD;
+	k = pfe_reloc_insn(*(const uint32_t *)at, at, S + DSTUB_BODY, &w[DSTUB_BODY / 4],
+			   (DSTUB_LIT - DSTUB_BODY) / 4 - 1, why);
+	if (k < 0)
+		return k;
+	w[0] = pfe_insn_b(S, S + DSTUB_BODY);
+	w[1] = STP_X10_X30;
+	w[2] = pfe_insn_ldr_lit(S + 8, S + DSTUB_LIT, PFE_REG_X10);
+	w[3] = pfe_insn_bl(S + 12, s->target);
+	w[DSTUB_BODY / 4 + k] = pfe_insn_b(S + DSTUB_BODY + 4 * (size_t)k, at + 4);
+	memcpy(&w[DSTUB_LIT / 4], &site, sizeof(site));
+	if (w[3] == PFE_INSN_BAD || w[DSTUB_BODY / 4 + k] == PFE_INSN_BAD) {
+		*why = PFE_RELOC_RANGE;
+		return -ERANGE;
+	}
+	off = s->used - s->live;
+	if (off + DSTUB_SIZE > s->pcap) {
+		size_t cap = s->pcap ? 2 * s->pcap : s->ps;
+		uint32_t *p = realloc(s->pending, cap);
+
+		if (!p)
+			return -ENOMEM;
+		s->pending = p;
+		s->pcap = cap;
+	}
+	memcpy((char *)s->pending + off, w, DSTUB_SIZE);
+	s->used += DSTUB_SIZE;
+	site->pc = S + 8;
+	return 0;
+}
+
+int pfe_dynstub_commit(struct pfe_object *obj)
+{
+	struct pfe_dynstubs *s = obj->dynstubs;
+	size_t end, len;
+	char *a;
+
+	if (!s || !s->base || s->used <= s->live)
+		return 0;
+	end = (s->used + s->ps - 1) & ~(s->ps - 1);
+	len = end - s->live;
+	a = (char *)(s->base + s->live);
+	if (mprotect(a, len, PROT_READ | PROT_WRITE))
+		goto fail;
+	memcpy(a, s->pending, s->used - s->live);
+	if (s->live == 0) {
+		uint32_t *v = (uint32_t *)s->base;
+
+		/* Overwrites nothing: stubs start at base + 16. */
+		v[0] = pfe_insn_ldr_lit(s->base, s->base + 8, PFE_REG_X16);
+		v[1] = pfe_insn_br(PFE_REG_X16);
+		memcpy(&v[2], &s->far, sizeof(s->far));
+	}
+	if (mprotect(a, len, PROT_READ | PROT_EXEC)) {
+		mprotect(a, len, PROT_NONE);
+		goto fail;
+	}
+	pfe_sync_icache(a, a + len);
+	s->live = end;
+	return 0;
+fail:
+	pfe_err("%s: cannot make %zu bytes of dynamic stubs executable: %s", obj->name, len,
+		strerror(errno));
+	s->used = s->live;
+	return -EACCES;
+}
+
+uintptr_t pfe_dynstub_slot(const struct pfe_site *site)
+{
+	return site->pc - 8;
+}
+
+void pfe_dynstub_free(struct pfe_object *obj)
+{
+	struct pfe_dynstubs *s = obj->dynstubs;
+
+	obj->dynstubs = NULL;
+	if (!s)
+		return;
+	if (s->base)
+		munmap((void *)s->base, s->len);
+	free(s->pending);
+	free(s);
+}

@@ -1,0 +1,496 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Dynamic sites (issue 24): functions built without
+ * -fpatchable-function-entry, patched by moving their first instruction.
+ *
+ * The site is the first instruction after any `bti c` / `paciasp` (they stay
+ * in place: indirect calls land on them). It becomes, once and with every
+ * other thread parked, a `b` to the site's stub in an arena within branch
+ * range of the object (arch/arm64/dynstub.c lays the stub out; see the
+ * drawing there). From then on the site is an ordinary one for the rest of
+ * libpfe: body = pc + 8, slot toggled by patch.c, ids from siteid.c.
+ *
+ * Laziness: an object without a table costs nothing per function until a
+ * hook's pattern reaches it (pfe_pattern_reaches); its symbols are read
+ * then, once. Sites are created when a pattern selects them and live as
+ * long as the object (stable addresses: each is its own allocation).
+ *
+ * A function is refused, with its reason kept for PFE_LIST and said once in
+ * PFE_DEBUG, where patching cannot be exact: no symbol size, a displaced
+ * instruction that cannot be relocated, a branch inside the function back
+ * to it (a loop head at the entry would fire the hook per iteration).
+ * Callers hold the patch lock.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "core.h"
+#include "elfobj.h"
+#include "insn.h"
+#include "reloc.h"
+
+#define PACIASP 0xd503233fu
+#define BTI_JC	0xd50324dfu
+
+struct refusal {
+	uintptr_t func;
+	const char *name;
+	const char *why;
+};
+
+struct pfe_dyn {
+	struct pfe_sitetab symtab; /* objects without a table: their symbols */
+	bool syms_read;
+	/* &symtab once built, for readers on any thread (naming callers). */
+	const struct pfe_sitetab *syms_pub;
+	/* Every function symbol, aliases included (an exact term may name
+	 * any alias: 'free' is also 'cfree'), sorted by address. */
+	struct pfe_sym *all;
+	size_t nall;
+	char *pool;
+	struct pfe_site **sites; /* created, in creation order */
+	size_t n, cap;
+	struct refusal *refused;
+	size_t nrefused, refcap;
+};
+
+static struct pfe_dyn *dyn_get(struct pfe_object *obj)
+{
+	if (!obj->dyn)
+		__atomic_store_n(&obj->dyn, calloc(1, sizeof(*obj->dyn)), __ATOMIC_RELEASE);
+	return obj->dyn;
+}
+
+const struct pfe_sitetab *pfe_object_symtab(const struct pfe_object *obj)
+{
+	const struct pfe_dyn *d = __atomic_load_n(&obj->dyn, __ATOMIC_ACQUIRE);
+	const struct pfe_sitetab *t;
+
+	if (!obj->no_table || !d)
+		return &obj->tab;
+	t = __atomic_load_n(&d->syms_pub, __ATOMIC_ACQUIRE);
+	return t ? t : &obj->tab;
+}
+
+static int cmp_sym_addr(const void *a, const void *b)
+{
+	const struct pfe_sym *x = a, *y = b;
+
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* Keep every symbol of @in, names copied into d->pool. */
+static int keep_all(struct pfe_dyn *d, const struct pfe_sym_in *in, size_t n)
+{
+	size_t pool = 1, k = 0;
+	char *p;
+
+	for (size_t i = 0; i < n; i++)
+		if (in[i].name && in[i].name[0])
+			pool += strlen(in[i].name) + 1;
+	d->all = malloc((n ? n : 1) * sizeof(*d->all));
+	d->pool = malloc(pool);
+	if (!d->all || !d->pool || pool > UINT32_MAX)
+		return -ENOMEM;
+	p = d->pool;
+	*p++ = '\0';
+	for (size_t i = 0; i < n; i++) {
+		size_t len;
+
+		if (!in[i].name || !in[i].name[0])
+			continue;
+		len = strlen(in[i].name) + 1;
+		d->all[k].addr = in[i].addr;
+		d->all[k].size = in[i].size > UINT32_MAX ? UINT32_MAX : (uint32_t)in[i].size;
+		d->all[k].name = (uint32_t)(p - d->pool);
+		memcpy(p, in[i].name, len);
+		p += len;
+		k++;
+	}
+	d->nall = k;
+	qsort(d->all, k, sizeof(*d->all), cmp_sym_addr);
+	return 0;
+}
+
+/* Read @obj's function symbols, once, when a term first reaches it: every
+ * alias into d->all, and for an object without a table the table that
+ * names callers in it (pfe_object_symtab). */
+static void dyn_syms(struct pfe_object *obj)
+{
+	struct pfe_dyn *d = obj->dyn;
+	struct pfe_sym_in *syms = NULL;
+	struct pfe_elf *e = NULL;
+	size_t n = 0;
+	int err;
+
+	if (d->syms_read)
+		return;
+	d->syms_read = true;
+	err = pfe_elf_open(obj->is_main ? "/proc/self/exe" : obj->path, obj->path, &e);
+	if (!err)
+		err = pfe_elf_func_syms(e, obj->bias, &syms, &n);
+	if (!err)
+		err = keep_all(d, syms, n);
+	if (!err && obj->no_table) {
+		struct pfe_sitetab_src src = {.syms = syms, .nsyms = n};
+
+		err = pfe_sitetab_build(&d->symtab, &src);
+		/* Pairs with the acquire in pfe_object_symtab. */
+		if (!err)
+			__atomic_store_n(&d->syms_pub, &d->symtab, __ATOMIC_RELEASE);
+	}
+	free(syms);
+	pfe_elf_close(e);
+	if (err) {
+		d->nall = 0;
+		pfe_debug("%s: no symbols for dynamic sites: %s", obj->name, strerror(-err));
+		return;
+	}
+	pfe_debug("%s: %zu function symbols read for dynamic sites", obj->name, d->nall);
+}
+
+static struct pfe_site *dyn_find(const struct pfe_dyn *d, uintptr_t func)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (d->sites[i]->func == func)
+			return d->sites[i];
+	return NULL;
+}
+
+static bool dyn_refused(const struct pfe_dyn *d, uintptr_t func)
+{
+	for (size_t i = 0; i < d->nrefused; i++)
+		if (d->refused[i].func == func)
+			return true;
+	return false;
+}
+
+static void refuse(struct pfe_object *obj, uintptr_t func, const char *name, const char *why)
+{
+	struct pfe_dyn *d = obj->dyn;
+
+	pfe_debug("%s: %s refused as a dynamic site: %s", obj->name, name, why);
+	if (d->nrefused == d->refcap) {
+		size_t cap = d->refcap ? 2 * d->refcap : 16;
+		struct refusal *r = realloc(d->refused, cap * sizeof(*r));
+
+		if (!r)
+			return;
+		d->refused = r;
+		d->refcap = cap;
+	}
+	d->refused[d->nrefused++] = (struct refusal){func, name, why};
+}
+
+/* The flagged site of @obj at function @addr, if any. */
+static bool has_flagged(const struct pfe_object *obj, uintptr_t addr)
+{
+	const struct pfe_sitetab *t = &obj->tab;
+	size_t lo = 0, hi = t->nsites;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (t->sites[mid].func < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* Sites are sorted by pc, and func <= pc < next func. */
+	for (size_t i = lo ? lo - 1 : 0; i < t->nsites && i <= lo + 1; i++)
+		if (t->sites[i].func == addr)
+			return true;
+	return false;
+}
+
+static bool in_text(const struct pfe_object *obj, uintptr_t a, size_t len)
+{
+	for (size_t i = 0; i < obj->nsegs; i++)
+		if (a >= obj->segs[i].start && a + len <= obj->segs[i].end)
+			return true;
+	return false;
+}
+
+/*
+ * Decide where @sym's site goes and whether it can be exact. Returns the
+ * site's address (the displaced instruction) or 0 after refusing.
+ */
+static uintptr_t site_pc(struct pfe_object *obj, const struct pfe_sym *sym, const char *name,
+			 uint8_t *flags)
+{
+	uintptr_t a = sym->addr, end = sym->addr + sym->size, p = a;
+	const uint32_t *w = (const uint32_t *)a;
+	uint32_t insn;
+
+	*flags = 0;
+	if (!sym->size) {
+		refuse(obj, a, name, "symbol without size");
+		return 0;
+	}
+	if ((a & 3) || !in_text(obj, a, sym->size)) {
+		refuse(obj, a, name, "not in the object's text");
+		return 0;
+	}
+	if (p < end && (w[0] == PFE_INSN_BTI_C || w[0] == BTI_JC)) {
+		*flags |= PFE_SITE_BTI;
+		p += 4;
+	}
+	if (p < end && *(const uint32_t *)p == PACIASP) {
+		*flags |= PFE_SITE_PAC;
+		p += 4;
+	}
+	if (p + 4 > end) {
+		refuse(obj, a, name, "no instruction after the landing pad");
+		return 0;
+	}
+	insn = *(const uint32_t *)p;
+	if (!pfe_insn_class_relocatable(pfe_insn_classify(insn))) {
+		enum pfe_reloc_why why;
+		uint32_t out[PFE_RELOC_MAX];
+
+		pfe_reloc_insn(insn, p, p, out, PFE_RELOC_MAX, &why);
+		refuse(obj, a, name, pfe_reloc_why_str(why));
+		return 0;
+	}
+	if (pfe_reloc_branches_to((const uint32_t *)a, sym->size / 4, a, p, p + 4)) {
+		refuse(obj, a, name, pfe_reloc_why_str(PFE_RELOC_LOOP));
+		return 0;
+	}
+	return p;
+}
+
+struct cand {
+	struct pfe_site *site;
+	uintptr_t at; /* the displaced instruction */
+	uint32_t old, b;
+};
+
+/* The words at @c->at become `b stub` with every other thread parked: the
+ * architecture allows no other change of an arbitrary instruction under a
+ * thread that may execute it. One parking for the whole batch. */
+static size_t write_parked(struct pfe_object *obj, struct cand *c, size_t n)
+{
+	struct pfe_text_write *w = calloc(n, sizeof(*w));
+	size_t done = 0;
+	int err;
+
+	if (!w)
+		return 0;
+	for (size_t i = 0; i < n; i++) {
+		int keep = 0;
+
+		for (size_t k = 0; k < obj->nsegs; k++)
+			if (c[i].at >= obj->segs[k].start && c[i].at < obj->segs[k].end)
+				keep = obj->segs[k].prot & PFE_PROT_BTI;
+		w[i] = (struct pfe_text_write){c[i].at, c[i].old, c[i].b, keep};
+	}
+	err = pfe_park_others();
+	if (err) {
+		pfe_err("%s: threads that could not be stopped run; %zu functions stay "
+			"unpatched",
+			obj->name, n);
+		free(w);
+		return 0;
+	}
+	/* pfe_text_apply makes system calls only, and no malloc: safe with
+	 * another thread parked inside malloc. */
+	err = pfe_text_apply(w, n, NULL);
+	pfe_park_release();
+	free(w);
+	if (err < 0)
+		pfe_err("%s: cannot write the branches to dynamic sites: %s", obj->name,
+			strerror(-err));
+	for (size_t i = 0; i < n; i++)
+		if (__atomic_load_n((uint32_t *)c[i].at, __ATOMIC_RELAXED) == c[i].b)
+			done++;
+	return done;
+}
+
+static int keep_site(struct pfe_dyn *d, struct pfe_site *s)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 16;
+		struct pfe_site **v = realloc(d->sites, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		d->sites = v;
+		d->cap = cap;
+	}
+	d->sites[d->n++] = s;
+	return 0;
+}
+
+/* Create, stub and patch the sites of @c (n of them). A site that did not
+ * make it is freed and its c[i].site set to NULL. */
+static int create_batch(struct pfe_object *obj, struct cand *c, size_t n)
+{
+	struct pfe_dyn *d = obj->dyn;
+	size_t k = 0, done;
+	struct cand *v;
+	int err = 0;
+
+	v = malloc(n * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		enum pfe_reloc_why why = PFE_RELOC_OK;
+
+		err = pfe_dynstub_build(obj, c[i].site, c[i].at, &why);
+		if (err) {
+			refuse(obj, c[i].site->func, c[i].site->name,
+			       err == -ENOSPC || err == -ENOMEM ? "no room for its stub"
+								: pfe_reloc_why_str(why));
+			free(c[i].site);
+			c[i].site = NULL;
+			continue;
+		}
+		c[i].old = *(const uint32_t *)c[i].at;
+		c[i].b = pfe_insn_b(c[i].at, pfe_dynstub_slot(c[i].site));
+		v[k++] = c[i];
+	}
+	err = k ? pfe_dynstub_commit(obj) : 0;
+	done = k && !err ? write_parked(obj, v, k) : 0;
+	if (k)
+		pfe_debug("%s: %zu of %zu dynamic sites patched", obj->name, done, k);
+	for (size_t i = 0; i < n; i++) {
+		struct pfe_site *s = c[i].site;
+
+		if (!s)
+			continue;
+		if (err || *(const uint32_t *)c[i].at != c[i].b) {
+			/* Its stub stays unused in the arena. */
+			free(s);
+			c[i].site = NULL;
+			continue;
+		}
+		/* Patched: it must stay, whatever else fails. */
+		s->state = PFE_SITE_INIT;
+		if (pfe_site_id_assign_one(s) || keep_site(d, s)) {
+			s->state = PFE_SITE_COMPILED; /* never selectable */
+			c[i].site = NULL;
+		}
+	}
+	free(v);
+	return err;
+}
+
+int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
+		  int (*fn)(struct pfe_site *site, void *ctx), void *ctx)
+{
+	unsigned reach = PFE_REACH_EXACT;
+	struct cand *c = NULL;
+	size_t n = 0, cap = 0;
+	struct pfe_dyn *d;
+	int err = 0;
+
+	if (obj->no_table)
+		reach |= PFE_REACH_NAMED | (obj->is_main ? PFE_REACH_GLOB : 0);
+	if (!obj->dyn_ok || !pfe_pattern_reaches(pat, obj->name, reach))
+		return 0;
+	d = dyn_get(obj);
+	if (!d)
+		return -ENOMEM;
+	dyn_syms(obj);
+	for (size_t i = 0; i < d->nall && !err;) {
+		const struct pfe_sym *sym = NULL;
+		const char *name = NULL;
+		struct pfe_site *s;
+		uintptr_t pc, addr = d->all[i].addr;
+		uint8_t flags;
+
+		/* One site per address: the first alias the pattern selects
+		 * names it. */
+		for (; i < d->nall && d->all[i].addr == addr; i++)
+			if (!sym && pfe_pattern_match_unflagged(pat, d->pool + d->all[i].name,
+								obj->name, reach)) {
+				sym = &d->all[i];
+				name = d->pool + sym->name;
+			}
+		if (!sym || has_flagged(obj, addr))
+			continue;
+		s = dyn_find(d, addr);
+		if (s) {
+			if (s->state == PFE_SITE_INIT || s->state == PFE_SITE_CALL)
+				err = fn(s, ctx);
+			continue;
+		}
+		if (dyn_refused(d, addr) || !(pc = site_pc(obj, sym, name, &flags)))
+			continue;
+		if (n == cap) {
+			struct cand *v;
+
+			cap = cap ? 2 * cap : 16;
+			v = realloc(c, cap * sizeof(*v));
+			if (!v) {
+				err = -ENOMEM;
+				break;
+			}
+			c = v;
+		}
+		s = calloc(1, sizeof(*s));
+		if (!s) {
+			err = -ENOMEM;
+			break;
+		}
+		s->func = addr;
+		s->name = name;
+		s->obj = obj;
+		s->flags = flags | PFE_SITE_DYN;
+		s->nops = 2;
+		c[n++] = (struct cand){.site = s, .at = pc};
+	}
+	if (!err && n) {
+		err = create_batch(obj, c, n);
+	} else {
+		for (size_t i = 0; i < n; i++)
+			free(c[i].site);
+		n = 0;
+	}
+	/* The batch's new sites, in symbol order. */
+	for (size_t i = 0; !err && i < n; i++)
+		if (c[i].site)
+			err = fn(c[i].site, ctx);
+	free(c);
+	return err;
+}
+
+size_t pfe_dyn_count(const struct pfe_object *obj)
+{
+	return obj->dyn ? obj->dyn->n : 0;
+}
+
+struct pfe_site *pfe_dyn_site(const struct pfe_object *obj, size_t i)
+{
+	return obj->dyn && i < obj->dyn->n ? obj->dyn->sites[i] : NULL;
+}
+
+const char *pfe_dyn_refusal(const struct pfe_object *obj, size_t i, uintptr_t *func,
+			    const char **name)
+{
+	if (!obj->dyn || i >= obj->dyn->nrefused)
+		return NULL;
+	*func = obj->dyn->refused[i].func;
+	*name = obj->dyn->refused[i].name;
+	return obj->dyn->refused[i].why;
+}
+
+void pfe_dyn_free(struct pfe_object *obj)
+{
+	struct pfe_dyn *d = obj->dyn;
+
+	if (!d)
+		return;
+	pfe_dynstub_free(obj);
+	for (size_t i = 0; i < d->n; i++)
+		free(d->sites[i]);
+	free(d->sites);
+	free(d->refused);
+	free(d->all);
+	free(d->pool);
+	pfe_sitetab_free(&d->symtab);
+	free(d);
+	obj->dyn = NULL;
+}
