@@ -15,6 +15,8 @@
  *   S + 16:    <the displaced instruction, relocated: 1..5 words>   body
  *              b   <site + 4>
  *   S + 40:    .quad site
+ *   S + 48:    paciasp; b S + 16      pfe_call_original's entry, `paciasp`
+ *                                     sites only (the body's autiasp needs it)
  *
  * Detached, a call costs `b S; b S+16; <insn>; b back`: three instructions
  * more than the untouched function. The slot toggles between B and NOP,
@@ -31,8 +33,10 @@
  *
  * site->pc is S + 8, so that the body is site->pc + 8 as for a flagged
  * site: the dispatch table, pfe_call_original and the exit hooks need no
- * case of their own. Pages are written before they become executable and
- * never rewritten; a batch of new stubs starts on a fresh page. Patch lock.
+ * case of their own. A site after `paciasp` gets its caller's return address
+ * signed (modifier: the entry sp): its stub calls pfe_dyn_trampoline_pac,
+ * which strips it for the hooks and signs what they set. Pages are written before they become
+ * executable and never rewritten; a batch of new stubs starts on a fresh page. Patch lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -44,20 +48,24 @@
 #include "insn.h"
 #include "reloc.h"
 
-#define DSTUB_SIZE  48
+#define DSTUB_SIZE  64
 #define DSTUB_LIT   40
 #define DSTUB_BODY  16
-#define ARENA_BYTES ((size_t)2 << 20) /* 43690 stubs, address space only */
+#define DSTUB_ORIG  48
+#define ARENA_BYTES ((size_t)2 << 20) /* 32767 stubs, address space only */
 #define STP_X10_X30 0xa9bf7beau	      /* stp x10, x30, [sp, #-16]! */
+#define PACIASP	    0xd503233fu
 
 struct pfe_dynstubs {
 	uintptr_t base;
 	size_t len;
 	uintptr_t ps;
-	uintptr_t target; /* the BL target: the trampoline, or the veneer at base */
-	uintptr_t far;	  /* the trampoline's far entry, for the veneer */
-	size_t live;	  /* [base, base + live) is committed, R-X */
-	size_t used;	  /* stubs laid out; [live, used) waits in pending */
+	/* The BL targets: the trampolines, or the veneers at base (plain) and
+	 * base + 16 (pac); their far entries, for the veneers. */
+	uintptr_t target[2];
+	uintptr_t far[2];
+	size_t live; /* [base, base + live) is committed, R-X */
+	size_t used; /* stubs laid out; [live, used) waits in pending */
 	uint32_t *pending;
 	size_t pcap; /* bytes */
 };
@@ -65,7 +73,7 @@ struct pfe_dynstubs {
 static struct pfe_dynstubs *arena(struct pfe_object *obj)
 {
 	struct pfe_dynstubs *s = obj->dynstubs;
-	uintptr_t base, t, t_far;
+	uintptr_t base, t[2];
 
 	if (s)
 		return s->base ? s : NULL;
@@ -81,22 +89,27 @@ static struct pfe_dynstubs *arena(struct pfe_object *obj)
 		return NULL;
 	}
 	if (pfe_dispatch_prepare()) {
-		t = (uintptr_t)pfe_dyn_trampoline;
-		t_far = (uintptr_t)pfe_dyn_trampoline_far;
+		t[0] = (uintptr_t)pfe_dyn_trampoline;
+		s->far[0] = (uintptr_t)pfe_dyn_trampoline_far;
+		t[1] = (uintptr_t)pfe_dyn_trampoline_pac;
+		s->far[1] = (uintptr_t)pfe_dyn_trampoline_pac_far;
 	} else {
-		t = (uintptr_t)pfe_dyn_trampoline_mb;
-		t_far = (uintptr_t)pfe_dyn_trampoline_mb_far;
+		t[0] = (uintptr_t)pfe_dyn_trampoline_mb;
+		s->far[0] = (uintptr_t)pfe_dyn_trampoline_mb_far;
+		t[1] = (uintptr_t)pfe_dyn_trampoline_pac_mb;
+		s->far[1] = (uintptr_t)pfe_dyn_trampoline_pac_mb_far;
 	}
 	s->base = base;
 	s->len = ARENA_BYTES;
-	s->far = t_far;
-	s->used = DSTUB_BODY; /* the veneer */
-	if (pfe_insn_reachable_by_bl(base, t) && pfe_insn_reachable_by_bl(base + s->len, t))
-		s->target = t;
-	else
-		s->target = base;
+	s->used = 2 * DSTUB_BODY; /* the veneers */
+	for (int i = 0; i < 2; i++)
+		if (pfe_insn_reachable_by_bl(base, t[i]) &&
+		    pfe_insn_reachable_by_bl(base + s->len, t[i]))
+			s->target[i] = t[i];
+		else
+			s->target[i] = base + DSTUB_BODY * (size_t)i;
 	pfe_debug("%s: dynamic stubs at %#lx%s", obj->name, (unsigned long)base,
-		  s->target == base ? ", through a veneer" : "");
+		  s->target[0] == base ? ", through a veneer" : "");
 	return s;
 }
 
@@ -125,7 +138,11 @@ int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t a
 	w[0] = pfe_insn_b(S, S + DSTUB_BODY);
 	w[1] = STP_X10_X30;
 	w[2] = pfe_insn_ldr_lit(S + 8, S + DSTUB_LIT, PFE_REG_X10);
-	w[3] = pfe_insn_bl(S + 12, s->target);
+	w[3] = pfe_insn_bl(S + 12, s->target[!!(site->flags & PFE_SITE_PAC)]);
+	if (site->flags & PFE_SITE_PAC) {
+		w[DSTUB_ORIG / 4] = PACIASP;
+		w[DSTUB_ORIG / 4 + 1] = pfe_insn_b(S + DSTUB_ORIG + 4, S + DSTUB_BODY);
+	}
 	w[DSTUB_BODY / 4 + k] = pfe_insn_b(S + DSTUB_BODY + 4 * (size_t)k, at + 4);
 	memcpy(&w[DSTUB_LIT / 4], &site, sizeof(site));
 	if (w[3] == PFE_INSN_BAD || w[DSTUB_BODY / 4 + k] == PFE_INSN_BAD) {
@@ -163,12 +180,15 @@ int pfe_dynstub_commit(struct pfe_object *obj)
 		goto fail;
 	memcpy(a, s->pending, s->used - s->live);
 	if (s->live == 0) {
-		uint32_t *v = (uint32_t *)s->base;
+		/* Overwrites nothing: stubs start at base + 32. */
+		for (int i = 0; i < 2; i++) {
+			uintptr_t b = s->base + DSTUB_BODY * (size_t)i;
+			uint32_t *v = (uint32_t *)b;
 
-		/* Overwrites nothing: stubs start at base + 16. */
-		v[0] = pfe_insn_ldr_lit(s->base, s->base + 8, PFE_REG_X16);
-		v[1] = pfe_insn_br(PFE_REG_X16);
-		memcpy(&v[2], &s->far, sizeof(s->far));
+			v[0] = pfe_insn_ldr_lit(b, b + 8, PFE_REG_X16);
+			v[1] = pfe_insn_br(PFE_REG_X16);
+			memcpy(&v[2], &s->far[i], sizeof(s->far[i]));
+		}
 	}
 	if (mprotect(a, len, PROT_READ | PROT_EXEC)) {
 		mprotect(a, len, PROT_NONE);
@@ -182,6 +202,11 @@ fail:
 		strerror(errno));
 	s->used = s->live;
 	return -EACCES;
+}
+
+uintptr_t pfe_dynstub_orig(const struct pfe_site *site)
+{
+	return site->pc - 8 + DSTUB_ORIG;
 }
 
 uintptr_t pfe_dynstub_slot(const struct pfe_site *site)

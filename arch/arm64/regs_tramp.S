@@ -78,7 +78,7 @@
  * in memory are exactly the q registers' bytes, as stp/ldp of q would store
  * them (struct pfe_regs v[]).
  */
-	.macro	tramp_body dispatch, site, mb, name, extra=0
+	.macro	tramp_body dispatch, site, mb, name, extra=0, pac=0
 	/* regs sit at the frame's base: x0/x1 allocate it and leave with it.
 	 * \extra: bytes between the frame and the traced function's entry sp
 	 * (a dynamic site's saves, pfe_dyn_trampoline). */
@@ -177,7 +177,7 @@
 	ldp	x0, x1, [sp], #PFE_FRAME_SIZE
 	.cfi_def_cfa_offset \extra
 	.if \extra
-	dyn_restore
+	dyn_restore \pac
 	.endif
 	ret	x16
 	.if \site
@@ -262,7 +262,26 @@ pfe_regs_trampoline:
 #define DYN_SAVE 64			/* x9, x11-x15, nzcv (+ pad) */
 #define DYN_EXTRA (DYN_SAVE + 16)	/* and the stub's x10, x30 */
 
-	.macro	dyn_restore
+	.macro	dyn_restore pac
+	.if \pac
+	/* x30 is what the hooks left in regs->lr: the return address as it
+	 * came (stripped at entry, kept at [sp, #8]) takes back its signed
+	 * original; anything else (the return trampoline) is signed with the
+	 * entry sp, as the function's paciasp signed, for its autiasp. x9 and
+	 * x11-x15 are restored below, the flags after the cmp. */
+	ldr	x9, [sp, #8]
+	cmp	x30, x9
+	b.ne	1f
+	ldr	x30, [sp, #DYN_SAVE + 8]
+	b	2f
+1:	mov	x9, x16
+	mov	x17, x30
+	add	x16, sp, #DYN_EXTRA
+	hint	#8				/* pacia1716 */
+	mov	x30, x17
+	mov	x16, x9
+2:
+	.endif
 	ldp	x15, x9, [sp, #48]
 	msr	nzcv, x9
 	ldp	x11, x12, [sp, #16]
@@ -273,7 +292,7 @@ pfe_regs_trampoline:
 	.cfi_def_cfa_offset 0
 	.endm
 
-	.macro	dyn_tramp name, mb
+	.macro	dyn_tramp name, mb, pac
 	.p2align 4
 	.globl	\name\()_far
 	.hidden	\name\()_far
@@ -296,14 +315,27 @@ pfe_regs_trampoline:
 	mrs	x9, nzcv
 	stp	x15, x9, [sp, #48]
 	ldr	x9, [sp, #DYN_SAVE + 8]		/* the caller's return address */
+	.if \pac
+	/* Signed by the function's paciasp: hooks name callers by it, so
+	 * they get it stripped (xpaclri works on x30 only; a NOP without
+	 * FEAT_PAuth, where paciasp signed nothing either). */
+	mov	x16, x30
+	mov	x30, x9
+	hint	#7				/* xpaclri */
+	mov	x9, x30
+	mov	x30, x16
+	str	x9, [sp, #8]
+	.endif
 	.cfi_register x30, x9
-	tramp_body pfe_dispatch_site, 1, \mb, \name, DYN_EXTRA
+	tramp_body pfe_dispatch_site, 1, \mb, \name, DYN_EXTRA, \pac
 	.cfi_endproc
 	.size	\name, . - \name
 	.size	\name\()_far, . - \name\()_far
 	.endm
 
-	dyn_tramp pfe_dyn_trampoline, 0
-	dyn_tramp pfe_dyn_trampoline_mb, 1
+	dyn_tramp pfe_dyn_trampoline, 0, 0
+	dyn_tramp pfe_dyn_trampoline_mb, 1, 0
+	dyn_tramp pfe_dyn_trampoline_pac, 0, 1
+	dyn_tramp pfe_dyn_trampoline_pac_mb, 1, 1
 
 	pfe_note_bti_pac

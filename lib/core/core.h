@@ -319,6 +319,10 @@ int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t a
 		      enum pfe_reloc_why *why);
 /* Make every stub laid out since the last commit executable. 0 or -errno. */
 int pfe_dynstub_commit(struct pfe_object *obj);
+/* Where pfe_call_original enters a dynamic site whose return address is
+ * signed before the moved instruction: a `paciasp`, then the body (the
+ * function's autiasp must find x30 signed). */
+uintptr_t pfe_dynstub_orig(const struct pfe_site *site);
 /* The address of @site's slot (the word the site's `b` reaches). */
 uintptr_t pfe_dynstub_slot(const struct pfe_site *site);
 void pfe_dynstub_free(struct pfe_object *obj);
@@ -329,6 +333,13 @@ void pfe_dyn_trampoline(void);
 void pfe_dyn_trampoline_far(void);
 void pfe_dyn_trampoline_mb(void);
 void pfe_dyn_trampoline_mb_far(void);
+/* The same for a site whose caller's return address arrives signed
+ * (`paciasp` before the moved instruction): hooks see it stripped, and a
+ * return address a hook sets is signed with the function's entry sp. */
+void pfe_dyn_trampoline_pac(void);
+void pfe_dyn_trampoline_pac_far(void);
+void pfe_dyn_trampoline_pac_mb(void);
+void pfe_dyn_trampoline_pac_mb_far(void);
 
 /* arch/arm64/regs_tramp.S. Entered only by the BL in a site's slot 1. */
 void pfe_regs_trampoline(void);
