@@ -135,10 +135,12 @@ __attribute__((constructor)) static void pfe_init(void)
 		pfe_debug("started by a traced process, nothing patchable here: inactive");
 		goto out;
 	}
-	if (list && *list && strcmp(list, "0"))
-		pfe_list_sites(list, "PFE_LIST");
 	/* After discovery, so that clients (the tracer) see every object. */
 	pfe_clients_ready();
+	/* After the clients: the dynamic sites their patterns made (and the
+	 * functions refused) are listed too (lib/core/dynsite.c). */
+	if (list && *list && strcmp(list, "0"))
+		pfe_list_sites(list, "PFE_LIST");
 out:
 	pfe_guard_leave(g);
 }

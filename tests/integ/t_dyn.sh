@@ -1,0 +1,66 @@
+#!/bin/sh
+# Dynamic sites (issue 24, lib/core/dynsite.c): functions built without
+# -fpatchable-function-entry, patched by moving their first instruction into
+# a stub. tests/progs/dyn_funcs.S has one function per class of first
+# instruction the relocator rewrites; each is called twice from main and once
+# from dyn_keep, which holds values in x9-x15 and the flags across the call
+# (a caller built with -fipa-ra may) and says -1 when one changed. Flat and
+# graph mode (exit hooks), plain and with -mbranch-protection=standard on a
+# CPU that enforces BTI and PAC (dyn_pac signs its return address before the
+# moved instruction). Then C library functions by exact name.
+. tests/lib.sh
+plan 14
+
+P=$TOP/tests/progs
+SPEC='dyn_*,!dyn_b_tail,!dyn_bl_add,!dyn_bl_call,!dyn_keep'
+CLASSES='dyn_adr dyn_adrp dyn_b dyn_bl dyn_cbz dyn_ldr dyn_ldrfp dyn_plain dyn_tbnz'
+
+# counts FILE PATTERN: "<n> <name>" per traced name, from lines where
+# PATTERN (awk) matches; field 3 of a flat line is the function.
+flat_counts() { awk '$4 == "<-" { print $3 }' "$1" | sort | uniq -c | awk '{ print $2, $1 }'; }
+graph_counts() { sed -n 's/^[0-9]* | *\([a-z_]*\)() {$/\1/p' "$1" | sort | uniq -c | awk '{ print $2, $1 }'; }
+want_counts() {
+	for f in $CLASSES $1; do echo "$f 3"; done
+	echo "dyn_bcond 2"
+}
+
+run_variant() { # NAME PAC_FUNC BUILD_FLAGS...
+	_v=$1
+	_pac=$2
+	shift 2
+	tcc -O2 -o "$T/$_v" "$P/dyn_app.c" "$P/dyn_funcs.S" "$@"
+	trun "$T/$_v" >"$T/$_v.plain"
+	PFE_TRACE=$SPEC PFE_LIST="$T/$_v.list" prun "$T/$_v" >"$T/$_v.out" 2>"$T/$_v.err"
+	expect_file "$_v flat: program output unchanged, every result right, x9-x15 and NZCV kept" \
+		"$T/$_v.plain" "$T/$_v.out"
+	expect_eq "$_v flat: three lines per function, two for dyn_bcond, none for dyn_loop" \
+		"$(want_counts "$_pac" | sort)" "$(flat_counts "$T/$_v.err" | sort)"
+	PFE_GRAPH=1 PFE_TRACE=$SPEC prun "$T/$_v" >"$T/$_v.gout" 2>"$T/$_v.gerr"
+	expect_file "$_v graph: program output unchanged with exit hooks" \
+		"$T/$_v.plain" "$T/$_v.gout"
+	expect_eq "$_v graph: one entry per call" \
+		"$(want_counts "$_pac" | sort)" "$(graph_counts "$T/$_v.gerr" | sort)"
+	expect_eq "$_v graph: every entry closed" \
+		"$(grep -c ') {$' "$T/$_v.gerr")" "$(grep -c '^[0-9]* | *} dyn_' "$T/$_v.gerr")"
+	expect_eq "$_v: PFE_LIST marks the dynamic sites and says why dyn_loop was refused" \
+		"$(echo "$CLASSES $_pac dyn_bcond" | wc -w) 1" \
+		"$(grep -c ' dyn$\| dyn pac$\| bti dyn$\| bti dyn pac$' "$T/$_v.list") $(grep -c 'dyn_loop dyn refused: loop back' "$T/$_v.list")"
+}
+
+run_variant plain ""
+QEMU_CPU=max
+export QEMU_CPU
+run_variant bti dyn_pac -DBTI -mbranch-protection=standard -nostartfiles -z force-bti \
+	-Wl,--fatal-warnings "$P/bti_start.S"
+unset QEMU_CPU
+
+# The C library by exact names: only the calls from main are counted (fopen
+# calls malloc itself).
+tcc -O2 -fno-builtin -o "$T/libc" "$P/dyn_libc.c"
+trun "$T/libc" >"$T/libc.plain"
+PFE_TRACE='malloc,free,fopen' prun "$T/libc" >"$T/libc.out" 2>"$T/libc.err"
+expect_file "libc: program output unchanged" "$T/libc.plain" "$T/libc.out"
+expect_eq "libc: malloc, free, fopen traced from main as often as main calls them" \
+	"fopen 2
+free 3
+malloc 3" "$(awk '$4 == "<-" && $5 ~ /^main\+/ { print $3 }' "$T/libc.err" | sort | uniq -c | awk '{ print $2, $1 }')"
