@@ -9,7 +9,7 @@
 # CPU that enforces BTI and PAC (dyn_pac signs its return address before the
 # moved instruction). Then C library functions by exact name.
 . tests/lib.sh
-plan 14
+plan 16
 
 P=$TOP/tests/progs
 SPEC='dyn_*,!dyn_b_tail,!dyn_bl_add,!dyn_bl_call,!dyn_keep'
@@ -64,3 +64,17 @@ expect_eq "libc: malloc, free, fopen traced from main as often as main calls the
 	"fopen 2
 free 3
 malloc 3" "$(awk '$4 == "<-" && $5 ~ /^main\+/ { print $3 }' "$T/libc.err" | sort | uniq -c | awk '{ print $2, $1 }')"
+
+# Four threads call dynamic sites while main attaches and detaches 200 times:
+# the first instructions are rewritten once (one parking), then only the
+# stubs' slots toggle.
+tcc -O2 -I"$TOP/include" -pthread -o "$T/threads" "$P/dyn_threads.c" "$P/dyn_funcs.S" -ldl
+PFE_DEBUG=1 RUN_TIMEOUT=300 prun "$T/threads" >"$T/threads.out" 2>"$T/threads.err"
+expect_eq "threads: no crash, every result right, hook counts consistent" \
+	"errors 0
+attach/detach failures 0
+calls made yes
+hooks ran yes
+counts consistent yes" "$(cat "$T/threads.out")"
+expect_eq "threads: the functions were patched once, with one parking" \
+	"1" "$(grep -c 'dynamic sites patched' "$T/threads.err")"
