@@ -378,6 +378,9 @@ static enum pfe_reloc_why reloc_one(uint32_t insn, uint64_t from, struct seq *s)
 {
 	enum pfe_insn_class class = pfe_insn_classify(insn);
 	unsigned rt = insn & 31, opc = FIELD(insn, 30, 2);
+	/* For literal loads (opc 3 is PRFM, or refused for SIMD&FP). */
+	const struct load_kind *literal =
+	    class == PFE_INSN_CLASS_LDR_LIT_FP ? &fp_loads[opc % 3] : &gp_loads[opc % 3];
 	uint64_t target = 0;
 	uint32_t w;
 	bool ok = true;
@@ -407,16 +410,17 @@ static enum pfe_reloc_why reloc_one(uint32_t insn, uint64_t from, struct seq *s)
 	case PFE_INSN_CLASS_PRFM_LIT:
 	case PFE_INSN_CLASS_LDR_LIT:
 	case PFE_INSN_CLASS_LDR_LIT_FP:
+		if (class != PFE_INSN_CLASS_PRFM_LIT && from - target < literal->scale)
+			return PFE_RELOC_READS_SITE; /* target <= from < target + size */
 		if (fits_words(dist(s->to, target), 19))
 			emit(s, with_imm19(insn, dist(s->to, target)));
 		else if (class == PFE_INSN_CLASS_PRFM_LIT)
 			emit(s, PFE_INSN_NOP); /* a hint: see reloc.h */
-		else if (class == PFE_INSN_CLASS_LDR_LIT_FP)
-			ok = emit_far_load_scratch(s, &fp_loads[opc], rt, target);
-		else if (rt == REG_ZR) /* as a base, register 31 is sp */
-			ok = emit_far_load_scratch(s, &gp_loads[opc], rt, target);
+		else if (class == PFE_INSN_CLASS_LDR_LIT_FP || rt == REG_ZR)
+			/* Vt cannot address memory; as a base, 31 is sp */
+			ok = emit_far_load_scratch(s, literal, rt, target);
 		else
-			ok = emit_far_load(s, &gp_loads[opc], rt, rt, target);
+			ok = emit_far_load(s, literal, rt, rt, target);
 		break;
 	case PFE_INSN_CLASS_B:
 		ok = emit_b(s, target);
@@ -508,6 +512,7 @@ static const char *const why_names[PFE_RELOC_WHY_COUNT] = {
     [PFE_RELOC_NOSPACE] = "no room for the relocated sequence",
     [PFE_RELOC_MISALIGNED] = "misaligned address",
     [PFE_RELOC_LOOP] = "loop back to the displaced instruction",
+    [PFE_RELOC_READS_SITE] = "literal overlaps the displaced instruction",
 };
 
 const char *pfe_reloc_why_str(enum pfe_reloc_why why)

@@ -12,7 +12,9 @@
  *	end:	b <site + 4>		placed by the caller
  *
  * pfe_reloc_insn() writes the words at `to`. Their contract, checked by
- * tests/host/test_reloc.c against a simulator:
+ * tests/host/test_reloc.c against a simulator (tests/unit/reloc_sim.h),
+ * by tests/unit/test_reloc_run.c against real execution, and the decoder by
+ * tests/integ/t_reloc_decode.sh against binutils' disassembler:
  * - Started at `to` with the state the original would have had at `from`,
  *   they leave every general register, sp, NZCV and the SIMD&FP registers
  *   exactly as the original instruction leaves them; the only memory they
@@ -26,9 +28,12 @@
  *   caller-saved register across a call to a function that does not touch
  *   them, and the flags across any call.
  *
- * Forms (ADRP reaches +-4 GiB and the stub is within 128 MiB of the site, so
- * everything the site's PC-relative instruction reaches stays reachable
- * through ADRP; only a B/BL/B.cond target can be too far, and is refused):
+ * Forms. ADR, literal and conditional branch targets lie within 1 MiB of
+ * the site, so with the stub within 128 MiB they stay within reach of ADRP
+ * (+-4 GiB) and B (+-128 MiB) from the stub. What can be out of range, and
+ * is refused with -ERANGE, is a B or BL target (up to 128 MiB from the site,
+ * so up to 256 MiB from the stub) or an ADRP page in the outer 128 MiB of
+ * its reach.
  *
  *	adr  Xd, t	adr Xd, t (+-1 MiB) | adrp Xd, t; add Xd, Xd, :lo12:t
  *	adrp Xd, t	adrp Xd, t
@@ -37,9 +42,11 @@
  *			when :lo12:t is not a multiple of the access size. The
  *			destination is its own scratch: it is written anyway.
  *	ldr St/Dt/Qt, t	ldr Vt, t | str x16, [sp, #-16]!; adrp x16, t;
- *	(and ldr Wzr)	[add x16, x16, :lo12:t;] ldr Vt, [x16, ...];
+ *	(and wzr, xzr)	[add x16, x16, :lo12:t;] ldr Vt, [x16, ...];
  *			ldr x16, [sp], #16	(scratch x16 saved and restored;
- *			sp stays 16-byte aligned for the SP alignment check)
+ *			sp stays 16-byte aligned for the SP alignment check; a
+ *			signal in between is delivered below the lowered sp,
+ *			so the saved x16 survives it)
  *	prfm t		prfm t (+-1 MiB) | nop. A prefetch is a hint with no
  *			architectural effect and never faults: dropping it is
  *			exact, where a scratch register would cost 4 words.
@@ -52,6 +59,10 @@
  *	cbz/cbnz t	the same with the opposite test (cbnz/cbz)
  *	tbz/tbnz t	the same (+-32 KiB)
  *	b.al / b.nv	as b (both always branch; inverting AL gives NV)
+ *
+ * A literal load whose data overlaps the displaced instruction is refused
+ * (PFE_RELOC_READS_SITE): it would read the patched `b <stub>`, not the
+ * word it read before. PRFM is not: it reads nothing.
  *
  * A B, B.cond, CB or TB whose target is the displaced instruction itself
  * (a one-instruction loop) is redirected to `to`, the relocated copy: the
@@ -128,6 +139,7 @@ enum pfe_reloc_why {
 	PFE_RELOC_NOSPACE,    /* -ENOSPC: @max too small */
 	PFE_RELOC_MISALIGNED, /* -EINVAL: from or to not 4-byte aligned */
 	PFE_RELOC_LOOP,	      /* for callers: pfe_reloc_branches_to() said yes */
+	PFE_RELOC_READS_SITE, /* -ENOTSUP: literal overlaps the displaced word */
 	PFE_RELOC_WHY_COUNT
 };
 

@@ -39,283 +39,7 @@
 
 static unsigned long n_sims, n_refused_range, n_copied, n_refused_class;
 
-/* ---------------------------------------------------------- simulator */
-
-struct cpu {
-	uint64_t x[31];
-	uint64_t sp;
-	unsigned nzcv; /* N Z C V in bits 3..0 */
-	uint64_t q[32][2];
-	uint64_t pc;
-	/* Memory: a fixed function of the address, overlaid by writes. */
-	unsigned nw;
-	uint64_t waddr[32];
-	uint8_t wval[32];
-	const char *fault; /* why the simulator stopped, NULL when fine */
-};
-
-static uint64_t mix(uint64_t z)
-{
-	z += 0x9e3779b97f4a7c15u;
-	z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9u;
-	z = (z ^ z >> 27) * 0x94d049bb133111ebu;
-	return z ^ z >> 31;
-}
-
-static uint8_t mem_byte(const struct cpu *c, uint64_t a)
-{
-	for (unsigned i = c->nw; i-- > 0;)
-		if (c->waddr[i] == a)
-			return c->wval[i];
-	return (uint8_t)mix(a);
-}
-
-static uint64_t mem_read(const struct cpu *c, uint64_t a, unsigned size)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = size; i-- > 0;)
-		v = v << 8 | mem_byte(c, a + i);
-	return v;
-}
-
-static void mem_write(struct cpu *c, uint64_t a, uint64_t v, unsigned size)
-{
-	/* Only the 16 bytes below sp: what the contract allows. */
-	if (a < c->sp - 16 || a + size > c->sp) {
-		c->fault = "write outside the 16 bytes below sp";
-		return;
-	}
-	for (unsigned i = 0; i < size && c->nw < ARRAY_SIZE(c->waddr); i++) {
-		c->waddr[c->nw] = a + i;
-		c->wval[c->nw++] = (uint8_t)(v >> 8 * i);
-	}
-}
-
-static uint64_t bits(uint32_t w, unsigned lo, unsigned n)
-{
-	return (w >> lo) & ((UINT64_C(1) << n) - 1);
-}
-
-static int64_t sx(uint64_t v, unsigned n)
-{
-	return (int64_t)(v << (64 - n)) >> (64 - n);
-}
-
-/* Register 31 as xzr: reads 0, writes vanish. */
-static uint64_t xr(const struct cpu *c, unsigned r)
-{
-	return r == 31 ? 0 : c->x[r];
-}
-
-static void xw(struct cpu *c, unsigned r, uint64_t v)
-{
-	if (r != 31)
-		c->x[r] = v;
-}
-
-/* Register 31 as sp (an address base, add immediate). */
-static uint64_t spr(struct cpu *c, unsigned r)
-{
-	if (r != 31)
-		return c->x[r];
-	if (c->sp & 15)
-		c->fault = "sp not 16-byte aligned as a base";
-	return c->sp;
-}
-
-static void spw(struct cpu *c, unsigned r, uint64_t v)
-{
-	if (r == 31)
-		c->sp = v;
-	else
-		c->x[r] = v;
-}
-
-static bool cond_holds(unsigned cond, unsigned f)
-{
-	bool n = f & 8, z = f & 4, cy = f & 2, v = f & 1, r;
-
-	switch (cond >> 1) {
-	case 0:
-		r = z;
-		break;
-	case 1:
-		r = cy;
-		break;
-	case 2:
-		r = n;
-		break;
-	case 3:
-		r = v;
-		break;
-	case 4:
-		r = cy && !z;
-		break;
-	case 5:
-		r = n == v;
-		break;
-	case 6:
-		r = n == v && !z;
-		break;
-	default:
-		return true; /* al, nv */
-	}
-	return (cond & 1) ? !r : r;
-}
-
-/* Loads a SIMD&FP register: the rest of the vector is zeroed. */
-static void qw(struct cpu *c, unsigned r, uint64_t lo, uint64_t hi)
-{
-	c->q[r][0] = lo;
-	c->q[r][1] = hi;
-}
-
-/* One instruction at c->pc; returns false (with c->fault) when unknown. */
-static bool step(struct cpu *c, uint32_t w)
-{
-	uint64_t pc = c->pc, next = pc + 4;
-	unsigned rt = w & 31, rn = bits(w, 5, 5);
-
-	if (w == 0xd503201f) {			     /* nop */
-	} else if ((w & 0x1f000000) == 0x10000000) { /* adr, adrp */
-		int64_t imm = sx(bits(w, 5, 19) << 2 | bits(w, 29, 2), 21);
-
-		if (w & 0x80000000)
-			xw(c, rt, (pc & ~UINT64_C(0xfff)) + (uint64_t)imm * 4096);
-		else
-			xw(c, rt, pc + (uint64_t)imm);
-	} else if ((w & 0xff800000) == 0x91000000) { /* add Xd|sp, Xn|sp, #imm{, lsl 12} */
-		uint64_t imm = bits(w, 10, 12) << (bits(w, 22, 1) ? 12 : 0);
-
-		spw(c, rt, spr(c, rn) + imm);
-	} else if ((w & 0x3b000000) == 0x18000000) { /* load (literal) */
-		uint64_t a = pc + (uint64_t)sx(bits(w, 5, 19), 19) * 4;
-		unsigned opc = bits(w, 30, 2);
-
-		if (!(w & 0x04000000)) {
-			if (opc == 0)
-				xw(c, rt, mem_read(c, a, 4));
-			else if (opc == 1)
-				xw(c, rt, mem_read(c, a, 8));
-			else if (opc == 2)
-				xw(c, rt, (uint64_t)sx(mem_read(c, a, 4), 32));
-			/* opc 3: prfm, no architectural effect */
-		} else if (opc == 0) {
-			qw(c, rt, mem_read(c, a, 4), 0);
-		} else if (opc == 1) {
-			qw(c, rt, mem_read(c, a, 8), 0);
-		} else if (opc == 2) {
-			qw(c, rt, mem_read(c, a, 8), mem_read(c, a + 8, 8));
-		} else {
-			c->fault = "ldr literal V=1 opc=3";
-			return false;
-		}
-	} else if ((w & 0x3b000000) == 0x39000000) { /* ldr (unsigned offset) */
-		unsigned size = bits(w, 30, 2), opc = bits(w, 22, 2);
-		bool v = w & 0x04000000;
-		uint64_t off = bits(w, 10, 12), a;
-
-		if (!v && opc == 1 && size >= 2) { /* ldr Wt / Xt */
-			a = spr(c, rn) + (off << size);
-			xw(c, rt, mem_read(c, a, 1u << size));
-		} else if (!v && opc == 2 && size == 2) { /* ldrsw */
-			a = spr(c, rn) + off * 4;
-			xw(c, rt, (uint64_t)sx(mem_read(c, a, 4), 32));
-		} else if (v && opc == 1 && size >= 2) { /* ldr St / Dt */
-			a = spr(c, rn) + (off << size);
-			qw(c, rt, mem_read(c, a, 1u << size), 0);
-		} else if (v && opc == 3 && size == 0) { /* ldr Qt */
-			a = spr(c, rn) + off * 16;
-			qw(c, rt, mem_read(c, a, 8), mem_read(c, a + 8, 8));
-		} else {
-			c->fault = "unsimulated load";
-			return false;
-		}
-	} else if ((w & 0xffe00c00) == 0xf8000c00) { /* str Xt, [Xn|sp, #simm9]! */
-		uint64_t a = spr(c, rn) + (uint64_t)sx(bits(w, 12, 9), 9);
-
-		if (rn == rt) {
-			c->fault = "str writeback to its own source";
-			return false;
-		}
-		mem_write(c, a, xr(c, rt), 8);
-		spw(c, rn, a);
-	} else if ((w & 0xffe00c00) == 0xf8400400) { /* ldr Xt, [Xn|sp], #simm9 */
-		uint64_t a = spr(c, rn);
-
-		if (rn == rt) {
-			c->fault = "ldr writeback to its own destination";
-			return false;
-		}
-		xw(c, rt, mem_read(c, a, 8));
-		spw(c, rn, a + (uint64_t)sx(bits(w, 12, 9), 9));
-	} else if ((w & 0x7c000000) == 0x14000000) { /* b, bl */
-		if (w & 0x80000000)
-			c->x[30] = pc + 4;
-		next = pc + (uint64_t)sx(bits(w, 0, 26), 26) * 4;
-	} else if ((w & 0xff000000) == 0x54000000) { /* b.cond, bc.cond */
-		if (cond_holds(w & 15, c->nzcv))
-			next = pc + (uint64_t)sx(bits(w, 5, 19), 19) * 4;
-	} else if ((w & 0x7e000000) == 0x34000000) { /* cbz, cbnz */
-		uint64_t v = xr(c, rt);
-
-		if (!(w & 0x80000000))
-			v = (uint32_t)v;
-		if ((v == 0) != !!(w & 0x01000000))
-			next = pc + (uint64_t)sx(bits(w, 5, 19), 19) * 4;
-	} else if ((w & 0x7e000000) == 0x36000000) { /* tbz, tbnz */
-		unsigned b = bits(w, 31, 1) << 5 | bits(w, 19, 5);
-		bool set = xr(c, rt) >> b & 1;
-
-		if (set == !!(w & 0x01000000))
-			next = pc + (uint64_t)sx(bits(w, 5, 14), 14) * 4;
-	} else {
-		c->fault = "unsimulated instruction";
-		return false;
-	}
-	c->pc = next;
-	return c->fault == NULL;
-}
-
-/* ---------------------------------------------------------- harness */
-
-static uint64_t rng = 0x1234567;
-
-static uint64_t rnd(void)
-{
-	rng ^= rng << 13;
-	rng ^= rng >> 7;
-	rng ^= rng << 17;
-	return rng;
-}
-
-/* Registers with zeros, single bits and noise, for CBZ/TBZ to go both ways. */
-static void random_state(struct cpu *c)
-{
-	memset(c, 0, sizeof(*c));
-	for (unsigned i = 0; i < 31; i++) {
-		switch (rnd() % 4) {
-		case 0:
-			c->x[i] = 0;
-			break;
-		case 1:
-			c->x[i] = UINT64_C(1) << (rnd() % 64);
-			break;
-		case 2:
-			c->x[i] = rnd() & 0xffffffff00000000u;
-			break;
-		default:
-			c->x[i] = rnd();
-		}
-	}
-	c->sp = 0x7ff000000000u + (rnd() & 0xffffff0);
-	c->nzcv = rnd() & 15;
-	for (unsigned i = 0; i < 32; i++) {
-		c->q[i][0] = rnd();
-		c->q[i][1] = rnd();
-	}
-}
+#include "unit/reloc_sim.h"
 
 static void print_state(const char *what, const struct cpu *c)
 {
@@ -477,6 +201,15 @@ static int check_one(uint32_t insn, uint64_t from, uint64_t to, unsigned nstates
 		assert_int_equal(out[i], SENTINEL);
 	if (n < 0) {
 		assert_int_not_equal(why, PFE_RELOC_OK);
+		if (why == PFE_RELOC_READS_SITE) {
+			/* Only a literal load whose data covers `from`. */
+			assert_int_equal(n, -ENOTSUP);
+			assert_true(k == PFE_INSN_CLASS_LDR_LIT || k == PFE_INSN_CLASS_LDR_LIT_FP);
+			assert_true(pfe_insn_pcrel_target(insn, from, &t));
+			assert_true(from - t < 16);
+			n_refused_class++;
+			return n;
+		}
 		if (!pfe_insn_class_relocatable(k)) {
 			assert_int_equal(n, -ENOTSUP);
 			assert_int_equal(why, why_of(k));
@@ -563,58 +296,11 @@ static void test_sweep(void **state)
 	assert_true(n_refused_range > 1000);
 }
 
-/* ------------------------------------------------- instruction builders */
-
-static uint32_t f19(int64_t bytes)
-{
-	return ((uint32_t)(bytes >> 2) & 0x7ffff) << 5;
-}
-
-static uint32_t mk_adr(unsigned rd, int64_t imm)
-{
-	uint32_t u = (uint32_t)imm & 0x1fffff;
-
-	return 0x10000000 | (u & 3) << 29 | (u >> 2) << 5 | rd;
-}
-
-static uint32_t mk_adrp(unsigned rd, int64_t pages)
-{
-	return mk_adr(rd, pages) | 0x80000000;
-}
-
-/* ldr (literal): @v 0 for W/X/SW/PRFM by @opc, 1 for S/D/Q. */
-static uint32_t mk_ldr_lit(unsigned opc, bool v, unsigned rt, int64_t bytes)
-{
-	return 0x18000000 | opc << 30 | (v ? 0x04000000 : 0) | f19(bytes) | rt;
-}
-
-static uint32_t mk_b(bool link, int64_t bytes)
-{
-	return (link ? 0x94000000 : 0x14000000) | ((uint32_t)(bytes >> 2) & 0x3ffffff);
-}
-
-static uint32_t mk_bcond(unsigned cond, int64_t bytes)
-{
-	return 0x54000000 | f19(bytes) | cond;
-}
-
-static uint32_t mk_cb(bool sf, bool nz, unsigned rt, int64_t bytes)
-{
-	return 0x34000000 | (sf ? 0x80000000 : 0) | (nz ? 0x01000000 : 0) | f19(bytes) | rt;
-}
-
-static uint32_t mk_tb(unsigned bit, bool nz, unsigned rt, int64_t bytes)
-{
-	return 0x36000000 | (bit >> 5) << 31 | (nz ? 0x01000000 : 0) | (bit & 31) << 19 |
-	       ((uint32_t)(bytes >> 2) & 0x3fff) << 5 | rt;
-}
-
 #define TO UINT64_C(0x5580000000)
 
 /*
- * Relocates @insn, found at @from = target - @back where its target is
- * TO + @d, to TO: expects @n words (each run against the simulator) or
- * -ERANGE when @n is 0.
+ * Relocates @insn found at @from to TO: expects @n words (each run against
+ * the simulator from 8 states), or -ERANGE when @n is 0.
  */
 static void expect_len(uint32_t insn, uint64_t from, int n)
 {
@@ -686,7 +372,7 @@ static void test_limits(void **state)
 	expect_len(mk_b(true, -m128 + 0x200), TO - 0x200 + 4, 2);
 	expect_len(mk_b(true, -m128 + 0x200 - 4), TO - 0x200 + 4, 0);
 	/* bl far: adrp + add x30 at TO, b at TO + 8. */
-	expect_len(mk_b(true, m128 - 4), TO + 8 - 4 + 4 - (m128 - 4) + m128 - 4 - 8 * MIB, 3);
+	expect_len(mk_b(true, m128 - 4), TO - 8 * m1, 3); /* the BL's own full reach */
 	expect_len(mk_b(true, 0x40), TO + 8 + m128 - 4 - 0x40, 3);
 	expect_len(mk_b(true, 0x44), TO + 8 + m128 - 4 - 0x40, 0);
 	expect_len(mk_b(true, -0x40), TO + 8 - m128 + 0x40, 3);
@@ -938,6 +624,37 @@ static void test_errors(void **state)
 	assert_int_equal(pfe_reloc_insn(0xd4200000, 0x400000, 0x500000, out, 1, NULL), -ENOTSUP);
 	assert_int_equal(
 	    pfe_reloc_insn(mk_b(false, 4), 0x400000, 0x400000 + 256 * MIB, out, 1, NULL), -ERANGE);
+
+	/* A literal over the displaced word would read the patched b. */
+	static const struct {
+		uint32_t insn;
+		bool refused;
+	} lits[] = {
+	    {0x58000000, true},	 /* ldr x0, . */
+	    {0x58ffffe0, true},	 /* ldr x0, .-4: 8 bytes up to from + 4 */
+	    {0x58ffffc0, false}, /* ldr x0, .-8 */
+	    {0x18ffffe0, false}, /* ldr w0, .-4 */
+	    {0x18000000, true},	 /* ldr w0, . */
+	    {0x98000000, true},	 /* ldrsw x0, . */
+	    {0x9cffffa0, true},	 /* ldr q0, .-12 */
+	    {0x9cffff80, false}, /* ldr q0, .-16 */
+	    {0x5cffffe0, true},	 /* ldr d0, .-4 */
+	    {0x1c000000, true},	 /* ldr s0, . */
+	    {0x1c000020, false}, /* ldr s0, .+4 */
+	    {0xd8000000, false}, /* prfm pldl1keep, .: reads nothing */
+	};
+	for (unsigned i = 0; i < ARRAY_SIZE(lits); i++) {
+		int n = pfe_reloc_insn(lits[i].insn, 0x400000, 0x480000, out, 5, &why);
+
+		if (lits[i].refused) {
+			assert_int_equal(n, -ENOTSUP);
+			assert_int_equal(why, PFE_RELOC_READS_SITE);
+		} else {
+			assert_int_equal(n, 1);
+			assert_int_equal(why, PFE_RELOC_OK);
+			check_one(lits[i].insn, 0x400000, 0x480000, 4);
+		}
+	}
 
 	assert_string_equal(pfe_reloc_why_str(PFE_RELOC_UNDECODED), "cannot decode");
 	assert_string_equal(pfe_reloc_why_str(PFE_RELOC_RANGE), "target out of range");
