@@ -2,41 +2,45 @@
 /*
  * Stubs of dynamic sites (lib/core/dynsite.c): functions without
  * -fpatchable-function-entry whose first instruction (after `bti c` /
- * `paciasp`) was replaced by `b stub`. 48 bytes each, in an arena reserved
- * PROT_NONE within branch range of the whole object:
+ * `paciasp`) was replaced, once and with the other threads parked, by a
+ * `b` into their stub. 64 bytes each, in an arena reserved PROT_NONE within
+ * branch range of the whole object:
  *
- *   base + 0:  ldr x16, base + 8; br x16     veneer, when pfe_dyn_trampoline
- *   base + 8:  .quad pfe_dyn_trampoline_far  is out of BL range
+ *   base + 0:  ldr x16, base + 8; br x16     veneers, when the trampolines
+ *   base + 8:  .quad pfe_dyn_trampoline_far  are out of BL range
+ *   base + 16: (the same for pfe_dyn_trampoline_pac_far)
  *
- *   S + 0:     b S + 16  |  nop       the slot: detached | attached
- *   S + 4:     stp x10, x30, [sp, #-16]!
- *   S + 8:     ldr x10, S + 40        site->pc
- *   S + 12:    bl  pfe_dyn_trampoline (or the veneer)
- *   S + 16:    <the displaced instruction, relocated: 1..5 words>   body
- *              b   <site + 4>
+ *   S + 0:     stp x9, x10, [sp, #-80]!     entry: the function's `b` when attached
+ *   S + 4:     mov x9, x30
+ *   S + 8:     ldr x10, S + 40               site->pc
+ *   S + 12:    bl  pfe_dyn_trampoline (_pac, or a veneer)
+ *   S + 16:    <the displaced instruction, relocated: 1..5 words>
+ *              b   <site + 4>                body: the function's `b` when detached
  *   S + 40:    .quad site
- *   S + 48:    paciasp; b S + 16      pfe_call_original's entry, `paciasp`
- *                                     sites only (the body's autiasp needs it)
+ *   S + 48:    paciasp; b S + 16             pfe_call_original's entry, `paciasp`
+ *                                            sites only (the body's autiasp needs it)
+ *   S + 56:    .quad <the function's patched word>
  *
- * Detached, a call costs `b S; b S+16; <insn>; b back`: three instructions
- * more than the untouched function. The slot toggles between B and NOP,
- * both in the architecture's concurrently-modifiable set, so attaching and
- * detaching never parks a thread (patch.c). The slot cannot be a BL to a
- * trampoline as in a flagged site: BL would overwrite x30 before anything
- * saved it, and the `mov x9, x30` that saves it there would clobber x9,
- * which a caller compiled with -fipa-ra may keep a value in. So the entry
- * saves x10 and the caller's x30 itself, names the site in x10 and calls
- * the trampoline, whose variant (regs_tramp.S) also keeps x9-x15 and NZCV;
- * x16/x17 are the intra-procedure-call registers that any call may clobber
- * (GCC's aarch64_emit_call_insn marks them clobbered by every call, for the
- * linker's veneers), as the flagged trampoline already assumes.
+ * The site's slot is the function's own `b`, toggled between the body
+ * (detached) and the entry (attached): B to B is in the architecture's
+ * concurrently-modifiable set, like the NOP and BL of a flagged site's slot
+ * 1, so attaching and detaching never park a thread (patch.c). Detached, a
+ * call costs `b body; <insn>; b back`: two instructions more than the
+ * untouched function, where a NOP/B slot in the stub would cost three.
+ * The entry cannot be a BL to a trampoline as in a flagged site: it would
+ * overwrite x30 before anything saved it, and saving it in x9 first would
+ * clobber x9, which a caller compiled with -fipa-ra may keep a value in. So
+ * the entry saves x9 and x10 itself, passes the return address in x9 and
+ * the site in x10 as a flagged stub does, and calls the trampoline, whose
+ * variant (regs_tramp.S) also keeps x11-x15 and NZCV in the same area.
  *
  * site->pc is S + 8, so that the body is site->pc + 8 as for a flagged
  * site: the dispatch table, pfe_call_original and the exit hooks need no
  * case of their own. A site after `paciasp` gets its caller's return address
  * signed (modifier: the entry sp): its stub calls pfe_dyn_trampoline_pac,
- * which strips it for the hooks and signs what they set. Pages are written before they become
- * executable and never rewritten; a batch of new stubs starts on a fresh page. Patch lock.
+ * which strips it for the hooks and signs what they set. Pages are written
+ * before they become executable and never rewritten; a batch of new stubs
+ * starts on a fresh page. Patch lock.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -52,8 +56,9 @@
 #define DSTUB_LIT   40
 #define DSTUB_BODY  16
 #define DSTUB_ORIG  48
+#define DSTUB_AT    56
 #define ARENA_BYTES ((size_t)2 << 20) /* 32767 stubs, address space only */
-#define STP_X10_X30 0xa9bf7beau	      /* stp x10, x30, [sp, #-16]! */
+#define STP_X9_X10  0xa9bb2be9u	      /* stp x9, x10, [sp, #-80]! */
 #define PACIASP	    0xd503233fu
 
 struct pfe_dynstubs {
@@ -135,8 +140,8 @@ int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t a
 			   (DSTUB_LIT - DSTUB_BODY) / 4 - 1, why);
 	if (k < 0)
 		return k;
-	w[0] = pfe_insn_b(S, S + DSTUB_BODY);
-	w[1] = STP_X10_X30;
+	w[0] = STP_X9_X10;
+	w[1] = PFE_INSN_MOV_X9_X30;
 	w[2] = pfe_insn_ldr_lit(S + 8, S + DSTUB_LIT, PFE_REG_X10);
 	w[3] = pfe_insn_bl(S + 12, s->target[!!(site->flags & PFE_SITE_PAC)]);
 	if (site->flags & PFE_SITE_PAC) {
@@ -145,6 +150,7 @@ int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t a
 	}
 	w[DSTUB_BODY / 4 + k] = pfe_insn_b(S + DSTUB_BODY + 4 * (size_t)k, at + 4);
 	memcpy(&w[DSTUB_LIT / 4], &site, sizeof(site));
+	memcpy(&w[DSTUB_AT / 4], &at, sizeof(at));
 	if (w[3] == PFE_INSN_BAD || w[DSTUB_BODY / 4 + k] == PFE_INSN_BAD) {
 		*why = PFE_RELOC_RANGE;
 		return -ERANGE;
@@ -210,6 +216,11 @@ uintptr_t pfe_dynstub_orig(const struct pfe_site *site)
 }
 
 uintptr_t pfe_dynstub_slot(const struct pfe_site *site)
+{
+	return *(const uintptr_t *)(site->pc - 8 + DSTUB_AT);
+}
+
+uintptr_t pfe_dynstub_entry(const struct pfe_site *site)
 {
 	return site->pc - 8;
 }

@@ -245,50 +245,52 @@ pfe_regs_trampoline:
  * functions built without the flag whose first instruction moved into a
  * stub. The stub enters with
  *
- *	stp	x10, x30, [sp, #-16]!	the caller's x10 and return address
+ *	stp	x9, x10, [sp, #-DYN_SAVE]!	the caller's x9 and x10
+ *	mov	x9, x30				the caller's return address
  *	ldr	x10, <site>
- *	bl	pfe_dyn_trampoline	x30 = the body (the moved instruction)
+ *	bl	pfe_dyn_trampoline		x30 = the body (the moved insn)
  *
- * so x30 is the body as for a flagged site, x9 still the caller's, and the
- * caller's return address is on the stack. A caller of such a function
- * may keep values in x9-x15 and the flags across the call (GCC's -fipa-ra
- * knows the callee's body; no flagged slot clobbered x9 for it), and a C
- * hook clobbers them all: they are saved below the frame and come back
- * last, with x10. x16/x17 are not kept: any call may clobber them (veneers,
- * PLT stubs; GCC marks every call as clobbering them). The frame then is
- * the common one (tramp_body with \extra = what lies above it), and regs->sp
- * is the function's entry sp, above the stub's push.
+ * so x9, x10 and x30 are what a flagged site's stub leaves (tramp_body's
+ * contract), and the stub's push is the start of our save area. A caller of
+ * such a function may keep values in x9-x15 and the flags across the call
+ * (GCC's -fipa-ra sees the callee's body, and no patch site clobbers x9
+ * for it), and a C hook clobbers them all: x11-x15 and NZCV join x9/x10 in
+ * the area, and all come back last. x16/x17 are not kept: any call may
+ * clobber them (veneers, PLT stubs; GCC marks every call as clobbering
+ * them), and we return with `ret x16` as the flagged trampoline does. One
+ * area for the stub's push and ours saves a push and a pop of sp per call.
+ * regs->sp is the function's entry sp, above the area.
+ *
+ * The area: x9 x10 | x11 x12 | x13 x14 | x15 nzcv | pac: signed lr, stripped lr
  */
-#define DYN_SAVE 64			/* x9, x11-x15, nzcv (+ pad) */
-#define DYN_EXTRA (DYN_SAVE + 16)	/* and the stub's x10, x30 */
+#define DYN_SAVE 80
 
+	/* Back to what the caller had; x30 is the return address (from regs),
+	 * x16 the body. */
 	.macro	dyn_restore pac
 	.if \pac
-	/* x30 is what the hooks left in regs->lr: the return address as it
-	 * came (stripped at entry, kept at [sp, #8]) takes back its signed
-	 * original; anything else (the return trampoline) is signed with the
-	 * entry sp, as the function's paciasp signed, for its autiasp. x9 and
-	 * x11-x15 are restored below, the flags after the cmp. */
-	ldr	x9, [sp, #8]
+	/* The return address as it came (stripped at entry) takes back its
+	 * signed original; anything else (the return trampoline) is signed
+	 * with the entry sp, as the function's paciasp signed, for its
+	 * autiasp. x9 and x11-x15 are restored below, the flags after the cmp. */
+	ldr	x9, [sp, #72]
 	cmp	x30, x9
 	b.ne	1f
-	ldr	x30, [sp, #DYN_SAVE + 8]
+	ldr	x30, [sp, #64]
 	b	2f
 1:	mov	x9, x16
 	mov	x17, x30
-	add	x16, sp, #DYN_EXTRA
+	add	x16, sp, #DYN_SAVE
 	hint	#8				/* pacia1716 */
 	mov	x30, x17
 	mov	x16, x9
 2:
 	.endif
-	ldp	x15, x9, [sp, #48]
-	msr	nzcv, x9
+	ldp	x15, x11, [sp, #48]
+	msr	nzcv, x11
 	ldp	x11, x12, [sp, #16]
 	ldp	x13, x14, [sp, #32]
-	ldr	x9, [sp], #DYN_SAVE
-	.cfi_def_cfa_offset 16
-	ldr	x10, [sp], #16
+	ldp	x9, x10, [sp], #DYN_SAVE
 	.cfi_def_cfa_offset 0
 	.endm
 
@@ -304,17 +306,14 @@ pfe_regs_trampoline:
 	.cfi_startproc
 	.cfi_return_column x16
 	.cfi_register x16, x30
-	.cfi_def_cfa_offset 16
-	.cfi_offset x30, -8
+	.cfi_register x30, x9
+	.cfi_def_cfa_offset DYN_SAVE
 	bti	c
 \name:
-	str	x9, [sp, #-DYN_SAVE]!
-	.cfi_def_cfa_offset DYN_EXTRA
 	stp	x11, x12, [sp, #16]
 	stp	x13, x14, [sp, #32]
-	mrs	x9, nzcv
-	stp	x15, x9, [sp, #48]
-	ldr	x9, [sp, #DYN_SAVE + 8]		/* the caller's return address */
+	mrs	x11, nzcv
+	stp	x15, x11, [sp, #48]
 	.if \pac
 	/* Signed by the function's paciasp: hooks name callers by it, so
 	 * they get it stripped (xpaclri works on x30 only; a NOP without
@@ -322,12 +321,11 @@ pfe_regs_trampoline:
 	mov	x16, x30
 	mov	x30, x9
 	hint	#7				/* xpaclri */
+	stp	x9, x30, [sp, #64]		/* signed, stripped */
 	mov	x9, x30
 	mov	x30, x16
-	str	x9, [sp, #8]
 	.endif
-	.cfi_register x30, x9
-	tramp_body pfe_dispatch_site, 1, \mb, \name, DYN_EXTRA, \pac
+	tramp_body pfe_dispatch_site, 1, \mb, \name, DYN_SAVE, \pac
 	.cfi_endproc
 	.size	\name, . - \name
 	.size	\name\()_far, . - \name\()_far

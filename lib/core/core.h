@@ -323,12 +323,15 @@ int pfe_dynstub_commit(struct pfe_object *obj);
  * signed before the moved instruction: a `paciasp`, then the body (the
  * function's autiasp must find x30 signed). */
 uintptr_t pfe_dynstub_orig(const struct pfe_site *site);
-/* The address of @site's slot (the word the site's `b` reaches). */
+/* The address of @site's slot: the function's moved instruction, now a `b`
+ * to the body (detached) or to the stub's entry (attached). */
 uintptr_t pfe_dynstub_slot(const struct pfe_site *site);
+uintptr_t pfe_dynstub_entry(const struct pfe_site *site);
 void pfe_dynstub_free(struct pfe_object *obj);
 /* arch/arm64/regs_tramp.S: the trampoline of dynamic sites (BL from the
- * stub, x10 = site, the caller's x10 and x30 pushed), keeping x9-x15 and
- * NZCV too; _far (`bti c`) for the arena's veneer; _mb as for the others. */
+ * stub, x9 = the caller's return address, x10 = site, the caller's x9 and
+ * x10 pushed), keeping x9-x15 and NZCV too; _far (`bti c`) for the arena's
+ * veneer; _mb as for the others. */
 void pfe_dyn_trampoline(void);
 void pfe_dyn_trampoline_far(void);
 void pfe_dyn_trampoline_mb(void);

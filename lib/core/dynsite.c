@@ -5,10 +5,12 @@
  *
  * The site is the first instruction after any `bti c` / `paciasp` (they stay
  * in place: indirect calls land on them). It becomes, once and with every
- * other thread parked, a `b` to the site's stub in an arena within branch
- * range of the object (arch/arm64/dynstub.c lays the stub out; see the
- * drawing there). From then on the site is an ordinary one for the rest of
- * libpfe: body = pc + 8, slot toggled by patch.c, ids from siteid.c.
+ * other thread parked, a `b` to the relocated copy in the site's stub, in
+ * an arena within branch range of the object (arch/arm64/dynstub.c lays the
+ * stub out; see the drawing there). From then on the site is an ordinary
+ * one for the rest of libpfe: body = pc + 8, its slot (that `b`, retargeted
+ * between the copy and the stub's entry) toggled by patch.c without
+ * parking, ids from siteid.c.
  *
  * Laziness: an object without a table costs nothing per function until a
  * hook's pattern reaches it (pfe_pattern_reaches); its symbols are read
@@ -348,7 +350,7 @@ static int create_batch(struct pfe_object *obj, struct cand *c, size_t n)
 			continue;
 		}
 		c[i].old = *(const uint32_t *)c[i].at;
-		c[i].b = pfe_insn_b(c[i].at, pfe_dynstub_slot(c[i].site));
+		c[i].b = pfe_insn_b(c[i].at, c[i].site->pc + 8); /* detached: the body */
 		v[k++] = c[i];
 	}
 	err = k ? pfe_dynstub_commit(obj) : 0;

@@ -84,10 +84,11 @@ static const char *state_name(uint8_t state)
 }
 
 /*
- * A dynamic site (arch/arm64/dynstub.c) has one slot, in its stub, and the
- * other words: `b <entry part>` detached (Initialised), NOP attached
- * (Enabled); both are in the concurrently-modifiable set, like the NOP and
- * BL of a flagged site's slot 1. Its slot 0 is never written here.
+ * A dynamic site (arch/arm64/dynstub.c) has one slot, the function's own
+ * first instruction, a `b` since the site was made: to the body (the
+ * relocated copy, site->pc + 8) when Initialised, to the stub's entry when
+ * Enabled. B to B is in the concurrently-modifiable set, like the NOP and
+ * BL of a flagged site's slot 1.
  */
 static bool is_dyn(const struct pfe_site *site)
 {
@@ -97,6 +98,11 @@ static bool is_dyn(const struct pfe_site *site)
 static uint32_t dyn_detached(const struct pfe_site *site)
 {
 	return pfe_insn_b(pfe_dynstub_slot(site), site->pc + 8);
+}
+
+static uint32_t dyn_attached(const struct pfe_site *site)
+{
+	return pfe_insn_b(pfe_dynstub_slot(site), pfe_dynstub_entry(site));
 }
 
 static uintptr_t slot_addr(const struct pfe_site *site, unsigned slot)
@@ -162,7 +168,7 @@ static uint32_t slot1_bl(const struct pfe_site *site, uintptr_t target)
 static uint32_t old_word(const struct batch *b, const struct pfe_site *site)
 {
 	if (is_dyn(site))
-		return b->op == OP_MAKE_NOP ? PFE_INSN_NOP : dyn_detached(site);
+		return b->op == OP_MAKE_NOP ? dyn_attached(site) : dyn_detached(site);
 	return b->op == OP_MAKE_NOP ? slot1_bl(site, enabled_target(site)) : PFE_INSN_NOP;
 }
 
@@ -170,7 +176,7 @@ static uint32_t old_word(const struct batch *b, const struct pfe_site *site)
 static uint32_t new_word(struct batch *b, const struct pfe_site *site)
 {
 	if (is_dyn(site))
-		return b->op == OP_MAKE_CALL  ? PFE_INSN_NOP
+		return b->op == OP_MAKE_CALL  ? dyn_attached(site)
 		       : b->op == OP_MAKE_NOP ? dyn_detached(site)
 					      : PFE_INSN_BAD;
 	switch (b->op) {
@@ -192,11 +198,10 @@ static uint32_t new_word(struct batch *b, const struct pfe_site *site)
 static int hidden_rights(const struct pfe_site *site)
 {
 	const struct pfe_object *obj = site->obj;
+	uintptr_t pc = is_dyn(site) ? pfe_dynstub_slot(site) : site->pc;
 
-	if (is_dyn(site))
-		return 0; /* its slot is in the arena, mapped without PROT_BTI */
 	for (size_t i = 0; obj && i < obj->nsegs; i++)
-		if (site->pc >= obj->segs[i].start && site->pc < obj->segs[i].end)
+		if (pc >= obj->segs[i].start && pc < obj->segs[i].end)
 			return obj->segs[i].prot & PFE_PROT_BTI;
 	return 0;
 }

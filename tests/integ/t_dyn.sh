@@ -9,7 +9,7 @@
 # CPU that enforces BTI and PAC (dyn_pac signs its return address before the
 # moved instruction). Then C library functions by exact name.
 . tests/lib.sh
-plan 16
+plan 17
 
 P=$TOP/tests/progs
 SPEC='dyn_*,!dyn_b_tail,!dyn_bl_add,!dyn_bl_call,!dyn_keep'
@@ -53,6 +53,13 @@ export QEMU_CPU
 run_variant bti dyn_pac -DBTI -mbranch-protection=standard -nostartfiles -z force-bti \
 	-Wl,--fatal-warnings "$P/bti_start.S"
 unset QEMU_CPU
+
+# A recording names dynamic sites as flagged ones (tracer/rec_meta.c's
+# write_dyn): pfe report counts their calls by name.
+PFE_GRAPH=1 PFE_RECORD="$T/rec" PFE_TRACE='dyn_plain,dyn_adr' prun "$T/plain" >/dev/null 2>&1
+expect_eq "recording: pfe report names the dynamic sites and counts their calls" \
+	"dyn_adr 3
+dyn_plain 3" "$("$B/pfe" report -d "$T/rec" | awk 'NR > 2 { print $7, $3 }' | sort)"
 
 # The C library by exact names: only the calls from main are counted (fopen
 # calls malloc itself).
