@@ -23,8 +23,10 @@
  * to it (a loop head at the entry would fire the hook per iteration).
  * Callers hold the patch lock.
  */
+#include <dlfcn.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <sys/auxv.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -42,6 +44,13 @@ struct refusal {
 	const char *why;
 };
 
+/* A function symbol as dynamic sites see it: every alias, IFUNCs marked. */
+struct dsym {
+	uintptr_t addr;
+	uint32_t size, name; /* name: offset into pfe_dyn.pool */
+	bool ifunc;
+};
+
 struct pfe_dyn {
 	struct pfe_sitetab symtab; /* objects without a table: their symbols */
 	bool syms_read;
@@ -49,7 +58,7 @@ struct pfe_dyn {
 	const struct pfe_sitetab *syms_pub;
 	/* Every function symbol, aliases included (an exact term may name
 	 * any alias: 'free' is also 'cfree'), sorted by address. */
-	struct pfe_sym *all;
+	struct dsym *all;
 	size_t nall;
 	char *pool;
 	struct pfe_site **sites; /* created, in creation order */
@@ -78,7 +87,7 @@ const struct pfe_sitetab *pfe_object_symtab(const struct pfe_object *obj)
 
 static int cmp_sym_addr(const void *a, const void *b)
 {
-	const struct pfe_sym *x = a, *y = b;
+	const struct dsym *x = a, *y = b;
 
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
@@ -107,6 +116,7 @@ static int keep_all(struct pfe_dyn *d, const struct pfe_sym_in *in, size_t n)
 		d->all[k].addr = in[i].addr;
 		d->all[k].size = in[i].size > UINT32_MAX ? UINT32_MAX : (uint32_t)in[i].size;
 		d->all[k].name = (uint32_t)(p - d->pool);
+		d->all[k].ifunc = in[i].ifunc;
 		memcpy(p, in[i].name, len);
 		p += len;
 		k++;
@@ -379,6 +389,82 @@ static int create_batch(struct pfe_object *obj, struct cand *c, size_t n)
 	return err;
 }
 
+/* Two aliases or an IFUNC and its implementation: one site. */
+static bool dup_cand(const struct cand *c, size_t n, uintptr_t addr)
+{
+	for (size_t i = 0; i < n; i++)
+		if (c[i].site->func == addr)
+			return true;
+	return false;
+}
+
+/*
+ * The size of the function at @addr from its FDE (.eh_frame, through the
+ * unwinder's own lookup): an IFUNC's implementations (__strlen_asimd) have
+ * no symbol in a stripped library, but their CFI says where they end. 0
+ * when unknown: only the common encoding (pc-relative sdata4 pc_begin, then
+ * a 4-byte range) is read, and the FDE must start exactly at @addr.
+ */
+struct dwarf_eh_bases {
+	void *tbase, *dbase, *func;
+};
+
+static uint32_t fde_size(uintptr_t addr)
+{
+	static const void *(*find)(void *, struct dwarf_eh_bases *);
+	struct dwarf_eh_bases b = {0};
+	const unsigned char *fde;
+	int32_t rel;
+	uint32_t range;
+
+	if (!find)
+		*(void **)&find = dlsym(RTLD_DEFAULT, "_Unwind_Find_FDE");
+	if (!find || !(fde = find((void *)(addr + 1), &b)) || (uintptr_t)b.func != addr)
+		return 0;
+	memcpy(&rel, fde + 8, 4);
+	if ((uintptr_t)(fde + 8) + (intptr_t)rel != addr)
+		return 0;
+	memcpy(&range, fde + 12, 4);
+	return range;
+}
+
+/* AArch64 glibc calls an IFUNC resolver with these (elf_ifunc_invoke). */
+struct ifunc_arg {
+	unsigned long size, hwcap, hwcap2;
+};
+#define IFUNC_ARG_HWCAP (1ULL << 62)
+
+/*
+ * The implementation @ds (an STT_GNU_IFUNC symbol) resolves to, as the
+ * dynamic loader resolved it for the program's calls: its resolver called
+ * the way the loader calls it, with the same hardware capabilities, gives
+ * the same answer. Its size: its own symbol's, else its FDE's. False after
+ * refusing.
+ */
+static bool ifunc_target(struct pfe_object *obj, const struct dsym *ds, const char *name,
+			 struct pfe_sym *out)
+{
+	struct ifunc_arg arg = {sizeof(arg), getauxval(AT_HWCAP), getauxval(AT_HWCAP2)};
+	uintptr_t (*resolve)(unsigned long, const struct ifunc_arg *);
+	const struct pfe_dyn *d = obj->dyn;
+	uintptr_t impl;
+
+	memcpy(&resolve, &ds->addr, sizeof(resolve));
+	impl = resolve(arg.hwcap | IFUNC_ARG_HWCAP, &arg);
+	if (!impl || impl < obj->lo || impl >= obj->hi) {
+		refuse(obj, ds->addr, name, "IFUNC resolves outside its object");
+		return false;
+	}
+	out->addr = impl;
+	out->size = 0;
+	for (size_t i = 0; i < d->nall; i++)
+		if (d->all[i].addr == impl && d->all[i].size && !d->all[i].ifunc)
+			out->size = d->all[i].size;
+	if (!out->size)
+		out->size = fde_size(impl);
+	return true;
+}
+
 int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 		  int (*fn)(struct pfe_site *site, void *ctx), void *ctx)
 {
@@ -397,8 +483,9 @@ int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 		return -ENOMEM;
 	dyn_syms(obj);
 	for (size_t i = 0; i < d->nall && !err;) {
-		const struct pfe_sym *sym = NULL;
+		const struct dsym *ds = NULL;
 		const char *name = NULL;
+		struct pfe_sym sym;
 		struct pfe_site *s;
 		uintptr_t pc, addr = d->all[i].addr;
 		uint8_t flags;
@@ -406,12 +493,18 @@ int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 		/* One site per address: the first alias the pattern selects
 		 * names it. */
 		for (; i < d->nall && d->all[i].addr == addr; i++)
-			if (!sym && pfe_pattern_match_unflagged(pat, d->pool + d->all[i].name,
-								obj->name, reach)) {
-				sym = &d->all[i];
-				name = d->pool + sym->name;
+			if (!ds && pfe_pattern_match_unflagged(pat, d->pool + d->all[i].name,
+							       obj->name, reach)) {
+				ds = &d->all[i];
+				name = d->pool + ds->name;
 			}
-		if (!sym || has_flagged(obj, addr))
+		if (!ds)
+			continue;
+		sym = (struct pfe_sym){ds->addr, ds->size, 0};
+		if (ds->ifunc && !ifunc_target(obj, ds, name, &sym))
+			continue;
+		addr = sym.addr;
+		if (has_flagged(obj, addr) || dup_cand(c, n, addr))
 			continue;
 		s = dyn_find(d, addr);
 		if (s) {
@@ -419,7 +512,7 @@ int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 				err = fn(s, ctx);
 			continue;
 		}
-		if (dyn_refused(d, addr) || !(pc = site_pc(obj, sym, name, &flags)))
+		if (dyn_refused(d, addr) || !(pc = site_pc(obj, &sym, name, &flags)))
 			continue;
 		if (n == cap) {
 			struct cand *v;

@@ -118,6 +118,7 @@ struct pfe_sym_in {
 	uint64_t size;	  /* 0: unknown, bounded by the next symbol */
 	const char *name; /* copied into the table's pool */
 	uint8_t rank;	  /* among aliases at one address, the lowest rank names it */
+	bool ifunc;	  /* STT_GNU_IFUNC: addr is the resolver (lib/core/dynsite.c) */
 };
 
 /* Reads the instruction word at @addr; false when it cannot be read. */

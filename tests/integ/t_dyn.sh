@@ -7,7 +7,8 @@
 # (a caller built with -fipa-ra may) and says -1 when one changed. Flat and
 # graph mode (exit hooks), plain and with -mbranch-protection=standard on a
 # CPU that enforces BTI and PAC (dyn_pac signs its return address before the
-# moved instruction). Then C library functions by exact name.
+# moved instruction). Then C library functions by exact name, strlen an
+# IFUNC (its implementation, as the loader resolved it, is the site).
 . tests/lib.sh
 plan 17
 
@@ -65,12 +66,13 @@ dyn_plain 3" "$("$B/pfe" report -d "$T/rec" | awk 'NR > 2 { print $7, $3 }' | so
 # calls malloc itself).
 tcc -O2 -fno-builtin -o "$T/libc" "$P/dyn_libc.c"
 trun "$T/libc" >"$T/libc.plain"
-PFE_TRACE='malloc,free,fopen' prun "$T/libc" >"$T/libc.out" 2>"$T/libc.err"
+PFE_TRACE='malloc,free,fopen,strlen' prun "$T/libc" >"$T/libc.out" 2>"$T/libc.err"
 expect_file "libc: program output unchanged" "$T/libc.plain" "$T/libc.out"
-expect_eq "libc: malloc, free, fopen traced from main as often as main calls them" \
+expect_eq "libc: malloc, free, fopen and the IFUNC strlen traced from main as often as main calls them" \
 	"fopen 2
 free 3
-malloc 3" "$(awk '$4 == "<-" && $5 ~ /^main\+/ { print $3 }' "$T/libc.err" | sort | uniq -c | awk '{ print $2, $1 }')"
+malloc 3
+strlen 2" "$(awk '$4 == "<-" && $5 ~ /^main\+/ { print $3 }' "$T/libc.err" | sort | uniq -c | awk '{ print $2, $1 }')"
 
 # Four threads call dynamic sites while main attaches and detaches 200 times:
 # the first instructions are rewritten once (one parking), then only the
