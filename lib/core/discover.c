@@ -252,11 +252,13 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 		/* Silent in a child libpfe followed: it just runs. */
 		if (is_main && !pfe_discover_quiet)
 			pfe_err("%s: no __patchable_function_entries section (build with "
-				"-fpatchable-function-entry=2); nothing to trace",
+				"-fpatchable-function-entry=2); only its functions' dynamic sites "
+				"can be traced",
 				obj->path);
-		pfe_debug("%s: no __patchable_function_entries section: dynamic sites only",
-			  obj->path);
 		if (obj->dyn_ok) {
+			pfe_debug("%s: no __patchable_function_entries section: dynamic sites "
+				  "only",
+				  obj->path);
 			*out = obj;
 			obj = NULL;
 		}

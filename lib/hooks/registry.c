@@ -424,6 +424,31 @@ PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 	return 0;
 }
 
+struct apply_dyn {
+	struct plan *p;
+	struct pfe_hook *h;
+};
+
+/* Add @a->h to @site's new vector in @a->p, the site to the plan first. */
+static int apply_dyn_site(struct pfe_site *site, void *arg)
+{
+	struct apply_dyn *a = arg;
+	struct pfe_hook_vec *v;
+	size_t i;
+	int err;
+
+	for (i = 0; i < a->p->n && a->p->e[i].site != site; i++)
+		;
+	if (i == a->p->n && (err = plan_add(a->p, site)))
+		return err;
+	err = vec_build(a->p->e[i].new, a->h, NULL, &v);
+	if (err)
+		return err;
+	free(a->p->e[i].new);
+	a->p->e[i].new = v;
+	return 0;
+}
+
 int pfe_hooks_apply_object(struct pfe_object *obj)
 {
 	struct plan p = {0};
@@ -451,6 +476,13 @@ int pfe_hooks_apply_object(struct pfe_object *obj)
 				p.e[i].new = v;
 			}
 		}
+	}
+	/* Dynamic sites the live hooks select (lib/core/dynsite.c): made
+	 * now, each hook added to the vector of each site it selects. */
+	for (h = hooks; !err && h; h = h->next) {
+		struct apply_dyn a = {&p, h};
+
+		err = pfe_dyn_match(obj, h->pat, apply_dyn_site, &a);
 	}
 	/* Only the sites something selected take part. */
 	for (i = n = 0; i < p.n; i++)

@@ -10,7 +10,7 @@
 # moved instruction). Then C library functions by exact name, strlen an
 # IFUNC (its implementation, as the loader resolved it, is the site).
 . tests/lib.sh
-plan 17
+plan 18
 
 P=$TOP/tests/progs
 SPEC='dyn_*,!dyn_b_tail,!dyn_bl_add,!dyn_bl_call,!dyn_keep'
@@ -87,3 +87,29 @@ hooks ran yes
 counts consistent yes" "$(cat "$T/threads.out")"
 expect_eq "threads: the functions were patched once, with one parking" \
 	"1" "$(grep -c 'dynamic sites patched' "$T/threads.err")"
+
+# A library without the flag loaded with dlopen after the tracer attached:
+# the live pattern makes its dynamic sites (registry.c's apply to new objects).
+cat >"$T/dl_lib.c" <<'END'
+__attribute__((noinline)) int dl_twice(int x) { return 2 * x; }
+END
+cat >"$T/dl_app.c" <<'END'
+#include <dlfcn.h>
+#include <stdio.h>
+int main(int argc, char **argv)
+{
+	void *h = dlopen(argv[1], RTLD_NOW);
+	int (*f)(int) = h ? (int (*)(int))dlsym(h, "dl_twice") : 0;
+
+	if (!f)
+		return 1;
+	printf("%d %d\n", f(1), f(2));
+	return 0;
+}
+END
+tcc -O2 -fPIC -shared -o "$T/libdldyn.so" "$T/dl_lib.c"
+tcc -O2 -o "$T/dl_app" "$T/dl_app.c" -ldl
+PFE_TRACE='dl_twice' prun "$T/dl_app" "$(pwd)/$T/libdldyn.so" >"$T/dl.out" 2>"$T/dl.err"
+expect_eq "dlopen: a library without the flag loaded later gets the live pattern's dynamic sites" \
+	"2 4
+2" "$(cat "$T/dl.out"; grep -c ' dl_twice <- main+' "$T/dl.err")"
