@@ -20,7 +20,13 @@ else
 	COUNT_SIZES="100 1000"
 fi
 FUNCS="tiny rec leaf8"
-STATES=${BENCH_STATES:-a b c d h k l e i j f g}
+# (k), (l): dynamic sites (issue 24); left out of the smoke test's default,
+# which must stay within its time limit on a loaded machine.
+if [ "$QUICK" = 1 ]; then
+	STATES=${BENCH_STATES:-a b c d h e i j f g}
+else
+	STATES=${BENCH_STATES:-a b c d h k l e i j f g}
+fi
 THREADS="1 2 4"
 CFLAGS_B="-O2 -g -Iinclude -pthread"
 

@@ -60,6 +60,7 @@ struct pfe_dyn {
 	 * any alias: 'free' is also 'cfree'), sorted by address. */
 	struct dsym *all;
 	size_t nall;
+	uint32_t *byname; /* indices into all, sorted by name */
 	char *pool;
 	struct pfe_site **sites; /* created, in creation order */
 	size_t n, cap;
@@ -83,6 +84,22 @@ const struct pfe_sitetab *pfe_object_symtab(const struct pfe_object *obj)
 		return &obj->tab;
 	t = __atomic_load_n(&d->syms_pub, __ATOMIC_ACQUIRE);
 	return t ? t : &obj->tab;
+}
+
+static int cmp_size(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int cmp_by_name(const void *a, const void *b, void *arg)
+{
+	const struct pfe_dyn *d = arg;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(d->pool + d->all[x].name, d->pool + d->all[y].name);
+
+	return c ? c : (x < y ? -1 : x > y);
 }
 
 static int cmp_sym_addr(const void *a, const void *b)
@@ -123,6 +140,45 @@ static int keep_all(struct pfe_dyn *d, const struct pfe_sym_in *in, size_t n)
 	}
 	d->nall = k;
 	qsort(d->all, k, sizeof(*d->all), cmp_sym_addr);
+	d->byname = malloc((k ? k : 1) * sizeof(*d->byname));
+	if (!d->byname)
+		return -ENOMEM;
+	for (size_t i = 0; i < k; i++)
+		d->byname[i] = (uint32_t)i;
+	qsort_r(d->byname, k, sizeof(*d->byname), cmp_by_name, d);
+	return 0;
+}
+
+/* The groups (first index in d->all of an address) holding a symbol
+ * named @name, appended to @v (deduplicated by the caller's loop). */
+static int lookup_name(const struct pfe_dyn *d, const char *name, size_t **v, size_t *n,
+		       size_t *cap)
+{
+	size_t lo = 0, hi = d->nall;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (strcmp(d->pool + d->all[d->byname[mid]].name, name) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (; lo < d->nall && !strcmp(d->pool + d->all[d->byname[lo]].name, name); lo++) {
+		size_t g = d->byname[lo];
+
+		while (g > 0 && d->all[g - 1].addr == d->all[g].addr)
+			g--;
+		if (*n == *cap) {
+			size_t c = *cap ? 2 * *cap : 8, *w = realloc(*v, c * sizeof(*w));
+
+			if (!w)
+				return -ENOMEM;
+			*v = w;
+			*cap = c;
+		}
+		(*v)[(*n)++] = g;
+	}
 	return 0;
 }
 
@@ -140,9 +196,21 @@ static void dyn_syms(struct pfe_object *obj)
 	if (d->syms_read)
 		return;
 	d->syms_read = true;
-	err = pfe_elf_open(obj->is_main ? "/proc/self/exe" : obj->path, obj->path, &e);
-	if (!err)
-		err = pfe_elf_func_syms(e, obj->bias, &syms, &n);
+	if (!obj->no_table) {
+		/* Its table's symbols, read at discovery (one name per
+		 * address): no second read of the file per dlopen. */
+		n = obj->tab.nsyms;
+		syms = calloc(n ? n : 1, sizeof(*syms));
+		err = syms ? 0 : -ENOMEM;
+		for (size_t i = 0; !err && i < n; i++)
+			syms[i] =
+			    (struct pfe_sym_in){obj->tab.syms[i].addr, obj->tab.syms[i].size,
+						obj->tab.strings + obj->tab.syms[i].name, 0, false};
+	} else {
+		err = pfe_elf_open(obj->is_main ? "/proc/self/exe" : obj->path, obj->path, &e);
+		if (!err)
+			err = pfe_elf_func_syms(e, obj->bias, &syms, &n);
+	}
 	if (!err)
 		err = keep_all(d, syms, n);
 	if (!err && obj->no_table) {
@@ -468,10 +536,11 @@ static bool ifunc_target(struct pfe_object *obj, const struct dsym *ds, const ch
 int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 		  int (*fn)(struct pfe_site *site, void *ctx), void *ctx)
 {
+	size_t n = 0, cap = 0, *groups = NULL, ngroups = 0, gcap = 0;
 	unsigned reach = PFE_REACH_EXACT;
 	struct cand *c = NULL;
-	size_t n = 0, cap = 0;
 	struct pfe_dyn *d;
+	bool scan = true;
 	int err = 0;
 
 	if (obj->no_table)
@@ -481,15 +550,49 @@ int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 	d = dyn_get(obj);
 	if (!d)
 		return -ENOMEM;
-	dyn_syms(obj);
-	for (size_t i = 0; i < d->nall && !err;) {
+	/* Only exact names reach it: look them up (those a flagged site of
+	 * the object already answers need nothing), instead of matching every
+	 * symbol on every attach. */
+	if (!pfe_pattern_reaches(pat, obj->name, reach & ~PFE_REACH_EXACT)) {
+		bool any = false;
+
+		for (size_t k = 0; k < pfe_pattern_nterms(pat) && !any; k++) {
+			const char *x = pfe_pattern_exact(pat, k, obj->name);
+
+			any = x && !pfe_sitetab_by_name(&obj->tab, x);
+		}
+		if (!any)
+			return 0;
+		dyn_syms(obj);
+		for (size_t k = 0; k < pfe_pattern_nterms(pat) && !err; k++) {
+			const char *x = pfe_pattern_exact(pat, k, obj->name);
+
+			if (x && !pfe_sitetab_by_name(&obj->tab, x))
+				err = lookup_name(d, x, &groups, &ngroups, &gcap);
+		}
+		scan = false;
+		/* Two terms naming aliases of one function: one group. */
+		qsort(groups, ngroups, sizeof(*groups), cmp_size);
+		size_t m = 0;
+
+		for (size_t k = 0; k < ngroups; k++)
+			if (!m || groups[m - 1] != groups[k])
+				groups[m++] = groups[k];
+		ngroups = m;
+	} else {
+		dyn_syms(obj);
+	}
+	for (size_t gi = 0, i = 0; !err && (scan ? i < d->nall : gi < ngroups);) {
 		const struct dsym *ds = NULL;
 		const char *name = NULL;
 		struct pfe_sym sym;
 		struct pfe_site *s;
-		uintptr_t pc, addr = d->all[i].addr;
+		uintptr_t pc, addr;
 		uint8_t flags;
 
+		if (!scan)
+			i = groups[gi++];
+		addr = d->all[i].addr;
 		/* One site per address: the first alias the pattern selects
 		 * names it. */
 		for (; i < d->nall && d->all[i].addr == addr; i++)
@@ -549,6 +652,7 @@ int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
 		if (c[i].site)
 			err = fn(c[i].site, ctx);
 	free(c);
+	free(groups);
 	return err;
 }
 
@@ -584,6 +688,7 @@ void pfe_dyn_free(struct pfe_object *obj)
 	free(d->sites);
 	free(d->refused);
 	free(d->all);
+	free(d->byname);
 	free(d->pool);
 	pfe_sitetab_free(&d->symtab);
 	free(d);

@@ -346,6 +346,16 @@ bool pfe_pattern_reaches(const struct pfe_pattern *p, const char *object, unsign
 	return false;
 }
 
+const char *pfe_pattern_exact(const struct pfe_pattern *p, size_t i, const char *object)
+{
+	const struct pfe_term *t = i < p->nterms ? &p->terms[i] : NULL;
+
+	if (!t || t->exclude || !is_exact(t->name) ||
+	    (t->object && (!object || !glob_match(t->object, object))))
+		return NULL;
+	return t->name;
+}
+
 bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const char *object,
 				 unsigned reach)
 {

@@ -82,6 +82,11 @@ bool pfe_pattern_reaches(const struct pfe_pattern *p, const char *object, unsign
 bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const char *object,
 				 unsigned reach);
 
+/* Whether include term @i is an exact name that may select a function of
+ * @object (no wildcard; its "@object" glob, if any, matches): that name,
+ * else NULL. Lets a caller look names up instead of matching every symbol. */
+const char *pfe_pattern_exact(const struct pfe_pattern *p, size_t i, const char *object);
+
 size_t pfe_pattern_nterms(const struct pfe_pattern *p);
 /* The text of term @i as written (without the leading "!"), and whether it
  * excludes; hits counts matches of an include term since compile/reset. */
