@@ -163,4 +163,38 @@ void pfe_site_trampoline_far(void);
 /* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
 extern uintptr_t pfe_tramp_addr;
 
+/* ----------------------------------------------------------- dynstub.c */
+/* Lay out @site's stub for the instruction at @at (not yet executable):
+ * sets site->pc. -ENOTSUP/-ERANGE with *@why from the relocator, -ENOSPC
+ * when the arena is full, -ENOMEM. */
+enum pfe_reloc_why;
+int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t at,
+		      enum pfe_reloc_why *why);
+/* Make every stub laid out since the last commit executable. 0 or -errno. */
+int pfe_dynstub_commit(struct pfe_object *obj);
+/* Where pfe_call_original enters a dynamic site whose return address is
+ * signed before the moved instruction: a `paciasp`, then the body (the
+ * function's autiasp must find x30 signed). */
+uintptr_t pfe_dynstub_orig(const struct pfe_site *site);
+/* The address of @site's slot: the function's moved instruction, now a `b`
+ * to the body (detached) or to the stub's entry (attached). */
+uintptr_t pfe_dynstub_slot(const struct pfe_site *site);
+uintptr_t pfe_dynstub_entry(const struct pfe_site *site);
+void pfe_dynstub_free(struct pfe_object *obj);
+/* arch/arm64/regs_tramp.S: the trampoline of dynamic sites (BL from the
+ * stub, x9 = the caller's return address, x10 = site, the caller's x9 and
+ * x10 pushed), keeping x9-x15 and NZCV too; _far (`bti c`) for the arena's
+ * veneer; _mb as for the others. */
+void pfe_dyn_trampoline(void);
+void pfe_dyn_trampoline_far(void);
+void pfe_dyn_trampoline_mb(void);
+void pfe_dyn_trampoline_mb_far(void);
+/* The same for a site whose caller's return address arrives signed
+ * (`paciasp` before the moved instruction): hooks see it stripped, and a
+ * return address a hook sets is signed with the function's entry sp. */
+void pfe_dyn_trampoline_pac(void);
+void pfe_dyn_trampoline_pac_far(void);
+void pfe_dyn_trampoline_pac_mb(void);
+void pfe_dyn_trampoline_pac_mb_far(void);
+
 #endif /* PFE_ARCH_H */

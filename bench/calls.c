@@ -12,6 +12,9 @@
  *
  * BENCH_HOOK=1 attaches one empty hook to FUNC (all: to the three) through
  * pfe_hook_add, looked up with dlsym so that the binary runs without libpfe.
+ * BENCH_HOOK=detach attaches it and removes it again. Built without
+ * -fpatchable-function-entry (calls-a), FUNC is then a dynamic site
+ * (lib/core/dynsite.c), hooked or detached.
  * BENCH_HOOK=100 attaches 100 more, one to each of other_00 .. other_99,
  * which the measured loop never calls: the cost of a hooked call must not
  * depend on how many other sites are hooked.
@@ -254,18 +257,26 @@ int main(int argc, char **argv)
 	if (w == REC)
 		per_call = REC_DEPTH + 1;
 
-	if (hook && *hook == '1') {
+	if (hook && (*hook == '1' || !strcmp(hook, "detach"))) {
 		int others = !strcmp(hook, "100") ? 100 : 0;
-
-		struct pfe_hook *(*add)(const char *, pfe_entry_fn, void *);
+		struct pfe_hook *(*add)(const char *, pfe_entry_fn, void *), *h;
+		int (*rm)(struct pfe_hook *);
 
 		*(void **)&add = dlsym(RTLD_DEFAULT, "pfe_hook_add");
 		if (!add) {
 			fprintf(stderr, "calls: BENCH_HOOK=1 but pfe_hook_add not found (libpfe not preloaded)\n");
 			return 3;
 		}
-		if (!add(patterns[w], empty_hook, NULL)) {
+		*(void **)&rm = dlsym(RTLD_DEFAULT, "pfe_hook_remove");
+		h = add(patterns[w], empty_hook, NULL);
+		if (!h) {
 			perror("calls: pfe_hook_add");
+			return 3;
+		}
+		/* BENCH_HOOK=detach: the site made and left detached (a dynamic
+		 * site's stub stays in the path: the cost of having been traced). */
+		if (!strcmp(hook, "detach") && (!rm || rm(h))) {
+			perror("calls: pfe_hook_remove");
 			return 3;
 		}
 		for (int i = 0; i < others; i++) {

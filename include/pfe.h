@@ -83,6 +83,13 @@ typedef void (*pfe_entry_fn)(const struct pfe_site *site, struct pfe_regs *regs,
  * @pattern: comma-separated terms, as in PFE_TRACE (see README.md): exact
  *           names, globs with * ? [...], "!term" to exclude, "term@object" to
  *           restrict to objects whose file name matches the glob after '@'.
+ *           Functions built without -fpatchable-function-entry become
+ *           dynamic sites (their first instruction moved into a stub, the
+ *           other threads parked once per batch) when selected by an exact
+ *           name (any object), by a term naming an object that has no
+ *           patchable-entry table ("*@libz.so.1"), or by any term in a main
+ *           program without one; in an object with a table, globs select its
+ *           flagged functions only.
  * @fn:      called on each entry of a matching function, after the hooks
  *           attached before it at the same site.
  * @data:    passed to @fn unchanged.
@@ -90,7 +97,9 @@ typedef void (*pfe_entry_fn)(const struct pfe_site *site, struct pfe_regs *regs,
  * Returns the hook, enabled at every matching site before the call returns
  * (each site is switched to BL only after the hook is visible to readers), or
  * NULL with errno: EINVAL for a malformed pattern or NULL @fn, ENOENT when no
- * patchable function matches, ENOMEM, EPERM/EACCES when text could not be
+ * function matches that is flagged or can be made a dynamic site (a
+ * function selected but refused, e.g. a loop head at its entry, does not
+ * count), ENOMEM, EPERM/EACCES when text could not be
  * made writable, EILSEQ when a site's code is not what libpfe wrote there,
  * EDEADLK when called from a hook. On failure no site is left changed.
  *

@@ -82,13 +82,14 @@ static void check_flags(void)
 	pfe_env_graph(); /* a boolean or "time" */
 }
 
-/* True when some loaded object has patch sites. */
+/* True when some loaded object has a patchable-entry table. */
 static bool any_sites(void)
 {
-	bool any;
+	bool any = false;
 
 	rcu_read_lock();
-	any = pfe_objects_first() != NULL;
+	for (struct pfe_object *o = pfe_objects_first(); o && !any; o = rcu_dereference(o->next))
+		any = !o->no_table;
 	rcu_read_unlock();
 	return any;
 }
@@ -137,10 +138,12 @@ __attribute__((constructor)) static void pfe_init(void)
 		pfe_debug("started by a traced process, nothing patchable here: inactive");
 		goto out;
 	}
-	if (list && *list && strcmp(list, "0"))
-		pfe_list_sites(list, "PFE_LIST");
 	/* After discovery, so that clients (the tracer) see every object. */
 	pfe_clients_ready();
+	/* After the clients: the dynamic sites their patterns made (and the
+	 * functions refused) are listed too (lib/core/dynsite.c). */
+	if (list && *list && strcmp(list, "0"))
+		pfe_list_sites(list, "PFE_LIST");
 out:
 	pfe_guard_leave(g);
 }

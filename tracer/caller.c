@@ -34,7 +34,7 @@ void pfe_trace_caller(uintptr_t ra, struct pfe_caller *c)
 
 	if (obj) {
 		uintptr_t off;
-		const char *sym = pfe_sitetab_symbolize(&obj->tab, ra, &off);
+		const char *sym = pfe_sitetab_symbolize(pfe_object_symtab(obj), ra, &off);
 
 		if (sym) {
 			*c = (struct pfe_caller){PFE_CALLER_SYM, sym, off};

@@ -689,7 +689,9 @@ static int write_dl_entry(const struct dl_ent *e, uint64_t ticks)
 
 	rcu_read_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next))
-		if (same_object(obj, e)) {
+		/* An object without a table is written as one without sites
+		 * (its symbols from its file); its dynamic sites, by write_dyn. */
+		if (obj->tab.nsites && same_object(obj, e)) {
 			sited = true;
 			err = write_sited(obj, ticks);
 			break;
@@ -707,8 +709,99 @@ static int write_unlisted(uint64_t ticks)
 	rcu_read_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj && !err;
 	     obj = rcu_dereference(obj->next))
-		err = write_sited(obj, ticks);
+		if (obj->tab.nsites)
+			err = write_sited(obj, ticks);
 	rcu_read_unlock();
+	return err;
+}
+
+/*
+ * Dynamic sites (lib/core/dynsite.c) get their ids one at a time, after
+ * their object's line: each run of consecutive ids of one object is written
+ * as an object line of its own (same path and bias, an empty [lo, hi) so
+ * that callers are named by the object's own line) with a sym file of just
+ * those sites. Ids are handed out in increasing order: everything below
+ * dyn_done is written.
+ */
+static uint32_t dyn_done;
+
+static int cmp_site_id(const void *a, const void *b)
+{
+	const struct pfe_site *x = *(const struct pfe_site *const *)a;
+	const struct pfe_site *y = *(const struct pfe_site *const *)b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static int write_dyn_run(struct pfe_site **v, size_t n, uint64_t ticks)
+{
+	const struct pfe_object *obj = v[0]->obj;
+	struct out *o = &sym_out;
+	char name[32];
+	int err;
+
+	sym_name(name, sizeof(name), next_num);
+	err = out_open(o, name, true);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		out_fmt(o, "site %zu 0x%lx %s ", i, (unsigned long)(v[i]->func - obj->bias),
+			v[i]->flags & PFE_SITE_BTI ? "bti" : "-");
+		out_escaped_str(o, v[i]->name ? v[i]->name : "?");
+		out_str(o, "\n");
+	}
+	err = out_close(o);
+	if (!err)
+		err = write_objects_line(next_num, v[0]->id, (uint32_t)n, obj->bias, obj->bias,
+					 obj->bias, ticks, obj->path);
+	if (err) {
+		remove_file(name);
+		return err;
+	}
+	next_num++;
+	return 0;
+}
+
+static int write_dyn(uint64_t ticks)
+{
+	struct pfe_site **v = NULL;
+	size_t n = 0, cap = 0;
+	int err = 0;
+
+	rcu_read_lock();
+	for (struct pfe_object *obj = pfe_objects_first(); obj && !err;
+	     obj = rcu_dereference(obj->next))
+		for (size_t i = 0; i < pfe_dyn_count(obj) && !err; i++) {
+			struct pfe_site *s = pfe_dyn_site(obj, i);
+
+			if (s->id < dyn_done)
+				continue;
+			if (n == cap) {
+				struct pfe_site **w;
+
+				cap = cap ? 2 * cap : 64;
+				w = realloc(v, cap * sizeof(*v));
+				if (!w) {
+					err = -ENOMEM;
+					break;
+				}
+				v = w;
+			}
+			v[n++] = s;
+		}
+	if (!err && n) {
+		qsort(v, n, sizeof(*v), cmp_site_id);
+		for (size_t i = 0, j; i < n && !err; i = j) {
+			for (j = i + 1;
+			     j < n && v[j]->obj == v[i]->obj && v[j]->id == v[j - 1]->id + 1; j++)
+				;
+			err = write_dyn_run(v + i, j - i, ticks);
+			if (!err)
+				dyn_done = v[j - 1]->id + 1;
+		}
+	}
+	rcu_read_unlock();
+	free(v);
 	return err;
 }
 
@@ -809,6 +902,8 @@ static int sync_all(uint64_t ticks)
 		err = write_dl_entry(&s.v[i], ticks);
 	if (!err)
 		err = write_unlisted(ticks);
+	if (!err)
+		err = write_dyn(ticks);
 	if (!err)
 		forget_unpublished();
 	if (!err && s.complete)

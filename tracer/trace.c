@@ -82,11 +82,10 @@ int pfe_trace_start(const char *spec, const char *output)
 		pfe_pattern_free(pat);
 		return r;
 	}
-	/* Attached even when nothing matches now: a library loaded later with
-	 * dlopen gets the tracer too (registry.c applies live hooks to it). */
-	pfe_trace_warn_unmatched(pat);
 	pfe_pattern_free(pat);
 
+	/* Attached even when nothing matches now: a library loaded later with
+	 * dlopen gets the tracer too (registry.c applies live hooks to it). */
 	trace_hook_handle =
 	    pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle) {
@@ -94,6 +93,9 @@ int pfe_trace_start(const char *spec, const char *output)
 		pfe_err("PFE_TRACE='%s': cannot attach the tracer: %s", spec, strerror(errno));
 		return r;
 	}
+	/* After the attach: the hook's own pattern counted the dynamic sites
+	 * it made (lib/core/dynsite.c), which exist only from then on. */
+	pfe_trace_warn_unmatched(trace_hook_handle->pat);
 	free(cur_spec);
 	cur_spec = strdup(spec);
 	pfe_debug("PFE_TRACE='%s': tracing %zu functions", spec,

@@ -78,10 +78,12 @@
  * in memory are exactly the q registers' bytes, as stp/ldp of q would store
  * them (struct pfe_regs v[]).
  */
-	.macro	tramp_body dispatch, site, mb, name
-	/* regs sit at the frame's base: x0/x1 allocate it and leave with it. */
+	.macro	tramp_body dispatch, site, mb, name, extra=0, pac=0
+	/* regs sit at the frame's base: x0/x1 allocate it and leave with it.
+	 * \extra: bytes between the frame and the traced function's entry sp
+	 * (a dynamic site's saves, pfe_dyn_trampoline). */
 	stp	x0, x1, [sp, #-PFE_FRAME_SIZE]!
-	.cfi_def_cfa_offset PFE_FRAME_SIZE
+	.cfi_def_cfa_offset PFE_FRAME_SIZE + \extra
 	stp	x2, x3, [sp, #R(X2)]
 	stp	x4, x5, [sp, #R(X4)]
 	stp	x6, x7, [sp, #R(X6)]
@@ -90,16 +92,16 @@
 	st1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x12], #64
 	st1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x12]
 	stp	x29, x9, [sp, #R(FP)]		/* regs->fp, regs->lr */
-	add	x11, sp, #PFE_FRAME_SIZE
+	add	x11, sp, #PFE_FRAME_SIZE + \extra
 	stp	x11, x30, [sp, #R(SP)]		/* regs->sp (entry sp), regs->pc */
 
 	/* The traced function's frame record, then ours pointing at it. */
 	stp	x29, x9, [sp, #PFE_FRAME_FUNC_REC]
-	.cfi_offset x29, PFE_FRAME_FUNC_REC - PFE_FRAME_SIZE
-	.cfi_offset x30, PFE_FRAME_FUNC_REC + 8 - PFE_FRAME_SIZE
+	.cfi_offset x29, PFE_FRAME_FUNC_REC - PFE_FRAME_SIZE - \extra
+	.cfi_offset x30, PFE_FRAME_FUNC_REC + 8 - PFE_FRAME_SIZE - \extra
 	add	x29, sp, #PFE_FRAME_FUNC_REC
 	stp	x29, x30, [sp, #PFE_FRAME_TRAMP_REC]
-	.cfi_offset x16, PFE_FRAME_TRAMP_REC + 8 - PFE_FRAME_SIZE
+	.cfi_offset x16, PFE_FRAME_TRAMP_REC + 8 - PFE_FRAME_SIZE - \extra
 	add	x29, sp, #PFE_FRAME_TRAMP_REC
 
 	.if \site
@@ -173,7 +175,10 @@
 	ldr	x29, [sp, #PFE_FRAME_FUNC_REC]
 	.cfi_same_value x29
 	ldp	x0, x1, [sp], #PFE_FRAME_SIZE
-	.cfi_def_cfa_offset 0
+	.cfi_def_cfa_offset \extra
+	.if \extra
+	dyn_restore \pac
+	.endif
 	ret	x16
 	.if \site
 \name\().end:
@@ -234,5 +239,101 @@ pfe_regs_trampoline:
 
 	site_tramp pfe_site_trampoline, 0
 	site_tramp pfe_site_trampoline_mb, 1
+
+/*
+ * pfe_dyn_trampoline: the trampoline of dynamic sites (arch/arm64/dynstub.c),
+ * functions built without the flag whose first instruction moved into a
+ * stub. The stub enters with
+ *
+ *	stp	x9, x10, [sp, #-DYN_SAVE]!	the caller's x9 and x10
+ *	mov	x9, x30				the caller's return address
+ *	ldr	x10, <site>
+ *	bl	pfe_dyn_trampoline		x30 = the body (the moved insn)
+ *
+ * so x9, x10 and x30 are what a flagged site's stub leaves (tramp_body's
+ * contract), and the stub's push is the start of our save area. A caller of
+ * such a function may keep values in x9-x15 and the flags across the call
+ * (GCC's -fipa-ra sees the callee's body, and no patch site clobbers x9
+ * for it), and a C hook clobbers them all: x11-x15 and NZCV join x9/x10 in
+ * the area, and all come back last. x16/x17 are not kept: any call may
+ * clobber them (veneers, PLT stubs; GCC marks every call as clobbering
+ * them), and we return with `ret x16` as the flagged trampoline does. One
+ * area for the stub's push and ours saves a push and a pop of sp per call.
+ * regs->sp is the function's entry sp, above the area.
+ *
+ * The area: x9 x10 | x11 x12 | x13 x14 | x15 nzcv | pac: signed lr, stripped lr
+ */
+#define DYN_SAVE 80
+
+	/* Back to what the caller had; x30 is the return address (from regs),
+	 * x16 the body. */
+	.macro	dyn_restore pac
+	.if \pac
+	/* The return address as it came (stripped at entry) takes back its
+	 * signed original; anything else (the return trampoline) is signed
+	 * with the entry sp, as the function's paciasp signed, for its
+	 * autiasp. x9 and x11-x15 are restored below, the flags after the cmp. */
+	ldr	x9, [sp, #72]
+	cmp	x30, x9
+	b.ne	1f
+	ldr	x30, [sp, #64]
+	b	2f
+1:	mov	x9, x16
+	mov	x17, x30
+	add	x16, sp, #DYN_SAVE
+	hint	#8				/* pacia1716 */
+	mov	x30, x17
+	mov	x16, x9
+2:
+	.endif
+	ldp	x15, x11, [sp, #48]
+	msr	nzcv, x11
+	ldp	x11, x12, [sp, #16]
+	ldp	x13, x14, [sp, #32]
+	ldp	x9, x10, [sp], #DYN_SAVE
+	.cfi_def_cfa_offset 0
+	.endm
+
+	.macro	dyn_tramp name, mb, pac
+	.p2align 4
+	.globl	\name\()_far
+	.hidden	\name\()_far
+	.type	\name\()_far, %function
+	.globl	\name
+	.hidden	\name
+	.type	\name, %function
+\name\()_far:
+	.cfi_startproc
+	.cfi_return_column x16
+	.cfi_register x16, x30
+	.cfi_register x30, x9
+	.cfi_def_cfa_offset DYN_SAVE
+	bti	c
+\name:
+	stp	x11, x12, [sp, #16]
+	stp	x13, x14, [sp, #32]
+	mrs	x11, nzcv
+	stp	x15, x11, [sp, #48]
+	.if \pac
+	/* Signed by the function's paciasp: hooks name callers by it, so
+	 * they get it stripped (xpaclri works on x30 only; a NOP without
+	 * FEAT_PAuth, where paciasp signed nothing either). */
+	mov	x16, x30
+	mov	x30, x9
+	hint	#7				/* xpaclri */
+	stp	x9, x30, [sp, #64]		/* signed, stripped */
+	mov	x9, x30
+	mov	x30, x16
+	.endif
+	tramp_body pfe_dispatch_site, 1, \mb, \name, DYN_SAVE, \pac
+	.cfi_endproc
+	.size	\name, . - \name
+	.size	\name\()_far, . - \name\()_far
+	.endm
+
+	dyn_tramp pfe_dyn_trampoline, 0, 0
+	dyn_tramp pfe_dyn_trampoline_mb, 1, 0
+	dyn_tramp pfe_dyn_trampoline_pac, 0, 1
+	dyn_tramp pfe_dyn_trampoline_pac_mb, 1, 1
 
 	pfe_note_bti_pac

@@ -50,10 +50,12 @@
  * callee clobber them, but GCC's -fipa-ra (on at -O2) lets a caller keep
  * values there across a call to a function in the same unit that does not
  * touch them; with an exit hook that call returns through here, and the
- * exit hooks (C code, memcpy in SIMD registers) touch anything.
+ * exit hooks (C code, memcpy in SIMD registers) touch anything. NZCV too:
+ * a caller of a function without the flag (a dynamic site,
+ * lib/core/dynsite.c) may keep its flags across the call as well.
  */
 #define S(off) (PFE_RFRAME_SIZE + (off))
-#define FRAME S(576)
+#define FRAME S(592)		/* and NZCV at S(576) */
 #define RR(field) (PFE_RFRAME_REGS + PFE_RREGS_##field)
 
 	.text
@@ -106,6 +108,8 @@ pfe_ret_trampoline:
 	st1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x9], #64
 	st1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x9], #64
 	st1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x9]
+	mrs	x9, nzcv
+	str	x9, [sp, #S(576)]
 
 	/*
 	 * The common return without C around the exit hook: a call on the
@@ -216,6 +220,8 @@ pfe_ret_trampoline:
 	ldp	x2, x3, [sp, #S(0)]
 	ldp	x4, x5, [sp, #S(16)]
 	ldp	x6, x7, [sp, #S(32)]
+	ldr	x9, [sp, #S(576)]
+	msr	nzcv, x9
 	ldp	x9, x10, [sp, #S(48)]
 	ldp	x11, x12, [sp, #S(64)]
 	ldp	x13, x14, [sp, #S(80)]

@@ -79,10 +79,29 @@ int pfe_arch_init_nop(const struct pfe_site *site, struct pfe_text_write *w)
 	return fill(w, slot_addr(site, 0), PFE_INSN_NOP, PFE_INSN_MOV_X9_X30);
 }
 
+/*
+ * A dynamic site (dynstub.c) has one slot, the function's own first
+ * instruction, a `b` since the site was made: to the body (the relocated
+ * copy, site->pc + PFE_ARCH_SITE_BYTES) when Initialised, to the stub's
+ * entry part when Enabled. B to B is in the concurrently-modifiable set,
+ * like the NOP and BL of a flagged site's slot 1.
+ */
+static uint32_t dyn_to_body(const struct pfe_site *site)
+{
+	return pfe_insn_b(pfe_dynstub_slot(site), site->pc + PFE_ARCH_SITE_BYTES);
+}
+
+static uint32_t dyn_to_entry(const struct pfe_site *site)
+{
+	return pfe_insn_b(pfe_dynstub_slot(site), pfe_dynstub_entry(site));
+}
+
 int pfe_arch_make_call(const struct pfe_site *site, uintptr_t target, struct pfe_text_write *w)
 {
 	if (site->pc & 3)
 		return -EINVAL;
+	if (site->flags & PFE_SITE_DYN)
+		return fill(w, pfe_dynstub_slot(site), dyn_to_body(site), dyn_to_entry(site));
 	return fill(w, slot_addr(site, 1), PFE_INSN_NOP, slot1_bl(site, target));
 }
 
@@ -90,6 +109,8 @@ int pfe_arch_make_nop(const struct pfe_site *site, uintptr_t target, struct pfe_
 {
 	if (site->pc & 3)
 		return -EINVAL;
+	if (site->flags & PFE_SITE_DYN)
+		return fill(w, pfe_dynstub_slot(site), dyn_to_entry(site), dyn_to_body(site));
 	return fill(w, slot_addr(site, 1), slot1_bl(site, target), PFE_INSN_NOP);
 }
 
@@ -120,6 +141,9 @@ uintptr_t pfe_arch_find_callable_addr(struct pfe_site *site, struct pfe_callable
 	/* No call from a pc that is no instruction address: nothing created. */
 	if (site->pc & 3)
 		return 0;
+	/* A dynamic site's slot branches to its own stub's entry part. */
+	if (site->flags & PFE_SITE_DYN)
+		return pfe_dynstub_entry(site);
 	if (!memo) {
 		/* An enabled site's object already has its veneer if it needs
 		 * one; a stub, once live, stays live. */

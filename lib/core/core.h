@@ -19,6 +19,7 @@
  *   park.c       parking every other thread while text is rewritten (park.h)
  *   client.c     clients of the core (the tracer): lifecycle notifications
  *   listing.c    the PFE_LIST listing of every site
+ *   dynsite.c    dynamic sites: functions without the flag (issue 24)
  */
 #ifndef PFE_CORE_H
 #define PFE_CORE_H
@@ -61,7 +62,13 @@ struct pfe_object {
 	uintptr_t veneer;	 /* BL target near this object, 0 = direct */
 	struct pfe_stubs *stubs; /* stub.c: the per-site stubs, NULL until needed */
 	bool is_main;
-	uint32_t first_id; /* its sites' ids: first_id + index (siteid.c) */
+	/* No __patchable_function_entries: only dynamic sites (dynsite.c),
+	 * and nothing read per function until a term reaches the object. */
+	bool no_table;
+	bool dyn_ok;		       /* may have dynamic sites (not the loader, not the vdso) */
+	struct pfe_dyn *dyn;	       /* dynsite.c; NULL until a term reaches it */
+	struct pfe_dynstubs *dynstubs; /* arch/arm64/dynstub.c */
+	uint32_t first_id;	       /* its sites' ids: first_id + index (siteid.c) */
 };
 
 /* ---------------------------------------------------------- discover.c */
@@ -188,6 +195,8 @@ void pfe_synchronize_rcu(void);
 /* Give @obj's sites their ids and make them findable. Patch lock, before
  * pfe_object_publish makes the sites reachable. -ENOSPC past 2^28 sites. */
 int pfe_site_ids_assign(struct pfe_object *obj);
+/* One more id, for a dynamic site made after its object's publication. */
+int pfe_site_id_assign_one(struct pfe_site *site);
 /* @obj is being unloaded: its ids name nothing from now on. Patch lock. */
 void pfe_site_ids_clear(struct pfe_object *obj);
 /* The site with id @id, or NULL (unloaded, never assigned). Any thread;
@@ -195,6 +204,34 @@ void pfe_site_ids_clear(struct pfe_object *obj);
 struct pfe_site *pfe_site_by_id(uint32_t id);
 /* Ids handed out so far: every id is below this. */
 uint32_t pfe_site_ids_end(void);
+
+/* ----------------------------------------------------------- dynsite.c */
+/*
+ * Call @fn for every dynamic site of @obj that @pat selects (the rule of
+ * pfe_pattern_match_unflagged: exact names everywhere, terms naming an
+ * object without a table, any term in a main program without one), making
+ * the ones that do not exist yet: their stubs written and made executable,
+ * then the first instruction of each rewritten with every other thread
+ * parked, once per batch. New sites are Initialised (slot: detached). @fn
+ * stops the walk with nonzero, which is returned; else 0 or -errno. Sites
+ * that cannot be patched exactly are refused, their reason kept for
+ * PFE_LIST (pfe_dyn_refusal) and said in PFE_DEBUG. Patch lock; not while
+ * parked.
+ */
+int pfe_dyn_match(struct pfe_object *obj, struct pfe_pattern *pat,
+		  int (*fn)(struct pfe_site *site, void *ctx), void *ctx);
+/* The dynamic sites made so far: 0..count-1, in creation order; stable. */
+size_t pfe_dyn_count(const struct pfe_object *obj);
+struct pfe_site *pfe_dyn_site(const struct pfe_object *obj, size_t i);
+/* Refusal @i: its reason, or NULL past the last; *@func, *@name set. */
+const char *pfe_dyn_refusal(const struct pfe_object *obj, size_t i, uintptr_t *func,
+			    const char **name);
+/* With the object, after its grace period. */
+void pfe_dyn_free(struct pfe_object *obj);
+/* The function symbols that name addresses of @obj: its table's, or for an
+ * object without one those read for its dynamic sites (empty until a term
+ * reached it). Any thread, under rcu_read_lock; lock- and allocation-free. */
+const struct pfe_sitetab *pfe_object_symtab(const struct pfe_object *obj);
 
 /* ------------------------------------------------------------ client.c */
 /*

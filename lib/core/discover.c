@@ -185,6 +185,7 @@ void pfe_object_free(struct pfe_object *obj)
 {
 	if (!obj)
 		return;
+	pfe_dyn_free(obj);
 	pfe_stubs_free(obj);
 	pfe_sitetab_free(&obj->tab);
 	free(obj->segs);
@@ -238,18 +239,32 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 	err = pfe_elf_patch_sections(e, &secs, &nsecs);
 	if (err)
 		goto out;
-	if (!nsecs) {
-		/* Silent in a child libpfe followed: it just runs. */
-		if (is_main && !pfe_discover_quiet)
-			pfe_err("%s: no __patchable_function_entries section (build with "
-				"-fpatchable-function-entry=2); nothing to trace",
-				obj->path);
-		goto out;
-	}
 	err = text_segments(info, obj, pfe_elf_has_bti(e) && (getauxval(AT_HWCAP2) & HWCAP2_BTI),
 			    &text);
 	if (err)
 		goto out;
+	/* Every object but the dynamic loader may have dynamic sites
+	 * (lib/core/dynsite.c): libpfe and the vdso never get here. */
+	obj->dyn_ok = obj->nsegs && info->dlpi_addr != getauxval(AT_BASE);
+	if (!nsecs) {
+		/* Kept for its dynamic sites; its symbols are read when a term
+		 * reaches it, not now. */
+		obj->no_table = true;
+		/* Silent in a child libpfe followed: it just runs. */
+		if (is_main && !pfe_discover_quiet)
+			pfe_err("%s: no __patchable_function_entries section (build with "
+				"-fpatchable-function-entry=2); only its functions' dynamic sites "
+				"can be traced",
+				obj->path);
+		if (obj->dyn_ok) {
+			pfe_debug("%s: no __patchable_function_entries section: dynamic sites "
+				  "only",
+				  obj->path);
+			*out = obj;
+			obj = NULL;
+		}
+		goto out;
+	}
 	err = read_entries(info, obj->path, secs, nsecs, &entries, &nentries);
 	if (err)
 		goto out;

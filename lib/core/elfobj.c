@@ -214,6 +214,7 @@ static int read_symtab(struct pfe_elf *e, Elf_Scn *scn, const GElf_Shdr *sh, uin
 		    .size = s.st_size,
 		    .name = name,
 		    .rank = bind_rank(GELF_ST_BIND(s.st_info)),
+		    .ifunc = type == STT_GNU_IFUNC,
 		};
 	}
 	return 0;

@@ -48,23 +48,30 @@ static void out_flush(struct out *o)
 
 /* The listing names functions as patterns see them (symbols); PFE_DEMANGLE=1
  * given explicitly shows C++ names demangled, for people. */
+static void out_line(struct out *o, const char *line, int n)
+{
+	if (n < 0)
+		return;
+	if ((size_t)n >= 1024)
+		n = 1023;
+	if (o->n + (size_t)n > sizeof(o->buf))
+		out_flush(o);
+	memcpy(o->buf + o->n, line, (size_t)n);
+	o->n += (size_t)n;
+}
+
 static void out_site(struct out *o, const struct pfe_object *obj, const struct pfe_site *s,
 		     bool labels)
 {
 	const char *name = labels ? pfe_site_label(s) : s->name;
 	char line[1024];
-	int n = snprintf(line, sizeof(line), "%s 0x%lx %s%s\n", obj->name,
-			 (unsigned long)(s->func - obj->bias), name ? name : "?",
-			 s->flags & PFE_SITE_BTI ? " bti" : "");
+	int n =
+	    snprintf(line, sizeof(line), "%s 0x%lx %s%s%s%s\n", obj->name,
+		     (unsigned long)(s->func - obj->bias), name ? name : "?",
+		     s->flags & PFE_SITE_BTI ? " bti" : "", s->flags & PFE_SITE_DYN ? " dyn" : "",
+		     s->flags & PFE_SITE_PAC ? " pac" : "");
 
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	if (o->n + (size_t)n > sizeof(o->buf))
-		out_flush(o);
-	memcpy(o->buf + o->n, line, (size_t)n);
-	o->n += (size_t)n;
+	out_line(o, line, n);
 }
 
 int pfe_list_sites(const char *dest, const char *who)
@@ -93,9 +100,27 @@ int pfe_list_sites(const char *dest, const char *who)
 		}
 	}
 	rcu_read_lock();
-	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next))
+	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = rcu_dereference(obj->next)) {
 		for (size_t i = 0; i < obj->tab.nsites; i++)
 			out_site(&o, obj, &obj->tab.sites[i], labels);
+		/* Dynamic sites made so far ("dyn"), and the functions a term
+		 * selected that could not be patched exactly, with the reason. */
+		for (size_t i = 0; i < pfe_dyn_count(obj); i++)
+			out_site(&o, obj, pfe_dyn_site(obj, i), labels);
+		for (size_t i = 0;; i++) {
+			const char *name, *why;
+			uintptr_t func;
+			char line[1024];
+			int n;
+
+			why = pfe_dyn_refusal(obj, i, &func, &name);
+			if (!why)
+				break;
+			n = snprintf(line, sizeof(line), "%s 0x%lx %s dyn refused: %s\n", obj->name,
+				     (unsigned long)(func - obj->bias), name, why);
+			out_line(&o, line, n);
+		}
+	}
 	rcu_read_unlock();
 	out_flush(&o);
 	if (o.fd != STDERR_FILENO)

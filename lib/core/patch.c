@@ -96,12 +96,12 @@ static void refuse(struct batch *b, const struct pfe_site *site, int err, const 
 
 /* PROT_BTI of the segment holding the site: /proc/self/maps does not show
  * it, and text.c must put it back with the other rights. */
-static int hidden_rights(const struct pfe_site *site)
+static int hidden_rights(const struct pfe_site *site, uintptr_t addr)
 {
 	const struct pfe_object *obj = site->obj;
 
 	for (size_t i = 0; obj && i < obj->nsegs; i++)
-		if (site->pc >= obj->segs[i].start && site->pc < obj->segs[i].end)
+		if (addr >= obj->segs[i].start && addr < obj->segs[i].end)
 			return obj->segs[i].prot & PFE_PROT_BTI;
 	return 0;
 }
@@ -161,7 +161,7 @@ static void site_modify(struct batch *b, struct pfe_site *site)
 		       (unsigned)(w.addr - site->pc), cur, w.old);
 		return;
 	}
-	w.keep = hidden_rights(site);
+	w.keep = hidden_rights(site, w.addr);
 	b->w[b->nqueued] = w;
 	b->queued[b->nqueued++] = (struct queued){site, w.addr, w.new, stub};
 }

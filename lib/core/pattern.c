@@ -315,6 +315,74 @@ bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *obje
 	return true;
 }
 
+/* ------------------------------------------------------ unflagged functions */
+
+/* A glob without wildcards: an exact name (escapes count as wildcards, the
+ * rare name that needs one is still reached through its object). */
+static bool is_exact(const char *glob)
+{
+	return !strpbrk(glob, "*?[\\");
+}
+
+/* Whether include term @t may select an unflagged function of @object. */
+static bool term_reaches(const struct pfe_term *t, const char *object, unsigned reach)
+{
+	if (t->object && (!object || !glob_match(t->object, object)))
+		return false;
+	if (reach & PFE_REACH_GLOB)
+		return true;
+	if ((reach & PFE_REACH_NAMED) && t->object)
+		return true;
+	return (reach & PFE_REACH_EXACT) && is_exact(t->name);
+}
+
+bool pfe_pattern_reaches(const struct pfe_pattern *p, const char *object, unsigned reach)
+{
+	if (!p->ninclude)
+		return (reach & PFE_REACH_GLOB) != 0;
+	for (size_t i = 0; i < p->nterms; i++)
+		if (!p->terms[i].exclude && term_reaches(&p->terms[i], object, reach))
+			return true;
+	return false;
+}
+
+const char *pfe_pattern_exact(const struct pfe_pattern *p, size_t i, const char *object)
+{
+	const struct pfe_term *t = i < p->nterms ? &p->terms[i] : NULL;
+
+	if (!t || t->exclude || !is_exact(t->name) ||
+	    (t->object && (!object || !glob_match(t->object, object))))
+		return NULL;
+	return t->name;
+}
+
+bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const char *object,
+				 unsigned reach)
+{
+	bool included = !p->ninclude && (reach & PFE_REACH_GLOB);
+	struct names nm;
+
+	if (!func)
+		return false;
+	nm.v[0] = func;
+	nm.v[1] = nm.v[2] = NULL;
+	nm.demangled = false;
+	for (size_t i = 0; i < p->nterms; i++) {
+		struct pfe_term *t = &p->terms[i];
+
+		if (t->exclude || !term_reaches(t, object, reach) || !term_matches(t, &nm, object))
+			continue;
+		__atomic_fetch_add(&t->hits, 1, __ATOMIC_RELAXED);
+		included = true;
+	}
+	if (!included)
+		return false;
+	for (size_t i = 0; i < p->nterms; i++)
+		if (p->terms[i].exclude && term_matches(&p->terms[i], &nm, object))
+			return false;
+	return true;
+}
+
 /* ------------------------------------------------------------- parsing */
 
 struct parser {

@@ -57,6 +57,36 @@ void pfe_pattern_set_demangler(pfe_demangle_fn fn);
  */
 char *pfe_demangled_base(const char *full, char *out, size_t len);
 
+/*
+ * Functions without a patch site (issue 24: "dynamic sites", patched by
+ * relocating their first instruction) are reached by fewer terms than
+ * flagged ones, so that '*' on a flagged program still means its flagged
+ * functions and a glob never patches the whole C library by accident:
+ *
+ *   PFE_REACH_EXACT   every object: a term whose function part is an exact
+ *                     name ('malloc', 'inflate@libz.so.1')
+ *   PFE_REACH_NAMED   an object without a patchable-entry table: also any
+ *                     term whose "@object" glob names it ('*@libz.so.1')
+ *   PFE_REACH_GLOB    the main program without a table: any term (uftrace
+ *                     record -P .)
+ *
+ * The flags say what the object allows; exclude terms apply as in
+ * pfe_pattern_match. pfe_pattern_reaches() is the cheap test made before an
+ * object's symbols are read: true when some include term could select one
+ * of its unflagged functions.
+ */
+#define PFE_REACH_EXACT 0x1
+#define PFE_REACH_NAMED 0x2
+#define PFE_REACH_GLOB	0x4
+bool pfe_pattern_reaches(const struct pfe_pattern *p, const char *object, unsigned reach);
+bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const char *object,
+				 unsigned reach);
+
+/* Whether include term @i is an exact name that may select a function of
+ * @object (no wildcard; its "@object" glob, if any, matches): that name,
+ * else NULL. Lets a caller look names up instead of matching every symbol. */
+const char *pfe_pattern_exact(const struct pfe_pattern *p, size_t i, const char *object);
+
 size_t pfe_pattern_nterms(const struct pfe_pattern *p);
 /* The text of term @i as written (without the leading "!"), and whether it
  * excludes; hits counts matches of an include term since compile/reset. */

@@ -50,8 +50,34 @@ int pfe_site_ids_assign(struct pfe_object *obj)
 	return 0;
 }
 
+int pfe_site_id_assign_one(struct pfe_site *site)
+{
+	uint32_t id = next_id;
+	struct pfe_site ***pg = &pages[id >> PAGE_BITS];
+
+	if (id > PFE_SITE_ID_MAX)
+		return -ENOSPC;
+	if (!*pg) {
+		struct pfe_site **p = calloc(1u << PAGE_BITS, sizeof(*p));
+
+		if (!p)
+			return -ENOMEM;
+		__atomic_store_n(pg, p, __ATOMIC_RELEASE);
+	}
+	site->id = id;
+	__atomic_store_n(&(*pg)[id & ((1u << PAGE_BITS) - 1)], site, __ATOMIC_RELEASE);
+	__atomic_store_n(&next_id, id + 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
 void pfe_site_ids_clear(struct pfe_object *obj)
 {
+	for (size_t i = 0; i < pfe_dyn_count(obj); i++) {
+		uint32_t id = pfe_dyn_site(obj, i)->id;
+
+		__atomic_store_n(&pages[id >> PAGE_BITS][id & ((1u << PAGE_BITS) - 1)], NULL,
+				 __ATOMIC_RELEASE);
+	}
 	for (size_t i = 0; i < obj->tab.nsites; i++) {
 		uint32_t id = obj->tab.sites[i].id;
 

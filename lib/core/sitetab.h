@@ -28,6 +28,11 @@ enum pfe_site_state {
 
 #define PFE_SITE_BTI  0x1 /* a call landing pad precedes pc (BTI) */
 #define PFE_SITE_STUB 0x2 /* enabled: slot 1 branches to the site's stub (stub.c) */
+/* A dynamic site (lib/core/dynsite.c): a function without the flag whose
+ * first instruction was moved into a stub (arch/arm64/dynstub.c); pc is in
+ * the stub, the body at pc + 8 as for every site. */
+#define PFE_SITE_DYN 0x4
+#define PFE_SITE_PAC 0x8 /* dynamic: `paciasp` precedes the moved instruction */
 
 struct pfe_site {
 	uintptr_t pc;	  /* slot 0; slot 1 at pc + 4; the body follows */
@@ -104,6 +109,7 @@ struct pfe_sym_in {
 	uint64_t size;	  /* 0: unknown, bounded by the next symbol */
 	const char *name; /* copied into the table's pool */
 	uint8_t rank;	  /* among aliases at one address, the lowest rank names it */
+	bool ifunc;	  /* STT_GNU_IFUNC: addr is the resolver (lib/core/dynsite.c) */
 };
 
 /* Reads the instruction word at @addr; false when it cannot be read. */

@@ -226,7 +226,13 @@ static bool site_selectable(const struct pfe_site *s)
 	return s->name && (s->state == PFE_SITE_INIT || s->state == PFE_SITE_CALL);
 }
 
-/* Sites of @obj (every object when NULL) that @hook's pattern selects. */
+static int plan_add_dyn(struct pfe_site *s, void *p)
+{
+	return plan_add(p, s);
+}
+
+/* Sites of @obj (every object when NULL) that @hook's pattern selects: its
+ * flagged sites, then the dynamic ones (made now when new, lib/core/dynsite.c). */
 static int plan_match(struct plan *p, struct pfe_hook *hook, struct pfe_object *only)
 {
 	struct pfe_object *obj;
@@ -243,6 +249,9 @@ static int plan_match(struct plan *p, struct pfe_hook *hook, struct pfe_object *
 			if (err)
 				return err;
 		}
+		err = pfe_dyn_match(obj, hook->pat, plan_add_dyn, p);
+		if (err)
+			return err;
 	}
 	return 0;
 }
@@ -415,6 +424,31 @@ PFE_API int pfe_hook_remove(struct pfe_hook *hook)
 	return 0;
 }
 
+struct apply_dyn {
+	struct plan *p;
+	struct pfe_hook *h;
+};
+
+/* Add @a->h to @site's new vector in @a->p, the site to the plan first. */
+static int apply_dyn_site(struct pfe_site *site, void *arg)
+{
+	struct apply_dyn *a = arg;
+	struct pfe_hook_vec *v;
+	size_t i;
+	int err;
+
+	for (i = 0; i < a->p->n && a->p->e[i].site != site; i++)
+		;
+	if (i == a->p->n && (err = plan_add(a->p, site)))
+		return err;
+	err = vec_build(a->p->e[i].new, a->h, NULL, &v);
+	if (err)
+		return err;
+	free(a->p->e[i].new);
+	a->p->e[i].new = v;
+	return 0;
+}
+
 int pfe_hooks_apply_object(struct pfe_object *obj)
 {
 	struct plan p = {0};
@@ -442,6 +476,13 @@ int pfe_hooks_apply_object(struct pfe_object *obj)
 				p.e[i].new = v;
 			}
 		}
+	}
+	/* Dynamic sites the live hooks select (lib/core/dynsite.c): made
+	 * now, each hook added to the vector of each site it selects. */
+	for (h = hooks; !err && h; h = h->next) {
+		struct apply_dyn a = {&p, h};
+
+		err = pfe_dyn_match(obj, h->pat, apply_dyn_site, &a);
 	}
 	/* Only the sites something selected take part. */
 	for (i = n = 0; i < p.n; i++)
@@ -472,6 +513,9 @@ void pfe_hooks_forget_object(struct pfe_object *obj)
 	for (size_t i = 0; i < obj->tab.nsites; i++)
 		if (obj->tab.sites[i].hooks)
 			pfe_dispatch_remove(&obj->tab.sites[i]);
+	for (size_t i = 0; i < pfe_dyn_count(obj); i++)
+		if (pfe_dyn_site(obj, i)->hooks)
+			pfe_dispatch_remove(pfe_dyn_site(obj, i));
 }
 
 PFE_API size_t pfe_hook_nsites(const struct pfe_hook *hook)

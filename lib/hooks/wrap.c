@@ -113,7 +113,8 @@ PFE_API int pfe_call_original(const struct pfe_site *site, void *ret, void **arg
 	if (site != cur)
 		return -EINVAL;
 	f = hook->sig->ffi;
-	pfe_orig_target = site->pc + PFE_ARCH_SITE_BYTES;
+	pfe_orig_target =
+	    site->flags & PFE_SITE_PAC ? pfe_dynstub_orig(site) : site->pc + PFE_ARCH_SITE_BYTES;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	pfe_in_hook = 0;
 	ffi_call(&f->cif, pfe_orig_stub, ret ? ret : scratch, args);

@@ -263,8 +263,10 @@ static bool still_loaded(const struct pfe_object *o)
 	struct link_map *lm = NULL;
 	Dl_info di;
 
-	if (!o->tab.nsites ||
-	    !dladdr1((void *)o->tab.sites[0].func, &di, (void **)&lm, RTLD_DL_LINKMAP) || !lm)
+	if (!o->nsegs ||
+	    !dladdr1((void *)(o->tab.nsites ? o->tab.sites[0].func : o->lo), &di, (void **)&lm,
+		     RTLD_DL_LINKMAP) ||
+	    !lm)
 		return false;
 	return lm->l_addr == o->bias && lm->l_name && !strcmp(lm->l_name, o->path);
 }
@@ -320,6 +322,8 @@ static void free_gone(struct gone *g)
 			pfe_site_ids_clear(o);
 			for (size_t k = 0; k < o->tab.nsites; k++)
 				free(o->tab.sites[k].hooks);
+			for (size_t k = 0; k < pfe_dyn_count(o); k++)
+				free(pfe_dyn_site(o, k)->hooks);
 			pfe_object_free(o);
 		}
 	}

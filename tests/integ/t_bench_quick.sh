@@ -141,8 +141,10 @@ for n in ('100', '1000'):
 # it (README, Performance): a hook path that grows fails here.
 # The same for graph mode (i), below its target: what landed with the fused
 # graph path (lib/hooks/shadow.h, arch/arm64/ret_tramp.S).
+# (i) +4 since issue 24: the return trampoline keeps NZCV (mrs, str, ldr,
+# msr), which a caller of a dynamic site may keep across the call.
 CEIL = {('d-b', 'tiny'): 56, ('d-b', 'rec'): 56, ('d-b', 'leaf8'): 56,
-        ('i-b', 'tiny'): 276, ('i-b', 'rec'): 283, ('i-b', 'leaf8'): 276}
+        ('i-b', 'tiny'): 280, ('i-b', 'rec'): 287, ('i-b', 'leaf8'): 280}
 for (diff, fn), ceil in CEIL.items():
     v = val.get(('diff', fn, diff, '1', 'insn_per_call'), '')
     name = '(%s)-(%s) %s no worse than %d executed' % (diff[0], diff[2], fn, ceil)

@@ -13,7 +13,7 @@ path() { readlink -f "$1"; }
 # No __patchable_function_entries at all.
 tcc -o "$T/nosec" "$P/disc_app.c" $CFLAGS_DISC
 list nosec "$T/nosec"
-check_run nosec "libpfe: $(path "$T/nosec"): no __patchable_function_entries section (build with -fpatchable-function-entry=2); nothing to trace"
+check_run nosec "libpfe: $(path "$T/nosec"): no __patchable_function_entries section (build with -fpatchable-function-entry=2); only its functions' dynamic sites can be traced"
 expect_eq "nosec: nothing listed" "" "$(cat "$T/nosec.list")"
 
 # Four bad entries added to the compiler's three (see disc_corrupt.c).

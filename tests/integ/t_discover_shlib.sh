@@ -37,6 +37,6 @@ check_list stripped "$T/stripped.want"
 # shellcheck disable=SC2016
 tcc -o "$T/full/plain" "$P/disc_uselib.c" $CFLAGS_DISC -L"$T/full" -ldisc -Wl,-rpath,'$ORIGIN'
 list plain "$T/full/plain"
-check_run plain "libpfe: $(readlink -f "$T/full/plain"): no __patchable_function_entries section (build with -fpatchable-function-entry=2); nothing to trace"
+check_run plain "libpfe: $(readlink -f "$T/full/plain"): no __patchable_function_entries section (build with -fpatchable-function-entry=2); only its functions' dynamic sites can be traced"
 expected libdisc.so "$T/full/libdisc.so" lib_scale lib_compute lib_version >"$T/plain.want"
 check_list plain "$T/plain.want"

@@ -208,6 +208,49 @@ static void test_object(void **state)
 	assert_false(sel("!*@libc.so.6", "foo", "libc.so.6"));
 }
 
+/* Functions without the flag (dynamic sites): the terms that reach them. */
+static void test_unflagged(void **state)
+{
+	const unsigned lib = PFE_REACH_EXACT | PFE_REACH_NAMED;
+	const unsigned prog = lib | PFE_REACH_GLOB;
+	struct pfe_pattern *p;
+
+	(void)state;
+	/* Exact names everywhere; a glob reaches no unflagged function of an
+	 * object with a table, nor of a library without a term naming it. */
+	p = compile_ok("malloc,f_*");
+	assert_true(pfe_pattern_reaches(p, "libc.so.6", PFE_REACH_EXACT));
+	assert_true(pfe_pattern_match_unflagged(p, "malloc", "libc.so.6", PFE_REACH_EXACT));
+	assert_false(pfe_pattern_match_unflagged(p, "f_one", "app", PFE_REACH_EXACT));
+	assert_false(pfe_pattern_match_unflagged(p, "f_one", "libc.so.6", lib));
+	assert_true(pfe_pattern_match_unflagged(p, "f_one", "app", prog));
+	assert_true(pfe_pattern_match(p, "f_one", "app"));
+	pfe_pattern_free(p);
+
+	p = compile_ok("f_*");
+	assert_false(pfe_pattern_reaches(p, "libc.so.6", lib));
+	assert_true(pfe_pattern_reaches(p, "app", prog));
+	pfe_pattern_free(p);
+
+	/* A term naming an object without a table reaches all it selects there. */
+	p = compile_ok("inflate*@libz.so.1,!inflateEnd");
+	assert_true(pfe_pattern_reaches(p, "libz.so.1", lib));
+	assert_false(pfe_pattern_reaches(p, "libz.so.1", PFE_REACH_EXACT));
+	assert_false(pfe_pattern_reaches(p, "libc.so.6", lib));
+	assert_true(pfe_pattern_match_unflagged(p, "inflateInit_", "libz.so.1", lib));
+	assert_false(pfe_pattern_match_unflagged(p, "inflateEnd", "libz.so.1", lib));
+	assert_false(pfe_pattern_match_unflagged(p, "deflate", "libz.so.1", lib));
+	pfe_pattern_free(p);
+
+	/* Only excludes: everything else of a main program without a table,
+	 * nothing of a library. */
+	p = compile_ok("!main");
+	assert_true(pfe_pattern_match_unflagged(p, "f_one", "app", prog));
+	assert_false(pfe_pattern_match_unflagged(p, "main", "app", prog));
+	assert_false(pfe_pattern_reaches(p, "libz.so.1", lib));
+	pfe_pattern_free(p);
+}
+
 static void test_whitespace(void **state)
 {
 	struct pfe_pattern *p = compile_ok("  foo , bar*\t,! baz , qux @ app  ");
@@ -516,7 +559,7 @@ int main(void)
 	    cmocka_unit_test(test_nameless),	   cmocka_unit_test(test_errors),
 	    cmocka_unit_test(test_error_args),	   cmocka_unit_test(test_many_terms),
 	    cmocka_unit_test(test_fuzz),	   cmocka_unit_test(test_demangled),
-	    cmocka_unit_test(test_demangled_base),
+	    cmocka_unit_test(test_demangled_base), cmocka_unit_test(test_unflagged),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
