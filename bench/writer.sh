@@ -52,7 +52,7 @@ fi
 echo "4. Writer thread: instructions per line written ($WN1 and $WN2 traced calls of a one-line function; whole process but the calls)"
 printf '   %-34s %10s %10s %8s %10s  %s\n' mode "lines" "insns" "per line" target verdict
 fail=0
-for mode in flat graph time summary; do
+for mode in ${WRITER_MODES:-flat graph time summary}; do
 	case $mode in
 	flat) per=1 what="flat line" max=$WRITER_LINE_MAX ;;
 	graph) per=2 what="graph line (entry, exit)" max=$WRITER_LINE_MAX ;;

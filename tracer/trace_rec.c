@@ -58,6 +58,7 @@
 #include "rec_meta.h"
 #include "trace_rec.h"
 #include "trace_summary.h"
+#include "text_fast.h"
 #include "trace_text.h"
 
 enum { RING_FREE, RING_CLAIMING, RING_LIVE, RING_ENDING };
@@ -272,12 +273,27 @@ static void give_back(struct pfe_ring *g, uint64_t t)
 	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
 }
 
-static void write_line(struct pfe_ring *g, const struct pfe_text_ev *x)
+/*
+ * A line is formatted in place, where it belongs in the output, and moved
+ * only when it does not fit the OUT_BYTES written at once (issue 25). The
+ * buffer has PFE_TEXT_LINE_MAX bytes after those, and the payload after
+ * that (consume).
+ */
+static inline __attribute__((always_inline)) void write_line(struct pfe_ring *g,
+							     struct pfe_text_cache *c,
+							     const struct pfe_text_ev *x)
 {
-	size_t len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, x);
+	char *at = g->out + g->nout;
+	size_t len = pfe_text_fast(c, at, x);
 
-	if (len)
-		out_add(g, g->out + OUT_BYTES, len);
+	if (!len)
+		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
+
+	if (g->nout + len > OUT_BYTES) {
+		out_flush(g);
+		memmove(g->out, at, len);
+	}
+	g->nout += (uint32_t)len;
 }
 
 /*
@@ -305,7 +321,7 @@ static void filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_
 		return;
 	if (!limit ||
 	    (type != PFE_REC_ENTRY && type != PFE_REC_EXIT && type != PFE_REC_EXIT_UNWOUND)) {
-		write_line(g, x);
+		write_line(g, pfe_text_batch(g->tid), x);
 		return;
 	}
 	if (!g->pend) {
@@ -313,13 +329,13 @@ static void filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_
 			       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 		if (m == MAP_FAILED) {
-			write_line(g, x);
+			write_line(g, pfe_text_batch(g->tid), x);
 			return;
 		}
 		g->pend = m;
 	}
 	if (lvl >= PEND_LEVELS) {
-		write_line(g, x);
+		write_line(g, pfe_text_batch(g->tid), x);
 		return;
 	}
 	p = &g->pend[lvl];
@@ -345,10 +361,10 @@ static void filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_
 			y.ns = a->ns;
 			y.text = a->has_text ? a->text : NULL;
 			y.ntext = a->ntext;
-			write_line(g, &y);
+			write_line(g, pfe_text_batch(g->tid), &y);
 			a->written = true;
 		}
-		write_line(g, x);
+		write_line(g, pfe_text_batch(g->tid), x);
 	}
 	p->open = false;
 }
@@ -359,19 +375,25 @@ static void consume(struct pfe_ring *g)
 {
 	uint64_t h = __atomic_load_n(&g->head, __ATOMIC_ACQUIRE), t = g->tail;
 	char *text = g->out + OUT_BYTES + PFE_TEXT_LINE_MAX;
-	uint64_t n = 0, lost = 0, limit;
-	unsigned depth;
+	uint64_t n = 0, lost = 0;
+	/* Read once a batch: the loop calls out, so the compiler would load
+	 * them again for every event (issue 25: the writer's cost per line).
+	 * Filters changed meanwhile apply from the next batch. */
+	const uint64_t base = clock_base, mask = g->mask, mult = ns_mult;
+	const struct pfe_rec *ev = g->ev;
+	const bool record = pfe_ring_record, sum = summary, gr = graph, tm = pfe_ring_graph_time;
+	struct pfe_text_cache *tc = record || sum ? NULL : pfe_text_batch(g->tid);
+	const uint64_t limit = __atomic_load_n(&min_dur, __ATOMIC_RELAXED);
+	const unsigned depth = __atomic_load_n(&show_depth, __ATOMIC_RELAXED);
 
-	if (pfe_ring_record && t != h)
+	if (record && t != h)
 		rec_file(g);
 	while (t != h) {
-		struct pfe_rec e = g->ev[t & g->mask];
+		struct pfe_rec e = ev[t & mask];
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);
-		uint64_t rel = ((e.w0 >> 16) - clock_base) & PFE_REC_TIME_MASK;
+		uint64_t rel = ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK;
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
-		struct pfe_text_ev x = {
-		    .r = e, .tid = g->tid, .graph = graph, .time = pfe_ring_graph_time};
-		size_t len;
+		struct pfe_text_ev x = {.r = e, .tid = g->tid, .graph = gr, .time = tm};
 
 		if (units > h - t - 1)
 			units = (unsigned)(h - t - 1); /* cannot happen: published whole */
@@ -379,21 +401,21 @@ static void consume(struct pfe_ring *g)
 		n++;
 		if (type == PFE_REC_LOST)
 			lost += e.w1;
-		if (pfe_ring_record) {
+		if (record) {
 			struct pfe_rec f = {(e.w0 & 0xffff) | rel << 16, e.w1};
 			char b[16];
 
 			pfe_rec_store(b, f);
 			out_add(g, b, 16);
 			for (unsigned i = 0; i < units; i++)
-				out_add(g, &g->ev[(t + 1 + i) & g->mask], 16);
+				out_add(g, &ev[(t + 1 + i) & mask], 16);
 			t += 1 + units;
 			if (!(n % 256))
 				give_back(g, t);
 			continue;
 		}
 		t += 1 + units;
-		if (summary) {
+		if (sum) {
 			/* Each exit adds to its function's row (trace_summary.c);
 			 * nothing else is written. */
 			if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
@@ -406,7 +428,7 @@ static void consume(struct pfe_ring *g)
 		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {
-			struct pfe_rec p = g->ev[t & g->mask];
+			struct pfe_rec p = ev[t & mask];
 			unsigned pt = pfe_rec_type(&p), pu = pfe_rec_units(&p);
 
 			if ((pt == PFE_REC_ARGS || pt == PFE_REC_RETVAL) && pu <= h - t - 1) {
@@ -418,15 +440,11 @@ static void consume(struct pfe_ring *g)
 				t += 1 + pu;
 			}
 		}
-		x.ns = pfe_ring_ns(full);
-		limit = __atomic_load_n(&min_dur, __ATOMIC_RELAXED);
-		depth = __atomic_load_n(&show_depth, __ATOMIC_RELAXED);
-		if (graph && (limit || depth)) {
+		x.ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full; /* pfe_ring_ns */
+		if (gr && (limit || depth)) {
 			filter_line(g, &x, limit, depth);
 		} else {
-			len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, &x);
-			if (len)
-				out_add(g, g->out + OUT_BYTES, len);
+			write_line(g, tc, &x);
 		}
 		if (!(n % 64))
 			give_back(g, t);
@@ -571,6 +589,7 @@ static void *writer_main(void *arg)
 	unsigned idle = 1;
 
 	pfe_in_hook = PFE_GUARD_OWN; /* never traced, never hooked */
+	pfe_text_fast_own();
 	pfe_park_exempt((pid_t)my_tid());
 	prctl(PR_SET_NAME, "pfe-writer", 0, 0, 0);
 	for (;;) {
@@ -751,6 +770,7 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 	if (!started)
 		return;
 	pfe_ring_drain(false);
+	pfe_text_fast_forget();
 	if (pfe_ring_record && obj->tab.nsites) {
 		pthread_mutex_lock(&meta_lock);
 		pfe_rec_meta_unload(obj->first_id, now_rel());
