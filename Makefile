@@ -34,7 +34,7 @@ LIB_DIRS := arch/$(ARCH) lib/base lib/core lib/hooks lib/interpose lib
 SRC_DIRS := $(LIB_DIRS) tracer
 # lib/ and arch/ see no tracer header: the core calls its clients through
 # struct pfe_client (lib/core/core.h), never by name.
-PFE_INC := -Iinclude $(addprefix -I,$(LIB_DIRS))
+PFE_INC := -Iinclude -Iarch $(addprefix -I,$(LIB_DIRS))
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
 	-Wno-unused-parameter -Wno-missing-field-initializers
@@ -67,7 +67,7 @@ $(B)/.deps-ok: scripts/deps.sh
 	@mkdir -p $(@D) && touch $@
 
 # Offsets shared between C and assembly come from the C structs themselves.
-$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/core/core.h \
+$(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/core/core.h arch/arch.h \
 		lib/hooks/dispatch.h lib/hooks/shadow.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
@@ -183,10 +183,10 @@ bench-realprog: $(if $(LIBPFE),,$(B)/libpfe.so)
 
 # Kernel style for the library and every C test and example; shellcheck for
 # every shell script (settings in the scripts themselves).
-# (arch/*/pfe-asm.h holds assembler macros: not C.)
-FORMAT_SRC = $(LIB_SRC) $(filter-out %/pfe-asm.h,$(wildcard $(addsuffix /*.h,$(SRC_DIRS)) \
-	include/*.h tests/unit/*.[ch] tests/host/*.c tests/progs/*.[ch] examples/*.[ch] \
-	tools/pfe/*.[ch]))
+# (pfe-asm.h holds assembler macros for the .S files, not C.)
+FORMAT_SRC = $(LIB_SRC) $(filter-out arch/$(ARCH)/pfe-asm.h,$(wildcard $(addsuffix /*.h,$(SRC_DIRS)))) \
+	$(wildcard include/*.h arch/*.h tests/unit/*.[ch] tests/host/*.c \
+	tests/progs/*.[ch] examples/*.[ch] tools/pfe/*.[ch])
 SHELL_SRC = $(wildcard tests/*.sh tests/integ/*.sh scripts/*.sh examples/*.sh) .ci/run
 
 format:

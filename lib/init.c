@@ -18,10 +18,10 @@
 
 /* Takes ownership of @obj, as pfe_discover_all asks. */
 /*
- * Write `mov x9, x30` into slot 0 of every site of @obj, in one batch: now,
+ * Initialise slot 0 of every site of @obj (init_nop), in one batch: now,
  * while no code of the object can run concurrently with the write (before
  * main, or before a new object is reachable), so that slot 1 may later
- * toggle NOP <-> BL under running threads. A site refused here stays
+ * toggle between NOP and call under running threads (arch/arm64/site.c). A site refused here stays
  * COMPILED and is never enabled; the patch module has said why.
  */
 static void init_sites(struct pfe_object *obj)
@@ -117,6 +117,7 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_clients_early();
 	check_flags();
 	list = pfe_env("PFE_LIST");
+	pfe_owner_init();
 	pfe_follow_init();
 	pfe_discover_quiet = pfe_follow_child();
 	pfe_list_out_flags = pfe_follow_out_flags;

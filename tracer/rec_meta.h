@@ -23,7 +23,8 @@
  * (without its end line), objects and sym-<obj>.txt for every object loaded
  * now (objects with sites from the object list, the others, libc, the vdso,
  * from dl_iterate_phdr with nsites 0), and an empty threads file.
- * @clock_hz is cntfrq_el0, @clock_base cntvct_el0 at time 0, @graph: exits
+ * @clock_hz is the counter's frequency, @clock_base the counter at time 0
+ * (pfe_arch_counter_hz, pfe_arch_counter: arch/arm64/arch-inline.h), @graph: exits
  * are recorded (info "mode graph", header flag). Returns 0, or -errno after
  * one line naming the path and what was expected.
  */

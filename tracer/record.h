@@ -28,8 +28,8 @@
  *   exe /path/to/program
  *   cmdline <argv joined by spaces, each C-escaped and quoted when needed>
  *   date 2026-11-28T12:00:00Z UTC wall clock at clock_base
- *   clock_hz 62500000         cntfrq_el0
- *   clock_base 123456789      cntvct_el0 at time 0 (start of libpfe)
+ *   clock_hz 62500000         the counter's frequency (arch/arm64/arch-inline.h)
+ *   clock_base 123456789      the counter at time 0 (start of libpfe)
  *   realtime_ns 1795000000000000000  CLOCK_REALTIME at clock_base
  *   arch aarch64
  *   mode entry|graph          graph: exits are recorded too
@@ -119,7 +119,7 @@ struct pfe_rec_header {
 	uint32_t hdr_size;   /* 64: events start here */
 	uint32_t pid;	     /* process (the image's pid) */
 	uint32_t tid;	     /* thread */
-	uint64_t clock_base; /* cntvct_el0 at time 0, as in info */
+	uint64_t clock_base; /* the counter at time 0, as in info */
 	uint64_t flags;	     /* PFE_REC_F_* */
 	uint8_t reserved[24];
 };

@@ -8,10 +8,10 @@
  *
  * The caller is the return address the function was called with (what
  * ftrace prints as the parent ip), so "main+0x24" is the instruction after
- * the BL in main.
+ * the call in main.
  *
  * The hook only stores a 16-byte event in the thread's ring (trace_rec.h):
- * the time from cntvct_el0, the site's id and the return address. The line
+ * the time from the architecture's counter, the site's id and the return address. The line
  * is formatted later by the writer thread (trace_rec.c, trace_text.c), which
  * names the caller as below. With PFE_RECORD=<dir> the events are written
  * as they are instead (tracer/record.h).

@@ -4,17 +4,8 @@
  * does per call is to store one or two 16-byte events (tracer/record.h) into
  * its own ring and publish them with one release store. Everything else,
  * naming sites and callers, formatting PFE_TRACE lines, writing PFE_RECORD
- * files, happens in libpfe's writer thread, or at flush and exit.
- *
- * In memory an event is the PFE_RECORD event with two differences that the
- * writer removes before anything reaches a file:
- *   - the time field holds cntvct_el0 itself (modulo 2^48), not ticks since
- *     clock_base: the subtraction is the writer's, not the traced thread's;
- *   - in PFE_GRAPH text mode (not PFE_RECORD), which prints no caller, an
- *     ENTRY's w1 bits 0..15 carry its depth instead of the return address,
- *     and an EXIT's w1 bits 16..47 carry the call's duration
- *     (pfe_ring_dur_pack), which lib/hooks/exit.c measured per frame and which the
- *     writer could not rebuild by nesting once a thread switches stacks.
+ * files, happens in libpfe's writer thread, or at flush and exit. How an
+ * event is encoded in memory: event.h.
  */
 #ifndef PFE_TRACE_REC_H
 #define PFE_TRACE_REC_H
@@ -22,14 +13,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "record.h"
+#include "arch.h"
+#include "event.h"
 #include "thread.h"
 
 struct pfe_object;
-
-/* Private plain type: calls not shown beyond PFE_DEPTH (w1: how many), in
- * PFE_GRAPH text mode only. */
-#define PFE_REC_DEEP 6
 
 struct pfe_ring {
 	/* Written by the owner thread only (plus room, see trace_rec.c). */
@@ -65,18 +53,11 @@ void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n);
  * leaves pfe_ring_put()'s callers without a frame on their fast path. */
 void pfe_ring_put_one(uint64_t w0, uint64_t w1);
 
-/* cntvct_el0; the isb keeps two reads of one thread in program order, so
- * that time never goes back within a thread (the format relies on it). */
+/* The architecture's counter, read in program order: time never goes back
+ * within a thread (the format relies on it). */
 static inline uint64_t pfe_ring_clock(void)
 {
-#if defined(__aarch64__)
-	uint64_t t;
-
-	__asm__ volatile("isb\n\tmrs %0, cntvct_el0" : "=r"(t) : : "memory");
-	return t;
-#else
-	return 0;
-#endif
+	return pfe_arch_counter_fenced();
 }
 
 /* The calling thread's ring when one more event fits in it now, else NULL:
@@ -122,25 +103,6 @@ static inline void pfe_ring_put(struct pfe_rec r)
  * published together. */
 void pfe_ring_put_text(struct pfe_rec r, unsigned type, const char *text, size_t len);
 
-/* A duration in w1 bits 16..47: nanoseconds below 2^31, else microseconds
- * with bit 47 set (35 minutes), saturating. */
-static inline uint64_t pfe_ring_dur_pack(uint64_t ns)
-{
-	if (ns < (UINT64_C(1) << 31))
-		return ns << 16;
-	ns /= 1000;
-	if (ns >= (UINT64_C(1) << 31))
-		ns = (UINT64_C(1) << 31) - 1;
-	return (ns | UINT64_C(1) << 31) << 16;
-}
-
-static inline uint64_t pfe_ring_dur_unpack(uint64_t w1)
-{
-	uint64_t v = (w1 >> 16) & 0xffffffffu;
-
-	return v & (UINT64_C(1) << 31) ? (v & ~(UINT64_C(1) << 31)) * 1000 : v;
-}
-
 /*
  * Start the rings and the writer thread: text to @out_fd (PFE_TRACE,
  * graph: PFE_GRAPH text; @summary: PFE_SUMMARY's table at the end instead
@@ -174,6 +136,8 @@ void pfe_ring_set_filters(uint64_t min_ns, unsigned depth);
 int pfe_ring_summary_now(void);
 /* Nanoseconds since the tracer's start for a time in the in-memory format. */
 uint64_t pfe_ring_ns(uint64_t ticks);
+/* pfe_ring_ns() is ticks * this >> 32, or ticks when this is 0. */
+uint64_t pfe_ring_ns_mult(void);
 /* Write out every ring now (flush, exec, exit, fatal signal); @final: and
  * from now on every event as it comes (process exit). */
 void pfe_ring_drain(bool final);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * PFE_TRACE text from events (trace_rec.h): the writer's half of the tracer.
+ * PFE_TRACE text from events (event.h): the writer's half of the tracer.
  * The formats are the ones users and tests rely on (README.md "Tracing"):
  *
  *   flat:   <tid> <s.us> <function>[(args)] <- <caller>
@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "core.h"
-#include "trace_rec.h"
+#include "event.h"
 #include "trace_text.h"
 #include "tracer.h"
 

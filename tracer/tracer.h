@@ -10,8 +10,16 @@
  *   mode.c           which mode: flat, graph, summary
  *   output.c         where events go: PFE_RECORD or text to PFE_OUTPUT
  *   caller.c         naming a caller from its return address
- *   event.h          the 16-byte events of the per-thread rings
- *   trace_rec.c      the rings, the writer thread, the sinks
+ *   event.h          the 16-byte events of the per-thread rings (pure)
+ *   trace_rec.h      the rings: the traced thread's inline fast path and
+ *                    the rings' contract; trace_rec.c: their life (start,
+ *                    flushes, exit, fatal signals, fork, run-time settings)
+ *   ring_internal.h  what the rings' files share, and how the rings work:
+ *     ring_put.c       the traced thread's side: claiming, putting
+ *     ring_consume.c   consuming a ring into a sink: text lines, recording,
+ *                      the summary's table
+ *     ring_filter.c    graph text's filters (min-duration, depth)
+ *     ring_writer.c    the writer thread
  *   trace_text.c     events as text lines
  *   trace_fmt.c      numbers and lines without printf (pure)
  *   trace_out.c      the text output file

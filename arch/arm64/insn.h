@@ -16,6 +16,8 @@
 #define PFE_INSN_NOP	    0xd503201fu /* nop (hint #0) */
 #define PFE_INSN_BTI_C	    0xd503245fu /* bti c (hint #34) */
 #define PFE_INSN_MOV_X9_X30 0xaa1e03e9u /* mov x9, x30 (orr x9, xzr, x30) */
+#define PFE_INSN_BTI_JC	    0xd50324dfu /* bti jc (hint #38) */
+#define PFE_INSN_PACIASP    0xd503233fu /* paciasp (hint #25) */
 #define PFE_INSN_BRK(imm)   (0xd4200000u | ((uint32_t)(imm)&0xffffu) << 5)
 /* brk #0x5fe: what an encoder returns for input it cannot encode. */
 #define PFE_INSN_BAD_IMM 0x5fe
@@ -38,6 +40,27 @@
  * [-0x8000000, 0x7fffffc]). Addresses are compared without wrap-around.
  */
 bool pfe_insn_reachable_by_bl(uintptr_t pc, uintptr_t target);
+
+/* Inline predicates, for the pure decoders outside arch/ (sitetab.c). */
+/* Returns true when @insn is a NOP. */
+static inline bool pfe_insn_is_nop(uint32_t insn)
+{
+	return insn == PFE_INSN_NOP;
+}
+
+/* Returns true when @insn is a landing pad for a call: `bti c` (BL/BLR and
+ * BR x16/x17) or `bti jc` (any branch). */
+static inline bool pfe_insn_is_bti_call(uint32_t insn)
+{
+	return insn == PFE_INSN_BTI_C || insn == PFE_INSN_BTI_JC;
+}
+
+/* Returns true when @insn is paciasp: the function signs its return
+ * address with its entry sp. */
+static inline bool pfe_insn_is_paciasp(uint32_t insn)
+{
+	return insn == PFE_INSN_PACIASP;
+}
 
 /* b/bl <target> placed at @pc; PFE_INSN_BAD when not reachable. */
 uint32_t pfe_insn_b(uintptr_t pc, uintptr_t target);

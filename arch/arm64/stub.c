@@ -42,6 +42,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "dispatch.h"
 #include "insn.h"
 
@@ -65,13 +66,6 @@ static struct pfe_stubs pfe_stubs_none;
 
 struct pfe_stub_stats pfe_stub_stats;
 
-static uintptr_t page_size(void)
-{
-	long v = sysconf(_SC_PAGESIZE);
-
-	return v > 0 ? (uintptr_t)v : 4096;
-}
-
 static size_t site_index(const struct pfe_site *site)
 {
 	const struct pfe_sitetab *t = &site->obj->tab;
@@ -89,7 +83,7 @@ static uintptr_t stub_of(const struct pfe_stubs *s, size_t i)
 /* Reserve @obj's arena. pfe_stubs_none when it cannot have one. */
 static struct pfe_stubs *arena_reserve(struct pfe_object *obj)
 {
-	uintptr_t ps = page_size(), len, base, first, last, far;
+	uintptr_t ps = pfe_page_size(), len, base, first, last, far;
 	struct pfe_stubs *s;
 
 	len = (STUB_SIZE * (obj->tab.nsites + 1) + ps - 1) & ~(ps - 1);
@@ -249,7 +243,7 @@ static void obj_commit(struct pfe_object *obj, uintptr_t ps)
 
 void pfe_stubs_prepare(struct pfe_site **sites, size_t n)
 {
-	uintptr_t ps = page_size();
+	uintptr_t ps = pfe_page_size();
 	struct pfe_object *last = NULL;
 
 	for (size_t i = 0; i < n; i++)

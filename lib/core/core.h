@@ -27,6 +27,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "arch.h"
 #include "base.h"
 #include "demangle.h"
 #include "park.h"
@@ -236,50 +237,5 @@ int pfe_list_sites(const char *dest, const char *who);
  * at the children policy (a new image of this process, or a child, naming
  * the same file appends to it: lib/interpose/follow.c). */
 extern unsigned (*pfe_list_out_flags)(const char *path, unsigned flags);
-
-/* ------------------------------------------------- arch (arch/arm64/) */
-/* Declared here until the architecture's contract header states them. */
-/* ------------------------------------------------------------ cache.c */
-/* Make instructions written to [start, end) visible to instruction fetch on
- * every core (dc cvau, dsb, ic ivau, dsb, isb). */
-void pfe_sync_icache(const void *start, const void *end);
-
-/* ------------------------------------------------------------ veneer.c */
-/* The BL target for sites of @obj: the trampoline itself when in range,
- * else a veneer mapped within range of the object. 0 on failure. */
-uintptr_t pfe_call_target(struct pfe_object *obj);
-/* Map @len bytes (a multiple of the page size) with @prot where every BL of
- * @obj reaches all of them; 0 when no such range is free. */
-uintptr_t pfe_map_near(const struct pfe_object *obj, size_t len, int prot);
-
-/* -------------------------------------------------------------- stub.c */
-/* Make the stubs of @sites executable (a run of pages at a time) before
- * their BLs are written; sites that can have none are left to the common
- * trampoline. Patch lock. */
-void pfe_stubs_prepare(struct pfe_site **sites, size_t n);
-/* The stub of @site when its page is live, else 0. */
-uintptr_t pfe_stub_live(const struct pfe_site *site);
-/* Where @site's stub branches: pfe_site_trampoline, or the arena's veneer
- * to pfe_site_trampoline_far; 0 without an arena. For tests. */
-uintptr_t pfe_stub_target(const struct pfe_site *site);
-/* Bytes of stubs made live for @obj (whole pages). */
-size_t pfe_stubs_bytes(const struct pfe_object *obj);
-/* Unmap @obj's arena: only after the grace period that ends its life. */
-void pfe_stubs_free(struct pfe_object *obj);
-/* Counters since start-up, for tests and the bench; patch lock. */
-struct pfe_stub_stats {
-	unsigned long arenas;	 /* arenas reserved */
-	unsigned long pages;	 /* pages made live */
-	unsigned long mprotects; /* mprotect(2) calls committing them */
-};
-extern struct pfe_stub_stats pfe_stub_stats;
-/* arch/arm64/regs_tramp.S. Entered only by the BL in a site's slot 1. */
-void pfe_regs_trampoline(void);
-/* The same with x10 = the site, entered by B from a stub (stub.c); the far
- * entry (`bti c` first) by BR x16 from an arena's veneer. */
-void pfe_site_trampoline(void);
-void pfe_site_trampoline_far(void);
-/* Where sites branch to; pfe_regs_trampoline unless a test substitutes its own. */
-extern uintptr_t pfe_tramp_addr;
 
 #endif /* PFE_CORE_H */

@@ -17,6 +17,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "elfobj.h"
 #include "demangle.h"
 #include "core.h"

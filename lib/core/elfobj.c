@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "elfobj.h"
 #include "core.h"
 
@@ -81,9 +82,9 @@ int pfe_elf_check_loaded(struct pfe_elf *e, const ElfW(Phdr) * phdr, size_t phnu
 
 	if (!gelf_getehdr(e->elf, &eh))
 		return elf_fail(e, "ELF header");
-	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != EM_AARCH64 ||
+	if (eh.e_ident[EI_CLASS] != ELFCLASS64 || eh.e_machine != PFE_ARCH_ELF_MACHINE ||
 	    (eh.e_type != ET_EXEC && eh.e_type != ET_DYN)) {
-		pfe_err("%s: not a 64-bit AArch64 executable or shared object", e->label);
+		pfe_err("%s: not a 64-bit " PFE_ARCH_NAME " executable or shared object", e->label);
 		return -ENOEXEC;
 	}
 	if (elf_getphdrnum(e->elf, &n))
@@ -257,10 +258,6 @@ int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out
 #ifndef PT_GNU_PROPERTY
 #define PT_GNU_PROPERTY 0x6474e553
 #endif
-#ifndef GNU_PROPERTY_AARCH64_FEATURE_1_AND
-#define GNU_PROPERTY_AARCH64_FEATURE_1_AND 0xc0000000
-#define GNU_PROPERTY_AARCH64_FEATURE_1_BTI 1u
-#endif
 
 /* The GNU property note of PT_GNU_PROPERTY: an array of (type, size, data
  * padded to 8 bytes) in the "GNU" NT_GNU_PROPERTY_TYPE_0 note. */
@@ -276,11 +273,11 @@ static bool props_have_bti(const unsigned char *d, size_t len)
 		off += 8;
 		if (size > len - off)
 			return false;
-		if (type == GNU_PROPERTY_AARCH64_FEATURE_1_AND && size >= 4) {
+		if (type == PFE_ARCH_PROP_FEATURES && size >= 4) {
 			uint32_t bits;
 
 			memcpy(&bits, d + off, 4);
-			return bits & GNU_PROPERTY_AARCH64_FEATURE_1_BTI;
+			return bits & PFE_ARCH_PROP_BTI;
 		}
 		off += (size + 7) & ~(size_t)7;
 		if (off > len)

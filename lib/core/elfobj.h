@@ -52,7 +52,7 @@ int pfe_elf_patch_sections(struct pfe_elf *e, struct pfe_elf_sec **out, size_t *
  */
 int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n);
 
-/* The object is marked for BTI (GNU_PROPERTY_AARCH64_FEATURE_1_BTI): on a
+/* The object is marked for BTI (PFE_ARCH_PROP_BTI, arch/arm64/arch-inline.h): on a
  * CPU with BTI its text is mapped with PROT_BTI. */
 bool pfe_elf_has_bti(struct pfe_elf *e);
 

@@ -16,7 +16,7 @@
  *     address   the function's address minus the object's load bias, in hex:
  *               the value `nm` prints for it, the same on every run
  *     function  its symbol, or ? when the object is stripped of it
- *     bti       `bti c` precedes the patchable NOPs
+ *     bti       a call landing pad precedes the patchable NOPs (BTI)
  * e.g. "app 0x7a0 main", "libfoo.so 0x5e4 foo_init bti".
  */
 #include <stdio.h>

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Parking: stop every other thread of the process in a signal handler, so
- * that slot 0 (`mov x9, x30`) of a newly loaded object's sites can be written
- * while no thread can execute that code (DEVELOPERS.md: only B, BL and NOP
- * may be changed under a running thread).
+ * that slot 0 of a newly loaded object's sites can be initialised while no
+ * thread can execute that code (DEVELOPERS.md, arch/arm64/site.c: only a few
+ * instructions may be changed under a running thread).
  *
  * Each thread listed in /proc/self/task gets PFE_PARK_SIG through
  * rt_tgsigqueueinfo(), carrying the round's generation so that a late or

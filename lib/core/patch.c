@@ -1,40 +1,32 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Site state transitions, the kernel's arm64 ftrace protocol in user space.
- *
- *                 Compiled          Initialised          Enabled
- *                 (COMPILED)        (INIT)               (CALL)
- *   pc:           nop        --->   mov x9, x30          mov x9, x30
- *   pc + 4:       nop               nop          <--->   bl <stub, trampoline or veneer>
+ * Site state transitions, the kernel's ftrace protocol in user space: the
+ * generic half (kernel/trace/ftrace.c). The architecture says which word
+ * each transition writes into which slot and where an enabled site's call
+ * goes (arch/arch.h; the states are drawn in arch/arm64/site.c):
  *
  *              init_nop                   make_call
  *   Compiled ------------> Initialised --------------> Enabled
  *                              ^                          |
  *                              +------- make_nop ---------+
  *
- * init_nop changes slot 0 while slot 1 is still a NOP, and is allowed only
- * before the code can run (the constructor before main, or an object just
- * loaded and not yet reachable): a thread that fetched the first NOP and then
- * the BL would enter the trampoline with x9 not holding its return address.
- * Afterwards only slot 1 changes, NOP <-> BL, both of which the architecture
- * lets us replace under a running thread with one aligned 32-bit store and
- * cache maintenance (B, BL, NOP, ... are the "concurrent modification and
- * execution" safe set). mov x9, x30 is harmless when slot 1 is a NOP: x9 is a
- * caller-saved temporary at a function's entry.
+ * init_nop is allowed only before the code can run (the constructor before
+ * main, or an object just loaded and not yet reachable); make_call and
+ * make_nop change one word that the architecture lets us replace under a
+ * running thread.
  *
- * Every transition goes through sites_modify(): check the site's state,
- * compute the word expected in the slot and the word to write, hand the whole
- * batch to pfe_text_apply() (which refuses a word that is not the expected
- * one), then read the slots back and set each site's state from what memory
- * really holds. A site that fails any check is refused with one line and left
- * as it was. Callers hold the patch lock.
+ * Every transition goes through sites_modify(): check the site's state, ask
+ * the architecture for the word expected in the slot and the word to write,
+ * hand the whole batch to pfe_text_apply() (which refuses a word that is not
+ * the expected one), then read the slots back and set each site's state from
+ * what memory really holds. A site that fails any check is refused with one
+ * line and left as it was. Callers hold the patch lock.
  */
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "insn.h"
 #include "core.h"
 
 enum op { OP_INIT_NOP, OP_MAKE_CALL, OP_MAKE_NOP };
@@ -42,11 +34,10 @@ enum op { OP_INIT_NOP, OP_MAKE_CALL, OP_MAKE_NOP };
 static const struct transition {
 	const char *name;
 	uint8_t from, to;
-	uint8_t slot;
 } transitions[] = {
-    [OP_INIT_NOP] = {"init_nop", PFE_SITE_COMPILED, PFE_SITE_INIT, 0},
-    [OP_MAKE_CALL] = {"make_call", PFE_SITE_INIT, PFE_SITE_CALL, 1},
-    [OP_MAKE_NOP] = {"make_nop", PFE_SITE_CALL, PFE_SITE_INIT, 1},
+    [OP_INIT_NOP] = {"init_nop", PFE_SITE_COMPILED, PFE_SITE_INIT},
+    [OP_MAKE_CALL] = {"make_call", PFE_SITE_INIT, PFE_SITE_CALL},
+    [OP_MAKE_NOP] = {"make_nop", PFE_SITE_CALL, PFE_SITE_INIT},
 };
 
 static const char *const state_names[] = {
@@ -58,11 +49,14 @@ static const char *const state_names[] = {
 /* Say why a site was refused, for the first few sites of a batch. */
 #define REFUSE_LINES 4
 
-/* A queued write: the site and the word it gets (pfe_text_apply sorts the
- * write list, so the word is kept here for the read-back). */
+/* A queued write: the site, the slot and the word it gets (pfe_text_apply
+ * sorts the write list, so they are kept here for the read-back), and
+ * whether the word calls the site's own stub. */
 struct queued {
 	struct pfe_site *site;
+	uintptr_t addr;
 	uint32_t new;
+	bool stub;
 };
 
 struct batch {
@@ -72,20 +66,14 @@ struct batch {
 	struct queued *queued;
 	size_t nqueued;
 	size_t refused;
-	int err;		/* first error */
-	struct pfe_object *obj; /* call target cache for the last object seen */
-	uintptr_t target;
+	int err;		       /* first error */
+	struct pfe_callable_memo memo; /* make_call: the last object's target */
 };
 
 static const char *state_name(uint8_t state)
 {
 	return state < sizeof(state_names) / sizeof(state_names[0]) ? state_names[state]
 								    : "invalid";
-}
-
-static uintptr_t slot_addr(const struct pfe_site *site, unsigned slot)
-{
-	return site->pc + 4 * slot;
 }
 
 static void refuse(struct batch *b, const struct pfe_site *site, int err, const char *fmt, ...)
@@ -106,63 +94,6 @@ static void refuse(struct batch *b, const struct pfe_site *site, int err, const 
 		(unsigned long)site->pc, site->obj && site->obj->name ? site->obj->name : "?", why);
 }
 
-/* Where slot 1's BL goes for @site: its stub when it has a live one
- * (pfe_stubs_prepare ran for the batch), else the common trampoline or the
- * object's veneer to it; 0 when nothing is in range. */
-static uintptr_t call_target(struct batch *b, const struct pfe_site *site)
-{
-	uintptr_t stub = pfe_stub_live(site);
-
-	if (stub && pfe_insn_reachable_by_bl(site->pc + 4, stub))
-		return stub;
-	if (!site->obj)
-		return pfe_tramp_addr;
-	if (site->obj != b->obj) {
-		b->obj = site->obj;
-		b->target = pfe_call_target(site->obj);
-	}
-	return b->target;
-}
-
-/* The target an enabled site's BL was given: the same rule, without creating
- * a veneer (an enabled site's object already has one if it needs one). */
-static uintptr_t enabled_target(const struct pfe_site *site)
-{
-	if (site->flags & PFE_SITE_STUB)
-		return pfe_stub_live(site);
-	return site->obj && site->obj->veneer ? site->obj->veneer : pfe_tramp_addr;
-}
-
-/* BL from slot 1 to @target; PFE_INSN_BAD also for "no target" (0), which
- * a low-mapped program could otherwise reach. */
-static uint32_t slot1_bl(const struct pfe_site *site, uintptr_t target)
-{
-	return target ? pfe_insn_bl(site->pc + 4, target) : PFE_INSN_BAD;
-}
-
-/* The word the slot must hold before the transition. */
-static uint32_t old_word(const struct batch *b, const struct pfe_site *site)
-{
-	return b->op == OP_MAKE_NOP ? slot1_bl(site, enabled_target(site)) : PFE_INSN_NOP;
-}
-
-/* The word the transition writes. */
-static uint32_t new_word(struct batch *b, const struct pfe_site *site)
-{
-	switch (b->op) {
-	case OP_INIT_NOP:
-		return PFE_INSN_MOV_X9_X30;
-	case OP_MAKE_CALL:
-		return slot1_bl(site, call_target(b, site));
-	default:
-		return PFE_INSN_NOP;
-	}
-}
-
-/*
- * Validate one site and queue the write of @new over @old into its slot
- * (the kernel's ftrace_modify_code(pc, old, new, validate)).
- */
 /* PROT_BTI of the segment holding the site: /proc/self/maps does not show
  * it, and text.c must put it back with the other rights. */
 static int hidden_rights(const struct pfe_site *site)
@@ -175,42 +106,64 @@ static int hidden_rights(const struct pfe_site *site)
 	return 0;
 }
 
-static void site_modify(struct batch *b, struct pfe_site *site, uint32_t old, uint32_t new)
+static uint32_t load(uintptr_t addr)
 {
+	return __atomic_load_n((const uint32_t *)addr, __ATOMIC_RELAXED);
+}
+
+/* Validate one site and queue the write the architecture gives for the
+ * transition (the kernel's ftrace_modify_code(pc, old, new, validate)). */
+static void site_modify(struct batch *b, struct pfe_site *site)
+{
+	struct pfe_text_write w = {0};
+	uintptr_t target = 0;
+	bool stub = false;
 	uint32_t cur;
+	int err;
 
 	if (site->state != b->t->from) {
 		refuse(b, site, -EINVAL, "state %s, expected %s", state_name(site->state),
 		       state_name(b->t->from));
 		return;
 	}
-	if (site->pc & 3) {
-		refuse(b, site, -EINVAL, "pc not 4-byte aligned");
-		return;
-	}
 	if (site->nops < 2) {
 		refuse(b, site, -EINVAL, "%u NOPs at pc, need two", site->nops);
 		return;
 	}
-	if (old == PFE_INSN_BAD || new == PFE_INSN_BAD) {
-		uintptr_t t = b->op == OP_MAKE_CALL ? call_target(b, site) : enabled_target(site);
-
-		if (t)
-			refuse(b, site, -ERANGE, "trampoline %#lx not within BL range of slot 1",
-			       (unsigned long)t);
+	switch (b->op) {
+	case OP_INIT_NOP:
+		err = pfe_arch_init_nop(site, &w);
+		break;
+	case OP_MAKE_CALL:
+		target = pfe_arch_find_callable_addr(site, &b->memo, &stub);
+		err = pfe_arch_make_call(site, target, &w);
+		break;
+	default:
+		target = pfe_arch_find_callable_addr(site, NULL, NULL);
+		err = pfe_arch_make_nop(site, target, &w);
+		break;
+	}
+	if (err == -EINVAL) {
+		refuse(b, site, -EINVAL, "pc not an instruction address");
+		return;
+	}
+	if (err) {
+		if (target)
+			refuse(b, site, -ERANGE, "trampoline %#lx out of the call's reach",
+			       (unsigned long)target);
 		else
-			refuse(b, site, -ERANGE, "no trampoline to branch to");
+			refuse(b, site, -ERANGE, "no trampoline to call");
 		return;
 	}
-	cur = __atomic_load_n((uint32_t *)slot_addr(site, b->t->slot), __ATOMIC_RELAXED);
-	if (cur != old) {
-		refuse(b, site, -EILSEQ, "slot %u holds %#010x, expected %#010x", b->t->slot, cur,
-		       old);
+	cur = load(w.addr);
+	if (cur != w.old) {
+		refuse(b, site, -EILSEQ, "pc+%u holds %#010x, expected %#010x",
+		       (unsigned)(w.addr - site->pc), cur, w.old);
 		return;
 	}
-	b->w[b->nqueued] =
-	    (struct pfe_text_write){slot_addr(site, b->t->slot), old, new, hidden_rights(site)};
-	b->queued[b->nqueued++] = (struct queued){site, new};
+	w.keep = hidden_rights(site);
+	b->w[b->nqueued] = w;
+	b->queued[b->nqueued++] = (struct queued){site, w.addr, w.new, stub};
 }
 
 static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
@@ -221,7 +174,7 @@ static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 	int ret = 0;
 
 	if (op == OP_MAKE_CALL)
-		pfe_stubs_prepare(sites, n);
+		pfe_stubs_prepare(sites, n); /* before the calls are chosen */
 	if (n > sizeof(w_small) / sizeof(w_small[0])) {
 		b.w = malloc(n * sizeof(*b.w));
 		b.queued = malloc(n * sizeof(*b.queued));
@@ -230,11 +183,8 @@ static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 			goto out;
 		}
 	}
-	for (size_t i = 0; i < n; i++) {
-		struct pfe_site *site = sites[i];
-
-		site_modify(&b, site, old_word(&b, site), new_word(&b, site));
-	}
+	for (size_t i = 0; i < n; i++)
+		site_modify(&b, sites[i]);
 	if (b.nqueued)
 		ret = pfe_text_apply(b.w, b.nqueued, NULL);
 	/*
@@ -244,20 +194,18 @@ static int sites_modify(struct pfe_site **sites, size_t n, enum op op)
 	 * (b.w was sorted by pfe_text_apply, hence b.queued keeps the words.)
 	 */
 	for (size_t i = 0; i < b.nqueued; i++) {
-		struct pfe_site *site = b.queued[i].site;
-		uint32_t got =
-		    __atomic_load_n((uint32_t *)slot_addr(site, b.t->slot), __ATOMIC_RELAXED);
+		const struct queued *q = &b.queued[i];
+		struct pfe_site *site = q->site;
+		uint32_t got = load(q->addr);
 
-		if (got == b.queued[i].new) {
-			uintptr_t stub = op == OP_MAKE_CALL ? pfe_stub_live(site) : 0;
-
+		if (got == q->new) {
 			site->state = b.t->to;
 			site->flags &= ~PFE_SITE_STUB;
-			if (stub && got == slot1_bl(site, stub))
+			if (q->stub)
 				site->flags |= PFE_SITE_STUB;
 		} else if (ret >= 0)
-			refuse(&b, site, -EILSEQ, "slot %u changed to %#010x while patching",
-			       b.t->slot, got);
+			refuse(&b, site, -EILSEQ, "pc+%u changed to %#010x while patching",
+			       (unsigned)(q->addr - site->pc), got);
 	}
 	if (b.refused > REFUSE_LINES)
 		pfe_err("%s: %zu more sites refused", b.t->name, b.refused - REFUSE_LINES);

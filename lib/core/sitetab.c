@@ -7,22 +7,21 @@
  *
  * Where the two patchable NOPs are (sitetab.h has the drawing): callers enter
  * at the function symbol, so the NOPs libpfe may patch are the first two at or
- * after the symbol, past a `bti c` landing pad. NOPs before the symbol
+ * after the symbol, past a call landing pad. NOPs before the symbol
  * (-fpatchable-function-entry=N,M with M > 0) are never executed by a normal
- * call and are left alone. Patching NOPs anywhere else would be wrong: `mov x9,
- * x30` in the middle of a body clobbers a live x9 and saves a return address
- * that is not the caller's, so such entries are refused.
+ * call and are left alone. Patching NOPs anywhere else would be wrong: slot 0's
+ * return-address saver (arch/arm64/site.c) in the middle of a body clobbers a
+ * live register and saves a return address that is not the caller's, so such
+ * entries are refused. What a NOP and a landing pad are, arch/arm64/insn.h
+ * says.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "insn.h"
 #include "sitetab.h"
-
-#define INSN_NOP    0xd503201fu
-#define INSN_BTI_C  0xd503245fu /* landing pad for BL/BLR and BR x16/x17 */
-#define INSN_BTI_JC 0xd50324dfu /* landing pad for any branch */
 
 static const char *const refusal_names[PFE_REFUSE_NR] = {
     [PFE_REFUSE_NOT_NOP] = "not two NOPs",
@@ -55,25 +54,26 @@ static bool rd(const struct decoder *d, uintptr_t addr, uint32_t *insn)
 	return in_text(d, addr, 4) && d->src->read(d->src->ctx, addr, insn);
 }
 
-static bool is_insn(const struct decoder *d, uintptr_t addr, uint32_t want)
+static bool is_nop(const struct decoder *d, uintptr_t addr)
 {
 	uint32_t insn;
 
-	return rd(d, addr, &insn) && insn == want;
+	return rd(d, addr, &insn) && pfe_insn_is_nop(insn);
 }
 
+/* A landing pad for calls (arch/arm64/insn.h). */
 static bool is_bti(const struct decoder *d, uintptr_t addr)
 {
 	uint32_t insn;
 
-	return rd(d, addr, &insn) && (insn == INSN_BTI_C || insn == INSN_BTI_JC);
+	return rd(d, addr, &insn) && pfe_insn_is_bti_call(insn);
 }
 
 static unsigned nop_run(const struct decoder *d, uintptr_t addr)
 {
 	unsigned n = 0;
 
-	while (n < PFE_SITETAB_MAX_NOPS && is_insn(d, addr + 4 * (uintptr_t)n, INSN_NOP))
+	while (n < PFE_SITETAB_MAX_NOPS && is_nop(d, addr + 4 * (uintptr_t)n))
 		n++;
 	return n;
 }
@@ -98,8 +98,8 @@ static size_t sym_lower_bound(const struct pfe_sitetab *t, uintptr_t addr)
  * One entry -> one site, or the reason it is refused (returned; PFE_REFUSE_NR
  * means accepted). With symbols, the entry belongs to the function whose
  * symbol lies within or just after the entry's NOP run (M NOPs before the
- * symbol, maybe a `bti c` between), or else to the sized function containing
- * the entry (`bti c` at the symbol, table entry at symbol + 4). Without a
+ * symbol, maybe a landing pad between), or else to the sized function
+ * containing the entry (landing pad at the symbol, table entry at symbol + 4). Without a
  * symbol the layout is inferred from the NOP run alone.
  */
 static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_site *s)
@@ -143,7 +143,7 @@ static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_
 		uintptr_t end = e + 4 * (uintptr_t)run;
 
 		if (is_bti(d, end) && nop_run(d, end + 4) >= 2) {
-			/* nop...; func: bti c; nop; nop */
+			/* nop...; func: landing pad; nop; nop */
 			pc = end + 4;
 		} else if (run >= 2) {
 			/* The last two NOPs of the run: at or after the symbol in
@@ -161,7 +161,7 @@ static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_
 
 	if (!in_text(d, pc, 8))
 		return PFE_REFUSE_OUTSIDE;
-	if (!is_insn(d, pc, INSN_NOP) || !is_insn(d, pc + 4, INSN_NOP))
+	if (!is_nop(d, pc) || !is_nop(d, pc + 4))
 		return PFE_REFUSE_NOT_NOP;
 	s->pc = pc;
 	s->func = func;

@@ -4,20 +4,11 @@
  * sorted arrays. Pure code: no process state, testable on any host.
  *
  * A site's layout, for -fpatchable-function-entry=N,M (M NOPs before the
- * symbol) with or without `bti c`, as the compiler emits it and libpfe
- * changes it:
- *
- *                  compiled        initialised      enabled
- *   [M x nop]      nop ...         nop ...          nop ...
- *   func:          (bti c)         (bti c)          (bti c)
- *   pc:            nop             mov x9, x30      mov x9, x30
- *   pc + 4:        nop             nop              bl  <trampoline or veneer>
- *   (more nops)    ...
- *   body:          ...
- *
- * libpfe patches the first two NOPs at or after the symbol (after `bti c`),
- * because callers enter at the symbol. The table entry itself points at the
- * first NOP of all N, which is before the symbol when M > 0.
+ * symbol) with or without a landing pad, as the compiler emits it and libpfe
+ * changes it, is drawn in arch/arm64/site.c. libpfe patches the first two
+ * NOPs at or after the symbol (after the landing pad), because callers enter
+ * at the symbol. The table entry itself points at the first NOP of all N,
+ * which is before the symbol when M > 0.
  */
 #ifndef PFE_SITETAB_H
 #define PFE_SITETAB_H
@@ -30,12 +21,12 @@ struct pfe_object;
 struct pfe_hook_vec;
 
 enum pfe_site_state {
-	PFE_SITE_COMPILED = 0, /* nop; nop */
-	PFE_SITE_INIT,	       /* mov x9, x30; nop */
-	PFE_SITE_CALL,	       /* mov x9, x30; bl trampoline */
+	PFE_SITE_COMPILED = 0, /* two NOPs, as compiled */
+	PFE_SITE_INIT,	       /* slot 0 saves the return address; slot 1 a NOP */
+	PFE_SITE_CALL,	       /* ... and slot 1 calls the trampoline */
 };
 
-#define PFE_SITE_BTI  0x1 /* `bti c` precedes pc */
+#define PFE_SITE_BTI  0x1 /* a call landing pad precedes pc (BTI) */
 #define PFE_SITE_STUB 0x2 /* enabled: slot 1 branches to the site's stub (stub.c) */
 
 struct pfe_site {

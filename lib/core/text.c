@@ -9,8 +9,8 @@
  *  - each word is one aligned 32-bit store, which the architecture makes
  *    single-copy atomic, so a concurrent fetch sees the old or the new
  *    instruction and nothing in between;
- *  - the store is followed by dc cvau / dsb ish / ic ivau / dsb ish / isb
- *    (pfe_sync_icache, arch/arm64/cache.c) because the instruction cache is not coherent
+ *  - the store is followed by cache maintenance (pfe_sync_icache,
+ *    arch/arm64/cache.c) because the instruction cache is not coherent
  *    with data stores on arm64;
  *  - the rights are put back to exactly what /proc/self/maps said before,
  *    plus what it cannot show: PROT_BTI, which the caller names per write
@@ -30,6 +30,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "arch.h"
 #include "maps.h"
 #include "core.h"
 

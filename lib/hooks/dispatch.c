@@ -64,13 +64,12 @@ __thread struct pfe_thread pfe_thread __attribute__((tls_model("initial-exec")))
 
 /*
  * The dispatch table: open addressing with linear probing, a power-of-two
- * number of slots, keyed by the body address (site->pc + 8, what the BL left
- * in x30). A slot is NULL (end of a probe chain), a site, or pfe_tomb (a
- * removed site; keeps chains intact for readers). Slots only ever change
- * NULL -> site, site -> tomb and tomb -> site under the patch lock, each with
- * one pointer store, so a reader racing with a writer sees the old or the
- * new site, never garbage. Growing builds a new table and publishes it; the
- * old one is freed after a grace period.
+ * number of slots, keyed by the body address (site->pc + PFE_ARCH_SITE_BYTES,
+ * the return address the site's call left). A slot is NULL (end of a probe chain), a site, or
+ * pfe_tomb (a removed site; keeps chains intact for readers). Slots only ever change NULL -> site,
+ * site -> tomb and tomb -> site under the patch lock, each with one pointer store, so a reader
+ * racing with a writer sees the old or the new site, never garbage. Growing builds a new table and
+ * publishes it; the old one is freed after a grace period.
  */
 struct pfe_dtab {
 	size_t mask;		/* slots - 1 */
@@ -80,8 +79,8 @@ struct pfe_dtab {
 	struct pfe_site *slots[];
 };
 
-/* Matches no body: its pc + 8 is 0. */
-static struct pfe_site pfe_tomb = {.pc = (uintptr_t)-8};
+/* Matches no body: its body address is 0. */
+static struct pfe_site pfe_tomb = {.pc = -(uintptr_t)PFE_ARCH_SITE_BYTES};
 
 /* Readers need no NULL test: an empty table of one NULL slot. */
 static struct pfe_dtab pfe_dtab_empty = {.mask = 0, .slot = pfe_dtab_empty.slots, .slots = {NULL}};
@@ -208,7 +207,7 @@ void pfe_dispatch_site(struct pfe_regs *regs, struct pfe_site *site)
 
 void pfe_dispatch_walk(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
 {
-	/* The site is the trampoline's own (x10): const only in the hook type. */
+	/* The site is the one its stub named: const only in the hook type. */
 	pfe_run_vec((struct pfe_site *)site, vec, regs);
 }
 
@@ -268,7 +267,7 @@ int pfe_dispatch_in_hook(void)
 
 static void pfe_dtab_put(struct pfe_dtab *t, struct pfe_site *site)
 {
-	size_t i = pfe_dtab_hash(site->pc + 8) & t->mask;
+	size_t i = pfe_dtab_hash(site->pc + PFE_ARCH_SITE_BYTES) & t->mask;
 
 	while (t->slot[i])
 		i = (i + 1) & t->mask;
@@ -321,7 +320,8 @@ int pfe_dispatch_insert(struct pfe_site *site)
 	if (err)
 		return err;
 	t = pfe_dtab;
-	for (i = pfe_dtab_hash(site->pc + 8) & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+	for (i = pfe_dtab_hash(site->pc + PFE_ARCH_SITE_BYTES) & t->mask; t->slot[i];
+	     i = (i + 1) & t->mask) {
 		if (t->slot[i] == site)
 			return 0;
 		if (t->slot[i] == &pfe_tomb && tomb == SIZE_MAX)
@@ -342,7 +342,8 @@ void pfe_dispatch_remove(struct pfe_site *site)
 	struct pfe_dtab *t = pfe_dtab;
 	size_t i;
 
-	for (i = pfe_dtab_hash(site->pc + 8) & t->mask; t->slot[i]; i = (i + 1) & t->mask) {
+	for (i = pfe_dtab_hash(site->pc + PFE_ARCH_SITE_BYTES) & t->mask; t->slot[i];
+	     i = (i + 1) & t->mask) {
 		if (t->slot[i] == site) {
 			rcu_assign_pointer(t->slot[i], &pfe_tomb);
 			t->live--;

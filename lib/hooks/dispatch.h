@@ -59,7 +59,8 @@ struct pfe_hook_ent {
  * an old one never sees a torn state.
  */
 struct pfe_hook_vec {
-	/* What the per-site trampoline calls, loading both with one ldp:
+	/* What the per-site trampoline calls, loading both with one load
+	 * pair (arch/arm64/regs_tramp.S):
 	 * the hook's fn and data when the vector holds exactly one hook and
 	 * it has neither an exit hook nor a signature; otherwise
 	 * pfe_dispatch_walk and this vector. Never NULL, so the trampoline
@@ -104,8 +105,8 @@ struct pfe_hook {
  *               from here, so a hook writing regs->fp changes nothing.
  */
 struct pfe_tramp_frame {
-	/* At the base, so that one pre-indexed stp of x0/x1 allocates the
-	 * frame and one post-indexed ldp frees it. */
+	/* At the base, so that the store of the first two registers also
+	 * allocates the frame and their load frees it (arch/arm64/regs_tramp.S). */
 	struct pfe_regs regs;
 	uint64_t tramp_rec[2];
 	uint64_t func_rec[2];

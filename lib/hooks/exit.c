@@ -20,7 +20,8 @@
  * frame where it was, and the return finds it by sp on that stack.
  *
  * The entry sp identifies a frame: a function returns with the sp it was
- * entered with (AAPCS64), and on one stack deeper calls have lower sp. So
+ * entered with (the calling convention, arch/arm64/abi.c), and on one stack
+ * deeper calls have lower sp. So
  * on one stack a frame below an sp the program continues at is gone, and is
  * closed: its exit hooks run with PFE_RET_UNWOUND, innermost first, when
  * that is noticed:
@@ -56,9 +57,10 @@
  * frame before lowering the count. Mappings are installed with a
  * compare-and-swap; a handler that lost the race unmaps its own.
  *
- * Pointer authentication: the patch site runs before the function's
- * paciasp, so the function signs and authenticates the trampoline's address
- * and never sees the real one (for unwinding see ret_tramp.S).
+ * Pointer authentication: the patch site runs before the function signs its
+ * return address, so the function signs and authenticates the trampoline's
+ * address and never sees the real one (for unwinding see
+ * arch/arm64/ret_tramp.S and pfe_arch_signs_lr, arch/arm64/arch-inline.h).
  */
 /* The inline urcu-bp read side, as in dispatch.c (which says why). */
 #define _LGPL_SOURCE
@@ -90,21 +92,17 @@ static bool have_key;
 
 static inline uint64_t ticks(void)
 {
-	uint64_t t;
-
-	__asm__ volatile("isb\n mrs %0, cntvct_el0" : "=r"(t));
-	return t;
+	return pfe_arch_counter();
 }
 
-/* d * 10^9 / cntfrq_el0 as d * mult >> 32 (exit.h): a multiply on every
- * exit, not a 128-bit division (~100 instructions, a library call). */
+/* d * 10^9 / the counter's frequency as d * mult >> 32 (exit.h): a multiply
+ * on every exit, not a 128-bit division (~100 instructions, a library call). */
 uint64_t pfe_exit_ns_mult;
 
 static void ns_mult_init(void)
 {
-	uint64_t f;
+	uint64_t f = pfe_arch_counter_hz();
 
-	__asm__("mrs %0, cntfrq_el0" : "=r"(f));
 	if (!f)
 		f = 1000000000;
 	pfe_exit_ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / f);
@@ -122,10 +120,7 @@ static inline bool is_tramp(uintptr_t a)
 
 static inline uintptr_t cur_sp(void)
 {
-	uintptr_t sp;
-
-	__asm__ volatile("mov %0, sp" : "=r"(sp));
-	return sp;
+	return pfe_arch_sp();
 }
 
 /* ------------------------------------------------------------ memory */
@@ -796,22 +791,11 @@ __attribute__((constructor(101))) static void pfe_exit_init(void)
 
 /* ---------------------------------------------------------- unwinding */
 
-static uintptr_t pac_sign(uintptr_t v, uintptr_t modifier)
-{
-	register uintptr_t x17 __asm__("x17") = v;
-	register uintptr_t x16 __asm__("x16") = modifier;
-
-	__asm__("hint #8" /* pacia1716 */ : "+r"(x17) : "r"(x16));
-	return x17;
-}
-
-#define PACIASP 0xd503233fu
-
 /*
- * Does the function at @site sign its return address? With pac-ret it has a
- * paciasp somewhere (at its entry, or later when shrink-wrapped): look for
- * one between its symbol and the next. Without a symbol, judge by the saved
- * value @raw, which is wrong once in 2^(PAC bits) signings.
+ * Does the function at @site sign its return address? Ask the architecture
+ * about its code between its symbol and the next (arch/arm64/arch-inline.h).
+ * Without a symbol, judge by the saved value @raw, which is wrong once in
+ * 2^(PAC bits) signings.
  */
 static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
 {
@@ -826,10 +810,7 @@ static bool signs_lr(const struct pfe_site *site, uintptr_t raw)
 		end = site->func + 4096;
 	if (end - site->func > 65536)
 		end = site->func + 65536;
-	for (const uint32_t *p = (const uint32_t *)site->func; (uintptr_t)p < end; p++)
-		if (*p == PACIASP)
-			return true;
-	return false;
+	return pfe_arch_signs_lr(site->func, end);
 }
 
 /*
@@ -902,7 +883,7 @@ void pfe_exit_caught(uintptr_t sp)
  * The personality of the trampolines' unwind entries (ret_tramp.S): the
  * unwinder is at "the traced function whose CFA is @ctx's CFA returned to
  * the trampoline". Store the real return address where the function saved
- * its x30. In the cleanup phase (the exception's second pass, or the forced
+ * its return-address register. In the cleanup phase (the exception's second pass, or the forced
  * unwind of pthread_exit and cancellation) the function's frame is being
  * left for good: close it, and what lies below it, innermost first.
  */
@@ -926,14 +907,14 @@ _Unwind_Reason_Code pfe_ret_personality(int version, _Unwind_Action actions,
 						  : _URC_FATAL_PHASE2_ERROR;
 	}
 	/* The function signed the trampoline's address: its FDE will
-	 * authenticate what it finds there against its CFA, the sp its paciasp
-	 * used. (A signed value may equal the bare address: its PAC can be 0.) */
-	if (signs_lr(site, _Unwind_GetGR(ctx, 30)))
-		ret = pac_sign(ret, cfa);
-	_Unwind_SetGR(ctx, 30, ret);
+	 * authenticate what it finds there against its CFA, the sp it signed
+	 * with. (A signed value may equal the bare address: its PAC can be 0.) */
+	if (signs_lr(site, _Unwind_GetGR(ctx, PFE_ARCH_DWARF_LR)))
+		ret = pfe_arch_pac_sign(ret, cfa);
+	_Unwind_SetGR(ctx, PFE_ARCH_DWARF_LR, ret);
 	stat_add(&pfe_exit_stats.unwound, 1);
 	/* The search phase stored the real address where the function saved
-	 * its x30: then the cleanup phase goes straight to the caller and we
+	 * its return address: then the cleanup phase goes straight to the caller and we
 	 * see the frame again only at the catch (pfe_exit_caught). */
 	if (actions & _UA_SEARCH_PHASE)
 		mark_thrown(&s->stk[r], cfa);

@@ -68,7 +68,7 @@ static inline bool pfe_exit_now_room(void)
 {
 	return !(pfe_exit_now >> 32);
 }
-/* cntvct_el0 ticks as nanoseconds: d * 10^9 / cntfrq_el0, as d * mult >>
+/* Counter ticks as nanoseconds: d * 10^9 / pfe_arch_counter_hz(), as d * mult >>
  * 32 with the multiplier set before any hook can run (a constructor). */
 extern uint64_t pfe_exit_ns_mult __attribute__((visibility("hidden")));
 static inline uint64_t pfe_exit_ticks_to_ns(uint64_t d)

@@ -222,7 +222,7 @@ fail_unpublished:
 
 static bool site_selectable(const struct pfe_site *s)
 {
-	/* A site whose slot 0 was not initialised must never get a BL. */
+	/* A site whose slot 0 was not initialised must never get a call. */
 	return s->name && (s->state == PFE_SITE_INIT || s->state == PFE_SITE_CALL);
 }
 

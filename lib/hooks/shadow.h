@@ -20,7 +20,7 @@ struct pfe_shadow_frame {
 	uintptr_t ret; /* the real return address */
 	uintptr_t sp;  /* sp at entry: the function's CFA */
 	const struct pfe_site *site;
-	uint64_t t0; /* cntvct_el0 at entry */
+	uint64_t t0; /* pfe_arch_counter() at entry */
 	bool thrown; /* an exception's search phase went through it */
 };
 

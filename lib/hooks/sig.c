@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Function signatures: the parser and the AAPCS64 argument placement. Pure
- * code (see sig.h for the syntax); the libffi side is in wrap.c.
+ * Function signatures: the parser. Pure code (see sig.h for the syntax);
+ * where each argument arrives and how it is read is the architecture's
+ * (arch/arm64/abi.c), the libffi side is in wrap.c.
  */
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "arch.h"
 #include "sig.h"
 
 struct type_name {
@@ -109,24 +111,6 @@ static int parse_type(const char *s, const char *e, struct pfe_type *t, char *wh
 	return -EINVAL;
 }
 
-static void place_args(struct pfe_sig *sig)
-{
-	unsigned ngrn = 0, nsrn = 0, nsaa = 0;
-
-	for (unsigned i = 0; i < sig->nargs; i++) {
-		bool fp = sig->arg[i].kind == PFE_TK_FLOAT || sig->arg[i].kind == PFE_TK_DOUBLE;
-		unsigned *next = fp ? &nsrn : &ngrn;
-
-		if (*next < 8) {
-			sig->loc[i] = (struct pfe_arg_loc){fp ? PFE_LOC_V : PFE_LOC_X, *next};
-			++*next;
-		} else {
-			sig->loc[i] = (struct pfe_arg_loc){PFE_LOC_STACK, nsaa};
-			nsaa += 8;
-		}
-	}
-}
-
 int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len)
 {
 	const char *p = text, *close, *q;
@@ -189,7 +173,7 @@ int pfe_sig_parse(const char *text, struct pfe_sig *sig, char *why, size_t len)
 		if (err)
 			return err;
 	}
-	place_args(sig);
+	pfe_arch_place_args(sig);
 	return 0;
 }
 
@@ -219,73 +203,6 @@ size_t pfe_sig_name_len(const char *term)
 	return p ? (size_t)(p - term) : strlen(term);
 }
 
-/* The low @size bytes of @raw, extended as @kind says. */
-static union pfe_value extend(struct pfe_type t, uint64_t raw)
-{
-	union pfe_value v;
-	unsigned shift = 64 - 8 * (t.size ? t.size : 8);
-
-	switch (t.kind) {
-	case PFE_TK_SINT:
-	case PFE_TK_CHAR:
-		v.i = (int64_t)(raw << shift) >> shift;
-		break;
-	case PFE_TK_BOOL:
-		v.u = (raw & 0xff) != 0;
-		break;
-	default:
-		v.u = (raw << shift) >> shift;
-		break;
-	}
-	return v;
-}
-
-static union pfe_value from_vreg(struct pfe_type t, const union pfe_vreg *r)
-{
-	union pfe_value v;
-
-	if (t.kind == PFE_TK_FLOAT)
-		v.d = r->s;
-	else
-		v.d = r->d;
-	return v;
-}
-
-bool pfe_sig_arg_read(const struct pfe_sig *sig, const struct pfe_regs *regs, unsigned i,
-		      pfe_mem_reader rd, union pfe_value *v)
-{
-	struct pfe_arg_loc l = sig->loc[i];
-	struct pfe_type t = sig->arg[i];
-	uintptr_t slot;
-	uint64_t raw;
-
-	switch (l.cls) {
-	case PFE_LOC_X:
-		*v = extend(t, regs->x[l.n]);
-		return true;
-	case PFE_LOC_V:
-		*v = from_vreg(t, &regs->v[l.n]);
-		return true;
-	default:
-		/* The caller's stack: on a coroutine's stack the slot may be
-		 * past its end, on a guard page. */
-		slot = (uintptr_t)regs->sp + l.n;
-		if (!rd(slot, &raw, t.kind == PFE_TK_FLOAT ? sizeof(float) : sizeof(raw)))
-			return false;
-		if (t.kind == PFE_TK_FLOAT) {
-			float f;
-
-			memcpy(&f, &raw, sizeof(f));
-			v->d = f;
-		} else if (t.kind == PFE_TK_DOUBLE) {
-			memcpy(&v->d, &raw, sizeof(v->d));
-		} else {
-			*v = extend(t, raw);
-		}
-		return true;
-	}
-}
-
 static bool plain_read(uintptr_t addr, void *buf, size_t n)
 {
 	memcpy(buf, (const void *)addr, n);
@@ -298,21 +215,4 @@ union pfe_value pfe_sig_arg(const struct pfe_sig *sig, const struct pfe_regs *re
 
 	pfe_sig_arg_read(sig, regs, i, plain_read, &v);
 	return v;
-}
-
-union pfe_value pfe_sig_ret(const struct pfe_sig *sig, const struct pfe_ret_regs *ret)
-{
-	if (sig->ret.kind == PFE_TK_FLOAT || sig->ret.kind == PFE_TK_DOUBLE)
-		return from_vreg(sig->ret, &ret->v[0]);
-	return extend(sig->ret, ret->x[0]);
-}
-
-void pfe_sig_set_ret(const struct pfe_sig *sig, struct pfe_ret_regs *ret, union pfe_value v)
-{
-	if (sig->ret.kind == PFE_TK_FLOAT)
-		ret->v[0].s = (float)v.d;
-	else if (sig->ret.kind == PFE_TK_DOUBLE)
-		ret->v[0].d = v.d;
-	else
-		ret->x[0] = v.u;
 }

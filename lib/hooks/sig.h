@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Function signatures (sig.c, pure): parse "(int,str,double)->long" and place
- * each argument where AAPCS64 passes it. wrap.c adds the libffi side.
+ * each argument where the calling convention passes it (arch/arm64/abi.c,
+ * which also reads them). wrap.c adds the libffi side.
  *
  * Syntax (README.md "Signatures"):
  *   signature := "(" [ type { "," type } ] ")" [ "->" type ]
@@ -43,9 +44,9 @@ struct pfe_type {
 	uint8_t size; /* bytes: 1, 2, 4, 8 (0 for void) */
 };
 
-/* Where an argument arrives (AAPCS64, Linux: each stack argument in its own
- * 8-byte slot, value at the slot's start). */
-enum pfe_loc_class { PFE_LOC_X, PFE_LOC_V, PFE_LOC_STACK };
+/* Where an argument arrives: an integer register, a floating-point register
+ * or the caller's stack (the rules: arch/arm64/abi.c). */
+enum pfe_loc_class { PFE_LOC_INT_REG, PFE_LOC_FP_REG, PFE_LOC_STACK };
 
 struct pfe_arg_loc {
 	uint8_t cls; /* enum pfe_loc_class */

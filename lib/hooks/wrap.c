@@ -3,14 +3,13 @@
  * Signatures for libffi, and pfe_call_original: a hook calls the function it
  * replaces.
  *
- * The original is entered past its patch site (the body, site->pc + 8), so
- * the BL in slot 1 does not fire again and no hook runs for this entry. x9,
- * which slot 0 would have set, is a temporary nothing reads. libffi calls its
- * target with `blr`; in a BTI-guarded page the body is no landing pad, so
- * ffi_call goes to pfe_orig_stub (arch/arm64/orig_stub.S, which starts with
- * `bti c`), and the stub enters the body with `ret`, which BTI does not
- * check, keeping x30 = ffi_call's return address. The body address reaches
- * the stub in a static-TLS variable: set here, read by the stub's first
+ * The original is entered past its patch site (the body, site->pc + PFE_ARCH_SITE_BYTES), so
+ * the call in slot 1 does not fire again and no hook runs for this entry;
+ * what slot 0 would have saved, nothing reads. In a BTI-guarded page the body
+ * is no landing pad for libffi's indirect call, so ffi_call goes to
+ * pfe_orig_stub (arch/arm64/orig_stub.S says how it enters the body and
+ * keeps ffi_call's return address). The body address reaches the stub in a
+ * static-TLS variable: set here, read by the stub's first
  * instructions, saved and restored around the call so that a signal handler
  * calling an original in between finds its own.
  *
@@ -114,7 +113,7 @@ PFE_API int pfe_call_original(const struct pfe_site *site, void *ret, void **arg
 	if (site != cur)
 		return -EINVAL;
 	f = hook->sig->ffi;
-	pfe_orig_target = site->pc + 8;
+	pfe_orig_target = site->pc + PFE_ARCH_SITE_BYTES;
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	pfe_in_hook = 0;
 	ffi_call(&f->cif, pfe_orig_stub, ret ? ret : scratch, args);

@@ -8,13 +8,13 @@
  * thread continues, so the frames it leaves are closed when it leaves them,
  * then calls the C library's.
  *
- * longjmp's target sp is in the jmp_buf, mangled by glibc with the pointer
- * guard (XOR, a private process-wide value on arm64): we learn the guard
- * once from a setjmp of our own at a known sp, as sanitizers do. A jmp_buf
- * that does not decode to a sensible sp (another layout) is not used: then
- * the frames are closed at the next call or return on that stack.
+ * longjmp's target sp is in the jmp_buf, mangled by the C library with its
+ * pointer guard, which the architecture's code learns once
+ * (arch/arm64/context.c). A jmp_buf that does not decode to a sensible sp
+ * (another layout) is not used: then the frames are closed at the next call
+ * or return on that stack.
  *
- * A ucontext says its target sp in uc_mcontext.sp and, when made by
+ * A ucontext says its target sp (pfe_arch_context_sp) and, when made by
  * makecontext, its stack in uc_stack: that is how libpfe learns coroutine
  * stacks. getcontext/swapcontext leave uc_stack alone, so a coroutine's
  * saved context still names its stack.
@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <ucontext.h>
 
+#include "arch.h"
 #include "exit.h"
 #include "interpose.h"
 
@@ -42,9 +43,6 @@ WRAP_API int pfe_setcontext(const ucontext_t *ucp);
 WRAP_API int pfe_swapcontext(ucontext_t *oucp, const ucontext_t *ucp);
 WRAP_API int pfe_sigaltstack(const stack_t *ss, stack_t *old);
 WRAP_API void *pfe_cxa_begin_catch(void *exc);
-
-/* glibc's jmp_buf on arm64: x19-x28, x29, x30 (mangled), -, sp (mangled). */
-#define JB_SP 13
 
 typedef void (*jmp_fn)(struct __jmp_buf_tag *env, int val);
 typedef int (*setctx_fn)(const ucontext_t *ucp);
@@ -81,36 +79,10 @@ static void *need(void *p, const char *name)
 	return p;
 }
 
-static __attribute__((noinline)) uintptr_t probe_guard(void)
-{
-	jmp_buf jb;
-	uintptr_t sp;
-
-	/* _setjmp is a leaf on arm64: it stores the sp it is called with,
-	 * which is ours from after the prologue on. */
-	__asm__ volatile("mov %0, sp" : "=r"(sp));
-	if (_setjmp(jb))
-		return 0;
-	return ((uintptr_t *)jb[0].__jmpbuf)[JB_SP] ^ sp;
-}
-
-static __attribute__((noinline)) uintptr_t probe_guard_deeper(void)
-{
-	volatile char pad[256];
-
-	pad[0] = 0;
-	return probe_guard() + pad[0];
-}
-
 /* The sp @env continues at, or 0 when it cannot be told. */
 static uintptr_t jmp_target(struct __jmp_buf_tag *env)
 {
-	uintptr_t sp;
-
-	if (!guard_ok)
-		return 0;
-	sp = ((uintptr_t *)env->__jmpbuf)[JB_SP] ^ guard;
-	return sp & 15 ? 0 : sp;
+	return guard_ok ? pfe_arch_jmpbuf_sp(env, guard) : 0;
 }
 
 static void leave_for(struct __jmp_buf_tag *env)
@@ -160,7 +132,7 @@ static void switch_to(const ucontext_t *ucp)
 
 	if (!ucp)
 		return;
-	sp = ucp->uc_mcontext.sp;
+	sp = pfe_arch_context_sp(ucp);
 	lo = (uintptr_t)ucp->uc_stack.ss_sp;
 	hi = lo + ucp->uc_stack.ss_size;
 	if (!lo || hi < lo || sp < lo || sp > hi)
@@ -223,8 +195,6 @@ __asm__(".symver pfe_longjmp, longjmp@@GLIBC_2.17\n"
 
 __attribute__((constructor(101))) static void pfe_ctxsw_init(void)
 {
-	uintptr_t g1, g2;
-
 	real_longjmp = real("longjmp");
 	real__longjmp = real("_longjmp");
 	real_siglongjmp = real("siglongjmp");
@@ -233,9 +203,5 @@ __attribute__((constructor(101))) static void pfe_ctxsw_init(void)
 	real_swapcontext = real("swapcontext");
 	real_sigaltstack = real("sigaltstack");
 	real_begin_catch = real("__cxa_begin_catch");
-	/* The same guard from two different sp: the layout is as we think. */
-	g1 = probe_guard();
-	g2 = probe_guard_deeper();
-	guard = g1;
-	guard_ok = g1 == g2;
+	guard_ok = !pfe_arch_jmpbuf_guard(&guard);
 }

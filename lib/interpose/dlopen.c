@@ -9,14 +9,14 @@
  * up to date (live_sync):
  *
  *   new objects: discovered (libelf, malloc: threads keep running), then
- *     every other thread is parked (park.c) while `mov x9, x30` is written
- *     into slot 0 of each site, since the architecture does not allow that
- *     change under a thread that may execute it. A parked thread interrupted
- *     between slot 0 and slot 1 of such a site gets x9 = x30 in its saved
- *     context, as if it had executed the new MOV. Released, the threads
+ *     every other thread is parked (park.c) while slot 0 of each site is
+ *     initialised, since the architecture does not allow that change under
+ *     a thread that may execute it. A parked thread interrupted between
+ *     slot 0 and slot 1 of such a site gets its saved context fixed as if it
+ *     had executed the new word (arch/arm64/context.c). Released, the threads
  *     return from the handler (context-synchronising). Then the object is
  *     published and the live hooks whose patterns match are attached
- *     (NOP -> BL, safe under running threads). If a thread cannot be parked
+ *     (make_call, safe under running threads). If a thread cannot be parked
  *     the object is published with its sites unpatched (never selectable).
  *   gone objects (dl_iterate_phdr no longer lists them): unpublished, their
  *     sites taken out of the dispatch table and out of every hook's list,
@@ -59,7 +59,6 @@
 #include <urcu-bp.h>
 
 #include "hooks.h"
-#include "insn.h"
 #include "interpose.h"
 
 #define DL_API __attribute__((visibility("default")))
@@ -97,30 +96,28 @@ struct init_ctx {
 	uintptr_t where;
 };
 
-static bool two_nops(const struct pfe_site *s)
+/* Is @s still as compiled? Then *@w is its init_nop write. */
+static bool init_write(const struct pfe_site *s, struct pfe_text_write *w)
 {
-	const uint32_t *p = (const uint32_t *)s->pc;
-
-	return __atomic_load_n(&p[0], __ATOMIC_RELAXED) == PFE_INSN_NOP &&
-	       __atomic_load_n(&p[1], __ATOMIC_RELAXED) == PFE_INSN_NOP;
+	return pfe_arch_site_decode(s) == PFE_SITE_COMPILED && !pfe_arch_init_nop(s, w);
 }
 
 /* One segment's slot-0 words, through /proc/self/mem. */
 static int write_procmem(struct init_ctx *c, uintptr_t lo, uintptr_t hi)
 {
-	static const uint32_t mov = PFE_INSN_MOV_X9_X30;
 	int fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC), err = 0;
+	struct pfe_text_write w;
 
 	if (fd < 0)
 		return -errno;
 	for (size_t i = 0; i < c->n && !err; i++) {
 		uintptr_t pc = c->sites[i]->pc;
 
-		if (pc < lo || pc >= hi || !two_nops(c->sites[i]))
+		if (pc < lo || pc >= hi || !init_write(c->sites[i], &w))
 			continue;
-		if (pwrite(fd, &mov, 4, (off_t)pc) != 4)
+		if (pwrite(fd, &w.new, sizeof(w.new), (off_t)w.addr) != sizeof(w.new))
 			err = -EIO;
-		pfe_sync_icache((void *)pc, (void *)(pc + 4));
+		pfe_sync_icache((void *)w.addr, (void *)(w.addr + sizeof(w.new)));
 	}
 	close(fd);
 	return err;
@@ -152,12 +149,12 @@ static void write_slot0(struct init_ctx *c)
 		} else {
 			for (size_t i = 0; i < c->n; i++) {
 				struct pfe_site *s = c->sites[i];
+				struct pfe_text_write w;
 
-				if (s->pc < sg->start || s->pc >= sg->end || !two_nops(s))
+				if (s->pc < sg->start || s->pc >= sg->end || !init_write(s, &w))
 					continue;
-				__atomic_store_n((uint32_t *)s->pc, PFE_INSN_MOV_X9_X30,
-						 __ATOMIC_RELAXED);
-				pfe_sync_icache((void *)s->pc, (void *)(s->pc + 4));
+				__atomic_store_n((uint32_t *)w.addr, w.new, __ATOMIC_RELAXED);
+				pfe_sync_icache((void *)w.addr, (void *)(w.addr + sizeof(w.new)));
 			}
 			if (mprotect((void *)sg->start, len, sg->prot))
 				err = -errno;
@@ -169,19 +166,13 @@ static void write_slot0(struct init_ctx *c)
 	}
 }
 
-/* A parked thread stopped at slot 1 of a site just initialised never ran
- * the MOV: give it the x9 the MOV would have set. */
-static void fix_x9(ucontext_t *uc, void *arg)
+/* A parked thread stopped between the slots of a site just initialised
+ * never ran its new slot 0: the architecture fixes its context. */
+static void fix_parked(ucontext_t *uc, void *arg)
 {
 	struct init_ctx *c = arg;
-	uintptr_t pc = uc->uc_mcontext.pc;
-	struct pfe_site *s;
 
-	if (pc < c->obj->lo || pc >= c->obj->hi)
-		return;
-	s = pfe_sitetab_by_pc(&c->obj->tab, pc - 4);
-	if (s && __atomic_load_n((uint32_t *)s->pc, __ATOMIC_RELAXED) == PFE_INSN_MOV_X9_X30)
-		uc->uc_mcontext.regs[9] = uc->uc_mcontext.regs[30];
+	pfe_arch_init_nop_parked(uc, c->obj);
 }
 
 static void count_parked(ucontext_t *uc, void *arg)
@@ -204,14 +195,15 @@ void pfe_live_init_object(struct pfe_object *obj)
 	for (size_t i = 0; i < obj->tab.nsites; i++) {
 		struct pfe_site *s = &obj->tab.sites[i];
 
-		if (s->state == PFE_SITE_COMPILED && s->nops >= 2 && !(s->pc & 3) && two_nops(s))
+		if (s->state == PFE_SITE_COMPILED && s->nops >= 2 &&
+		    pfe_arch_site_decode(s) == PFE_SITE_COMPILED)
 			c.sites[c.n++] = s;
 	}
 	if (c.n && !pfe_park_others()) {
 		int parked = 0;
 
 		write_slot0(&c);
-		pfe_park_each(fix_x9, &c);
+		pfe_park_each(fix_parked, &c);
 		pfe_park_each(count_parked, &parked);
 		pfe_park_release();
 		pfe_debug("%s: slot 0 of %zu sites written with %d threads parked", obj->name, c.n,
@@ -220,12 +212,9 @@ void pfe_live_init_object(struct pfe_object *obj)
 			pfe_err("%s: cannot write text at %#lx: %s; some sites stay unpatched",
 				obj->name, (unsigned long)c.where, strerror(-c.err));
 		/* Memory says which sites were written. */
-		for (size_t i = 0; i < c.n; i++) {
-			const uint32_t *p = (const uint32_t *)c.sites[i]->pc;
-
-			if (p[0] == PFE_INSN_MOV_X9_X30 && p[1] == PFE_INSN_NOP)
+		for (size_t i = 0; i < c.n; i++)
+			if (pfe_arch_site_decode(c.sites[i]) == PFE_SITE_INIT)
 				c.sites[i]->state = PFE_SITE_INIT;
-		}
 	} else if (c.n) {
 		pfe_err("%s: loaded while threads run that could not be stopped; its %zu "
 			"functions stay unpatched",

@@ -77,7 +77,7 @@ static void before_exec(void)
 	int g = pfe_guard_enter();
 
 	pfe_exec_init();
-	if (pfe_follow_owns_trace())
+	if (pfe_owner_of_trace())
 		pfe_clients_image_end();
 	pfe_guard_leave(g);
 }
@@ -151,7 +151,7 @@ static int pfe_execve(const char *path, char *const argv[], char *const envp[])
 	struct call a = {.path = path, .argv = argv};
 
 	before_exec();
-	return pfe_follow_env(envp, pfe_follow_new_process(), call_execve, &a);
+	return pfe_follow_env(envp, pfe_owner_new_process(), call_execve, &a);
 }
 
 static int pfe_execvpe(const char *file, char *const argv[], char *const envp[])
@@ -159,7 +159,7 @@ static int pfe_execvpe(const char *file, char *const argv[], char *const envp[])
 	struct call a = {.path = file, .argv = argv};
 
 	before_exec();
-	return pfe_follow_env(envp, pfe_follow_new_process(), call_execvpe, &a);
+	return pfe_follow_env(envp, pfe_owner_new_process(), call_execvpe, &a);
 }
 
 static int pfe_fexecve(int fd, char *const argv[], char *const envp[])
@@ -167,7 +167,7 @@ static int pfe_fexecve(int fd, char *const argv[], char *const envp[])
 	struct call a = {.fd = fd, .argv = argv};
 
 	before_exec();
-	return pfe_follow_env(envp, pfe_follow_new_process(), call_fexecve, &a);
+	return pfe_follow_env(envp, pfe_owner_new_process(), call_fexecve, &a);
 }
 
 static int pfe_execveat(int dirfd, const char *path, char *const argv[], char *const envp[],
@@ -176,7 +176,7 @@ static int pfe_execveat(int dirfd, const char *path, char *const argv[], char *c
 	struct call a = {.fd = dirfd, .path = path, .argv = argv, .flags = flags};
 
 	before_exec();
-	return pfe_follow_env(envp, pfe_follow_new_process(), call_execveat, &a);
+	return pfe_follow_env(envp, pfe_owner_new_process(), call_execveat, &a);
 }
 
 static int pfe_execv(const char *path, char *const argv[])

@@ -57,11 +57,6 @@ extern char **environ;
 
 static bool active; /* set up; false under AT_SECURE */
 static bool follow = true;
-static pid_t start_pid;
-/* The process whose buffered trace lines are its own to write: not a
- * vfork child (its memory is its parent's, or, under qemu-user, a copy of
- * it) nor one of clone() without fork handlers. fork.c updates it. */
-static pid_t flush_pid;
 static char self_path[PATH_MAX];
 static const char *self_alias;
 /* "PFE_*=..." of this process at start-up: for a new image of this process,
@@ -131,8 +126,6 @@ void pfe_follow_init(void)
 	if (pfe_env_secure())
 		return;
 	follow = pfe_env_bool("PFE_FOLLOW", true);
-	start_pid = getpid();
-	flush_pid = start_pid;
 	if (in && strlen(in) < sizeof(inherited))
 		strcpy(inherited, in);
 	if (dladdr((void *)pfe_follow_init, &di) && di.dli_fname && *di.dli_fname) {
@@ -239,19 +232,4 @@ int pfe_follow_env(char *const envp[], bool new_process, int (*fn)(char *const e
 	if (map)
 		munmap(map, need);
 	return ret;
-}
-
-bool pfe_follow_new_process(void)
-{
-	return getpid() != start_pid;
-}
-
-void pfe_follow_forked(void)
-{
-	flush_pid = getpid();
-}
-
-bool pfe_follow_owns_trace(void)
-{
-	return getpid() == flush_pid;
 }

@@ -41,7 +41,7 @@ static void child(void)
 {
 	urcu_bp_after_fork_child();
 	pfe_park_fork_child();
-	pfe_follow_forked();
+	pfe_owner_forked();
 	pfe_patch_unlock();
 	pfe_live_unlock();
 }

@@ -11,6 +11,7 @@
  *   ctxsw.c      longjmp/setcontext/swapcontext/sigaltstack/__cxa_begin_catch
  *                interposed: tell exit.c where the thread continues
  *   follow.c     following children: their environment, shared output files
+ *   owner.c      which process owns the trace held in its memory
  *   childenv.c   a followed child's environment (pure, childenv.h)
  */
 #ifndef PFE_INTERPOSE_H
@@ -50,20 +51,23 @@ void pfe_follow_init(void);
  * async-signal-safe (vfork children, fork in threaded programs). */
 int pfe_follow_env(char *const envp[], bool new_process, int (*fn)(char *const env[], void *arg),
 		   void *arg);
-/* True when this process is not the one the constructor ran in (an exec
- * after fork or vfork). */
-bool pfe_follow_new_process(void);
-/* fork.c, in the child: this process's trace lines are its own. */
-void pfe_follow_forked(void);
-/* False in a vfork child (or a clone without fork handlers): the trace
- * lines buffered in its memory are its parent's, which writes them. */
-bool pfe_follow_owns_trace(void);
 /* For pfe_output_open's callers: @flags without PFE_OUT_TRUNC (and with
  * PFE_OUT_APPEND) when @path is a file an earlier image of this process, or
  * its parent, opened for output: its lines stay, the new ones follow. */
 unsigned pfe_follow_out_flags(const char *path, unsigned flags);
 /* True when a process libpfe was in started this one (LIBPFE_CHILD). */
 bool pfe_follow_child(void);
+/* ------------------------------------------------------------- owner.c */
+/* Constructor: this process owns the trace in its memory. */
+void pfe_owner_init(void);
+/* True when this process is not the one the constructor ran in (an exec
+ * after fork or vfork). */
+bool pfe_owner_new_process(void);
+/* fork.c, in the child: the trace in its memory is its own. */
+void pfe_owner_forked(void);
+/* False in a vfork child (or a clone without fork handlers): the trace
+ * buffered in its memory is its parent's, which writes it. */
+bool pfe_owner_of_trace(void);
 /* ------------------------------------------------------------ exec.c */
 /* Resolve the C library's exec and spawn functions (constructor). */
 void pfe_exec_init(void);

@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <cmocka.h>
 
+#include "arch.h"
 #include "insn.h"
 #include "maps.h"
 #include "hooks.h"

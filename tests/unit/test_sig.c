@@ -94,7 +94,7 @@ static void test_placement(void **state)
 				    "long,double,long,double,long,double,long,double,float,int)");
 
 	for (unsigned i = 0; i < 16; i++) {
-		assert_int_equal(s.loc[i].cls, i % 2 ? PFE_LOC_V : PFE_LOC_X);
+		assert_int_equal(s.loc[i].cls, i % 2 ? PFE_LOC_FP_REG : PFE_LOC_INT_REG);
 		assert_int_equal(s.loc[i].n, i / 2);
 	}
 	assert_int_equal(s.loc[16].cls, PFE_LOC_STACK);
@@ -136,7 +136,7 @@ static void test_values(void **state)
 	assert_int_equal(pfe_sig_arg(&s, &r, 11).i, 8);
 	assert_int_equal(s.loc[12].n, 16);
 	assert_int_equal(pfe_sig_arg(&s, &r, 12).i, -32768);
-	assert_int_equal(s.loc[13].cls, PFE_LOC_V);
+	assert_int_equal(s.loc[13].cls, PFE_LOC_FP_REG);
 	assert_int_equal(s.loc[13].n, 2);
 	assert_true(pfe_sig_arg(&s, &r, 13).d == 2.5);
 

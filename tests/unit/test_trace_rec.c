@@ -74,7 +74,7 @@ static void test_start(void **state)
 	setenv("PFE_BUFFER", "64K", 1);
 	/* What libpfe's constructor does: this process writes its trace, and
 	 * a fork child its own (follow.c, fork.c). */
-	pfe_follow_forked();
+	pfe_owner_forked();
 	pfe_fork_init();
 	assert_false(pfe_ring_started());
 	assert_int_equal(pfe_ring_start(fd, NULL, false, false), 0);

@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The tracer's per-thread event rings: what their files share, and nothing
+ * else includes (the contract is trace_rec.h, the event encoding event.h).
+ *
+ *   ring_put.c      the traced thread's side: claiming a ring, putting
+ *                   events, writing its own ring out when it is full
+ *   ring_consume.c  consuming a ring: its events to the sinks (text lines,
+ *                   recordings, the summary's table)
+ *   ring_filter.c   graph text's filters (PFE_MIN_DURATION, depth)
+ *   ring_writer.c   the writer thread, and what only it does to a ring
+ *   trace_rec.c     the process's life: start, flushes, exit, fatal
+ *                   signals, fork, the run-time settings
+ *
+ * Why: formatting and symbolizing a line on the traced thread cost ~580
+ * guest instructions per call, and graph mode ~1,700; storing a 16-byte
+ * event costs a few dozen. So a hook only stores events, and the consumer
+ * turns them into PFE_TRACE text (trace_text.c) or PFE_RECORD files
+ * (rec_meta.c for the metadata), in another thread.
+ *
+ * Each thread owns one ring: a single-producer single-consumer queue in an
+ * mmap'ed area. The owner is the only writer of head; whoever holds the
+ * ring's busy word (the writer thread, a flush, or the owner itself when
+ * the ring is full) is the only writer of tail:
+ *
+ *   owner:    ev[head] = e;  store-release head + 1
+ *   consumer: h = load-acquire head; read ev[tail, h); store-release tail = h
+ *   owner:    seen = load-acquire tail (only when head - seen reaches room)
+ *
+ * The acquire/release pairs make an event complete before it is consumed
+ * and consumed before its slot is reused. The fast path reads no shared
+ * cache line: head, seen and room are the owner's.
+ *
+ * When a ring is full the owner wakes the writer and, rather than wait for
+ * it, takes the ring and writes it out itself (PFE_BUFFER=<size>: the
+ * default is 1 MiB, 65,536 events per thread), or with PFE_BUFFER=...,drop
+ * counts what it cannot store and records a LOST event when there is room
+ * again. Nothing is ever lost silently and the program never blocks on a
+ * lock: the busy word is only spun on while another thread holds it for one
+ * batch, which needs no lock of the program's.
+ *
+ * Rings are slots of a static table, not thread-local storage: flushes
+ * (exit, exec, fork, a fatal signal) must reach the events of every thread,
+ * running or gone, and a dead thread's TLS is freed with its stack. A
+ * thread claims a slot on its first event; its pthread key destructor marks
+ * the slot ENDING, and the writer frees it once it is empty and the thread
+ * is gone (tgkill(tid, 0) fails), so that events of the thread's last
+ * destructors still have a ring.
+ */
+#ifndef PFE_RING_INTERNAL_H
+#define PFE_RING_INTERNAL_H
+
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "trace_rec.h"
+#include "trace_text.h"
+
+/* struct pfe_ring's state. */
+enum { RING_FREE, RING_CLAIMING, RING_LIVE, RING_ENDING };
+
+#define NRINGS	    4096
+#define OUT_BYTES   PIPE_BUF /* one write(2): atomic on a pipe too */
+#define TEXT_BYTES  512	     /* an ARGS/RETVAL payload is cut here */
+#define EV_MIN	    4096
+#define EV_DEFAULT  65536 /* 1 MiB */
+#define EV_MAX	    (1u << 26)
+#define PAYLOAD_MAX (TEXT_BYTES / 16)
+
+/* rings[0, nrings) were ever claimed (trace_rec.c defines both). */
+extern struct pfe_ring pfe_ring_slots[NRINGS];
+
+/* What the rings' files share. Set at start (trace_rec.c) unless said. */
+struct pfe_rings {
+	unsigned nrings;		   /* slots ever claimed; grows (ring_put.c) */
+	bool started;			   /* pfe_ring_start succeeded in this image */
+	bool graph;			   /* graph text (PFE_GRAPH, control) */
+	bool drop;			   /* PFE_BUFFER=...,drop */
+	bool final;			   /* after the last flush: every event at once */
+	bool summary;			   /* PFE_SUMMARY's table instead of lines */
+	uint64_t min_dur;		   /* graph text filters, read per event */
+	unsigned show_depth;		   /* ... (pfe_ring_set_filters) */
+	int out_fd;			   /* text output, -1 when recording */
+	uint64_t nev;			   /* events per ring, a power of two */
+	uint64_t clock_base;		   /* the counter at start, modulo 2^48 */
+	uint64_t full_base;		   /* the counter at start */
+	pthread_key_t end_key;		   /* its destructor: pfe_ring_end */
+	pthread_mutex_t meta_lock;	   /* PFE_RECORD's metadata files */
+	uint64_t events_total, lost_total; /* relaxed atomics */
+	uint32_t wake_word;		   /* the writer's futex */
+	/* A fatal signal is being handled: only async-signal-safe work from
+	 * now on (no new object listed, no lock waited for). */
+	int in_fatal;
+	int writer_running; /* not in a fork child */
+};
+extern struct pfe_rings pfe_rings;
+
+static inline uint32_t pfe_ring_tid(void)
+{
+	return (uint32_t)syscall(SYS_gettid);
+}
+
+/* Ticks since the tracer's start, modulo 2^48. */
+static inline uint64_t pfe_ring_now(void)
+{
+	return (pfe_ring_clock() - pfe_rings.clock_base) & PFE_REC_TIME_MASK;
+}
+
+/* ---------------------------------------------------------- ring_put.c */
+/* pthread key destructor: the thread ends; the writer frees the ring. */
+void pfe_ring_end(void *arg);
+
+/* ------------------------------------------------------ ring_consume.c */
+/* The consumer lock of @g, for thread @me; false when another holds it. */
+bool pfe_ring_lock(struct pfe_ring *g, uint32_t me);
+void pfe_ring_unlock(struct pfe_ring *g);
+/* True when @g is claimed and holds events not yet consumed. */
+bool pfe_ring_pending(struct pfe_ring *g);
+/* The ring's events [tail, head) to the output. The caller holds busy and
+ * an RCU read-side section. */
+void pfe_ring_consume(struct pfe_ring *g);
+/* One pass over every ring; returns whether it wrote anything. @wait:
+ * also rings another consumer holds now (flushes), except one held by the
+ * calling thread itself (a signal in the middle of its own flush).
+ * @writer: the writer thread's pass (keeps idle rings' time, frees ended
+ * ones). */
+bool pfe_ring_consume_all(bool wait, bool writer);
+/* Bytes to the ring's output buffer, written out when it is full or at
+ * pfe_ring_out_flush. Consumer only. */
+void pfe_ring_out_add(struct pfe_ring *g, const void *p, size_t n);
+void pfe_ring_out_flush(struct pfe_ring *g);
+/* One text line of @x to the ring's output. Consumer only. */
+void pfe_ring_write_line(struct pfe_ring *g, const struct pfe_text_ev *x);
+
+/* ------------------------------------------------------- ring_filter.c */
+/* Graph text @x through the filters: calls shorter than @limit ns, lines
+ * @depth levels deep or deeper are not written. Consumer only. */
+void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_t limit,
+			  unsigned depth);
+
+/* ------------------------------------------------------- ring_writer.c */
+/* Start the writer thread; 0 or -errno after one line. */
+int pfe_ring_writer_start(void);
+/* Wake the writer early (a ring fills); nothing without one. */
+void pfe_ring_writer_wake(void);
+/* The writer's care of @g after a pass: an idle ring's time is moved on,
+ * an ended thread's empty ring is freed. */
+void pfe_ring_keep_time(struct pfe_ring *g, uint32_t me);
+void pfe_ring_retire(struct pfe_ring *g);
+
+#endif /* PFE_RING_INTERNAL_H */

@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The writer thread (ring_internal.h): consumes every ring in the
+ * background, keeps idle rings' time from wrapping, frees the rings of
+ * threads that ended, and ends a process whose main called pthread_exit.
+ */
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "hooks.h"
+#include "park.h"
+#include "ring_internal.h"
+#include "text_fast.h"
+
+/* ------------------------------------------------------------- writer */
+
+void pfe_ring_writer_wake(void)
+{
+	if (!__atomic_load_n(&pfe_rings.writer_running, __ATOMIC_RELAXED))
+		return;
+	__atomic_fetch_add(&pfe_rings.wake_word, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &pfe_rings.wake_word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+/*
+ * main called pthread_exit and every thread of the program has ended since:
+ * glibc would now end the process with exit(0) from the last thread, but
+ * the writer is a thread too and keeps the process alive. So it does what
+ * glibc would have done; atexit handlers and ring_fini then run here.
+ */
+static bool program_ended(void)
+{
+	return pfe_park_thread_ended(getpid()) && !pfe_park_other_threads();
+}
+
+/*
+ * Polls: 1 ms while there is work, backing off to 64 ms when idle, and
+ * woken early when a ring fills. A 1 MiB ring holds 65,536 events, more
+ * than a thread stores in 1 ms even natively.
+ */
+static void *writer_main(void *arg)
+{
+	unsigned idle = 1;
+
+	pfe_in_hook = PFE_GUARD_OWN; /* never traced, never hooked */
+	pfe_text_fast_own();
+	pfe_park_exempt((pid_t)pfe_ring_tid());
+	prctl(PR_SET_NAME, "pfe-writer", 0, 0, 0);
+	for (;;) {
+		uint32_t w = __atomic_load_n(&pfe_rings.wake_word, __ATOMIC_ACQUIRE);
+		struct timespec ts;
+
+		if (pfe_ring_consume_all(false, true))
+			idle = 1;
+		else if (idle < 64)
+			idle *= 2;
+		else if (program_ended())
+			exit(0);
+		ts = (struct timespec){0, (long)idle * 1000000};
+		syscall(SYS_futex, &pfe_rings.wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
+	}
+	return NULL;
+}
+
+int pfe_ring_writer_start(void)
+{
+	sigset_t all, old;
+	pthread_attr_t attr;
+	pthread_t th;
+	int r;
+
+	/* The program's signals go to the program's threads. The writer runs
+	 * none of the program's code: park.c need not stop it (exempt). */
+	sigfillset(&all);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	r = pthread_create(&th, &attr, writer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	pthread_attr_destroy(&attr);
+	if (r) {
+		pfe_err_once("PFE_TRACE: cannot start the writer thread: %s; traced threads "
+			     "write their own events when their buffer fills",
+			     strerror(r));
+		return -r;
+	}
+	__atomic_store_n(&pfe_rings.writer_running, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* A ring whose thread is gone and whose events are written goes back. */
+void pfe_ring_retire(struct pfe_ring *g)
+{
+	if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) != RING_ENDING ||
+	    __atomic_load_n(&g->head, __ATOMIC_ACQUIRE) != g->tail ||
+	    syscall(SYS_tgkill, getpid(), g->tid, 0) == 0 || errno != ESRCH)
+		return;
+	if (g->fd >= 0)
+		pfe_fd_close(g->fd);
+	g->fd = -1;
+	__atomic_store_n(&g->state, RING_FREE, __ATOMIC_RELEASE);
+}
+
+/*
+ * Times are 48 bits (tracer/record.h): a thread idle for 2^47 ticks (39 hours
+ * at 1 GHz) would have its next event read as earlier than its last. So the
+ * writer moves an idle ring's time on, and in a recording writes it as a
+ * TIME event, long before. A little in the past (2^40 ticks, 18 minutes at
+ * 1 GHz): an event whose owner read the clock just before being preempted
+ * may still be on its way.
+ */
+#define TIME_MARGIN (UINT64_C(1) << 40)
+
+void pfe_ring_keep_time(struct pfe_ring *g, uint32_t me)
+{
+	uint64_t now = pfe_ring_clock() - pfe_rings.full_base;
+	int st = __atomic_load_n(&g->state, __ATOMIC_ACQUIRE);
+	struct pfe_rec r;
+	char b[16];
+
+	if ((st != RING_LIVE && st != RING_ENDING) || now < TIME_MARGIN ||
+	    now - TIME_MARGIN - g->last < (UINT64_C(1) << 46) || pfe_ring_pending(g) ||
+	    !pfe_ring_lock(g, me))
+		return;
+	if (!pfe_ring_pending(g) && now - TIME_MARGIN > g->last) {
+		g->last = now - TIME_MARGIN;
+		if (pfe_ring_record && g->fd >= 0) {
+			r = pfe_rec_plain(PFE_REC_TIME, g->last, g->last);
+			pfe_rec_store(b, r);
+			pfe_ring_out_add(g, b, 16);
+			pfe_ring_out_flush(g);
+		}
+	}
+	pfe_ring_unlock(g);
+}
