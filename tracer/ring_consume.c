@@ -96,9 +96,9 @@ static inline __attribute__((always_inline)) void write_line(struct pfe_ring *g,
 	char *at = g->out + g->nout;
 	size_t len = pfe_text_fast(c, at, x);
 
-	if (!len)
+	if (__builtin_expect(!len, 0))
 		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
-	if (g->nout + len > OUT_BYTES) {
+	if (__builtin_expect(g->nout + len > OUT_BYTES, 0)) {
 		pfe_ring_out_flush(g);
 		memmove(g->out, at, len);
 	}
@@ -135,7 +135,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);
 		uint64_t rel = ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK;
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
-		struct pfe_text_ev x = {.r = e, .tid = g->tid, .graph = gr, .time = tm};
+		struct pfe_text_ev x;
 
 		if (units > h - t - 1)
 			units = (unsigned)(h - t - 1); /* cannot happen: published whole */
@@ -167,6 +167,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 				give_back(g, t);
 			continue;
 		}
+		/* Only text needs the event's line: made after the sinks above. */
+		x = (struct pfe_text_ev){.r = e, .tid = g->tid, .graph = gr, .time = tm};
 		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {

@@ -129,7 +129,7 @@ static inline __attribute__((always_inline)) size_t pfe_text_fast(struct pfe_tex
 	const struct pfe_text_slot *name;
 	char *p = buf;
 
-	if (!c || e->text)
+	if (__builtin_expect(!c || e->text, 0))
 		return 0;
 	if (!e->graph) {
 		uintptr_t ra = pfe_rec_ret(&e->r);
@@ -158,7 +158,7 @@ static inline __attribute__((always_inline)) size_t pfe_text_fast(struct pfe_tex
 		if (!name)
 			return 0;
 	}
-	if (level > PFE_TEXT_INDENT_MAX)
+	if (__builtin_expect(level > PFE_TEXT_INDENT_MAX, 0))
 		return 0;
 	if (e->time) {
 		memcpy(p, c->tid_text, 16);
