@@ -89,9 +89,8 @@ static void give_back(struct pfe_ring *g, uint64_t t)
  * by pfe_text_format(). The buffer has PFE_TEXT_LINE_MAX bytes after those
  * OUT_BYTES, and the payload after that.
  */
-static inline __attribute__((always_inline)) void write_line(struct pfe_ring *g,
-							     struct pfe_text_cache *c,
-							     const struct pfe_text_ev *x)
+static inline __attribute__((always_inline)) void
+write_line(struct pfe_ring *g, struct pfe_text_cache *c, const struct pfe_text_ev *x)
 {
 	char *at = g->out + g->nout;
 	size_t len = pfe_text_fast(c, at, x);
@@ -184,7 +183,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 				t += 1 + pu;
 			}
 		}
-		x.ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full; /* pfe_ring_ns */
+		x.ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32)
+			    : full; /* pfe_ring_ns */
 		if (gr && (limit || depth))
 			pfe_ring_filter_line(g, &x, limit, depth);
 		else

@@ -30,8 +30,8 @@
 __thread struct pfe_text_cache *pfe_text_cache __attribute__((tls_model("initial-exec")));
 unsigned pfe_text_gen = 1; /* bumped by pfe_text_fast_forget */
 
-const char pfe_text_spaces[2 * PFE_TEXT_INDENT_MAX + 16] = {
-    [0 ... 2 * PFE_TEXT_INDENT_MAX + 15] = ' '};
+const char pfe_text_spaces[2 * PFE_TEXT_INDENT_MAX + 16] = {[0 ... 2 * PFE_TEXT_INDENT_MAX + 15] =
+								' '};
 
 /* "00" to "99" */
 const char pfe_text_pairs[201] = "00010203040506070809101112131415161718192021222324"
@@ -123,8 +123,7 @@ struct pfe_text_cache *pfe_text_prep(struct pfe_text_cache *c, uint32_t tid)
 
 /* A text of @n bytes (@n + 16 reserved) in the arena, or NULL when full:
  * then nothing more is cached until the next reset. */
-static char *arena_take(struct pfe_text_cache *c, struct pfe_text_slot *sl, uintptr_t key,
-			size_t n)
+static char *arena_take(struct pfe_text_cache *c, struct pfe_text_slot *sl, uintptr_t key, size_t n)
 {
 	uint32_t need = (uint32_t)((n + 16 + 15) & ~(size_t)15);
 

@@ -17,9 +17,9 @@
 #include "trace_rec.h"
 #include "trace_text.h"
 
-#define PFE_TEXT_SLOTS	     4096 /* per kind, direct-mapped */
-#define PFE_TEXT_ARENA	     (256u << 10)
-#define PFE_TEXT_INDENT_MAX  100 /* trace_text.c's GRAPH_INDENT_MAX */
+#define PFE_TEXT_SLOTS	    4096 /* per kind, direct-mapped */
+#define PFE_TEXT_ARENA	    (256u << 10)
+#define PFE_TEXT_INDENT_MAX 100 /* trace_text.c's GRAPH_INDENT_MAX */
 
 struct pfe_text_slot {
 	uintptr_t key; /* site id + 1, or return address; 0: empty */
@@ -82,8 +82,8 @@ static inline __attribute__((always_inline)) char *pfe_text_pair2(char *p, unsig
 }
 
 /* "<s>.<us>" of @ns (trace_text.c's add_time), the seconds from the cache. */
-static inline __attribute__((always_inline)) char *pfe_text_time(struct pfe_text_cache *c,
-								 char *p, uint64_t ns)
+static inline __attribute__((always_inline)) char *pfe_text_time(struct pfe_text_cache *c, char *p,
+								 uint64_t ns)
 {
 	unsigned f;
 
@@ -113,16 +113,14 @@ static inline __attribute__((always_inline)) struct pfe_text_cache *pfe_text_bat
 }
 
 /*
- * Format @e, an event of the batch of @c (pfe_text_batch), into @buf (PFE_TEXT_LINE_MAX bytes, of which the line may
- * overwrite up to 16 past its end) as pfe_text_format() would, and return
- * the length; or 0 when this path does not take the event (not the writer
- * thread, a payload, a LOST or DEEP event, a name too long for the cache,
- * a level beyond the indentation), and pfe_text_format()'s own code does.
- * Inside an RCU read-side section.
+ * Format @e, an event of the batch of @c (pfe_text_batch), into @buf (PFE_TEXT_LINE_MAX bytes, of
+ * which the line may overwrite up to 16 past its end) as pfe_text_format() would, and return the
+ * length; or 0 when this path does not take the event (not the writer thread, a payload, a LOST or
+ * DEEP event, a name too long for the cache, a level beyond the indentation), and
+ * pfe_text_format()'s own code does. Inside an RCU read-side section.
  */
-static inline __attribute__((always_inline)) size_t pfe_text_fast(struct pfe_text_cache *c,
-								  char *buf,
-								  const struct pfe_text_ev *e)
+static inline __attribute__((always_inline)) size_t
+pfe_text_fast(struct pfe_text_cache *c, char *buf, const struct pfe_text_ev *e)
 {
 	unsigned type = pfe_rec_type(&e->r), level;
 	uint32_t id = pfe_rec_site(&e->r);
