@@ -198,3 +198,45 @@ lint: $(B)/.deps-ok
 
 clean:
 	rm -rf $(B)
+
+# ---------------------------------------------------------------- fuzzing
+# libFuzzer harnesses of the pfe reader (tests/fuzz/fuzz.h, README.md "Fuzzing
+# the pfe reader"): `make fuzz [FUZZ_TIME=seconds per harness] [FUZZ=names]`
+# with clang; check-host replays each harness's corpus and every crash found
+# so far (tests/fuzz/regress/<harness>/) with HOSTCC and ASan/UBSan.
+FUZZ ?= recording events parsers
+FUZZ_TIME ?= 60
+FUZZ_CC ?= clang
+FUZZ_SRC = $(filter-out tools/pfe/main.c,$(TOOL_SRC)) tests/fuzz/fuzz_common.c
+# pfe's own flags and include path (TOOL_CFLAGS), so that the harnesses follow it
+FUZZ_CFLAGS = $(TOOL_CFLAGS) -O1 -Itests/fuzz -fno-omit-frame-pointer
+
+$(B)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_SRC) tests/fuzz/fuzz.h $(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+		-o $@ $< $(FUZZ_SRC) -ljansson -lstdc++
+
+$(B)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/standalone.c $(FUZZ_SRC) tests/fuzz/fuzz.h \
+		$(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	@mkdir -p $(@D)
+	$(HOSTCC) $(FUZZ_CFLAGS) -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-o $@ $< tests/fuzz/standalone.c $(FUZZ_SRC) -ljansson -lstdc++
+
+.PHONY: fuzz fuzz-replay
+fuzz: $(addprefix $(B)/fuzz/fuzz_,$(FUZZ))
+	@B="$(B)" FUZZ="$(FUZZ)" FUZZ_TIME="$(FUZZ_TIME)" sh tests/fuzz/run.sh
+
+fuzz-replay: $(addprefix $(B)/fuzz/replay_,$(FUZZ))
+	@set -e; for h in $(FUZZ); do \
+	  $(B)/fuzz/replay_$$h tests/fuzz/corpus/$$h tests/fuzz/regress/$$h; done
+
+check-host: fuzz-replay
+
+# pfe with ASan and UBSan, for tests/integ/t_pfe_read_hostile.sh: memory
+# errors on hostile recordings are reports, not silent wrong answers.
+$(B)/pfe-asan: $(TOOL_SRC) $(wildcard tools/pfe/*.h) $(B)/.deps-ok
+	$(HOSTCC) $(TOOL_CFLAGS) -O1 -fsanitize=address,undefined -fno-sanitize-recover=all \
+		-fno-omit-frame-pointer -o $@ $(TOOL_SRC) -ljansson -lstdc++
+check: $(B)/pfe-asan
+FORMAT_SRC += $(wildcard tests/fuzz/*.[ch])
+SHELL_SRC += $(wildcard tests/fuzz/*.sh)

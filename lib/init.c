@@ -113,6 +113,7 @@ __attribute__((constructor)) static void pfe_init(void)
 		return;
 	}
 	g = pfe_guard_enter();
+	pfe_env_copy();
 	pfe_log_set_debug(pfe_env_bool("PFE_DEBUG", false));
 	pfe_clients_early();
 	check_flags();
@@ -122,6 +123,7 @@ __attribute__((constructor)) static void pfe_init(void)
 	pfe_discover_quiet = pfe_follow_child();
 	pfe_list_out_flags = pfe_follow_out_flags;
 	pfe_exec_init();
+	pfe_quit_init();
 	threads = pfe_park_other_threads();
 	pfe_patch_lock();
 	pfe_discover_all(publish, &threads);

@@ -32,7 +32,7 @@ need_root() {
 
 host=$(dpkg --print-architecture)
 libs="libelf-dev libffi-dev liburcu-dev libcmocka-dev"
-tools="make python3 gnuplot-nox clang-format shellcheck libcmocka-dev pkg-config g++ libjansson-dev protobuf-compiler"
+tools="make python3 gnuplot-nox clang clang-format shellcheck libcmocka-dev pkg-config g++ libjansson-dev protobuf-compiler"
 
 if [ "$host" = arm64 ]; then
 	pkgs="gcc g++ binutils $tools $libs uftrace"

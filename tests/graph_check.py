@@ -7,8 +7,10 @@ Usage: graph_check.py [--coroutines] [--tree] TRACE
 Every line must be one of (after "<tid> | " and two spaces per level, or
 200 spaces and "[<level>] " beyond level 100):
     name(args) {                      a call entered
+    name() { /* inherited at fork */  a call a fork child goes on in
     } name[ = value] (D.DDD us)       it returned
     } name (D.DDD us, unwound)        it was left (longjmp, exception...)
+    } name (D.DDD us, still open at the end)   the process ended inside it
     /* N calls deeper than PFE_DEPTH not shown */
 
 Per thread, each "{" must be at the level of the frames open below it, and
@@ -29,7 +31,7 @@ import re
 import sys
 
 LINE = re.compile(r'^(\d+) \| ( *)(?:\[(\d+)\] )?(.*)$')
-EXIT = re.compile(r'^\} (.*) \((\d+\.\d{3}) us(, unwound)?\)$')
+EXIT = re.compile(r'^\} (.*) \((\d+\.\d{3}) us(, unwound|, still open at the end)?\)$')
 LOST = re.compile(r'^/\* (\d+) calls deeper than PFE_DEPTH not shown \*/$')
 INDENT_MAX = 100
 
@@ -54,6 +56,7 @@ class Thread:
         self.open = []       # labels, outermost first
         self.groups = []     # set-aside frame lists (coroutines)
         self.calls = self.unwound = self.depth = self.lost = 0
+        self.still_open = 0
         self.tree = []
 
 
@@ -112,6 +115,8 @@ def main(argv):
                 err(n, 'indented deeper than %d levels' % INDENT_MAX)
                 continue
             t = threads.setdefault(tid, Thread())
+            if text.endswith(' { /* inherited at fork */'):
+                text = text[:-len(' /* inherited at fork */')]
             if text.endswith(' {'):
                 label = label_of(text[:-2])
                 if label is None:
@@ -130,7 +135,10 @@ def main(argv):
                 continue
             m = EXIT.match(text)
             if m:
-                rest, _, unwound = m.groups()
+                rest, _, how = m.groups()
+                unwound = how == ', unwound'
+                if how and not unwound:
+                    t.still_open += 1
                 if level < len(t.open) - 1:
                     set_aside(t, level + 1, n)
                 if level >= len(t.open) and not resume(t, level, n, label=None):
@@ -146,7 +154,8 @@ def main(argv):
                 t.open.pop()
                 if unwound:
                     t.unwound += 1
-                t.tree.append('  ' * level + '} ' + label + (' unwound' if unwound else ''))
+                t.tree.append('  ' * level + '} ' + label + (' unwound' if unwound else '') +
+                              (' still open' if how and not unwound else ''))
                 continue
             m = LOST.match(text)
             if m:

@@ -220,7 +220,7 @@ static void *control_main(void *arg)
 	}
 }
 
-void pfe_control_start(void)
+static void control_start(void)
 {
 	const char *path = pfe_env("PFE_CONTROL");
 	char what[160];
@@ -254,4 +254,18 @@ void pfe_control_start(void)
 		pfe_fd_close(ctl_fd);
 		ctl_fd = -1;
 	}
+}
+
+/* A client of the core of its own, registered after the tracer's (a
+ * constructor of the next priority runs later, and clients are told in
+ * registration order), so that the control thread starts once PFE_TRACE is
+ * attached, and trace.c and control.c do not call each other. */
+static const struct pfe_client control_client = {
+    .name = "control",
+    .ready = control_start,
+};
+
+__attribute__((constructor(PFE_CLIENT_PRIORITY + 1))) static void control_register(void)
+{
+	pfe_client_register(&control_client);
 }

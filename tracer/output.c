@@ -2,12 +2,35 @@
 /*
  * Where the tracer's events go, opened once per process image.
  */
+#include <string.h>
 #include <unistd.h>
 
 #include "base.h"
 #include "trace_out.h"
 #include "trace_rec.h"
 #include "tracer.h"
+
+/* PFE_OUTPUT when it names the pid (%p), for fork children. */
+static char out_tmpl[4096];
+
+/* A fork child writes its text where %p names its own pid: the file is
+ * opened as the parent's was (a recording gets the child's directory in
+ * trace_rec.c). On failure the child goes on writing to the parent's. */
+static void output_forked(void)
+{
+	char path[sizeof(out_tmpl)];
+	int r = pfe_path_expand(path, sizeof(path), out_tmpl, getpid());
+
+	if (r == 0)
+		r = pfe_trace_out_reopen(path);
+	if (r < 0) {
+		pfe_err("PFE_OUTPUT='%s': cannot open for writing in child %d: %s; it writes "
+			"to its parent's file",
+			out_tmpl, (int)getpid(), pfe_output_strerror(r));
+		return;
+	}
+	pfe_ring_set_out_fd(pfe_trace_out_fd());
+}
 
 /*
  * Where the events go: PFE_RECORD=<dir> files, or text to @output (NULL:
@@ -39,6 +62,10 @@ int pfe_trace_open(const char *output, bool graph)
 			return r;
 		}
 		r = pfe_ring_start(pfe_trace_out_fd(), NULL, graph, pfe_trace_summary_mode());
+		if (r == 0 && output && strstr(output, "%p") && strlen(output) < sizeof(out_tmpl)) {
+			strcpy(out_tmpl, output);
+			pfe_atfork(NULL, NULL, output_forked);
+		}
 	}
 	if (r == 0)
 		pfe_trace_note_others();

@@ -118,23 +118,25 @@ void pfe_ring_consume(struct pfe_ring *g)
 	uint64_t n = 0, lost = 0;
 	/* Read once a batch: the loop calls out, so the compiler would load
 	 * them again for every event (issue 25: the writer's cost per line).
-	 * Filters changed meanwhile apply from the next batch. */
+	 * The filters are the ones in force at each event's time. */
 	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
 	const struct pfe_rec *ev = g->ev;
 	const bool record = pfe_ring_record, sum = pfe_rings.summary, gr = pfe_rings.graph,
 		   tm = pfe_ring_graph_time;
 	struct pfe_text_cache *tc = record || sum ? NULL : pfe_text_batch(g->tid);
-	const uint64_t limit = __atomic_load_n(&pfe_rings.min_dur, __ATOMIC_RELAXED);
-	const unsigned depth = __atomic_load_n(&pfe_rings.show_depth, __ATOMIC_RELAXED);
 
 	if (record && t != h)
 		rec_file(g);
+	if (g->inherited && t != h)
+		pfe_ring_open_inherited(g);
 	while (t != h) {
 		struct pfe_rec e = ev[t & mask];
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);
 		uint64_t rel = ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK;
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
 		struct pfe_text_ev x;
+		uint64_t ns, limit;
+		unsigned depth;
 
 		if (units > h - t - 1)
 			units = (unsigned)(h - t - 1); /* cannot happen: published whole */
@@ -156,6 +158,16 @@ void pfe_ring_consume(struct pfe_ring *g)
 			continue;
 		}
 		t += 1 + units;
+		/* pfe_ring_ns(full), inline */
+		ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full;
+		if (gr)
+			pfe_ring_open_note(g, &e, ns);
+		if (g->ended) {
+			/* Closed at the end of the image: nothing more. */
+			if (!(n % 64))
+				give_back(g, t);
+			continue;
+		}
 		if (sum) {
 			/* Each exit adds to its function's row (trace_summary.c);
 			 * nothing else is written. */
@@ -183,8 +195,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 				t += 1 + pu;
 			}
 		}
-		x.ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32)
-			    : full; /* pfe_ring_ns */
+		x.ns = ns;
+		pfe_ring_filters_at(full, &limit, &depth);
 		if (gr && (limit || depth))
 			pfe_ring_filter_line(g, &x, limit, depth);
 		else

@@ -21,6 +21,40 @@ struct pfe_pend {
 	char text[PEND_TEXT];
 };
 
+#define KEPT (sizeof(pfe_rings.filters) / sizeof(pfe_rings.filters[0]))
+
+/*
+ * A change applies to the events stamped after it, and the events stored
+ * before it keep the filters they were made under, without the control
+ * thread waiting for the rings to be written out: a wait for rings that a
+ * busy thread keeps filling stalled "depth" and "min-duration" for seconds.
+ * Each change is kept with its time, the last KEPT of them; entries are
+ * written by the control thread alone, each before the count publishes it.
+ */
+void pfe_ring_set_filters(uint64_t min_ns, unsigned depth)
+{
+	unsigned n = __atomic_load_n(&pfe_rings.nfilters, __ATOMIC_RELAXED) + 1;
+	struct pfe_ring_filter *f = &pfe_rings.filters[n % KEPT];
+
+	f->at = pfe_ring_clock() - pfe_rings.full_base;
+	f->min_dur = min_ns;
+	f->depth = depth;
+	/* Pairs with the acquire load in pfe_ring_filters_at. */
+	__atomic_store_n(&pfe_rings.nfilters, n, __ATOMIC_RELEASE);
+}
+
+void pfe_ring_filters_at(uint64_t full, uint64_t *limit, unsigned *depth)
+{
+	unsigned n = __atomic_load_n(&pfe_rings.nfilters, __ATOMIC_ACQUIRE), k = n;
+
+	while (k > 0 && n - k < KEPT - 1 && pfe_rings.filters[k % KEPT].at > full)
+		k--;
+	if (n - k >= KEPT - 1)
+		k = n - (KEPT - 2); /* older than what is kept: the oldest kept */
+	*limit = pfe_rings.filters[k % KEPT].min_dur;
+	*depth = pfe_rings.filters[k % KEPT].depth;
+}
+
 /*
  * Graph text through the filters. A call shorter than min_dur is not
  * written, but every caller of a call that is written is, before it: its

@@ -8,6 +8,7 @@
  *   ring_consume.c  consuming a ring: its events to the sinks (text lines,
  *                   recordings, the summary's table)
  *   ring_filter.c   graph text's filters (PFE_MIN_DURATION, depth)
+ *   ring_open.c     the calls each thread has open, closed at the end
  *   ring_writer.c   the writer thread, and what only it does to a ring
  *   trace_rec.c     the process's life: start, flushes, exit, fatal
  *                   signals, fork, the run-time settings
@@ -76,14 +77,20 @@ extern struct pfe_ring pfe_ring_slots[NRINGS];
 
 /* What the rings' files share. Set at start (trace_rec.c) unless said. */
 struct pfe_rings {
-	unsigned nrings;		   /* slots ever claimed; grows (ring_put.c) */
-	bool started;			   /* pfe_ring_start succeeded in this image */
-	bool graph;			   /* graph text (PFE_GRAPH, control) */
-	bool drop;			   /* PFE_BUFFER=...,drop */
-	bool final;			   /* after the last flush: every event at once */
-	bool summary;			   /* PFE_SUMMARY's table instead of lines */
-	uint64_t min_dur;		   /* graph text filters, read per event */
-	unsigned show_depth;		   /* ... (pfe_ring_set_filters) */
+	unsigned nrings; /* slots ever claimed; grows (ring_put.c) */
+	bool started;	 /* pfe_ring_start succeeded in this image */
+	bool graph;	 /* graph text (PFE_GRAPH, control) */
+	bool drop;	 /* PFE_BUFFER=...,drop */
+	bool final;	 /* after the last flush: every event at once */
+	bool summary;	 /* PFE_SUMMARY's table instead of lines */
+	/* Graph text filters: PFE_MIN_DURATION at start, then each change
+	 * (pfe_ring_set_filters) with the time it applies from (ring_filter.c). */
+	struct pfe_ring_filter {
+		uint64_t at; /* ticks since the start */
+		uint64_t min_dur;
+		unsigned depth;
+	} filters[16];
+	unsigned nfilters;		   /* changes so far; filters[n % 16] is the latest */
 	int out_fd;			   /* text output, -1 when recording */
 	uint64_t nev;			   /* events per ring, a power of two */
 	uint64_t clock_base;		   /* the counter at start, modulo 2^48 */
@@ -137,10 +144,24 @@ void pfe_ring_out_flush(struct pfe_ring *g);
 void pfe_ring_write_line(struct pfe_ring *g, const struct pfe_text_ev *x);
 
 /* ------------------------------------------------------- ring_filter.c */
+/* The filters in force for an event stamped @full (ticks since the start):
+ * what was set last before it. Consumer only. */
+void pfe_ring_filters_at(uint64_t full, uint64_t *limit, unsigned *depth);
 /* Graph text @x through the filters: calls shorter than @limit ns, lines
  * @depth levels deep or deeper are not written. Consumer only. */
 void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint64_t limit,
 			  unsigned depth);
+
+/* --------------------------------------------------------- ring_open.c */
+/* Consumer of @g: note ENTRY or EXIT @e (graph, summary), entered at @ns. */
+void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns);
+/* Consumer of a fork child's ring @g: its inherited open calls as graph
+ * text entries, before its first events. Inside a read-side section. */
+void pfe_ring_open_inherited(struct pfe_ring *g);
+/* The image ends: close every ring's open calls (graph text lines "still
+ * open at the end", or the summary's rows), and write no more lines of
+ * theirs. After the last flush; async-signal-safe. */
+void pfe_ring_open_close_all(void);
 
 /* ------------------------------------------------------- ring_writer.c */
 /* Start the writer thread; 0 or -errno after one line. */

@@ -60,6 +60,9 @@ static struct pfe_ring *ring_claim(void)
 		g->tid = pfe_ring_tid();
 		g->last = 0;
 		g->failed = false;
+		g->nopen = 0;
+		g->ended = false;
+		g->inherited = false;
 		if (g->levels)
 			memset(g->levels, 0, 4096 * sizeof(uint64_t));
 		set_room(g);

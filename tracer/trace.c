@@ -44,7 +44,7 @@ static void trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void
  * Warn once for each include term that matches no patchable function loaded
  * now: usually a typo, though a library loaded later may still match it.
  */
-static void warn_unmatched(struct pfe_pattern *pat)
+void pfe_trace_warn_unmatched(struct pfe_pattern *pat)
 {
 	pfe_patch_lock();
 	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = obj->next)
@@ -84,7 +84,7 @@ int pfe_trace_start(const char *spec, const char *output)
 	}
 	/* Attached even when nothing matches now: a library loaded later with
 	 * dlopen gets the tracer too (registry.c applies live hooks to it). */
-	warn_unmatched(pat);
+	pfe_trace_warn_unmatched(pat);
 	pfe_pattern_free(pat);
 
 	trace_hook_handle =
@@ -134,7 +134,7 @@ static int attach_spec(const char *spec)
 	    pfe_hook_add_ext(spec, trace_entry, NULL, NULL, NULL, NULL, PFE_HOOK_KEEP);
 	if (!trace_hook_handle)
 		return -errno;
-	warn_unmatched(trace_hook_handle->pat);
+	pfe_trace_warn_unmatched(trace_hook_handle->pat);
 	return 0;
 }
 
@@ -180,11 +180,13 @@ int pfe_trace_set(const char *spec, char *why, size_t len)
 /*
  * Switch to graph mode @g (PFE_GRAPH_*) and summary @sum: detach, let every
  * hook in flight finish (a grace period), write out every event in the old
- * mode, tell the writer, and attach the same patterns in the new mode. A
+ * mode, tell the writer, and attach the same patterns in the new mode,
+ * when they were attached. A
  * trace never mixes the two formats for one call's lines.
  */
 int pfe_trace_set_mode(int g, bool sum)
 {
+	bool on = trace_hook_handle || pfe_trace_graph_active();
 	int r;
 
 	if (!pfe_ring_started()) {
@@ -197,7 +199,9 @@ int pfe_trace_set_mode(int g, bool sum)
 	r = pfe_ring_set_mode(g != PFE_GRAPH_OFF || sum, g == PFE_GRAPH_TIME, sum);
 	if (!r)
 		pfe_trace_mode_set(g, sum);
-	if (cur_spec)
+	/* After "trace off" the patterns are kept for no one: tracing
+	 * stays off until a "trace" command. */
+	if (on && cur_spec)
 		attach_spec(cur_spec);
 	return r;
 }
@@ -212,29 +216,27 @@ int pfe_trace_summary_now(void)
 	return pfe_ring_summary_now();
 }
 
-/* The writer applies the filters as it writes: what was stored before the
- * change is written under the old ones first. */
+/* The writer applies the filters as it writes, by the time each event was
+ * stamped: what was stored before the change is written under the old ones,
+ * without waiting for busy threads' rings to be written out. */
 void pfe_trace_set_filters(uint64_t min_ns, unsigned depth)
 {
-	pfe_ring_drain(false);
 	pfe_ring_set_filters(min_ns, depth);
 }
 
 /* ------------------------------------------------------------ the client */
 
-/* Start-up discovery is done: trace what PFE_TRACE names, listen to
- * PFE_CONTROL. A bad value has said so in one line and left everything
- * unpatched. */
+/* Start-up discovery is done: trace what PFE_TRACE names. A bad value has
+ * said so in one line and left everything unpatched. */
 static void tracer_ready(void)
 {
 	const char *spec = pfe_env("PFE_TRACE");
 
 	if (spec)
 		pfe_trace_start(spec, pfe_env("PFE_OUTPUT"));
-	pfe_control_start();
 }
 
-/* Before an exec: everything held for every thread is written out. */
+/* Before an exec or _exit: everything held for every thread is written out. */
 static void tracer_image_end(void)
 {
 	pfe_ring_drain(false);
@@ -247,6 +249,7 @@ static const struct pfe_client tracer_client = {
     .early = pfe_ring_note_start,
     .ready = tracer_ready,
     .image_end = tracer_image_end,
+    .quit = pfe_ring_quit,
     .before_unload = pfe_ring_before_unload,
 };
 

@@ -304,8 +304,8 @@ static int attach(const char *pattern, const char *sig)
 		h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
 	if (h)
 		hooks[nhooks++] = h;
-	if (h && !pfe_hook_nsites(h))
-		pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far", pattern);
+	if (h)
+		pfe_trace_warn_unmatched(h->pat);
 	if (!h) {
 		pfe_err("PFE_TRACE: cannot trace '%s'%s%s: %s", pattern, sig ? " " : "",
 			sig ? sig : "", strerror(errno));

@@ -36,3 +36,15 @@ int pfe_trace_out_start(const char *path)
 	out_fd = fd;
 	return 0;
 }
+
+int pfe_trace_out_reopen(const char *path)
+{
+	int fd = pfe_output_open(path, pfe_follow_out_flags(path, PFE_OUT_TRUNC | PFE_OUT_APPEND));
+
+	if (fd < 0)
+		return fd;
+	if (out_fd >= 0)
+		pfe_fd_close(out_fd);
+	out_fd = fd;
+	return 0;
+}

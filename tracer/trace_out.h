@@ -13,6 +13,10 @@
  */
 int pfe_trace_out_start(const char *path);
 
+/* A fork child's own file @path, opened as pfe_trace_out_start opens it,
+ * in place of its parent's. 0 or -errno (the old one kept). */
+int pfe_trace_out_reopen(const char *path);
+
 /* The output file descriptor, or -1 before start. */
 int pfe_trace_out_fd(void);
 

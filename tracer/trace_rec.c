@@ -67,6 +67,8 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 		return;
 	pfe_ring_drain(false);
 	pfe_text_fast_forget();
+	if (pfe_rings.summary)
+		pfe_summary_before_unload(obj);
 	if (pfe_ring_record && obj->tab.nsites) {
 		pthread_mutex_lock(&pfe_rings.meta_lock);
 		pfe_rec_meta_unload(obj->first_id, pfe_ring_now());
@@ -104,12 +106,6 @@ int pfe_ring_set_mode(bool graph_mode, bool time, bool summary_mode)
 	return 0;
 }
 
-void pfe_ring_set_filters(uint64_t min_ns, unsigned depth)
-{
-	__atomic_store_n(&pfe_rings.min_dur, min_ns, __ATOMIC_RELAXED);
-	__atomic_store_n(&pfe_rings.show_depth, depth, __ATOMIC_RELAXED);
-}
-
 int pfe_ring_summary_now(void)
 {
 	if (!pfe_rings.summary)
@@ -117,6 +113,11 @@ int pfe_ring_summary_now(void)
 	pfe_ring_drain(false);
 	pfe_summary_write(pfe_rings.out_fd);
 	return 0;
+}
+
+void pfe_ring_set_out_fd(int fd)
+{
+	pfe_rings.out_fd = fd;
 }
 
 bool pfe_ring_started(void)
@@ -138,8 +139,28 @@ static void image_end(void)
 
 void pfe_ring_image_end(void)
 {
-	if (pfe_rings.started && pfe_owner_of_trace())
+	if (pfe_rings.started && pfe_owner_of_trace()) {
+		/* exec or _exit: the calls open now never return in this image
+		 * (if the exec fails, those threads' later lines are lost). */
+		pfe_ring_open_close_all();
 		image_end();
+	}
+}
+
+/*
+ * _exit or _Exit: as a fatal signal's handler does, since the caller may be
+ * one: the events out (a recording's thread files without waiting for a
+ * lock), every open call closed, the end line if its lock is free. The
+ * summary's table, which allocates, is not written (README says so).
+ */
+void pfe_ring_quit(void)
+{
+	if (!pfe_rings.started || !pfe_owner_of_trace())
+		return;
+	__atomic_store_n(&pfe_rings.in_fatal, 1, __ATOMIC_RELAXED);
+	pfe_ring_drain(true);
+	pfe_ring_open_close_all();
+	write_end(false);
 }
 
 static void at_exit(void)
@@ -154,6 +175,7 @@ __attribute__((destructor)) static void ring_fini(void)
 	if (!pfe_rings.started || !pfe_owner_of_trace())
 		return;
 	pfe_ring_drain(true);
+	pfe_ring_open_close_all();
 	image_end();
 }
 
@@ -172,6 +194,7 @@ static void on_fatal(int sig, siginfo_t *si, void *uc)
 
 	__atomic_store_n(&pfe_rings.in_fatal, 1, __ATOMIC_RELAXED);
 	pfe_ring_drain(true);
+	pfe_ring_open_close_all();
 	write_end(false);
 	errno = e;
 	/* A fault comes back when the instruction is retried; a sent signal
@@ -229,8 +252,13 @@ static void atfork_child(void)
 		if (g != pfe_my_ring)
 			g->state = RING_FREE;
 	}
-	if (pfe_my_ring)
+	if (pfe_my_ring) {
 		pfe_my_ring->tid = pfe_ring_tid();
+		/* Its graph opens with the calls it goes on in (ring_open.c). */
+		pfe_my_ring->inherited = pfe_my_ring->nopen != 0;
+	}
+	if (pfe_rings.summary)
+		pfe_summary_forked();
 	__atomic_store_n(&pfe_rings.events_total, 0, __ATOMIC_RELAXED);
 	__atomic_store_n(&pfe_rings.lost_total, 0, __ATOMIC_RELAXED);
 	if (pfe_ring_record && pfe_rec_meta_restart() < 0)
@@ -283,7 +311,7 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 	if (pfe_rings.started)
 		return 0;
 	parse_buffer();
-	pfe_rings.min_dur = pfe_env_duration("PFE_MIN_DURATION", 0);
+	pfe_rings.filters[0].min_dur = pfe_env_duration("PFE_MIN_DURATION", 0);
 	pfe_rings.graph = graph_mode;
 	pfe_rings.out_fd = fd;
 	if (summary_mode && !record_dir) {

@@ -41,6 +41,10 @@ struct pfe_ring {
 	struct pfe_pend *pend; /* PFE_MIN_DURATION: entries not yet written */
 	char *out;	       /* PFE_RING_OUT bytes of formatted output */
 	uint32_t nout;
+	struct pfe_open_frame *open; /* graph, summary: calls entered, not left */
+	unsigned nopen;		     /* ... their number (ring_open.c) */
+	bool ended;		     /* its calls were closed at the end: no more lines */
+	bool inherited;		     /* a fork child's: its open calls not yet shown */
 } __attribute__((aligned(64)));
 
 /* pfe_my_ring (lib/base/thread.h): the calling thread's ring, NULL before its first event. */
@@ -116,10 +120,15 @@ void pfe_ring_note_start(void);
 /* PFE_GRAPH=time: graph lines carry the time as flat lines do. Before
  * pfe_ring_start. */
 extern bool pfe_ring_graph_time;
+/* Text goes to @fd from now on (a fork child's own PFE_OUTPUT). */
+void pfe_ring_set_out_fd(int fd);
 /* True once pfe_ring_start succeeded in this process image. */
 bool pfe_ring_started(void);
 /* This image ends (execve): PFE_RECORD's info gets its end line. */
 void pfe_ring_image_end(void);
+/* The process ends now (_exit): pfe_ring_image_end's work that a signal
+ * handler may do; no summary table. */
+void pfe_ring_quit(void);
 /*
  * Change what the writer makes of events at run time (PFE_CONTROL): graph
  * text (@time: with times) or flat lines, or the summary's table. The
@@ -130,7 +139,9 @@ void pfe_ring_image_end(void);
 int pfe_ring_set_mode(bool graph, bool time, bool summary);
 /* Graph text filters, applied by the writer before anything is written:
  * calls shorter than @min_ns are not written (their callers are), nor
- * lines @depth levels deep or deeper; 0: no filter. Any time. */
+ * lines @depth levels deep or deeper; 0: no filter. For the events
+ * stamped from now on; those stored before keep the filters they were made
+ * under. Returns at once. Control thread only (ring_filter.c). */
 void pfe_ring_set_filters(uint64_t min_ns, unsigned depth);
 /* The summary's table now (control's "summary"); -ENOENT without one. */
 int pfe_ring_summary_now(void);

@@ -20,7 +20,18 @@ bool pfe_summary_start(void);
  */
 void pfe_summary_add(uint64_t **levels, uint32_t id, unsigned level, uint64_t ns);
 
-/* Write the table, sorted by total time, to @fd. Allocates: at the end of
+/* In a fork child: the table starts empty (the parent's calls are the
+ * parent's). */
+void pfe_summary_forked(void);
+
+/* @obj is about to be unloaded: keep the names of its sites that had
+ * calls, so that the table names them (one row per function however often
+ * its object was loaded). Patch lock; allocates. */
+struct pfe_object;
+void pfe_summary_before_unload(const struct pfe_object *obj);
+
+/* Write the table, sorted by total time and headed by "# pid <pid>:
+ * <command>", to @fd. Allocates: at the end of
  * the process image only, not in a signal handler. */
 void pfe_summary_write(int fd);
 

@@ -179,7 +179,7 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 			add(&l, e->text, e->ntext);
 		else
 			add(&l, "()", 2);
-		adds(&l, " {");
+		adds(&l, e->inherited ? " { /* inherited at fork */" : " {");
 		return end(&l);
 	case PFE_REC_EXIT:
 	case PFE_REC_EXIT_UNWOUND: {
@@ -196,7 +196,9 @@ size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 		add_u(&l, ns / 1000, 1);
 		add(&l, ".", 1);
 		add_u(&l, ns % 1000, 3);
-		adds(&l, type == PFE_REC_EXIT_UNWOUND ? " us, unwound)" : " us)");
+		adds(&l, type == PFE_REC_EXIT_UNWOUND ? " us, unwound)"
+			 : e->open_at_end	      ? " us, still open at the end)"
+						      : " us)");
 		return end(&l);
 	}
 	case PFE_REC_DEEP:

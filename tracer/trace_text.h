@@ -18,8 +18,10 @@ struct pfe_text_ev {
 	uint64_t ns;	  /* since the tracer's start */
 	const char *text; /* the ARGS/RETVAL payload that followed, or NULL */
 	size_t ntext;
-	bool graph; /* PFE_GRAPH text */
-	bool time;  /* PFE_GRAPH=time: graph lines carry ns as flat lines do */
+	bool graph;	  /* PFE_GRAPH text */
+	bool time;	  /* PFE_GRAPH=time: graph lines carry ns as flat lines do */
+	bool open_at_end; /* an EXIT made up for a call the image ended in */
+	bool inherited;	  /* an ENTRY made up for a call a fork child inherited */
 };
 
 /* Longest line pfe_text_format writes. */

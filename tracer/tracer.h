@@ -19,6 +19,7 @@
  *     ring_consume.c   consuming a ring into a sink: text lines, recording,
  *                      the summary's table
  *     ring_filter.c    graph text's filters (min-duration, depth)
+ *     ring_open.c      the calls each thread has open, closed at the end
  *     ring_writer.c    the writer thread
  *   trace_text.c     events as text lines
  *   trace_fmt.c      numbers and lines without printf (pure)
@@ -64,9 +65,10 @@ int pfe_trace_set_summary(bool on);
 int pfe_trace_summary_now(void);
 void pfe_trace_set_filters(uint64_t min_ns, unsigned depth);
 
-/* ---------------------------------------------------------- control.c */
-/* Start the PFE_CONTROL thread when the variable is set. */
-void pfe_control_start(void);
+/* Warn once for each include term of @pat that matches no patchable
+ * function loaded now (flat, graph and signature modes alike). */
+struct pfe_pattern;
+void pfe_trace_warn_unmatched(struct pfe_pattern *pat);
 
 /* ----------------------------------------------------------- output.c */
 /* Open where events go (PFE_RECORD or @output, NULL: stderr) and start the

@@ -13,7 +13,7 @@
  *   sanitize.c  control bytes and invalid UTF-8 escaped in messages (pure)
  *   glibc.c     atexit/atfork registration without libc_nonshared.a
  *   guard.h     the recursion guard around libpfe's own entry points
- *   thread.h    libpfe's per-thread words, in one TLS block
+ *   thread.c    libpfe's per-thread words, in one TLS block (thread.h)
  */
 #ifndef PFE_BASE_H
 #define PFE_BASE_H

@@ -4,6 +4,13 @@
  * program must not let its caller choose files it writes (PFE_OUTPUT,
  * PFE_LIST) or functions it redirects; secure_getenv returns NULL when the
  * kernel set AT_SECURE, so all of libpfe's inputs vanish at once.
+ *
+ * The values are copied at start-up (pfe_env_copy): a program may rewrite
+ * its environment strings in place (setproctitle() in redis and nginx
+ * copies environ and overwrites the original block with the title), and
+ * what libpfe reads after the constructor (PFE_CONTROL_LOG at every
+ * command, PFE_OUTPUT when control starts tracing) must still be what the
+ * user set. Nothing libpfe keeps points into the environment block.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,8 +18,55 @@
 
 #include "base.h"
 
+extern char **environ;
+
+/* "NAME=value" of every PFE_* and LIBPFE_* variable at start-up, copied;
+ * NULL before the copy (then the environment itself is read). Written
+ * once by the constructor, before libpfe starts a thread. */
+static char **copied;
+
+static bool ours(const char *e)
+{
+	return !strncmp(e, "PFE_", 4) || !strncmp(e, "LIBPFE_", 7);
+}
+
+void pfe_env_copy(void)
+{
+	size_t n = 0, k = 0;
+	char **v;
+
+	if (copied || pfe_env_secure())
+		return;
+	for (char **e = environ; e && *e; e++)
+		n += ours(*e);
+	v = calloc(n + 1, sizeof(*v));
+	if (!v)
+		return;
+	for (char **e = environ; e && *e && k < n; e++) {
+		if (!ours(*e))
+			continue;
+		v[k] = strdup(*e);
+		if (!v[k]) {
+			while (k)
+				free(v[--k]);
+			free(v);
+			return; /* reading the environment itself, as before */
+		}
+		k++;
+	}
+	copied = v;
+}
+
 const char *pfe_env(const char *name)
 {
+	size_t len = strlen(name);
+
+	if (!copied || !ours(name))
+		return secure_getenv(name);
+	for (char **e = copied; *e; e++)
+		if (!strncmp(*e, name, len) && (*e)[len] == '=')
+			return *e + len + 1;
+	/* Not set at start-up: tests set variables later (setenv). */
 	return secure_getenv(name);
 }
 

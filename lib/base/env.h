@@ -13,8 +13,12 @@
 #include "envparse.h"
 
 /* The value of @name, or NULL when unset or when the process runs with
- * AT_SECURE (then libpfe is inert; init.c says so once). */
+ * AT_SECURE (then libpfe is inert; init.c says so once). A PFE_* or
+ * LIBPFE_* variable set at start-up is read from libpfe's copy, whatever
+ * the program did to its environment since. */
 const char *pfe_env(const char *name);
+/* Copy every PFE_* and LIBPFE_* variable: the constructor's first step. */
+void pfe_env_copy(void);
 
 /* True when the process runs with AT_SECURE (setuid, file capabilities). */
 bool pfe_env_secure(void);

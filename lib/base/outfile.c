@@ -23,7 +23,11 @@
  * command, not per traced call) fstat must show the same file; otherwise
  * libpfe says so once and stops using that descriptor, and never writes to
  * or closes what is now the program's. The window between the check and
- * the write is the program's own race against itself.
+ * the write is the program's own race against itself. A regular file
+ * opened in append mode (the trace) is opened again instead when its number
+ * is free (closed, not reused): by its absolute path, only if it is still
+ * the same file and passes the checks of the first open, and put back under
+ * its number, so that libpfe goes on writing where it did.
  *
  * Signals. The program's signal dispositions and masks are never changed.
  * A write to a pipe whose reader went away raises SIGPIPE, which by default
@@ -37,7 +41,9 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -54,12 +60,20 @@
 struct kept {
 	int dead;  /* 0, or the -errno that made libpfe stop using it */
 	bool pipe; /* FIFO or socket: SIGPIPE possible */
+	int again; /* reopenable[again - 1] says how to open it again; 0: never */
 	dev_t dev;
 	ino_t ino;
 	char what[128];
 };
 
 static struct kept kept[NKEPT];
+/* The absolute paths of the first regular files opened in append mode:
+ * used 0 free, 1 being written, 2 valid. */
+#define NAGAIN 16
+static struct {
+	int used;
+	char path[PATH_MAX];
+} reopenable[NAGAIN];
 /* kept[i]'s descriptor + 1; 0 free, -1 being filled. Apart from the rest,
  * so that finding a descriptor on each write scans 16 KiB, not 700. */
 static int kept_fd1[NKEPT];
@@ -97,6 +111,7 @@ static void remember(int fd, const struct stat *st, const char *what)
 			continue;
 		k->dead = 0;
 		k->pipe = S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode);
+		k->again = 0;
 		k->dev = st->st_dev;
 		k->ino = st->st_ino;
 		n = what ? strnlen(what, sizeof(k->what) - 1) : 0;
@@ -173,6 +188,43 @@ int pfe_fd_dup_high(int fd, const char *what)
 	return keep(fd, what, true);
 }
 
+/* An existing file another user could have prepared. */
+static bool foreign(const struct stat *st)
+{
+	return st->st_uid != geteuid() || (st->st_mode & S_IWOTH);
+}
+
+/* @k's file again under its number @fd, which the program closed: 0, or
+ * -errno when that cannot be done safely. Async-signal-safe. */
+static int reopen(const struct kept *k, int fd)
+{
+	int oflags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	struct stat st;
+	int nfd, err = 0;
+
+	if (!k->again || __atomic_load_n(&reopenable[k->again - 1].used, __ATOMIC_ACQUIRE) != 2)
+		return -ESTALE;
+	/* Reused by the program: its descriptor, not ours to replace. */
+	if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+		return -ESTALE;
+	nfd = open(reopenable[k->again - 1].path, oflags);
+	if (nfd < 0)
+		return -errno;
+	if (fstat(nfd, &st))
+		err = -errno;
+	else if (!S_ISREG(st.st_mode) || foreign(&st) || st.st_dev != k->dev || st.st_ino != k->ino)
+		err = -ESTALE;
+	else if (fcntl(nfd, F_SETFL, fcntl(nfd, F_GETFL) & ~O_NONBLOCK))
+		err = -errno;
+	else if (nfd != fd && dup3(nfd, fd, O_CLOEXEC) < 0)
+		err = -errno;
+	if (nfd != fd)
+		close(nfd);
+	if (!err)
+		pfe_debug("%s: descriptor %d was closed by the program; opened again", what(k), fd);
+	return err;
+}
+
 static int check(struct kept *k, int fd)
 {
 	struct stat st;
@@ -181,6 +233,8 @@ static int check(struct kept *k, int fd)
 	if (dead)
 		return dead;
 	if (!fstat(fd, &st) && st.st_dev == k->dev && st.st_ino == k->ino)
+		return 0;
+	if (reopen(k, fd) == 0)
 		return 0;
 	if (stop(k, -ESTALE))
 		pfe_err("%s: descriptor %d was closed or reused by the program; libpfe stops "
@@ -201,6 +255,8 @@ void pfe_fd_close(int fd)
 	struct kept *k = find(fd);
 	bool theirs = k && __atomic_load_n(&k->dead, __ATOMIC_RELAXED) == -ESTALE;
 
+	if (k && k->again)
+		__atomic_store_n(&reopenable[k->again - 1].used, 0, __ATOMIC_RELEASE);
 	if (k)
 		__atomic_store_n(&kept_fd1[k - kept], 0, __ATOMIC_RELEASE);
 	if (fd >= 0 && !theirs)
@@ -209,10 +265,34 @@ void pfe_fd_close(int fd)
 
 /* ------------------------------------------------------------ opening */
 
-/* An existing file another user could have prepared. */
-static bool foreign(const struct stat *st)
+/* Remember how to open kept descriptor @fd again (see reopen): its
+ * absolute path, as the kernel names it now. */
+static void note_reopenable(int fd)
 {
-	return st->st_uid != geteuid() || (st->st_mode & S_IWOTH);
+	struct kept *k = find(fd);
+	char link[64];
+
+	if (!k)
+		return;
+	snprintf(link, sizeof(link), "/proc/self/fd/%d", fd);
+	for (int i = 0; i < NAGAIN; i++) {
+		int free_ = 0;
+		ssize_t n;
+
+		if (!__atomic_compare_exchange_n(&reopenable[i].used, &free_, 1, false,
+						 __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+			continue;
+		n = readlink(link, reopenable[i].path, sizeof(reopenable[i].path) - 1);
+		if (n <= 0 || reopenable[i].path[0] != '/' ||
+		    n >= (ssize_t)sizeof(reopenable[i].path) - 1) {
+			__atomic_store_n(&reopenable[i].used, 0, __ATOMIC_RELEASE);
+			return;
+		}
+		reopenable[i].path[n] = '\0';
+		__atomic_store_n(&reopenable[i].used, 2, __ATOMIC_RELEASE);
+		k->again = i + 1;
+		return;
+	}
 }
 
 const char *pfe_output_strerror(int err)
@@ -302,6 +382,8 @@ int pfe_output_open(const char *path, unsigned flags)
 	fd = pfe_fd_keep(fd, path);
 	/* Children and new images append to it (lib/interpose/follow.c). */
 	note_output_file(fd);
+	if (fd >= 0 && S_ISREG(st.st_mode) && (flags & PFE_OUT_APPEND))
+		note_reopenable(fd);
 	return fd;
 }
 

@@ -46,6 +46,13 @@ void pfe_clients_image_end(void)
 			clients[i]->image_end();
 }
 
+void pfe_clients_quit(void)
+{
+	for (unsigned i = 0; i < nclients; i++)
+		if (clients[i]->quit)
+			clients[i]->quit();
+}
+
 void pfe_clients_before_unload(const struct pfe_object *obj)
 {
 	for (unsigned i = 0; i < nclients; i++)

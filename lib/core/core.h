@@ -212,9 +212,14 @@ struct pfe_client {
 	/* Start-up discovery is done, every object published, main not yet
 	 * run: start what the environment asks for. Under the guard. */
 	void (*ready)(void);
-	/* This image ends (an exec is about to replace it): write out what is
+	/* This image ends (an exec is about to replace it, or _exit ends the
+	 * process without atexit handlers): write out what is
 	 * held for every thread. Not from a hook; may run more than once. */
 	void (*image_end)(void);
+	/* The process ends now (_exit, _Exit), maybe from a signal handler
+	 * that interrupted anything, a lock or malloc included: write out what
+	 * is held with async-signal-safe work only, never waiting for a lock. */
+	void (*quit)(void);
 	/* @obj is about to be freed (dlclose): its sites are disabled and a
 	 * grace period has passed. Patch lock. */
 	void (*before_unload)(const struct pfe_object *obj);
@@ -226,6 +231,7 @@ int pfe_client_register(const struct pfe_client *c);
 void pfe_clients_early(void);
 void pfe_clients_ready(void);
 void pfe_clients_image_end(void);
+void pfe_clients_quit(void);
 void pfe_clients_before_unload(const struct pfe_object *obj);
 
 /* ----------------------------------------------------------- listing.c */

@@ -12,6 +12,7 @@
  *                interposed: tell exit.c where the thread continues
  *   follow.c     following children: their environment, shared output files
  *   owner.c      which process owns the trace held in its memory
+ *   quit.c       _exit() and _Exit(): flush, then end
  *   childenv.c   a followed child's environment (pure, childenv.h)
  */
 #ifndef PFE_INTERPOSE_H
@@ -68,6 +69,9 @@ void pfe_owner_forked(void);
 /* False in a vfork child (or a clone without fork handlers): the trace
  * buffered in its memory is its parent's, which writes it. */
 bool pfe_owner_of_trace(void);
+/* ------------------------------------------------------------- quit.c */
+/* Resolve the C library's _exit (constructor). */
+void pfe_quit_init(void);
 /* ------------------------------------------------------------ exec.c */
 /* Resolve the C library's exec and spawn functions (constructor). */
 void pfe_exec_init(void);

@@ -7,7 +7,7 @@
 . tests/lib.sh
 # The checker: tests/graph_check.py.
 check() { python3 "$TOP/tests/graph_check.py" "$@"; }
-plan 17
+plan 18
 
 # good NAME [OPTS]: stdin is a trace the checker accepts.
 good() {
@@ -40,6 +40,13 @@ good nested <<'END'
 7 | } main (2.000 us)
 END
 expect_eq "summary line" "calls 4 unwound 1 depth 3 lost 0" "$(cat "$T/nested.out")"
+
+good still_open <<'END'
+7 | main() {
+8 | worker() {
+7 | } main (2.000 us, still open at the end)
+8 | } worker (3.000 us, still open at the end)
+END
 
 good threads <<'END'
 7 | main() {

@@ -5,7 +5,7 @@
 # the phases that traced them; a malformed pattern keeps the old ones; the
 # command log says what was done; `list` prints the site list.
 . tests/lib.sh
-plan 18
+plan 24
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/live_ctl" "$P/live_ctl.c" -lpthread
@@ -110,6 +110,7 @@ f2 <- calls
 | } f1
 | f2() {
 | } f2" "$(awk '
+	/^# pid [0-9]+: / { next }
 	/^ +Total \(us\)/ { print "table"; next }
 	/^ +=+/ || /^ +[0-9]+\.[0-9][0-9][0-9] / { next }
 	$2 == "|" { sub(/^[0-9]+ /, "") }
@@ -122,3 +123,40 @@ expect_eq "modes: the summary's rows, calls since summary on" "1 calls
 1 f3" "$(awk '/^ +[0-9]+\.[0-9][0-9][0-9] / { print $3, $7 }' "$T/mtrace" | sort -k2)"
 expect_eq "modes: on stderr, only the malformed signature's error" \
 	"libpfe: PFE_TRACE: f1: '(,f2': no ')'" "$(cat "$T/err")"
+
+# A program that overwrites its environment strings (setproctitle, as
+# redis does) keeps its PFE_CONTROL_LOG: libpfe copied every PFE_* value.
+rm -f "$T/fifo" "$T/log" "$T/ctrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/ctrace \
+	prun "$T/live_ctl" clobber >"$T/out" 2>"$T/err"
+expect_status "environment overwritten: exit status" 0 $?
+expect_eq "environment overwritten: command log" "ok trace f1
+ok trace off" "$(cat "$T/log" 2>&1)"
+expect_eq "environment overwritten: f1 traced" "f1 <- calls" \
+	"$(awk '{ sub(/\+0x[0-9a-f]+$/, "", $5); print $3, $4, $5 }' "$T/ctrace")"
+
+# "trace off" is remembered: switching modes afterwards traces nothing.
+rm -f "$T/fifo" "$T/log" "$T/otrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/otrace \
+	prun "$T/live_ctl" off >"$T/out" 2>"$T/err"
+expect_eq "trace off, then mode switches: command log" "ok trace f1
+ok trace off
+ok graph on
+ok graph time
+ok graph off
+ok summary on
+ok summary off" "$(cat "$T/log")"
+expect_eq "trace off, then mode switches: nothing traced after off" "f1 <- calls" \
+	"$(awk '{ sub(/\+0x[0-9a-f]+$/, "", $5); print $3, $4, $5 }' "$T/otrace")"
+
+# depth and min-duration are answered within a second while a thread
+# makes traced calls without pause.
+rm -f "$T/fifo" "$T/log" "$T/btrace"
+PFE_CONTROL=$T/fifo PFE_CONTROL_LOG=$T/log PFE_OUTPUT=$T/btrace \
+	prun "$T/live_ctl" busy >"$T/out" 2>"$T/err"
+expect_eq "busy: every filter answered within a second" \
+	"depth 2
+min-duration 1us
+depth off
+min-duration off
+done" "$(awk '$NF == "done" || $NF + 0 < 1000 { NF--; if (NF == 0) print "done"; else print }' "$T/out")"

@@ -5,7 +5,7 @@
 # Also PFE_OUTPUT unset (stderr) and a PFE_OUTPUT that cannot be opened.
 . tests/lib.sh
 . tests/integ/trace_common.sh
-plan 49
+plan 53
 
 build app -fpatchable-function-entry=2
 expected "$T/app" "$T/app" 2 3 >"$T/app.want"
@@ -57,3 +57,20 @@ main_tid=$(awk '$3 == "main" { print $1 }' "$1")
 expect_eq "%p: file named after the main thread's tid" "$main_tid" "$pid"
 cp "$1" "$T/pid.trace"
 check_trace pid "$T/app.want"
+
+# exit() from main while the worker is blocked inside worker(): graph text
+# closes the worker's frame and main's, marked as still open at the end, and every
+# thread's graph is balanced; the summary counts the worker's call.
+PFE_GRAPH=1 PFE_TRACE=$SPEC PFE_OUTPUT=$T/blocked.graph prun "$T/app" blocked-exit >/dev/null 2>&1
+if python3 "$TOP/tests/graph_check.py" "$T/blocked.graph" >"$T/blocked.check" 2>&1; then
+	pass "blocked-exit, graph: balanced per thread"
+else
+	fail "blocked-exit, graph: balanced per thread" "$(head -5 "$T/blocked.check")"
+fi
+expect_eq "blocked-exit, graph: the worker's frame closed, still open at the end" 1 \
+	"$(grep -cE '^[0-9]+ \| \} worker \([0-9]+\.[0-9]{3} us, still open at the end\)$' "$T/blocked.graph")"
+expect_eq "blocked-exit, graph: main's frame too (exit() was called in it), nothing else" \
+	"main worker" "$(sed -n 's/.*} \([a-z]*\) (.*still open at the end)$/\1/p' "$T/blocked.graph" | sort | tr '\n' ' ' | sed 's/ $//')"
+PFE_SUMMARY=1 PFE_TRACE=$SPEC PFE_OUTPUT=$T/blocked.sum prun "$T/app" blocked-exit >/dev/null 2>&1
+expect_eq "blocked-exit, summary: the open call counted" "1 main
+1 worker" "$(awk '$7 == "main" || $7 == "worker" { print $3, $7 }' "$T/blocked.sum" | sort -k2)"

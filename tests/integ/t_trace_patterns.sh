@@ -4,7 +4,7 @@
 # (one error line, nothing traced, the program unchanged).
 . tests/lib.sh
 . tests/integ/trace_common.sh
-plan 64
+plan 68
 
 build app -fpatchable-function-entry=2
 build_shared shared -fpatchable-function-entry=2
@@ -46,6 +46,13 @@ run_traced partial 'top,fooo,ba[rz]*,!leaf' "$T/app"
 check_run partial "libpfe: PFE_TRACE: 'fooo' matches no patchable function loaded so far
 libpfe: PFE_TRACE: 'ba[rz]*' matches no patchable function loaded so far"
 expect_eq "partial: top still traced" "5 top " "$(traced partial)"
+
+# Graph mode and signatures warn of each term as flat mode does.
+PFE_GRAPH=1 run_traced graph_partial 'main,nosuch,top' "$T/app"
+check_run graph_partial "libpfe: PFE_TRACE: 'nosuch' matches no patchable function loaded so far"
+run_traced sig_partial 'main,nosuch,top(int)->int' "$T/app"
+expect_eq "sig_partial: stderr" "libpfe: PFE_TRACE: 'nosuch' matches no patchable function loaded so far" \
+	"$(cat "$T/sig_partial.err")"
 
 # Malformed: exactly one line naming the value and what was expected; the
 # output file is not even created.

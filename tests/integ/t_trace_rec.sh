@@ -7,7 +7,7 @@
 # program as it would have.
 # test-timeout: 400
 . tests/lib.sh
-plan 36
+plan 39
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=240
@@ -76,12 +76,14 @@ expect_eq "record: 16 bytes per event, one 64-byte header per thread" \
 PFE_SUMMARY=1 PFE_TRACE=leaf,outer PFE_OUTPUT=$T/sum prun "$T/app" threads 20000 >"$T/sum.out" 2>&1
 expect_status "summary: exit status" 0 $?
 expect_eq "summary: the program's output only" "done $((20000 * 19999 * 2))" "$(cat "$T/sum.out")"
-expect_eq "summary: the table's header" "    Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
-    ==========      =========      =====     ========     ========     ========  ========" "$(head -2 "$T/sum")"
+expect_eq "summary: the table's header, after whose it is" "# pid $(awk 'NR == 1 { print $3 }' "$T/sum") $T/app threads 20000
+    Total (us)      Self (us)      Calls     Min (us)     Avg (us)     Max (us)  Function
+    ==========      =========      =====     ========     ========     ========  ========" \
+	"$(head -3 "$T/sum")"
 expect_eq "summary: exact calls, sorted by total" "4 outer
-80000 leaf" "$(awk 'NR > 2 { print $3, $7 }' "$T/sum")"
+80000 leaf" "$(awk 'NR > 3 { print $3, $7 }' "$T/sum")"
 expect_eq "summary: outer's total = its self + leaf's total (ns)" ok \
-	"$(awk 'NR > 2 { t[$7] = $1; s[$7] = $2 }
+	"$(awk 'NR > 3 { t[$7] = $1; s[$7] = $2 }
 		END { d = t["outer"] * 1000 - s["outer"] * 1000 - t["leaf"] * 1000
 			print (d < 0.5 && d > -0.5) ? "ok" : "off by " d " ns" }' "$T/sum")"
 
@@ -110,3 +112,14 @@ expect_status "exit: status 5" 5 $?
 expect_eq "exit: every call recorded" "2000 leaf
 4 nested
 2 outer" "$("$PFE" report -d "$T/exrec" -s calls 2>&1 | awk 'NR > 2 { print $3, $7 }')"
+
+# A daemon closes every descriptor above 2 (and goes to /): libpfe opens
+# its output file again and the trace goes on, in flat text and graph text.
+tcc -O2 -fpatchable-function-entry=2 -o "$T/daemon" "$P/daemon_app.c"
+PFE_TRACE=leaf PFE_OUTPUT=$T/daemon.trace prun "$T/daemon" 52 >/dev/null 2>"$T/daemon.err"
+expect_eq "daemon: every call after closing 3-1023" 54 \
+	"$(grep -cE '^[0-9]+ [0-9.]+ leaf <- main\+0x' "$T/daemon.trace")"
+expect_eq "daemon: nothing on stderr" "" "$(cat "$T/daemon.err")"
+PFE_GRAPH=1 PFE_TRACE=leaf PFE_OUTPUT=$T/daemon.graph prun "$T/daemon" 52 >/dev/null 2>&1
+expect_eq "daemon, graph: every call after closing 3-1023" 54 \
+	"$(grep -cE '^[0-9]+ \| leaf\(\) \{' "$T/daemon.graph")"

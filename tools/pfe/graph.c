@@ -118,19 +118,22 @@ static void reset(struct graph *g)
 static bool matches(struct graph *g, uint32_t site)
 {
 	const struct rd_proc *pr = g->proc;
-	const struct rd_site *s;
+	const struct rd_site *s = rd_site(pr, site);
+	size_t i;
 
-	if (!g->hit)
-		g->hit = xcalloc(pr->nsites + 1, 1);
-	if (site >= pr->nsites)
+	if (!s)
 		return false;
-	s = &pr->sites[site];
-	if (!g->hit[site])
-		g->hit[site] = pfe_pattern_match(g->func, s->name ? s->name : s->label,
-						 s->obj ? s->obj->base : NULL)
-				   ? 1
-				   : -1;
-	return g->hit[site] > 0;
+	if (!g->hit)
+		g->hit = xcalloc(pr->nsite_tab + 1, 1);
+	/* Sites are cached by their index in the table, not by id: ids may be
+	 * sparse (rd_site). */
+	i = (size_t)(s - pr->site_tab);
+	if (!g->hit[i])
+		g->hit[i] = pfe_pattern_match(g->func, s->name ? s->name : s->label,
+					      s->obj ? s->obj->base : NULL)
+				? 1
+				: -1;
+	return g->hit[i] > 0;
 }
 
 static void add(struct node *n, uint64_t dur, uint64_t child_ns)

@@ -167,20 +167,26 @@ static void flush_packet(struct perfetto *pf)
 static void event_packet(struct perfetto *pf, uint64_t ns, unsigned type, uint32_t site,
 			 const char *name, const char *end)
 {
+	const struct rd_site *s = type == TYPE_SLICE_BEGIN ? rd_site(pf->proc, site) : NULL;
+
 	pf->ev.n = pf->sub.n = pf->sub2.n = 0;
 	pb_uint(&pf->pkt, PKT_TIMESTAMP, ns);
 	pb_uint(&pf->pkt, PKT_SEQUENCE_ID, pf->seq);
 	pb_uint(&pf->pkt, PKT_SEQUENCE_FLAGS, SEQ_NEEDS_INCREMENTAL_STATE);
 	pb_uint(&pf->ev, EV_TYPE, type);
 	pb_uint(&pf->ev, EV_TRACK_UUID, pf->uuid);
-	if (type == TYPE_SLICE_BEGIN && site < pf->proc->nsites) {
-		/* iid 0 is "no name": a site's iid is its id plus one. */
-		if (!pf->interned[site]) {
+	if (s) {
+		/* iid 0 is "no name": a site's iid is its id plus one. Interned
+		 * once per sequence, remembered by the site's index in the table
+		 * (ids may be sparse). */
+		size_t i = (size_t)(s - pf->proc->site_tab);
+
+		if (!pf->interned[i]) {
 			pb_uint(&pf->sub2, EN_IID, (uint64_t)site + 1);
 			pb_str(&pf->sub2, EN_NAME, rd_site_label(pf->proc, site));
 			pb_msg(&pf->sub, ID_EVENT_NAMES, &pf->sub2);
 			pb_msg(&pf->pkt, PKT_INTERNED_DATA, &pf->sub);
-			pf->interned[site] = 1;
+			pf->interned[i] = 1;
 		}
 		pb_uint(&pf->ev, EV_NAME_IID, (uint64_t)site + 1);
 	} else if (name) {
@@ -276,7 +282,7 @@ int dump_perfetto(struct rd_recording *rec)
 
 			pf.uuid = pf.proc_uuid | (k + 1);
 			pf.seq = pf.next_seq++;
-			pf.interned = xcalloc(p->nsites + 1, 1);
+			pf.interned = xcalloc(p->nsite_tab + 1, 1);
 			thread_track(&pf, &p->threads[k]);
 			status = rd_walk(&p->threads[k], &w, &pf, &st);
 			free(pf.interned);

@@ -7,6 +7,12 @@
  *
  * Errors are one line on stderr ("pfe: <path>: <what>, expected <what>") and
  * -1; notes (a recording cut short) are one line each and not errors.
+ *
+ * A recording may come from another machine, a crash or someone else: every
+ * count is bounded by what the files hold and by the format's limits, only
+ * regular files are read (symbolic links are not followed), and every name
+ * is kept as it may be shown (xstrdup_shown, util.h: control characters and
+ * bytes that are not UTF-8 as \xHH).
  */
 #ifndef PFE_READER_H
 #define PFE_READER_H
@@ -33,13 +39,20 @@ struct rd_object {
 };
 
 struct rd_site {
-	struct rd_object *obj; /* NULL: no object lists this id */
+	uint32_t id; /* global site id */
+	struct rd_object *obj;
 	uint64_t off;
 	char *name;  /* the symbol, or NULL ("?") */
 	char *label; /* what people see: demangled, or obj+0xoff */
 };
 
 struct rd_proc;
+
+/* A range of addresses and the first object listing it (rd_symbolize). */
+struct rd_span {
+	uint64_t lo, hi;
+	struct rd_object *obj;
+};
 
 struct rd_thread {
 	uint32_t tid;
@@ -59,8 +72,13 @@ struct rd_proc {
 	uint64_t end_ticks, nevents, nlost;
 	struct rd_object *objs;
 	size_t nobjs;
-	struct rd_site *sites; /* indexed by global site id */
-	size_t nsites;
+	struct rd_span *spans; /* disjoint, sorted */
+	size_t nspans;
+	/* The sites the sym files list, sorted by id; find one with rd_site().
+	 * Not indexed by site id (ids may leave gaps, and a count in objects
+	 * is no size to allocate): hence not named "sites". */
+	struct rd_site *site_tab;
+	size_t nsite_tab;
 	struct rd_thread *threads; /* sorted by tid */
 	size_t nthreads;
 };
@@ -86,6 +104,9 @@ enum rd_probe rd_probe(const char *dir);
 
 /* Nanoseconds for @ticks of @p's clock. */
 uint64_t rd_ns(const struct rd_proc *p, uint64_t ticks);
+
+/* Site @id, or NULL when no sym file lists it. O(log n). */
+const struct rd_site *rd_site(const struct rd_proc *p, uint32_t id);
 
 /* The label of site @id ("site#<id>" for an id no object lists). */
 const char *rd_site_label(const struct rd_proc *p, uint32_t id);

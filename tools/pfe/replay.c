@@ -39,6 +39,7 @@ struct replay {
 	uint64_t *dur;
 	uint8_t *how;
 	size_t n, cap;
+	size_t n1; /* entries of the first pass */
 	/* per open frame */
 	struct vis {
 		size_t idx;
@@ -54,18 +55,18 @@ struct replay {
 static bool matches(struct replay *r, struct pfe_pattern *p, signed char **cache, uint32_t site)
 {
 	const struct rd_proc *pr = r->proc;
-	const struct rd_site *s = site < pr->nsites ? &pr->sites[site] : NULL;
+	const struct rd_site *s = rd_site(pr, site);
+	size_t i;
 
 	if (!*cache)
-		*cache = xcalloc(pr->nsites + 1, 1);
-	if (site >= pr->nsites)
+		*cache = xcalloc(pr->nsite_tab + 1, 1);
+	if (!s)
 		return false;
-	if (!(*cache)[site])
-		(*cache)[site] =
-		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj ? s->obj->base : NULL)
-			? 1
-			: -1;
-	return (*cache)[site] > 0;
+	i = (size_t)(s - pr->site_tab);
+	if (!(*cache)[i])
+		(*cache)[i] =
+		    pfe_pattern_match(p, s->name ? s->name : s->label, s->obj->base) ? 1 : -1;
+	return (*cache)[i] > 0;
 }
 
 static void fmt_dur(uint64_t ns, char *buf, size_t len)
@@ -91,10 +92,17 @@ static const char *call_parens(const char *name)
 	return strchr(name, '(') ? "" : "()";
 }
 
+/* Deeper levels are indented as this one and say their level, "[101] ", as
+ * libpfe's own graph text does (hooks/trace_text.c): output stays linear in
+ * the input however deep the calls nest. */
+#define INDENT_MAX 100
+
 static void line(const struct rd_thread *t, const char *dur, unsigned depth, const char *fmt,
 		 const char *name, const char *suffix)
 {
-	printf("%11s [%6u] | %*s", dur, t->tid, depth * 2, "");
+	printf("%11s [%6u] | %*s", dur, t->tid, (depth < INDENT_MAX ? depth : INDENT_MAX) * 2, "");
+	if (depth > INDENT_MAX)
+		printf("[%u] ", depth);
 	printf(fmt, name, suffix);
 	putchar('\n');
 }
@@ -103,7 +111,7 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 		     unsigned depth)
 {
 	struct replay *r = ctx;
-	struct vis *parent = depth ? &r->st[depth - 1] : NULL, *v;
+	struct vis *parent, *v;
 	size_t idx = r->n++;
 	const char *name;
 
@@ -120,6 +128,7 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 		r->stcap = r->stcap ? r->stcap * 2 : 64;
 		r->st = xrealloc(r->st, r->stcap * sizeof(*r->st));
 	}
+	parent = depth ? &r->st[depth - 1] : NULL; /* after the realloc */
 	v = &r->st[depth];
 	v->idx = idx;
 	v->in_only = !r->only || (parent && parent->in_only) ||
@@ -131,7 +140,8 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 	else
 		v->vdepth = parent && parent->in_only ? parent->vdepth + 1 : 0;
 	v->cand = v->in_only && !v->hidden && (!r->max_depth || v->vdepth < r->max_depth);
-	if (!r->printing || !(r->flags[idx] & SHOWN))
+	/* idx >= n1: the file grew since the first pass; not decided, not shown */
+	if (!r->printing || idx >= r->n1 || !(r->flags[idx] & SHOWN))
 		return;
 	if (!r->graph) { /* entries only: every call a line, no duration */
 		name = rd_site_label(r->proc, stack[depth].site);
@@ -162,6 +172,8 @@ static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_fra
 	size_t idx = v->idx;
 	char d[32];
 
+	if (r->printing && idx >= r->n1)
+		return;
 	if (!r->printing) {
 		r->dur[idx] = ns - stack[depth].entry_ns;
 		r->how[idx] = (uint8_t)how;
@@ -309,6 +321,7 @@ int replay_run(struct replay *rp, const struct pfe_opts *o)
 				break;
 			r.printing = true;
 			r.graph = st.graph;
+			r.n1 = r.n;
 			r.n = 0;
 			pass1.quiet = true; /* the first pass gave the notes */
 			status = rd_walk(t, &pass1, &r, &st);

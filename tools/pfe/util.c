@@ -58,6 +58,56 @@ void grow(void *v, size_t *cap, size_t n, size_t size)
 	*pv = xrealloc(*pv, *cap * size);
 }
 
+/* The length of the valid UTF-8 sequence (RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF) at @s, or 0. */
+static size_t utf8_len(const unsigned char *s)
+{
+	unsigned c = s[0];
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		return (s[1] & 0xc0) == 0x80 ? 2 : 0;
+	if (c >= 0xe0 && c <= 0xef) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] >= 0xa0))
+			return 0;
+		return 3;
+	}
+	if (c >= 0xf0 && c <= 0xf4) {
+		if ((s[1] & 0xc0) != 0x80 || (s[2] & 0xc0) != 0x80 || (s[3] & 0xc0) != 0x80)
+			return 0;
+		if ((c == 0xf0 && s[1] < 0x90) || (c == 0xf4 && s[1] >= 0x90))
+			return 0;
+		return 4;
+	}
+	return 0;
+}
+
+char *xstrdup_shown(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t len = strlen(s), n = 0;
+	char *out = xmalloc(len * 4 + 1); /* every byte may become \xHH */
+
+	while (*p) {
+		size_t k = utf8_len(p);
+		bool c1 = k == 2 && p[0] == 0xc2 && p[1] < 0xa0;
+
+		if (k && !c1 && *p >= 0x20 && *p != 0x7f) {
+			memcpy(out + n, p, k);
+			n += k;
+			p += k;
+			continue;
+		}
+		for (size_t i = 0; i < (k ? k : 1); i++, p++)
+			n += (size_t)sprintf(out + n, "\\x%02x", *p);
+	}
+	out[n] = '\0';
+	return xrealloc(out, n + 1);
+}
+
 bool parse_u64(const char *s, uint64_t *out)
 {
 	char *end;

@@ -22,6 +22,16 @@ void grow(void *v, size_t *cap, size_t n, size_t size);
 /* Parse a whole decimal or 0x number; false if @s is not one. */
 bool parse_u64(const char *s, uint64_t *out);
 
+/*
+ * @s as it may be shown on a terminal and written into JSON, malloc'd: bytes
+ * below 0x20, 0x7f, the C1 controls (U+0080..U+009F) and bytes that are not
+ * part of valid UTF-8 become "\xHH" (one per byte); the rest is kept. A
+ * recording's names are bytes from another machine (a thread name the kernel
+ * cut inside a character, a Latin-1 path, an escape sequence): printed raw,
+ * they would drive the terminal or make the JSON invalid.
+ */
+char *xstrdup_shown(const char *s);
+
 /* Undo the C escapes of the recording's text files (\\ \n \t \xHH), in place. */
 char *unescape(char *s);
 

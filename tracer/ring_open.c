@@ -1,0 +1,141 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The calls each thread has entered and not left, as the consumer of its
+ * ring sees them in graph and summary mode (ring_internal.h), so that the
+ * end of the process closes them: in graph text with the words pfe replay
+ * uses for a recording, "(D us, still open at the end)", and in the
+ * summary's table counted with the time they had run. A thread blocked in
+ * a traced function when another calls exit() would otherwise leave its
+ * frames open and the graph unbalanced.
+ *
+ * A fork child's thread goes on inside the calls its parent's thread had
+ * open: they close in the child, under the child's thread id, and its own
+ * calls nest in them. So the child's graph text opens them first, each
+ * line ending in an "inherited at fork" comment, and is balanced on its
+ * own, as the parent's is. Their arguments are not known again: "name()".
+ */
+#include <sched.h>
+#include <sys/mman.h>
+#include <urcu-bp.h>
+
+#include "ring_internal.h"
+#include "trace_summary.h"
+
+#define OPEN_LEVELS 4096
+
+struct pfe_open_frame {
+	uint32_t site;
+	uint64_t ns; /* when it was entered, since the start */
+};
+
+void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns)
+{
+	unsigned type = pfe_rec_type(e), lvl;
+
+	if (type == PFE_REC_ENTRY) {
+		lvl = (unsigned)(e->w1 & 0xffff);
+		if (lvl >= OPEN_LEVELS)
+			return;
+		if (!g->open) {
+			void *m = mmap(NULL, OPEN_LEVELS * sizeof(*g->open), PROT_READ | PROT_WRITE,
+				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+
+			if (m == MAP_FAILED)
+				return;
+			g->open = m;
+		}
+		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), ns};
+		g->nopen = lvl + 1;
+	} else if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) {
+		lvl = pfe_rec_depth(e);
+		if (lvl < g->nopen)
+			g->nopen = lvl;
+	}
+}
+
+void pfe_ring_open_inherited(struct pfe_ring *g)
+{
+	uint64_t now = pfe_ring_clock() - pfe_rings.full_base, limit;
+	unsigned depth;
+
+	g->inherited = false;
+	if (pfe_ring_record || !pfe_rings.graph || pfe_rings.summary)
+		return;
+	pfe_ring_filters_at(now, &limit, &depth);
+	for (unsigned k = 0; k < g->nopen && (!depth || k < depth); k++) {
+		struct pfe_text_ev x = {.tid = g->tid,
+					.ns = pfe_ring_ns(now),
+					.graph = true,
+					.time = pfe_ring_graph_time,
+					.inherited = true};
+
+		x.r = pfe_rec_entry(0, g->open[k].site, k);
+		pfe_ring_write_line(g, &x);
+	}
+}
+
+/* Close @g's open calls, innermost first, at @now ticks since the start. */
+static void close_ring(struct pfe_ring *g, uint64_t now)
+{
+	uint64_t ns = pfe_ring_ns(now), limit;
+	unsigned depth;
+
+	pfe_ring_filters_at(now, &limit, &depth);
+	for (unsigned k = g->nopen; k-- > 0;) {
+		const struct pfe_open_frame *f = &g->open[k];
+		uint64_t dur = ns > f->ns ? ns - f->ns : 0;
+		struct pfe_text_ev x = {.tid = g->tid,
+					.ns = ns,
+					.graph = true,
+					.time = pfe_ring_graph_time,
+					.open_at_end = true};
+
+		if (pfe_rings.summary) {
+			pfe_summary_add(&g->levels, f->site, k, dur);
+			continue;
+		}
+		x.r = pfe_rec_exit(0, f->site, k, false);
+		x.r.w1 |= pfe_ring_dur_pack(dur);
+		if (limit || depth)
+			pfe_ring_filter_line(g, &x, limit, depth);
+		else
+			pfe_ring_write_line(g, &x);
+	}
+	g->nopen = 0;
+	pfe_ring_out_flush(g);
+}
+
+void pfe_ring_open_close_all(void)
+{
+	unsigned n = __atomic_load_n(&pfe_rings.nrings, __ATOMIC_ACQUIRE);
+	uint64_t now = pfe_ring_clock() - pfe_rings.full_base;
+	uint32_t me = pfe_ring_tid();
+
+	if (pfe_ring_record || !pfe_rings.graph)
+		return;
+	for (unsigned i = 0; i < n; i++) {
+		struct pfe_ring *g = &pfe_ring_slots[i];
+
+		if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == RING_FREE || g->ended)
+			continue;
+		for (int tries = 0; !pfe_ring_lock(g, me); tries++) {
+			if (__atomic_load_n(&g->busy, __ATOMIC_RELAXED) == (int)me ||
+			    tries > 100000)
+				goto next;
+			sched_yield();
+		}
+		/* Lines made later for calls closed here would unbalance the
+		 * graph; a ring with nothing open goes on (a coroutine's frames
+		 * set aside, which exit.c closes itself, come later). */
+		if (g->nopen) {
+			rcu_read_lock();
+			if (g->inherited)
+				pfe_ring_open_inherited(g);
+			close_ring(g, now);
+			rcu_read_unlock();
+			g->ended = true;
+		}
+		pfe_ring_unlock(g);
+	next:;
+	}
+}
