@@ -124,6 +124,11 @@ void pfe_ring_consume(struct pfe_ring *g)
 	const bool record = pfe_ring_record, sum = pfe_rings.summary, gr = pfe_rings.graph,
 		   tm = pfe_ring_graph_time;
 	struct pfe_text_cache *tc = record || sum ? NULL : pfe_text_batch(g->tid);
+	/* The latest filter change as the batch starts: an event stamped after
+	 * it takes it without a search (pfe_ring_filters_at for the others). */
+	const unsigned nf = __atomic_load_n(&pfe_rings.nfilters, __ATOMIC_ACQUIRE);
+	const struct pfe_ring_filter *latest =
+	    &pfe_rings.filters[nf % (sizeof(pfe_rings.filters) / sizeof(pfe_rings.filters[0]))];
 
 	if (record && t != h)
 		rec_file(g);
@@ -196,7 +201,12 @@ void pfe_ring_consume(struct pfe_ring *g)
 			}
 		}
 		x.ns = ns;
-		pfe_ring_filters_at(full, &limit, &depth);
+		if (full >= latest->at) {
+			limit = latest->min_dur;
+			depth = latest->depth;
+		} else {
+			pfe_ring_filters_at(full, &limit, &depth);
+		}
 		if (gr && (limit || depth))
 			pfe_ring_filter_line(g, &x, limit, depth);
 		else

@@ -143,10 +143,11 @@ for n in ('100', '1000'):
 # writer's move with its wake-ups, which follow the emulated wall time: by
 # about +-10 on a quiet machine, +-40 with another bench running). A target
 # not met yet is a TODO while its figure stays under the ceiling it landed
-# with (quick sizes, loaded machine: graph 230, time 242, summary 268,
+# with (quick sizes, loaded machine, before main's per-event open-call
+# notes: graph 230, time 242, summary 268,
 # start-up 1,074) plus that margin; above the ceiling, or a met target
 # missed, fails.
-OPEN25 = {'graph': 280, 'time': 290, 'summary': 310, 'startup': 1200}
+OPEN25 = {'graph': 300, 'time': 320, 'summary': 330, 'startup': 1200}
 
 
 def target25(name, key, v, figure):
