@@ -12,12 +12,15 @@ mkdir -p "$W" "$W/gen"
 
 if [ "$QUICK" = 1 ]; then
 	N_TIME=20000 REPS=3 N1=5 N2=10 SIZES="100 1000" T_N=5000 COUNT_SIZES=""
+	STARTUP_SIZES="1 1000"
 else
 	N_TIME=200000 REPS=7 N1=50 N2=100 SIZES="1000 10000 100000" T_N=100000
 	# Single-stepping with a log runs some 0.1-0.4 million instructions a
 	# second (less for code run once, which is translated first); 2,000
 	# sites took 4 minutes here, 10,000 ten.
 	COUNT_SIZES="100 1000"
+	# Whole runs single-stepped for the start-up per site (bench/startup.sh).
+	STARTUP_SIZES="1 10000 100000"
 fi
 FUNCS="tiny rec leaf8"
 # (k), (l): dynamic sites (issue 24); left out of the smoke test's default,

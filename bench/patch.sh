@@ -9,7 +9,7 @@ NM=${CC%gcc}nm
 # ---------------------------------------------------------------- build
 # Generated sources and objects are cached in $W/gen: 100,000 functions
 # take minutes to compile, and they never change.
-for n in $(echo $SIZES $COUNT_SIZES | tr ' ' '\n' | sort -un); do
+for n in $(echo $SIZES $COUNT_SIZES $STARTUP_SIZES | tr ' ' '\n' | sort -un); do
 	srcs=$(sh bench/gen.sh "$W/gen" "$n")
 	todo=""
 	objs=""

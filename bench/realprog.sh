@@ -247,6 +247,8 @@ measure() {
 		esac
 		t1=$(now_ns)
 		ns=$((t1 - t0))
+		# Every run's time on stderr, for medians (issue 25).
+		echo "realprog: $st run $k: $ns ns" >&2
 		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
 		if [ "$st" = plain ]; then
 			cp "$out" "$R/reference.zst"

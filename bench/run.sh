@@ -460,6 +460,11 @@ echo
 # ------------------------------------------------- 2. patching
 sh bench/patch.sh
 
+# ------------------------------------------------- 4. writer, 5. start-up
+# Each exits 1 when a figure is over its target (CSV "target" rows).
+sh bench/writer.sh || true
+sh bench/startup.sh || true
+
 # ------------------------------------------------- chart
 for st in $STATES; do for fn in $FUNCS; do echo "$st $fn 1 $(row "$st" "$fn" 1)"; done; done >"$W/rows.txt"
 sh bench/chart.sh "$W/rows.txt" "$W/costs.png" "$TIMEKIND" "$MACHINE" || echo "bench: no chart (gnuplot failed)"

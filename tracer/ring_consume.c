@@ -13,6 +13,7 @@
 #include "hooks.h"
 #include "rec_meta.h"
 #include "ring_internal.h"
+#include "text_fast.h"
 #include "trace_summary.h"
 
 /* ---------------------------------------------------------- consuming */
@@ -81,12 +82,31 @@ static void give_back(struct pfe_ring *g, uint64_t t)
 	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
 }
 
+/*
+ * A line is formatted in place, where it belongs in the output, and moved
+ * only when it does not fit the OUT_BYTES written at once (issue 25): the
+ * writer's lines from texts it keeps rendered (text_fast.h, @c), the others
+ * by pfe_text_format(). The buffer has PFE_TEXT_LINE_MAX bytes after those
+ * OUT_BYTES, and the payload after that.
+ */
+static inline __attribute__((always_inline)) void
+write_line(struct pfe_ring *g, struct pfe_text_cache *c, const struct pfe_text_ev *x)
+{
+	char *at = g->out + g->nout;
+	size_t len = pfe_text_fast(c, at, x);
+
+	if (__builtin_expect(!len, 0))
+		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
+	if (__builtin_expect(g->nout + len > OUT_BYTES, 0)) {
+		pfe_ring_out_flush(g);
+		memmove(g->out, at, len);
+	}
+	g->nout += (uint32_t)len;
+}
+
 void pfe_ring_write_line(struct pfe_ring *g, const struct pfe_text_ev *x)
 {
-	size_t len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, x);
-
-	if (len)
-		pfe_ring_out_add(g, g->out + OUT_BYTES, len);
+	write_line(g, pfe_text_batch(g->tid), x);
 }
 
 /* The ring's events [tail, head) to the output. The caller holds busy and
@@ -95,21 +115,33 @@ void pfe_ring_consume(struct pfe_ring *g)
 {
 	uint64_t h = __atomic_load_n(&g->head, __ATOMIC_ACQUIRE), t = g->tail;
 	char *text = g->out + OUT_BYTES + PFE_TEXT_LINE_MAX;
-	uint64_t n = 0, lost = 0, limit;
-	unsigned depth;
+	uint64_t n = 0, lost = 0;
+	/* Read once a batch: the loop calls out, so the compiler would load
+	 * them again for every event (issue 25: the writer's cost per line).
+	 * The filters are the ones in force at each event's time. */
+	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
+	const struct pfe_rec *ev = g->ev;
+	const bool record = pfe_ring_record, sum = pfe_rings.summary, gr = pfe_rings.graph,
+		   tm = pfe_ring_graph_time;
+	struct pfe_text_cache *tc = record || sum ? NULL : pfe_text_batch(g->tid);
+	/* The latest filter change as the batch starts: an event stamped after
+	 * it takes it without a search (pfe_ring_filters_at for the others). */
+	const unsigned nf = __atomic_load_n(&pfe_rings.nfilters, __ATOMIC_ACQUIRE);
+	const struct pfe_ring_filter *latest =
+	    &pfe_rings.filters[nf % (sizeof(pfe_rings.filters) / sizeof(pfe_rings.filters[0]))];
 
-	if (pfe_ring_record && t != h)
+	if (record && t != h)
 		rec_file(g);
 	if (g->inherited && t != h)
 		pfe_ring_open_inherited(g);
 	while (t != h) {
-		struct pfe_rec e = g->ev[t & g->mask];
+		struct pfe_rec e = ev[t & mask];
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);
-		uint64_t rel = ((e.w0 >> 16) - pfe_rings.clock_base) & PFE_REC_TIME_MASK;
+		uint64_t rel = ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK;
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
-		struct pfe_text_ev x = {
-		    .r = e, .tid = g->tid, .graph = pfe_rings.graph, .time = pfe_ring_graph_time};
-		size_t len;
+		struct pfe_text_ev x;
+		uint64_t ns, limit;
+		unsigned depth;
 
 		if (units > h - t - 1)
 			units = (unsigned)(h - t - 1); /* cannot happen: published whole */
@@ -117,29 +149,31 @@ void pfe_ring_consume(struct pfe_ring *g)
 		n++;
 		if (type == PFE_REC_LOST)
 			lost += e.w1;
-		if (pfe_ring_record) {
+		if (record) {
 			struct pfe_rec f = {(e.w0 & 0xffff) | rel << 16, e.w1};
 			char b[16];
 
 			pfe_rec_store(b, f);
 			pfe_ring_out_add(g, b, 16);
 			for (unsigned i = 0; i < units; i++)
-				pfe_ring_out_add(g, &g->ev[(t + 1 + i) & g->mask], 16);
+				pfe_ring_out_add(g, &ev[(t + 1 + i) & mask], 16);
 			t += 1 + units;
 			if (!(n % 256))
 				give_back(g, t);
 			continue;
 		}
 		t += 1 + units;
-		if (pfe_rings.graph)
-			pfe_ring_open_note(g, &e, pfe_ring_ns(full));
+		/* pfe_ring_ns(full), inline */
+		ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full;
+		if (gr)
+			pfe_ring_open_note(g, &e, ns);
 		if (g->ended) {
 			/* Closed at the end of the image: nothing more. */
 			if (!(n % 64))
 				give_back(g, t);
 			continue;
 		}
-		if (pfe_rings.summary) {
+		if (sum) {
 			/* Each exit adds to its function's row (trace_summary.c);
 			 * nothing else is written. */
 			if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
@@ -149,10 +183,12 @@ void pfe_ring_consume(struct pfe_ring *g)
 				give_back(g, t);
 			continue;
 		}
+		/* Only text needs the event's line: made after the sinks above. */
+		x = (struct pfe_text_ev){.r = e, .tid = g->tid, .graph = gr, .time = tm};
 		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {
-			struct pfe_rec p = g->ev[t & g->mask];
+			struct pfe_rec p = ev[t & mask];
 			unsigned pt = pfe_rec_type(&p), pu = pfe_rec_units(&p);
 
 			if ((pt == PFE_REC_ARGS || pt == PFE_REC_RETVAL) && pu <= h - t - 1) {
@@ -164,15 +200,17 @@ void pfe_ring_consume(struct pfe_ring *g)
 				t += 1 + pu;
 			}
 		}
-		x.ns = pfe_ring_ns(full);
-		pfe_ring_filters_at(full, &limit, &depth);
-		if (pfe_rings.graph && (limit || depth)) {
-			pfe_ring_filter_line(g, &x, limit, depth);
+		x.ns = ns;
+		if (full >= latest->at) {
+			limit = latest->min_dur;
+			depth = latest->depth;
 		} else {
-			len = pfe_text_format(g->out + OUT_BYTES, PFE_TEXT_LINE_MAX, &x);
-			if (len)
-				pfe_ring_out_add(g, g->out + OUT_BYTES, len);
+			pfe_ring_filters_at(full, &limit, &depth);
 		}
+		if (gr && (limit || depth))
+			pfe_ring_filter_line(g, &x, limit, depth);
+		else
+			write_line(g, tc, &x);
 		if (!(n % 64))
 			give_back(g, t);
 	}

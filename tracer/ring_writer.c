@@ -15,6 +15,7 @@
 #include "hooks.h"
 #include "park.h"
 #include "ring_internal.h"
+#include "text_fast.h"
 
 /* ------------------------------------------------------------- writer */
 
@@ -47,6 +48,7 @@ static void *writer_main(void *arg)
 	unsigned idle = 1;
 
 	pfe_in_hook = PFE_GUARD_OWN; /* never traced, never hooked */
+	pfe_text_fast_own();
 	pfe_park_exempt((pid_t)pfe_ring_tid());
 	prctl(PR_SET_NAME, "pfe-writer", 0, 0, 0);
 	for (;;) {

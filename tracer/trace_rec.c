@@ -14,6 +14,7 @@
 #include "interpose.h"
 #include "rec_meta.h"
 #include "ring_internal.h"
+#include "text_fast.h"
 #include "trace_summary.h"
 
 struct pfe_ring pfe_ring_slots[NRINGS];
@@ -32,6 +33,11 @@ static uint64_t ns_mult;
 uint64_t pfe_ring_ns(uint64_t ticks)
 {
 	return ns_mult ? (uint64_t)((unsigned __int128)ticks * ns_mult >> 32) : ticks;
+}
+
+uint64_t pfe_ring_ns_mult(void)
+{
+	return ns_mult;
 }
 
 /* ------------------------------------------------------------- flushes */
@@ -60,6 +66,7 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 	if (!pfe_rings.started)
 		return;
 	pfe_ring_drain(false);
+	pfe_text_fast_forget();
 	if (pfe_rings.summary)
 		pfe_summary_before_unload(obj);
 	if (pfe_ring_record && obj->tab.nsites) {

@@ -147,6 +147,8 @@ void pfe_ring_set_filters(uint64_t min_ns, unsigned depth);
 int pfe_ring_summary_now(void);
 /* Nanoseconds since the tracer's start for a time in the in-memory format. */
 uint64_t pfe_ring_ns(uint64_t ticks);
+/* pfe_ring_ns() is ticks * this >> 32, or ticks when this is 0. */
+uint64_t pfe_ring_ns_mult(void);
 /* Write out every ring now (flush, exec, exit, fatal signal); @final: and
  * from now on every event as it comes (process exit). */
 void pfe_ring_drain(bool final);

@@ -129,8 +129,10 @@ static size_t end(struct line *l)
 size_t pfe_text_format(char *buf, size_t cap, const struct pfe_text_ev *e)
 {
 	struct line l = {buf, 0, cap};
-	const struct pfe_site *site = pfe_site_by_id(pfe_rec_site(&e->r));
+	const struct pfe_site *site;
 	unsigned type = pfe_rec_type(&e->r);
+
+	site = pfe_site_by_id(pfe_rec_site(&e->r));
 
 	if (type == PFE_REC_LOST) {
 		if (e->graph)

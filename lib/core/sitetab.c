@@ -34,15 +34,28 @@ static const char *const refusal_names[PFE_REFUSE_NR] = {
 struct decoder {
 	const struct pfe_sitetab_src *src;
 	const struct pfe_sitetab *t;
+	const struct pfe_range *last; /* in_text's last hit */
+	size_t sym;		      /* sym_lower_bound's last answer */
 };
 
+static bool in_range(const struct pfe_range *r, uintptr_t addr, size_t len)
+{
+	return addr >= r->start && r->end - r->start >= len && addr <= r->end - len;
+}
+
+/* The range of the last hit first: entries come in address order, and
+ * each site asks for a few words (issue 25: start-up per site). */
 static bool in_text(const struct decoder *d, uintptr_t addr, size_t len)
 {
+	if (d->last && in_range(d->last, addr, len))
+		return true;
 	for (size_t i = 0; i < d->src->ntext; i++) {
 		const struct pfe_range *r = &d->src->text[i];
 
-		if (addr >= r->start && r->end - r->start >= len && addr <= r->end - len)
+		if (in_range(r, addr, len)) {
+			((struct decoder *)d)->last = r;
 			return true;
+		}
 	}
 	return false;
 }
@@ -94,6 +107,22 @@ static size_t sym_lower_bound(const struct pfe_sitetab *t, uintptr_t addr)
 	return lo;
 }
 
+/* The same for the decoder, whose entries mostly come in address order:
+ * from the last answer on when @addr is at most a few symbols further. */
+static size_t dec_lower_bound(struct decoder *d, uintptr_t addr)
+{
+	const struct pfe_sitetab *t = d->t;
+	size_t i = d->sym;
+
+	if (i <= t->nsyms && (i == 0 || t->syms[i - 1].addr < addr)) {
+		for (size_t k = 0; k < 4 && i < t->nsyms && t->syms[i].addr < addr; k++)
+			i++;
+		if (i == t->nsyms || t->syms[i].addr >= addr)
+			return d->sym = i;
+	}
+	return d->sym = sym_lower_bound(t, addr);
+}
+
 /*
  * One entry -> one site, or the reason it is refused (returned; PFE_REFUSE_NR
  * means accepted). With symbols, the entry belongs to the function whose
@@ -102,7 +131,7 @@ static size_t sym_lower_bound(const struct pfe_sitetab *t, uintptr_t addr)
  * containing the entry (landing pad at the symbol, table entry at symbol + 4). Without a
  * symbol the layout is inferred from the NOP run alone.
  */
-static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_site *s)
+static enum pfe_refusal decode(struct decoder *d, uintptr_t e, struct pfe_site *s)
 {
 	const struct pfe_sitetab *t = d->t;
 	uintptr_t func, pc;
@@ -118,7 +147,7 @@ static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_
 	if (run == 0)
 		return PFE_REFUSE_NOT_NOP;
 
-	i = sym_lower_bound(t, e);
+	i = dec_lower_bound(d, e);
 	if (i < t->nsyms && t->syms[i].addr - e <= 4 * (uintptr_t)run) {
 		/* [e, symbol) holds only NOPs */
 	} else if (i > 0 && t->syms[i - 1].size && e - t->syms[i - 1].addr < t->syms[i - 1].size) {
@@ -161,12 +190,37 @@ static enum pfe_refusal decode(const struct decoder *d, uintptr_t e, struct pfe_
 
 	if (!in_text(d, pc, 8))
 		return PFE_REFUSE_OUTSIDE;
-	if (!is_nop(d, pc) || !is_nop(d, pc + 4))
+	if ((pc != e || run < 2) && (!is_nop(d, pc) || !is_nop(d, pc + 4)))
 		return PFE_REFUSE_NOT_NOP;
 	s->pc = pc;
 	s->func = func;
-	s->nops = (uint16_t)nop_run(d, pc);
+	/* The common layout, entry at the function: its run is known. */
+	s->nops = (uint16_t)(pc == e ? run : nop_run(d, pc));
 	return PFE_REFUSE_NR;
+}
+
+/*
+ * Whether @v is in order already: n - 1 comparisons instead of a sort's
+ * n log n, for the tables that come sorted (issue 25: sorting was most of
+ * the start-up per site).
+ */
+static bool sorted_r(const void *v, size_t n, size_t size,
+		     int (*cmp)(const void *, const void *, void *), void *arg)
+{
+	for (size_t i = 1; i < n; i++)
+		if (cmp((const char *)v + (i - 1) * size, (const char *)v + i * size, arg) > 0)
+			return false;
+	return true;
+}
+
+static int cmp_plain(const void *a, const void *b, void *arg)
+{
+	return ((int (*)(const void *, const void *))arg)(a, b);
+}
+
+static bool sorted(const void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	return sorted_r(v, n, size, cmp_plain, (void *)cmp);
 }
 
 static unsigned leading_underscores(const char *s)
@@ -201,6 +255,62 @@ static int cmp_sym_in(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Symbols in cmp_sym_in's order. A symbol table is in no order by address
+ * (a linker's hash order), and sorting it was most of the start-up per
+ * site (issue 25): a radix sort by address, 11 bits a pass over the bits
+ * that differ, then cmp_sym_in within each address's aliases. Small tables
+ * and a failed allocation go to qsort.
+ */
+#define RADIX_BITS 11
+static void sort_syms(const struct pfe_sym_in **v, size_t n)
+{
+	const struct pfe_sym_in **a = v, **b, **m;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	size_t *cnt;
+
+	for (size_t i = 0; i < n; i++) {
+		lo = v[i]->addr < lo ? v[i]->addr : lo;
+		hi = v[i]->addr > hi ? v[i]->addr : hi;
+	}
+	m = n >= 256 && hi > lo ? malloc(n * sizeof(*m) + (sizeof(*cnt) << RADIX_BITS)) : NULL;
+	if (!m) {
+		if (!sorted(v, n, sizeof(*v), cmp_sym_in))
+			qsort(v, n, sizeof(*v), cmp_sym_in);
+		return;
+	}
+	b = m;
+	cnt = (size_t *)(m + n);
+	for (unsigned sh = 0; sh < 64 - (unsigned)__builtin_clzl(hi - lo); sh += RADIX_BITS) {
+		const struct pfe_sym_in **t;
+		size_t sum = 0;
+
+		memset(cnt, 0, sizeof(*cnt) << RADIX_BITS);
+		for (size_t i = 0; i < n; i++)
+			cnt[(a[i]->addr - lo) >> sh & ((1u << RADIX_BITS) - 1)]++;
+		for (size_t d = 0; d < (1u << RADIX_BITS); d++) {
+			size_t c = cnt[d];
+
+			cnt[d] = sum;
+			sum += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i]->addr - lo) >> sh & ((1u << RADIX_BITS) - 1)]++] = a[i];
+		t = a;
+		a = b;
+		b = t;
+	}
+	if (a != v)
+		memcpy(v, a, n * sizeof(*v));
+	free(m);
+	for (size_t i = 0, j; i < n; i = j) {
+		for (j = i + 1; j < n && v[j]->addr == v[i]->addr; j++)
+			;
+		if (j - i > 1)
+			qsort(v + i, j - i, sizeof(*v), cmp_sym_in);
+	}
+}
+
 /* One symbol per address, names copied into the table's own pool so that
  * nothing refers to the ELF reader's memory once it is closed. */
 static int build_syms(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
@@ -217,7 +327,7 @@ static int build_syms(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 	for (size_t i = 0; i < src->nsyms; i++)
 		if (src->syms[i].name && src->syms[i].name[0])
 			v[n++] = &src->syms[i];
-	qsort(v, n, sizeof(*v), cmp_sym_in);
+	sort_syms(v, n);
 
 	for (size_t i = 0; i < n; i++)
 		if (i == 0 || v[i]->addr != v[i - 1]->addr)
@@ -292,7 +402,9 @@ int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 		else
 			t->refused[r]++;
 	}
-	qsort(t->sites, n, sizeof(*t->sites), cmp_site_pc);
+	/* The table lists entries in address order as a rule. */
+	if (!sorted(t->sites, n, sizeof(*t->sites), cmp_site_pc))
+		qsort(t->sites, n, sizeof(*t->sites), cmp_site_pc);
 	for (size_t i = k = 0; i < n; i++) {
 		if (k > 0 && t->sites[k - 1].pc == t->sites[i].pc) {
 			t->refused[PFE_REFUSE_DUPLICATE]++;
@@ -308,7 +420,8 @@ int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 	for (size_t i = 0; i < k; i++)
 		if (t->sites[i].name)
 			t->by_name[t->nnamed++] = (uint32_t)i;
-	qsort_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites);
+	if (!sorted_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites))
+		qsort_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites);
 	return 0;
 
 nomem:

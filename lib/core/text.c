@@ -9,9 +9,10 @@
  *  - each word is one aligned 32-bit store, which the architecture makes
  *    single-copy atomic, so a concurrent fetch sees the old or the new
  *    instruction and nothing in between;
- *  - the store is followed by cache maintenance (pfe_sync_icache,
+ *  - the stores are followed by cache maintenance (pfe_sync_icache,
  *    arch/arm64/cache.c) because the instruction cache is not coherent
- *    with data stores on arm64;
+ *    with data stores on arm64: once per run of pages, over its first to
+ *    its last written word, before the run's rights go back;
  *  - the rights are put back to exactly what /proc/self/maps said before,
  *    plus what it cannot show: PROT_BTI, which the caller names per write
  *    (mprotect without it would silently unguard a BTI object's text),
@@ -145,6 +146,7 @@ struct collect {
 	size_t n, i;
 	struct run *runs;
 	size_t nruns;
+	uintptr_t ps; /* the page size */
 };
 
 /* The rights of pages that /proc/self/maps did not list (see collect_cb). */
@@ -155,7 +157,7 @@ static void claim(struct collect *c, int prot, bool shared)
 {
 	if (prot != PROT_UNKNOWN)
 		prot |= c->w[c->i].keep;
-	uintptr_t ps = pfe_page_size();
+	uintptr_t ps = c->ps;
 	uintptr_t page = c->w[c->i].addr & ~(ps - 1);
 	struct run *r = c->nruns ? &c->runs[c->nruns - 1] : NULL;
 
@@ -198,15 +200,19 @@ static int cmp_addr(const void *a, const void *b)
 
 /* ---------------------------------------------------------------- writes */
 
-static void sync_word(uint32_t *p)
-{
-	pfe_sync_icache((void *)p, (void *)(p + 1));
-}
-
-/* Plain stores into pages that are (now) writable; counts into *@applied. */
+/*
+ * Plain stores into pages that are (now) writable; counts into *@applied.
+ * The cache maintenance covers the run's written words once, after the
+ * last store (issue 25: a call per word was a good part of the start-up
+ * per site). Each store is still one aligned 32-bit store; a thread
+ * running the code meanwhile fetches the old or the new word, as with a
+ * call per word, and every word is visible to fetch before this returns.
+ */
 static void store_run(struct pfe_text_write *w, const struct run *r, int *applied,
 		      size_t *mismatched)
 {
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+
 	for (size_t i = r->first; i <= r->last; i++) {
 		uint32_t *p = (uint32_t *)w[i].addr;
 
@@ -215,9 +221,13 @@ static void store_run(struct pfe_text_write *w, const struct run *r, int *applie
 			continue;
 		}
 		__atomic_store_n(p, w[i].new, __ATOMIC_RELAXED);
-		sync_word(p);
+		if (w[i].addr < lo)
+			lo = w[i].addr;
+		hi = w[i].addr + 4;
 		(*applied)++;
 	}
+	if (lo < hi)
+		pfe_sync_icache((void *)lo, (void *)hi);
 }
 
 /* The same through /proc/self/mem, opened here into the caller's *@fd.
@@ -225,6 +235,9 @@ static void store_run(struct pfe_text_write *w, const struct run *r, int *applie
 static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, int *applied,
 		       size_t *mismatched)
 {
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	int ret = 0;
+
 	if (*fd < 0) {
 		*fd = open("/proc/self/mem", O_RDWR | O_CLOEXEC);
 		if (*fd < 0) {
@@ -241,7 +254,8 @@ static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, i
 		if (pread(*fd, &cur, 4, off) != 4) {
 			pfe_err("text: cannot read %#lx through /proc/self/mem: %s",
 				(unsigned long)w[i].addr, strerror(errno));
-			return -EIO;
+			ret = -EIO;
+			break;
 		}
 		if (cur != w[i].old) {
 			(*mismatched)++;
@@ -250,13 +264,19 @@ static int procmem_run(struct pfe_text_write *w, const struct run *r, int *fd, i
 		if (pwrite(*fd, &w[i].new, 4, off) != 4) {
 			pfe_err("text: cannot write %#lx through /proc/self/mem: %s",
 				(unsigned long)w[i].addr, strerror(errno));
-			return -EIO;
+			ret = -EIO;
+			break;
 		}
-		sync_word((uint32_t *)w[i].addr);
+		if (w[i].addr < lo)
+			lo = w[i].addr;
+		hi = w[i].addr + 4;
 		pfe_text_stats.procmem++;
 		(*applied)++;
 	}
-	return 0;
+	/* What was written, once, as store_run does. */
+	if (lo < hi)
+		pfe_sync_icache((void *)lo, (void *)hi);
+	return ret;
 }
 
 /* Before anything is written: every word of an unlisted page must at least
@@ -345,7 +365,7 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, int
 
 int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
 {
-	struct collect c = {.w = w, .n = n};
+	struct collect c = {.w = w, .n = n, .ps = pfe_page_size()};
 	size_t skipped = 0;
 	int applied = 0, fd = -1, ret;
 
@@ -355,7 +375,13 @@ int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
 		return 0;
 	if (n > (size_t)__INT_MAX__)
 		return -EINVAL;
-	qsort(w, n, sizeof(*w), cmp_addr);
+	/* Callers list sites in address order as a rule: n - 1 comparisons. */
+	for (size_t i = 1; i < n; i++) {
+		if (w[i].addr < w[i - 1].addr) {
+			qsort(w, n, sizeof(*w), cmp_addr);
+			break;
+		}
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (w[i].addr & 3 || (i && w[i].addr == w[i - 1].addr)) {
 			pfe_err("text: write at %#lx is %s", (unsigned long)w[i].addr,

@@ -12,7 +12,8 @@
 # = 0 (100 other hooked sites change nothing per call), (e)-(b) <= 150 (the
 # tracer stores an event), (i)-(b) and (j)-(b) <= 300 (graph and record
 # mode, entry and exit), the breakdown adds up to (d)-(b), and graph mode's
-# per-function breakdown accounts for every instruction of (i). (d)-(b) <=
+# per-function breakdown accounts for every instruction of (i), the writer
+# thread's instructions per line and the start-up per site (issue 25). (d)-(b) <=
 # 40 is issue 12's open target (OPEN below): while bench says FAIL it is a
 # TODO (shown by make check, counted as skipped, not passed). (d)-(b) and
 # (i)-(b) must not get worse than the figures landed with them.
@@ -21,7 +22,7 @@
 # one; its programs run without tests/lib.sh's per-program limit.
 # test-timeout: 600
 . tests/lib.sh
-plan 87
+plan 92
 out=$T/bench.out
 BENCH_QUICK=1 BENCH_DIR="$T/bench" sh bench/run.sh >"$out" 2>"$T/bench.err"
 st=$?
@@ -40,9 +41,9 @@ else
 	gp=no
 fi
 
-# 81 checks: CSV header and fields (2), the cost rows (10 states x 3
+# 86 checks: CSV header and fields (2), the cost rows (10 states x 3
 # functions), the differences (9), the thread rows (6), the patching rows
-# (2), the targets (7 x 3 functions, 2 patching), the (d)-(b) and (i)-(b) ceilings (6),
+# (2), the targets (7 x 3 functions, 2 patching, 4 writer, 1 start-up), the (d)-(b) and (i)-(b) ceilings (6),
 # the breakdowns (2), the chart (1).
 python3 - "$csv" "${QEMU:+qemu}" "$gp" "$T/bench/costs.png" <<'EOF'
 import csv, re, sys
@@ -136,6 +137,37 @@ for fn in ('tiny', 'rec', 'leaf8'):
 for n in ('100', '1000'):
     v = next((r[5] for r in rows[1:] if len(r) == 7 and r[:4] == ['target', 'patch', 'mprotect-O(pages)', n]), 'not measured')
     ok('target mprotect calls O(pages) (%s sites)' % n, v == 'PASS', 'bench says: ' + v)
+
+# Issue 25: the writer thread's instructions per line (per call counted in
+# summary mode) and the start-up per site, exact counts under qemu (the
+# writer's move with its wake-ups, which follow the emulated wall time: by
+# about +-10 on a quiet machine, +-40 with another bench running). A target
+# not met yet is a TODO while its figure stays under the ceiling it landed
+# with (quick sizes, loaded machine, before main's per-event open-call
+# notes: graph 230, time 242, summary 268,
+# start-up 1,074) plus that margin; above the ceiling, or a met target
+# missed, fails.
+OPEN25 = {'graph': 300, 'time': 320, 'summary': 330, 'startup': 1200}
+
+
+def target25(name, key, v, figure):
+    if not qemu:
+        print('ok - %s # SKIP no exact counts without qemu' % name)
+    elif v == 'PASS':
+        ok(name, True)
+    elif v == 'FAIL' and key in OPEN25 and num.match(figure) and float(figure) <= OPEN25[key]:
+        print('not ok - %s # TODO open target (issue 25): %s, ceiling %d' % (name, figure, OPEN25[key]))
+    else:
+        ok(name, False, 'bench says: %s (%s)' % (v, figure))
+
+
+for mode, lim in (('flat', 200), ('graph', 200), ('time', 200), ('summary', 150)):
+    name = 'target writer %s <= %d instructions per %s' % (mode, lim, 'call' if mode == 'summary' else 'line')
+    target25(name, mode, verdicts.get(('writer', mode), 'not measured'),
+             val.get(('writer', mode, mode, '1', 'insn_per_line'), '?'))
+target25('target start-up <= 300 instructions per site (1000 sites)', 'startup',
+         verdicts.get(('startup', '1000'), 'not measured'),
+         val.get(('startup', '1000', 'c', '1', 'insn_per_site'), '?'))
 
 # While (d)-(b) is open it may not get worse than the figures landed with
 # it (README, Performance): a hook path that grows fails here.

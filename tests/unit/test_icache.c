@@ -5,7 +5,8 @@
  * test and breaks only on hardware. This program is linked with
  * -Wl,--wrap=pfe_sync_icache (Makefile): each call libpfe makes lands in
  * __wrap_pfe_sync_icache, which records the range and then does the real
- * maintenance. Every write path must ask for exactly the words it wrote:
+ * maintenance. Every write path must ask for exactly the words it wrote
+ * (text.c: once per run of pages, from its first to its last written word):
  * plain stores with and without an mprotect pair, /proc/self/mem (forced,
  * after W+X is refused, after mprotect fails), slot 0 of an object loaded
  * while the program runs (both ways), a veneer, and the site transitions.
@@ -78,6 +79,25 @@ static void assert_synced(const uintptr_t *want, int n, uintptr_t len)
 	ngot = 0;
 }
 
+/* The recorded calls are exactly the ranges @exp (text.c: one per run). */
+static void assert_ranges(struct range *exp, int n)
+{
+	if (ngot != n) {
+		for (int i = 0; i < ngot && i < MAXR; i++)
+			print_error("synced %#lx-%#lx\n", (unsigned long)got[i].start,
+				    (unsigned long)got[i].end);
+		fail_msg("%d cache maintenance calls, expected %d", ngot, n);
+	}
+	qsort(got, ngot, sizeof(got[0]), cmp_range);
+	qsort(exp, n, sizeof(exp[0]), cmp_range);
+	for (int i = 0; i < n; i++)
+		if (got[i].start != exp[i].start || got[i].end != exp[i].end)
+			fail_msg("synced %#lx-%#lx, expected %#lx-%#lx",
+				 (unsigned long)got[i].start, (unsigned long)got[i].end,
+				 (unsigned long)exp[i].start, (unsigned long)exp[i].end);
+	ngot = 0;
+}
+
 /* Three pages of NOPs with rights @prot. */
 static uint32_t *nop_pages(int prot)
 {
@@ -91,8 +111,9 @@ static uint32_t *nop_pages(int prot)
 	return p;
 }
 
-/* Five words over two runs ({page 0, page 1} and {page 2}) plus one whose
- * old word does not match: four synced, the mismatch not. */
+/* Five words over three contiguous pages, one run, plus one whose old word
+ * does not match: four written, synced once from the first to the last
+ * written word, the mismatch (after q[3]) not. */
 static void write_batch(int prot)
 {
 	uint32_t *p = nop_pages(prot);
@@ -110,7 +131,7 @@ static void write_batch(int prot)
 	assert_int_equal(mism, 1);
 	assert_int_equal(p[1], PFE_INSN_MOV_X9_X30);
 	assert_int_equal(q[3], PFE_INSN_MOV_X9_X30);
-	assert_synced(want, 4, 4);
+	assert_ranges((struct range[]){{want[0], want[3] + 4}}, 1);
 	munmap(p, 3 * ps);
 }
 
@@ -248,12 +269,13 @@ static void test_site_transitions(void **state)
 	 * synced on its own (test_veneer). */
 	assert_true(pfe_call_target(&obj) != 0);
 	ngot = 0;
+	/* Both sites in one run of pages (0 and 1): one call each time. */
 	assert_int_equal(pfe_sites_init_nop(sp, 2), 0);
-	assert_synced(slot0, 2, 4);
+	assert_ranges((struct range[]){{slot0[0], slot0[1] + 4}}, 1);
 	assert_int_equal(pfe_sites_make_call(sp, 2), 0);
-	assert_synced(slot1, 2, 4);
+	assert_ranges((struct range[]){{slot1[0], slot1[1] + 4}}, 1);
 	assert_int_equal(pfe_sites_make_nop(sp, 2), 0);
-	assert_synced(slot1, 2, 4);
+	assert_ranges((struct range[]){{slot1[0], slot1[1] + 4}}, 1);
 	munmap(p, 3 * ps);
 }
 
