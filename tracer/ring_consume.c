@@ -6,6 +6,7 @@
  * (trace_summary.c), or text lines (trace_text.c), graph text through the
  * filters (ring_filter.c).
  */
+#include <errno.h>
 #include <sched.h>
 #include <string.h>
 #include <urcu-bp.h>
@@ -17,36 +18,6 @@
 #include "trace_summary.h"
 
 /* ---------------------------------------------------------- consuming */
-
-bool pfe_ring_lock(struct pfe_ring *g, uint32_t me)
-{
-	int free_ = 0;
-
-	return __atomic_compare_exchange_n(&g->busy, &free_, (int)me, false, __ATOMIC_ACQUIRE,
-					   __ATOMIC_RELAXED);
-}
-
-void pfe_ring_unlock(struct pfe_ring *g)
-{
-	__atomic_store_n(&g->busy, 0, __ATOMIC_RELEASE);
-}
-
-void pfe_ring_out_flush(struct pfe_ring *g)
-{
-	int fd = pfe_ring_record ? g->fd : pfe_rings.out_fd;
-
-	if (g->nout && fd >= 0 && !g->failed)
-		pfe_output_write(fd, g->out, g->nout);
-	g->nout = 0;
-}
-
-void pfe_ring_out_add(struct pfe_ring *g, const void *p, size_t n)
-{
-	if (g->nout + n > OUT_BYTES)
-		pfe_ring_out_flush(g);
-	memcpy(g->out + g->nout, p, n);
-	g->nout += (uint32_t)n;
-}
 
 /* PFE_RECORD: the thread's file, opened on its first events. */
 static bool rec_file(struct pfe_ring *g)
@@ -80,33 +51,6 @@ static void give_back(struct pfe_ring *g, uint64_t t)
 	pfe_ring_out_flush(g);
 	/* Pairs with the owner's acquire load of tail. */
 	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
-}
-
-/*
- * A line is formatted in place, where it belongs in the output, and moved
- * only when it does not fit the OUT_BYTES written at once (issue 25): the
- * writer's lines from texts it keeps rendered (text_fast.h, @c), the others
- * by pfe_text_format(). The buffer has PFE_TEXT_LINE_MAX bytes after those
- * OUT_BYTES, and the payload after that.
- */
-static inline __attribute__((always_inline)) void
-write_line(struct pfe_ring *g, struct pfe_text_cache *c, const struct pfe_text_ev *x)
-{
-	char *at = g->out + g->nout;
-	size_t len = pfe_text_fast(c, at, x);
-
-	if (__builtin_expect(!len, 0))
-		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
-	if (__builtin_expect(g->nout + len > OUT_BYTES, 0)) {
-		pfe_ring_out_flush(g);
-		memmove(g->out, at, len);
-	}
-	g->nout += (uint32_t)len;
-}
-
-void pfe_ring_write_line(struct pfe_ring *g, const struct pfe_text_ev *x)
-{
-	write_line(g, pfe_text_batch(g->tid), x);
 }
 
 /* The ring's events [tail, head) to the output. The caller holds busy and
@@ -210,7 +154,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 		if (gr && (limit || depth))
 			pfe_ring_filter_line(g, &x, limit, depth);
 		else
-			write_line(g, tc, &x);
+			pfe_ring_line(g, tc, &x);
 		if (!(n % 64))
 			give_back(g, t);
 	}
@@ -235,12 +179,50 @@ static void sync_objects(bool wait)
 	pthread_mutex_unlock(&pfe_rings.meta_lock);
 }
 
-bool pfe_ring_pending(struct pfe_ring *g)
+/* A ring whose thread is gone and whose events are written goes back. */
+static void retire(struct pfe_ring *g)
 {
-	int st = __atomic_load_n(&g->state, __ATOMIC_ACQUIRE);
+	if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) != RING_ENDING ||
+	    __atomic_load_n(&g->head, __ATOMIC_ACQUIRE) != g->tail ||
+	    syscall(SYS_tgkill, getpid(), g->tid, 0) == 0 || errno != ESRCH)
+		return;
+	if (g->fd >= 0)
+		pfe_fd_close(g->fd);
+	g->fd = -1;
+	__atomic_store_n(&g->state, RING_FREE, __ATOMIC_RELEASE);
+}
 
-	return (st == RING_LIVE || st == RING_ENDING) &&
-	       __atomic_load_n(&g->head, __ATOMIC_ACQUIRE) != g->tail;
+/*
+ * Times are 48 bits (tracer/record.h): a thread idle for 2^47 ticks (39 hours
+ * at 1 GHz) would have its next event read as earlier than its last. So the
+ * writer moves an idle ring's time on, and in a recording writes it as a
+ * TIME event, long before. A little in the past (2^40 ticks, 18 minutes at
+ * 1 GHz): an event whose owner read the clock just before being preempted
+ * may still be on its way.
+ */
+#define TIME_MARGIN (UINT64_C(1) << 40)
+
+static void keep_time(struct pfe_ring *g, uint32_t me)
+{
+	uint64_t now = pfe_ring_clock() - pfe_rings.full_base;
+	int st = __atomic_load_n(&g->state, __ATOMIC_ACQUIRE);
+	struct pfe_rec r;
+	char b[16];
+
+	if ((st != RING_LIVE && st != RING_ENDING) || now < TIME_MARGIN ||
+	    now - TIME_MARGIN - g->last < (UINT64_C(1) << 46) || pfe_ring_pending(g) ||
+	    !pfe_ring_lock(g, me))
+		return;
+	if (!pfe_ring_pending(g) && now - TIME_MARGIN > g->last) {
+		g->last = now - TIME_MARGIN;
+		if (pfe_ring_record && g->fd >= 0) {
+			r = pfe_rec_plain(PFE_REC_TIME, g->last, g->last);
+			pfe_rec_store(b, r);
+			pfe_ring_out_add(g, b, 16);
+			pfe_ring_out_flush(g);
+		}
+	}
+	pfe_ring_unlock(g);
 }
 
 /* One pass over every ring; returns whether it wrote anything. @wait:
@@ -271,8 +253,8 @@ bool pfe_ring_consume_all(bool wait, bool writer)
 			sched_yield();
 		}
 		if (writer) {
-			pfe_ring_keep_time(g, me);
-			pfe_ring_retire(g);
+			keep_time(g, me);
+			retire(g);
 		}
 	}
 	return did;

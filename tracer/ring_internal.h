@@ -59,6 +59,7 @@
 #include <unistd.h>
 
 #include "trace_rec.h"
+#include "text_fast.h"
 #include "trace_text.h"
 
 /* struct pfe_ring's state. */
@@ -170,7 +171,33 @@ int pfe_ring_writer_start(void);
 void pfe_ring_writer_wake(void);
 /* The writer's care of @g after a pass: an idle ring's time is moved on,
  * an ended thread's empty ring is freed. */
-void pfe_ring_keep_time(struct pfe_ring *g, uint32_t me);
-void pfe_ring_retire(struct pfe_ring *g);
+
+/* ring_state.c: the counter's frequency, read once at start (0: unknown);
+ * from then on pfe_ring_ns converts. */
+uint64_t pfe_ring_clock_init(void);
+
+/* ring_out.c: one line formatted in place at the end of the output;
+ * inline for the consumer's loop. */
+/*
+ * A line is formatted in place, where it belongs in the output, and moved
+ * only when it does not fit the OUT_BYTES written at once (issue 25): the
+ * writer's lines from texts it keeps rendered (text_fast.h, @c), the others
+ * by pfe_text_format(). The buffer has PFE_TEXT_LINE_MAX bytes after those
+ * OUT_BYTES, and the payload after that.
+ */
+static inline __attribute__((always_inline)) void
+pfe_ring_line(struct pfe_ring *g, struct pfe_text_cache *c, const struct pfe_text_ev *x)
+{
+	char *at = g->out + g->nout;
+	size_t len = pfe_text_fast(c, at, x);
+
+	if (__builtin_expect(!len, 0))
+		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
+	if (__builtin_expect(g->nout + len > OUT_BYTES, 0)) {
+		pfe_ring_out_flush(g);
+		memmove(g->out, at, len);
+	}
+	g->nout += (uint32_t)len;
+}
 
 #endif /* PFE_RING_INTERNAL_H */

@@ -40,27 +40,6 @@ static void trace_entry(const struct pfe_site *site, struct pfe_regs *regs, void
 	pfe_ring_put(pfe_rec_entry(pfe_ring_clock(), site->id, regs->lr));
 }
 
-/*
- * Warn once for each include term that matches no patchable function loaded
- * now: usually a typo, though a library loaded later may still match it.
- */
-void pfe_trace_warn_unmatched(struct pfe_pattern *pat)
-{
-	pfe_patch_lock();
-	for (struct pfe_object *obj = pfe_objects_first(); obj; obj = obj->next)
-		for (size_t i = 0; i < obj->tab.nsites; i++)
-			pfe_pattern_match(pat, obj->tab.sites[i].name, obj->name);
-	pfe_patch_unlock();
-	for (size_t i = 0; i < pfe_pattern_nterms(pat); i++) {
-		bool exclude;
-		const char *term = pfe_pattern_term(pat, i, &exclude);
-
-		if (!exclude && !pfe_pattern_term_hits(pat, i))
-			pfe_err("PFE_TRACE: '%s' matches no patchable function loaded so far",
-				term);
-	}
-}
-
 int pfe_trace_start(const char *spec, const char *output)
 {
 	char err[256];

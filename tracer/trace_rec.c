@@ -17,28 +17,7 @@
 #include "text_fast.h"
 #include "trace_summary.h"
 
-struct pfe_ring pfe_ring_slots[NRINGS];
-struct pfe_rings pfe_rings = {
-    .out_fd = -1, .nev = EV_DEFAULT, .meta_lock = PTHREAD_MUTEX_INITIALIZER};
-
-/* pfe_my_ring: lib/base/thread.h */
-bool pfe_ring_record;
-bool pfe_ring_graph_time;
-
 static uint64_t clock_hz; /* the counter's frequency (arch.h) */
-/* ns = ticks * ns_mult >> 32: one multiply per event instead of a 128-bit
- * division, exact to a nanosecond per 4 s at any frequency up to 4 GHz. */
-static uint64_t ns_mult;
-
-uint64_t pfe_ring_ns(uint64_t ticks)
-{
-	return ns_mult ? (uint64_t)((unsigned __int128)ticks * ns_mult >> 32) : ticks;
-}
-
-uint64_t pfe_ring_ns_mult(void)
-{
-	return ns_mult;
-}
 
 /* ------------------------------------------------------------- flushes */
 
@@ -319,9 +298,7 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 			return -ENOMEM;
 		pfe_rings.summary = true;
 	}
-	clock_hz = pfe_arch_counter_hz();
-	if (clock_hz)
-		ns_mult = (uint64_t)(((unsigned __int128)1000000000u << 32) / clock_hz);
+	clock_hz = pfe_ring_clock_init();
 	if (!pfe_rings.full_base)
 		pfe_rings.full_base = pfe_ring_clock();
 	pfe_rings.clock_base = pfe_rings.full_base & PFE_REC_TIME_MASK;

@@ -10,6 +10,7 @@
  *   mode.c           which mode: flat, graph, summary
  *   output.c         where events go: PFE_RECORD or text to PFE_OUTPUT
  *   caller.c         naming a caller from its return address
+ *   unmatched.c      the warning for a term that matches nothing
  *   event.h          the 16-byte events of the per-thread rings (pure)
  *   trace_rec.h      the rings: the traced thread's inline fast path and
  *                    the rings' contract; trace_rec.c: their life (start,
@@ -21,6 +22,8 @@
  *     ring_filter.c    graph text's filters (min-duration, depth)
  *     ring_open.c      the calls each thread has open, closed at the end
  *     ring_writer.c    the writer thread
+ *     ring_out.c       a ring's busy word, output buffer and lines
+ *     ring_state.c     the rings' shared state and the counter's ns
  *   trace_text.c     events as text lines
  *   trace_fmt.c      numbers and lines without printf (pure)
  *   trace_out.c      the text output file

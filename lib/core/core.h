@@ -197,8 +197,10 @@ void pfe_synchronize_rcu(void);
 int pfe_site_ids_assign(struct pfe_object *obj);
 /* One more id, for a dynamic site made after its object's publication. */
 int pfe_site_id_assign_one(struct pfe_site *site);
-/* @obj is being unloaded: its ids name nothing from now on. Patch lock. */
+/* @obj is being unloaded: its table's ids, or one dynamic site's id, name
+ * nothing from now on. Patch lock. */
 void pfe_site_ids_clear(struct pfe_object *obj);
+void pfe_site_id_clear(const struct pfe_site *site);
 /* The site with id @id, or NULL (unloaded, never assigned). Any thread;
  * the site stays valid while its object is loaded. */
 struct pfe_site *pfe_site_by_id(uint32_t id);

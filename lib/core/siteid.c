@@ -70,20 +70,18 @@ int pfe_site_id_assign_one(struct pfe_site *site)
 	return 0;
 }
 
+void pfe_site_id_clear(const struct pfe_site *site)
+{
+	uint32_t id = site->id;
+
+	__atomic_store_n(&pages[id >> PAGE_BITS][id & ((1u << PAGE_BITS) - 1)], NULL,
+			 __ATOMIC_RELEASE);
+}
+
 void pfe_site_ids_clear(struct pfe_object *obj)
 {
-	for (size_t i = 0; i < pfe_dyn_count(obj); i++) {
-		uint32_t id = pfe_dyn_site(obj, i)->id;
-
-		__atomic_store_n(&pages[id >> PAGE_BITS][id & ((1u << PAGE_BITS) - 1)], NULL,
-				 __ATOMIC_RELEASE);
-	}
-	for (size_t i = 0; i < obj->tab.nsites; i++) {
-		uint32_t id = obj->tab.sites[i].id;
-
-		__atomic_store_n(&pages[id >> PAGE_BITS][id & ((1u << PAGE_BITS) - 1)], NULL,
-				 __ATOMIC_RELEASE);
-	}
+	for (size_t i = 0; i < obj->tab.nsites; i++)
+		pfe_site_id_clear(&obj->tab.sites[i]);
 }
 
 struct pfe_site *pfe_site_by_id(uint32_t id)

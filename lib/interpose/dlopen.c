@@ -320,6 +320,8 @@ static void free_gone(struct gone *g)
 			/* Events in the tracer's rings name sites by id. */
 			pfe_clients_before_unload(o);
 			pfe_site_ids_clear(o);
+			for (size_t k = 0; k < pfe_dyn_count(o); k++)
+				pfe_site_id_clear(pfe_dyn_site(o, k));
 			for (size_t k = 0; k < o->tab.nsites; k++)
 				free(o->tab.sites[k].hooks);
 			for (size_t k = 0; k < pfe_dyn_count(o); k++)
