@@ -142,4 +142,14 @@ unsigned pfe_sitetab_nrefused(const struct pfe_sitetab *t);
  * one line an object reports. Returns @buf. */
 char *pfe_sitetab_refusals(const struct pfe_sitetab *t, char *buf, size_t len);
 
+/* symtab.c, for sitetab.c: the symbols of @src sorted and named into @t
+ * (0 or -ENOMEM); the first symbol at or above @addr (nsyms when none);
+ * whether @v is in order already (n - 1 comparisons instead of a sort). */
+struct pfe_sitetab_src;
+int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src);
+size_t pfe_symtab_lower_bound(const struct pfe_sitetab *t, uintptr_t addr);
+bool pfe_sorted_r(const void *v, size_t n, size_t size,
+		  int (*cmp)(const void *, const void *, void *), void *arg);
+bool pfe_sorted(const void *v, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 #endif /* PFE_SITETAB_H */
