@@ -7,7 +7,8 @@
  * -errno.
  *
  *   elfobj.c     libelf access: one object's table and symbols (elfobj.h)
- *   sitetab.c    per-object site and symbol tables (pure, sitetab.h)
+ *   sitetab.c    per-object site table, decoded from the entries (pure, sitetab.h)
+ *   symtab.c     per-object symbol table: sorted, named, looked up (pure, sitetab.h)
  *   demangle.c   C++ names: site labels, the runtime's demangler (demangle.h)
  *   pattern.c    the PFE_TRACE pattern language (pure, pattern.h)
  *   discover.c   dl_iterate_phdr walk; builds struct pfe_object
@@ -19,7 +20,9 @@
  *   park.c       parking every other thread while text is rewritten (park.h)
  *   client.c     clients of the core (the tracer): lifecycle notifications
  *   listing.c    the PFE_LIST listing of every site
- *   dynsite.c    dynamic sites: functions without the flag (issue 24)
+ *   dynsite.c    dynamic sites: functions built without the flag, their
+ *                candidates read lazily, their first instruction moved into
+ *                a stub (arch/arm64/dynstub.c)
  */
 #ifndef PFE_CORE_H
 #define PFE_CORE_H
