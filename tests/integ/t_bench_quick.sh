@@ -147,7 +147,9 @@ for n in ('100', '1000'):
 # notes: graph 230, time 242, summary 268,
 # start-up 1,074) plus that margin; above the ceiling, or a met target
 # missed, fails.
-OPEN25 = {'graph': 300, 'time': 320, 'summary': 330, 'startup': 1200}
+# Flat meets its target (182-184 measured) by less than that noise on a
+# loaded machine: over 200 it is a TODO up to 240, a failure above.
+OPEN25 = {'flat': 240, 'graph': 300, 'time': 320, 'summary': 330, 'startup': 1200}
 
 
 def target25(name, key, v, figure):
