@@ -289,32 +289,6 @@ static bool term_matches(const struct pfe_term *t, struct names *nm, const char 
 	       (nm->v[2] && glob_match(t->name, nm->v[2]));
 }
 
-bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *object)
-{
-	bool included = p->ninclude == 0;
-	struct names nm;
-
-	if (!func)
-		return false;
-	nm.v[0] = func;
-	nm.v[1] = nm.v[2] = NULL;
-	nm.demangled = false;
-	for (size_t i = 0; i < p->nterms; i++) {
-		struct pfe_term *t = &p->terms[i];
-
-		if (t->exclude || !term_matches(t, &nm, object))
-			continue;
-		__atomic_fetch_add(&t->hits, 1, __ATOMIC_RELAXED);
-		included = true;
-	}
-	if (!included)
-		return false;
-	for (size_t i = 0; i < p->nterms; i++)
-		if (p->terms[i].exclude && term_matches(&p->terms[i], &nm, object))
-			return false;
-	return true;
-}
-
 /* ------------------------------------------------------ unflagged functions */
 
 /* A glob without wildcards: an exact name (escapes count as wildcards, the
@@ -356,10 +330,15 @@ const char *pfe_pattern_exact(const struct pfe_pattern *p, size_t i, const char 
 	return t->name;
 }
 
-bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const char *object,
-				 unsigned reach)
+/*
+ * @func of @object against @p: the include terms that select it (with
+ * @unflagged, only those that reach an unflagged function with @reach)
+ * count a hit, and an exclude term matching it drops it.
+ */
+static bool match(struct pfe_pattern *p, const char *func, const char *object, bool unflagged,
+		  unsigned reach)
 {
-	bool included = !p->ninclude && (reach & PFE_REACH_GLOB);
+	bool included = !p->ninclude && (!unflagged || (reach & PFE_REACH_GLOB));
 	struct names nm;
 
 	if (!func)
@@ -370,7 +349,8 @@ bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const 
 	for (size_t i = 0; i < p->nterms; i++) {
 		struct pfe_term *t = &p->terms[i];
 
-		if (t->exclude || !term_reaches(t, object, reach) || !term_matches(t, &nm, object))
+		if (t->exclude || (unflagged && !term_reaches(t, object, reach)) ||
+		    !term_matches(t, &nm, object))
 			continue;
 		__atomic_fetch_add(&t->hits, 1, __ATOMIC_RELAXED);
 		included = true;
@@ -381,6 +361,17 @@ bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const 
 		if (p->terms[i].exclude && term_matches(&p->terms[i], &nm, object))
 			return false;
 	return true;
+}
+
+bool pfe_pattern_match(struct pfe_pattern *p, const char *func, const char *object)
+{
+	return match(p, func, object, false, 0);
+}
+
+bool pfe_pattern_match_unflagged(struct pfe_pattern *p, const char *func, const char *object,
+				 unsigned reach)
+{
+	return match(p, func, object, true, reach);
 }
 
 /* ------------------------------------------------------------- parsing */
