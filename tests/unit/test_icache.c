@@ -55,30 +55,6 @@ static int cmp_range(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* The recorded calls are exactly one [w, w + len) for each w of @want. */
-static void assert_synced(const uintptr_t *want, int n, uintptr_t len)
-{
-	struct range exp[MAXR];
-
-	assert_true(n <= MAXR);
-	for (int i = 0; i < n; i++)
-		exp[i] = (struct range){want[i], want[i] + len};
-	if (ngot != n) {
-		for (int i = 0; i < ngot && i < MAXR; i++)
-			print_error("synced %#lx-%#lx\n", (unsigned long)got[i].start,
-				    (unsigned long)got[i].end);
-		fail_msg("%d cache maintenance calls, expected %d", ngot, n);
-	}
-	qsort(got, ngot, sizeof(got[0]), cmp_range);
-	qsort(exp, n, sizeof(exp[0]), cmp_range);
-	for (int i = 0; i < n; i++)
-		if (got[i].start != exp[i].start || got[i].end != exp[i].end)
-			fail_msg("synced %#lx-%#lx, expected %#lx-%#lx",
-				 (unsigned long)got[i].start, (unsigned long)got[i].end,
-				 (unsigned long)exp[i].start, (unsigned long)exp[i].end);
-	ngot = 0;
-}
-
 /* The recorded calls are exactly the ranges @exp (text.c: one per run). */
 static void assert_ranges(struct range *exp, int n)
 {
@@ -96,6 +72,17 @@ static void assert_ranges(struct range *exp, int n)
 				 (unsigned long)got[i].start, (unsigned long)got[i].end,
 				 (unsigned long)exp[i].start, (unsigned long)exp[i].end);
 	ngot = 0;
+}
+
+/* The recorded calls are exactly one [w, w + len) for each w of @want. */
+static void assert_synced(const uintptr_t *want, int n, uintptr_t len)
+{
+	struct range exp[MAXR];
+
+	assert_true(n <= MAXR);
+	for (int i = 0; i < n; i++)
+		exp[i] = (struct range){want[i], want[i] + len};
+	assert_ranges(exp, n);
 }
 
 /* Three pages of NOPs with rights @prot. */
