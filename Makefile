@@ -68,7 +68,7 @@ $(B)/.deps-ok: scripts/deps.sh
 
 # Offsets shared between C and assembly come from the C structs themselves.
 $(GEN)/pfe-asm-offsets.h: arch/$(ARCH)/asm-offsets.c include/pfe.h lib/core/core.h arch/arch.h \
-		lib/hooks/dispatch.h lib/hooks/shadow.h $(B)/.deps-ok
+		lib/hooks/dispatch.h lib/hooks/shadow.h arch/$(ARCH)/dynsave.h $(B)/.deps-ok
 	@mkdir -p $(@D)
 	$(CC) $(PFE_CFLAGS) -S -o $(GEN)/asm-offsets.s $<
 	sed -n 's/.*->\([A-Za-z0-9_]*\) #\{0,1\}\(-\{0,1\}[0-9][0-9]*\).*/#define \1 \2/p' \

@@ -9,6 +9,7 @@
 #include <urcu-bp.h>
 
 #include "dispatch.h"
+#include "dynsave.h"
 #include "shadow.h"
 
 #define DEFINE(sym, val)      __asm__ volatile("\n.ascii \"->" #sym " %0\"" : : "i"(val))
@@ -32,6 +33,15 @@ void pfe_asm_offsets(void)
 	OFFSET(PFE_REGS_V4, pfe_regs, v[4]);
 	OFFSET(PFE_REGS_V6, pfe_regs, v[6]);
 	DEFINE(PFE_REGS_SIZE, sizeof(struct pfe_regs));
+
+	OFFSET(PFE_DYN_X11, pfe_dyn_save, x11);
+	OFFSET(PFE_DYN_X13, pfe_dyn_save, x13);
+	OFFSET(PFE_DYN_X15, pfe_dyn_save, x15);
+	OFFSET(PFE_DYN_NZCV, pfe_dyn_save, nzcv);
+	OFFSET(PFE_DYN_LR_SIGNED, pfe_dyn_save, lr_signed);
+	OFFSET(PFE_DYN_LR_STRIPPED, pfe_dyn_save, lr_stripped);
+	OFFSET(PFE_DYN_V8, pfe_dyn_save, v8_31);
+	DEFINE(PFE_DYN_SAVE, sizeof(struct pfe_dyn_save));
 
 	OFFSET(PFE_FRAME_TRAMP_REC, pfe_tramp_frame, tramp_rec);
 	OFFSET(PFE_FRAME_FUNC_REC, pfe_tramp_frame, func_rec);

@@ -10,7 +10,8 @@
  *   base + 8:  .quad pfe_dyn_trampoline_far  are out of BL range
  *   base + 16: (the same for pfe_dyn_trampoline_pac_far)
  *
- *   S + 0:     stp x9, x10, [sp, #-80]!     entry: the function's `b` when attached
+ *   S + 0:     stp x9, x10, [sp, #-N]!      entry: the function's `b` when attached;
+ *                                            N: struct pfe_dyn_save (dynsave.h)
  *   S + 4:     mov x9, x30
  *   S + 8:     ldr x10, S + 40               site->pc
  *   S + 12:    bl  pfe_dyn_trampoline (_pac, or a veneer)
@@ -49,6 +50,7 @@
 
 #include "core.h"
 #include "dispatch.h"
+#include "dynsave.h"
 #include "insn.h"
 #include "reloc.h"
 
@@ -58,7 +60,6 @@
 #define DSTUB_ORIG  48
 #define DSTUB_AT    56
 #define ARENA_BYTES ((size_t)2 << 20) /* 32767 stubs, address space only */
-#define STP_X9_X10  0xa9bb2be9u	      /* stp x9, x10, [sp, #-80]! */
 #define PACIASP	    0xd503233fu
 
 struct pfe_dynstubs {
@@ -140,7 +141,7 @@ int pfe_dynstub_build(struct pfe_object *obj, struct pfe_site *site, uintptr_t a
 			   (DSTUB_LIT - DSTUB_BODY) / 4 - 1, why);
 	if (k < 0)
 		return k;
-	w[0] = STP_X9_X10;
+	w[0] = pfe_insn_stp_push(PFE_REG_X9, PFE_REG_X10, sizeof(struct pfe_dyn_save));
 	w[1] = PFE_INSN_MOV_X9_X30;
 	w[2] = pfe_insn_ldr_lit(S + 8, S + DSTUB_LIT, PFE_REG_X10);
 	w[3] = pfe_insn_bl(S + 12, s->target[!!(site->flags & PFE_SITE_PAC)]);

@@ -18,6 +18,7 @@
 #define BR_X	    0xd61f0000u
 #define BLR_X	    0xd63f0000u
 #define RET_X	    0xd65f0000u
+#define STP_PRE_X   0xa9800000u /* stp Xt, Xt2, [Xn, #imm]! */
 
 /* Is @target - @pc within [-@neg, @pos] bytes, without wrap-around? */
 static bool within(uintptr_t pc, uintptr_t target, uintptr_t neg, uintptr_t pos)
@@ -90,6 +91,14 @@ uint32_t pfe_insn_ldr_lit(uintptr_t pc, uintptr_t lit, unsigned rt)
 	if (!within(pc, lit, (uintptr_t)1 << 20, ((uintptr_t)1 << 20) - 4))
 		return PFE_INSN_BAD;
 	return LDR_LIT_X | (uint32_t)(((lit - pc) >> 2) & IMM19_MASK) << 5 | rt;
+}
+
+uint32_t pfe_insn_stp_push(unsigned rt, unsigned rt2, unsigned bytes)
+{
+	/* imm7 is signed and scaled by 8: -512 .. 504 bytes. */
+	if (rt > 30 || rt2 > 30 || !bytes || bytes > 512 || bytes % 8)
+		return PFE_INSN_BAD;
+	return STP_PRE_X | (uint32_t)(-(int)(bytes / 8) & 0x7f) << 15 | rt2 << 10 | 31u << 5 | rt;
 }
 
 static uint32_t branch_reg(uint32_t opcode, unsigned rn)

@@ -79,6 +79,10 @@ uint32_t pfe_insn_mov_reg(unsigned rd, unsigned rm);
  * aligned and within [-2^20, 2^20) bytes of @pc. */
 uint32_t pfe_insn_ldr_lit(uintptr_t pc, uintptr_t lit, unsigned rt);
 
+/* stp Xt, Xt2, [sp, #-@bytes]!: a push; @bytes a multiple of 8 in
+ * 8..512, registers 0..30. */
+uint32_t pfe_insn_stp_push(unsigned rt, unsigned rt2, unsigned bytes);
+
 /* br Xn, blr Xn, ret Xn; registers 0..30. */
 uint32_t pfe_insn_br(unsigned rn);
 uint32_t pfe_insn_blr(unsigned rn);

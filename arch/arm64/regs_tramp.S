@@ -252,18 +252,19 @@ pfe_regs_trampoline:
  *
  * so x9, x10 and x30 are what a flagged site's stub leaves (tramp_body's
  * contract), and the stub's push is the start of our save area. A caller of
- * such a function may keep values in x9-x15 and the flags across the call
- * (GCC's -fipa-ra sees the callee's body, and no patch site clobbers x9
- * for it), and a C hook clobbers them all: x11-x15 and NZCV join x9/x10 in
- * the area, and all come back last. x16/x17 are not kept: any call may
- * clobber them (veneers, PLT stubs; GCC marks every call as clobbering
- * them), and we return with `ret x16` as the flagged trampoline does. One
- * area for the stub's push and ours saves a push and a pop of sp per call.
- * regs->sp is the function's entry sp, above the area.
- *
- * The area: x9 x10 | x11 x12 | x13 x14 | x15 nzcv | pac: signed lr, stripped lr
+ * such a function may keep values in x9-x15, the flags and any SIMD register
+ * the callee does not touch across the call (GCC's -fipa-ra sees the
+ * callee's body, and no patch site clobbers anything for it: it keeps d16
+ * and up across a call of a leaf), and a C hook clobbers all of x9-x15, the
+ * flags, v16-v31 and v8-v15's upper halves (it keeps only d8-d15): they join
+ * x9/x10 in the area (struct pfe_dyn_save, arch/arm64/dynsave.h) and all
+ * come back last. x16/x17 are not kept: any call may clobber them
+ * (veneers, PLT stubs; GCC marks every call as clobbering them), and we
+ * return with `ret x16` as the flagged trampoline does. One area for the
+ * stub's push and ours saves a push and a pop of sp per call. regs->sp is
+ * the function's entry sp, above the area.
  */
-#define DYN_SAVE 80
+#define DYN_SAVE PFE_DYN_SAVE
 
 	/* Back to what the caller had; x30 is the return address (from regs),
 	 * x16 the body. */
@@ -273,10 +274,10 @@ pfe_regs_trampoline:
 	 * signed original; anything else (the return trampoline) is signed
 	 * with the entry sp, as the function's paciasp signed, for its
 	 * autiasp. x9 and x11-x15 are restored below, the flags after the cmp. */
-	ldr	x9, [sp, #72]
+	ldr	x9, [sp, #PFE_DYN_LR_STRIPPED]
 	cmp	x30, x9
 	b.ne	1f
-	ldr	x30, [sp, #64]
+	ldr	x30, [sp, #PFE_DYN_LR_SIGNED]
 	b	2f
 1:	mov	x9, x16
 	mov	x17, x30
@@ -286,10 +287,17 @@ pfe_regs_trampoline:
 	mov	x16, x9
 2:
 	.endif
-	ldp	x15, x11, [sp, #48]
+	add	x17, sp, #PFE_DYN_V8
+	ld1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x17], #64
+	ld1	{v12.16b, v13.16b, v14.16b, v15.16b}, [x17], #64
+	ld1	{v16.16b, v17.16b, v18.16b, v19.16b}, [x17], #64
+	ld1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x17], #64
+	ld1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x17], #64
+	ld1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x17]
+	ldp	x15, x11, [sp, #PFE_DYN_X15]
 	msr	nzcv, x11
-	ldp	x11, x12, [sp, #16]
-	ldp	x13, x14, [sp, #32]
+	ldp	x11, x12, [sp, #PFE_DYN_X11]
+	ldp	x13, x14, [sp, #PFE_DYN_X13]
 	ldp	x9, x10, [sp], #DYN_SAVE
 	.cfi_def_cfa_offset 0
 	.endm
@@ -310,10 +318,17 @@ pfe_regs_trampoline:
 	.cfi_def_cfa_offset DYN_SAVE
 	bti	c
 \name:
-	stp	x11, x12, [sp, #16]
-	stp	x13, x14, [sp, #32]
+	stp	x11, x12, [sp, #PFE_DYN_X11]
+	stp	x13, x14, [sp, #PFE_DYN_X13]
 	mrs	x11, nzcv
-	stp	x15, x11, [sp, #48]
+	stp	x15, x11, [sp, #PFE_DYN_X15]	/* and nzcv */
+	add	x12, sp, #PFE_DYN_V8
+	st1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x12], #64
+	st1	{v12.16b, v13.16b, v14.16b, v15.16b}, [x12], #64
+	st1	{v16.16b, v17.16b, v18.16b, v19.16b}, [x12], #64
+	st1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x12], #64
+	st1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x12], #64
+	st1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x12]
 	.if \pac
 	/* Signed by the function's paciasp: hooks name callers by it, so
 	 * they get it stripped (xpaclri works on x30 only; a NOP without
@@ -321,7 +336,7 @@ pfe_regs_trampoline:
 	mov	x16, x30
 	mov	x30, x9
 	hint	#7				/* xpaclri */
-	stp	x9, x30, [sp, #64]		/* signed, stripped */
+	stp	x9, x30, [sp, #PFE_DYN_LR_SIGNED] /* signed, stripped */
 	mov	x9, x30
 	mov	x30, x16
 	.endif

@@ -145,11 +145,30 @@
 	endf dyn_bl_call
 
 	/* long dyn_keep(long (*f)(long), long x): calls f(x) with known values
-	 * in x9-x15 and NZCV = Z|C; returns f's result, or -1 when any of them
-	 * changed across the call. A caller built with -fipa-ra may do this. */
+	 * in x9-x15, NZCV = Z|C and all of v8-v31 (byte n in every lane of vn,
+	 * v8-v15's upper halves included); returns f's result, or -1 when any
+	 * of them changed across the call. A caller built with -fipa-ra may do
+	 * this: it keeps d16 and up across a call of a leaf it can see. */
+	.macro	vset n
+	movi	v\n\().16b, #\n
+	.endm
+	.macro	vcheck n
+	movi	v1.16b, #\n
+	cmeq	v1.16b, v\n\().16b, v1.16b
+	uminv	b1, v1.16b
+	umov	w16, v1.b[0]
+	cbz	w16, 9f
+	.endm
 	func dyn_keep
-	stp	x29, x30, [sp, #-16]!
+	stp	x29, x30, [sp, #-80]!
 	mov	x29, sp
+	stp	d8, d9, [sp, #16]	/* callee-saved for our C caller */
+	stp	d10, d11, [sp, #32]
+	stp	d12, d13, [sp, #48]
+	stp	d14, d15, [sp, #64]
+	.irp	n, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	vset	\n
+	.endr
 	mov	x16, x0
 	mov	x0, x1
 	mov	x9, #0x909
@@ -180,10 +199,16 @@
 	mov	x16, #0x60000000
 	cmp	x17, x16
 	b.ne	9f
-	ldp	x29, x30, [sp], #16
-	ret
+	.irp	n, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 29, 30, 31
+	vcheck	\n
+	.endr
+	b	8f
 9:	mov	x0, #-1
-	ldp	x29, x30, [sp], #16
+8:	ldp	d8, d9, [sp, #16]
+	ldp	d10, d11, [sp, #32]
+	ldp	d12, d13, [sp, #48]
+	ldp	d14, d15, [sp, #64]
+	ldp	x29, x30, [sp], #80
 	ret
 	endf dyn_keep
 

@@ -2,8 +2,9 @@
 /*
  * tests/integ/t_dyn.sh: four threads call dynamic sites (dyn_funcs.S, built
  * without -fpatchable-function-entry) and check every result, x9-x15 and the
- * flags included (dyn_keep), while main attaches and detaches an entry and
- * an exit hook 200 times. Prints "errors E" and whether the hook counts
+ * flags and v8-v31 included (dyn_keep), while main attaches and detaches an
+ * entry and an exit hook 200 times; the hooks clobber what C code may: all
+ * of v16-v31 and v8-v15's upper halves. Prints "errors E" and whether the hook counts
  * agree: exits never outnumber entries, and at most one call per thread and
  * detach entered without returning before the detach.
  */
@@ -22,15 +23,28 @@ long dyn_plain(long), dyn_adr(long), dyn_ldr(long), dyn_keep(long (*f)(long), lo
 static volatile int stop;
 static unsigned long entries, exits, errors, calls;
 
+/* What any C hook may do to the SIMD registers (memcpy, vectorised loops):
+ * GCC saves and restores d8-d15, the lower halves, and nothing else. */
+static void clobber_simd(void)
+{
+	__asm__ volatile("movi v8.16b, #0xee\n\tmovi v15.16b, #0xee\n\t"
+			 "movi v16.16b, #0xee\n\tmovi v23.16b, #0xee\n\tmovi v31.16b, #0xee"
+			 :
+			 :
+			 : "v8", "v15", "v16", "v23", "v31");
+}
+
 static void on_entry(const struct pfe_site *site, struct pfe_regs *regs, void *data)
 {
 	(void)site, (void)regs, (void)data;
+	clobber_simd();
 	__atomic_fetch_add(&entries, 1, __ATOMIC_RELAXED);
 }
 
 static void on_exit_(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns, void *data)
 {
 	(void)site, (void)ret, (void)ns, (void)data;
+	clobber_simd();
 	__atomic_fetch_add(&exits, 1, __ATOMIC_RELAXED);
 }
 

@@ -191,6 +191,16 @@ static void test_mov_ldr_br(void **state)
 	assert_int_equal(pfe_insn_br(31), PFE_INSN_BAD);
 	assert_int_equal(pfe_insn_blr(31), PFE_INSN_BAD);
 	assert_int_equal(pfe_insn_ret(31), PFE_INSN_BAD);
+
+	/* stp x9, x10, [sp, #-80]! and the extremes of imm7. */
+	assert_int_equal(pfe_insn_stp_push(9, 10, 80), 0xa9bb2be9);
+	assert_int_equal(pfe_insn_stp_push(9, 10, 464), 0xa9a32be9);
+	assert_int_equal(pfe_insn_stp_push(29, 30, 512), 0xa9a07bfd);
+	assert_int_equal(pfe_insn_stp_push(29, 30, 8), 0xa9bffbfd);
+	assert_int_equal(pfe_insn_stp_push(9, 10, 0), PFE_INSN_BAD);
+	assert_int_equal(pfe_insn_stp_push(9, 10, 520), PFE_INSN_BAD);
+	assert_int_equal(pfe_insn_stp_push(9, 10, 84), PFE_INSN_BAD);
+	assert_int_equal(pfe_insn_stp_push(31, 10, 80), PFE_INSN_BAD);
 }
 
 #ifdef __aarch64__
@@ -214,6 +224,8 @@ __asm__(".pushsection .rodata.pfe_insn_ref, \"a\"\n"
 	"	nop\n"			    /* 13 */
 	"	hint	#34\n"		    /* 14: bti c */
 	"	brk	#0x5fe\n"	    /* 15 */
+	"	stp	x9, x10, [sp, #-464]!\n" /* 16 */
+	"	stp	x29, x30, [sp, #-512]!\n" /* 17 */
 	".popsection\n");
 extern const uint32_t insn_ref[] __attribute__((visibility("hidden")));
 
@@ -237,6 +249,8 @@ static void test_assembler_agrees(void **state)
 	assert_int_equal(PFE_INSN_NOP, r[13]);
 	assert_int_equal(PFE_INSN_BTI_C, r[14]);
 	assert_int_equal(PFE_INSN_BAD, r[15]);
+	assert_int_equal(pfe_insn_stp_push(9, 10, 464), r[16]);
+	assert_int_equal(pfe_insn_stp_push(29, 30, 512), r[17]);
 #undef AT
 }
 #endif
