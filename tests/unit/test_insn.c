@@ -208,23 +208,23 @@ static void test_mov_ldr_br(void **state)
 __asm__(".pushsection .rodata.pfe_insn_ref, \"a\"\n"
 	".balign 4\n"
 	"insn_ref:\n"
-	"	bl	. + 0x7fffffc\n"    /* 0 */
-	"	bl	. - 0x8000000\n"    /* 1 */
-	"	b	. + 0x7fffffc\n"    /* 2 */
-	"	b	. - 0x8000000\n"    /* 3 */
-	"	bl	. + 0x123454\n"	    /* 4 */
-	"	b	. - 0x40\n"	    /* 5 */
-	"	ldr	x16, . + 8\n"	    /* 6 */
-	"	ldr	x17, . + 0xffffc\n" /* 7 */
-	"	ldr	x0, . - 0x100000\n" /* 8 */
-	"	br	x16\n"		    /* 9 */
-	"	blr	x17\n"		    /* 10 */
-	"	ret	x16\n"		    /* 11 */
-	"	mov	x9, x30\n"	    /* 12 */
-	"	nop\n"			    /* 13 */
-	"	hint	#34\n"		    /* 14: bti c */
-	"	brk	#0x5fe\n"	    /* 15 */
-	"	stp	x9, x10, [sp, #-464]!\n" /* 16 */
+	"	bl	. + 0x7fffffc\n"	  /* 0 */
+	"	bl	. - 0x8000000\n"	  /* 1 */
+	"	b	. + 0x7fffffc\n"	  /* 2 */
+	"	b	. - 0x8000000\n"	  /* 3 */
+	"	bl	. + 0x123454\n"		  /* 4 */
+	"	b	. - 0x40\n"		  /* 5 */
+	"	ldr	x16, . + 8\n"		  /* 6 */
+	"	ldr	x17, . + 0xffffc\n"	  /* 7 */
+	"	ldr	x0, . - 0x100000\n"	  /* 8 */
+	"	br	x16\n"			  /* 9 */
+	"	blr	x17\n"			  /* 10 */
+	"	ret	x16\n"			  /* 11 */
+	"	mov	x9, x30\n"		  /* 12 */
+	"	nop\n"				  /* 13 */
+	"	hint	#34\n"			  /* 14: bti c */
+	"	brk	#0x5fe\n"		  /* 15 */
+	"	stp	x9, x10, [sp, #-464]!\n"  /* 16 */
 	"	stp	x29, x30, [sp, #-512]!\n" /* 17 */
 	".popsection\n");
 extern const uint32_t insn_ref[] __attribute__((visibility("hidden")));
