@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 
 #include "core.h"
+#include "debugname.h"
 #include "elfobj.h"
 #include "insn.h"
 #include "reloc.h"
@@ -182,6 +183,14 @@ static int lookup_name(const struct pfe_dyn *d, const char *name, size_t **v, si
 	return 0;
 }
 
+/* PFE_DEBUGINFO: where separate debug files are (README.md "Tracing"). */
+static const char *debuginfo_dirs(void)
+{
+	const char *v = pfe_env("PFE_DEBUGINFO");
+
+	return v ? v : PFE_DEBUGINFO_DEFAULT;
+}
+
 /* Read @obj's function symbols, once, when a term first reaches it: every
  * alias into d->all, and for an object without a table the table that
  * names callers in it (pfe_object_symtab). */
@@ -189,7 +198,7 @@ static void dyn_syms(struct pfe_object *obj)
 {
 	struct pfe_dyn *d = obj->dyn;
 	struct pfe_sym_in *syms = NULL;
-	struct pfe_elf *e = NULL;
+	struct pfe_elf *e = NULL, *dbg;
 	size_t n = 0;
 	int err;
 
@@ -208,6 +217,12 @@ static void dyn_syms(struct pfe_object *obj)
 						obj->tab.strings + obj->tab.syms[i].name, 0, false};
 	} else {
 		err = pfe_elf_open(obj->is_main ? "/proc/self/exe" : obj->path, obj->path, &e);
+		/* A stripped object keeps only .dynsym, its exports: its
+		 * debug file (a -dbgsym package) names every function. */
+		if (!err && !pfe_elf_debug_file(e, obj->path, debuginfo_dirs(), &dbg)) {
+			pfe_elf_close(e);
+			e = dbg;
+		}
 		if (!err)
 			err = pfe_elf_func_syms(e, obj->bias, &syms, &n);
 	}

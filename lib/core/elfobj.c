@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "arch.h"
+#include "debugname.h"
 #include "elfobj.h"
 #include "core.h"
 
@@ -23,6 +24,7 @@ struct pfe_elf {
 	Elf *elf;
 	int fd;
 	const char *label;
+	char *own_label; /* a debug file's path, which is ours to keep */
 };
 
 static int elf_fail(const struct pfe_elf *e, const char *what)
@@ -72,6 +74,7 @@ void pfe_elf_close(struct pfe_elf *e)
 		elf_end(e->elf);
 	if (e->fd >= 0)
 		close(e->fd);
+	free(e->own_label);
 	free(e);
 }
 
@@ -312,4 +315,161 @@ bool pfe_elf_has_bti(struct pfe_elf *e)
 		}
 	}
 	return false;
+}
+
+/* ------------------------------------------------- separate debug files */
+
+/* The section named @want, or NULL. */
+static Elf_Scn *find_section(struct pfe_elf *e, const char *want, GElf_Shdr *sh)
+{
+	Elf_Scn *scn = NULL;
+	size_t strndx;
+
+	if (elf_getshdrstrndx(e->elf, &strndx))
+		return NULL;
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, sh))
+			return NULL;
+		name = elf_strptr(e->elf, strndx, sh->sh_name);
+		if (name && !strcmp(name, want))
+			return scn;
+	}
+	return NULL;
+}
+
+static bool has_symtab(struct pfe_elf *e)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn)))
+		if (gelf_getshdr(scn, &sh) && sh.sh_type == SHT_SYMTAB && sh.sh_size)
+			return true;
+	return false;
+}
+
+/* The GNU build-id note's bytes (at most @cap), or 0. */
+static size_t build_id(struct pfe_elf *e, uint8_t *id, size_t cap)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+
+	while ((scn = elf_nextscn(e->elf, scn))) {
+		Elf_Data *d;
+		GElf_Nhdr nh;
+		size_t off = 0, noff, doff;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_NOTE)
+			continue;
+		d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf)
+			continue;
+		while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0)
+			if (nh.n_type == NT_GNU_BUILD_ID && nh.n_namesz == 4 &&
+			    !memcmp((char *)d->d_buf + noff, "GNU", 4) && nh.n_descsz >= 2 &&
+			    nh.n_descsz <= cap) {
+				memcpy(id, (char *)d->d_buf + doff, nh.n_descsz);
+				return nh.n_descsz;
+			}
+	}
+	return 0;
+}
+
+static bool crc_matches(const char *path, uint32_t want)
+{
+	unsigned char buf[65536];
+	uint32_t crc = 0;
+	ssize_t r;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return false;
+	while ((r = read(fd, buf, sizeof(buf))) > 0)
+		crc = pfe_crc32(crc, buf, (size_t)r);
+	close(fd);
+	return r == 0 && crc == want;
+}
+
+/*
+ * Open @path as @label's debug file when it is one: a readable ELF file with
+ * a symbol table and the object's build-id (@id, @idn; none when 0), and,
+ * found by its debuglink name (@crc not NULL), the link's CRC-32. Says why
+ * once when a file exists but is another build's.
+ */
+static struct pfe_elf *debug_candidate(const char *path, const char *label, const uint8_t *id,
+				       size_t idn, const uint32_t *crc)
+{
+	struct pfe_elf *d;
+	uint8_t did[64];
+	size_t didn;
+
+	if (access(path, R_OK))
+		return NULL;
+	if (pfe_elf_open(path, path, &d))
+		return NULL;
+	d->own_label = strdup(path);
+	d->label = d->own_label ? d->own_label : label;
+	didn = build_id(d, did, sizeof(did));
+	if (idn && (didn != idn || memcmp(did, id, idn))) {
+		pfe_err("%s: not the debug file of %s (another build-id); ignored", path, label);
+	} else if (crc && !crc_matches(path, *crc)) {
+		pfe_err("%s: not the debug file of %s (its .gnu_debuglink CRC differs); ignored",
+			path, label);
+	} else if (!has_symtab(d)) {
+		pfe_debug("%s: no symbol table; ignored", path);
+	} else {
+		return d;
+	}
+	pfe_elf_close(d);
+	return NULL;
+}
+
+int pfe_elf_debug_file(struct pfe_elf *e, const char *obj_path, const char *dirs,
+		       struct pfe_elf **out)
+{
+	uint8_t id[64];
+	size_t idn;
+	char path[4096];
+	GElf_Shdr sh;
+	Elf_Scn *link;
+	Elf_Data *ld;
+	const char *name, *d;
+	uint32_t crc;
+
+	*out = NULL;
+	if (has_symtab(e))
+		return -EEXIST;
+	idn = build_id(e, id, sizeof(id));
+	for (d = dirs; idn && *d;) {
+		size_t dn = strcspn(d, ":");
+		char dir[4096];
+
+		if (dn && dn < sizeof(dir)) {
+			memcpy(dir, d, dn);
+			dir[dn] = 0;
+			if (!pfe_debug_buildid_path(path, sizeof(path), dir, id, idn) &&
+			    (*out = debug_candidate(path, e->label, id, idn, NULL)))
+				goto found;
+		}
+		d += dn + (d[dn] == ':');
+	}
+	link = find_section(e, ".gnu_debuglink", &sh);
+	ld = link ? elf_getdata(link, NULL) : NULL;
+	if (!ld || !ld->d_buf ||
+	    pfe_debuglink_parse(ld->d_buf, ld->d_size,
+				elf_getident(e->elf, NULL)[EI_DATA] == ELFDATA2MSB, &name, &crc))
+		return -ENOENT;
+	for (unsigned k = 0;; k++) {
+		int r = pfe_debuglink_path(path, sizeof(path), obj_path, name, dirs, k);
+
+		if (r == -ENOENT)
+			return -ENOENT;
+		if (!r && (*out = debug_candidate(path, e->label, id, idn, &crc)))
+			goto found;
+	}
+found:
+	pfe_debug("%s: symbols from %s", e->label, path);
+	return 0;
 }

@@ -52,6 +52,16 @@ int pfe_elf_patch_sections(struct pfe_elf *e, struct pfe_elf_sec **out, size_t *
  */
 int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n);
 
+/*
+ * The separate debug file of a stripped object (@e without .symtab, opened
+ * from @obj_path), found by build-id or .gnu_debuglink under the
+ * colon-separated directories @dirs (lib/core/debugname.h), and checked to
+ * be that build's. Returns 0 with *@out open, -EEXIST when @e has its own
+ * .symtab, -ENOENT when there is none.
+ */
+int pfe_elf_debug_file(struct pfe_elf *e, const char *obj_path, const char *dirs,
+		       struct pfe_elf **out);
+
 /* The object is marked for BTI (PFE_ARCH_PROP_BTI, arch/arm64/arch-inline.h): on a
  * CPU with BTI its text is mapped with PROT_BTI. */
 bool pfe_elf_has_bti(struct pfe_elf *e);

@@ -10,7 +10,7 @@
 # moved instruction). Then C library functions by exact name, strlen an
 # IFUNC (its implementation, as the loader resolved it, is the site).
 . tests/lib.sh
-plan 18
+plan 23
 
 P=$TOP/tests/progs
 SPEC='dyn_*,!dyn_b_tail,!dyn_bl_add,!dyn_bl_call,!dyn_keep'
@@ -113,3 +113,58 @@ PFE_TRACE='dl_twice' prun "$T/dl_app" "$(pwd)/$T/libdldyn.so" >"$T/dl.out" 2>"$T
 expect_eq "dlopen: a library without the flag loaded later gets the live pattern's dynamic sites" \
 	"2 4
 2" "$(cat "$T/dl.out"; grep -c ' dl_twice <- main+' "$T/dl.err")"
+
+# A stripped library keeps only .dynsym: its static functions are named by its
+# separate debug file (a -dbgsym package), found by build-id or by
+# .gnu_debuglink under PFE_DEBUGINFO, and used only when it is that build's.
+OBJCOPY=${OBJDUMP%objdump}objcopy
+cat >"$T/dbg_lib.c" <<'END'
+static __attribute__((noinline)) int hidden_sq(int x) { return x * x + OFF; }
+int dbg_api(int x) { return hidden_sq(x) + 1; }
+END
+cat >"$T/dbg_app.c" <<'END'
+#include <stdio.h>
+int dbg_api(int);
+int main(void)
+{
+	printf("%d %d %d\n", dbg_api(1), dbg_api(2), dbg_api(3));
+	return 0;
+}
+END
+mkdir -p "$T/bid" "$T/lnk" "$T/other"
+# bid: found by build-id; lnk: no build-id, found by its debuglink in .debug/
+tcc -O2 -fPIC -shared -DOFF=0 -Wl,--build-id=sha1 -o "$T/bid/libdbg.so" "$T/dbg_lib.c"
+tcc -O2 -fPIC -shared -DOFF=0 -Wl,--build-id=none -o "$T/lnk/libdbg.so" "$T/dbg_lib.c"
+tcc -O2 -fPIC -shared -DOFF=1000 -Wl,--build-id=sha1 -o "$T/other/libdbg.so" "$T/dbg_lib.c"
+tcc -O2 -o "$T/dbg_app" "$T/dbg_app.c" -L"$T/bid" -ldbg
+for d in bid lnk other; do
+	"$OBJCOPY" --only-keep-debug "$T/$d/libdbg.so" "$T/$d/libdbg.debug"
+	"$OBJCOPY" --strip-all --add-gnu-debuglink="$T/$d/libdbg.debug" "$T/$d/libdbg.so"
+done
+id=$("${OBJDUMP%objdump}readelf" -n "$T/bid/libdbg.so" | awk '/Build ID:/ { print $3 }')
+mkdir -p "$T/di/.build-id/$(echo "$id" | cut -c1-2)" "$T/wrong/.build-id/$(echo "$id" | cut -c1-2)"
+cp "$T/bid/libdbg.debug" "$T/di/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug"
+cp "$T/other/libdbg.debug" "$T/wrong/.build-id/$(echo "$id" | cut -c1-2)/$(echo "$id" | cut -c3-).debug"
+mkdir -p "$T/lnk/.debug"
+mv "$T/lnk/libdbg.debug" "$T/lnk/.debug/"
+rm "$T/bid/libdbg.debug"
+# dbg RUN DIR LIBDIR: hidden_sq's lines and the program's output
+dbg() {
+	PFE_TRACE='hidden_sq@libdbg.so' PFE_DEBUGINFO="$2" LD_LIBRARY_PATH="$(pwd)/$T/$3" \
+		prun "$T/dbg_app" >"$T/dbg-$1.out" 2>"$T/dbg-$1.err"
+	echo "$(cat "$T/dbg-$1.out") $(grep -c ' hidden_sq <- dbg_api+' "$T/dbg-$1.err")"
+}
+expect_eq "debug files: a stripped library without one has no hidden_sq, and says so once" \
+	"2 5 10 0
+1" "$(dbg none "$(pwd)/$T/nothing" bid; grep -c "hidden_sq@libdbg.so.*matches no" "$T/dbg-none.err")"
+expect_eq "debug files: found by build-id under PFE_DEBUGINFO, every call traced" \
+	"2 5 10 3" "$(dbg bid "/nonexistent:$(pwd)/$T/di" bid)"
+expect_eq "debug files: found by .gnu_debuglink in the library's .debug/, every call traced" \
+	"2 5 10 3" "$(dbg lnk "$(pwd)/$T/nothing" lnk)"
+expect_eq "debug files: another build's file under the build-id's name is refused with one line" \
+	"2 5 10 0
+1" "$(dbg wrong "$(pwd)/$T/wrong" bid; grep -c "wrong/.build-id/../[0-9a-f]*.debug: not the debug file of .*libdbg.so (another build-id); ignored" "$T/dbg-wrong.err")"
+cp "$T/other/libdbg.debug" "$T/lnk/.debug/libdbg.debug"
+expect_eq "debug files: a debuglink file whose CRC differs is refused with one line" \
+	"2 5 10 0
+1" "$(dbg crc "$(pwd)/$T/nothing" lnk; grep -c "libdbg.debug: not the debug file of .*libdbg.so (its .gnu_debuglink CRC differs); ignored" "$T/dbg-crc.err")"
