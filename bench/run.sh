@@ -296,7 +296,8 @@ for d in "c b" "d b" "h d" "e b" "i b" "j b" "e d" "i d" "b a" "f a" "g a" "g b"
 			# Issue 24: a dynamic site (a function built without the
 			# flag) detached costs its `b stub`, the slot and the branch
 			# back; hooked, its entry part and the trampoline's saves of
-			# x9-x15 and NZCV beyond what a flagged site's hook costs.
+			# x9-x15, NZCV and v8-v31 beyond what a flagged site's hook
+			# costs.
 			lim=4
 			[ "$1" = k ] || lim=8
 			if awk -v d="$di" -v l="$lim" 'BEGIN { exit !(d <= l) }'; then v=PASS; else v=FAIL; fi
