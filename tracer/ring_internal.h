@@ -100,6 +100,9 @@ struct pfe_rings {
 	pthread_mutex_t meta_lock;	   /* PFE_RECORD's metadata files */
 	uint64_t events_total, lost_total; /* relaxed atomics */
 	uint32_t wake_word;		   /* the writer's futex */
+	/* The main thread ran its key destructors: it called pthread_exit
+	 * (exit and a return from main run none). */
+	int main_ended;
 	/* A fatal signal is being handled: only async-signal-safe work from
 	 * now on (no new object listed, no lock waited for). */
 	int in_fatal;
@@ -119,7 +122,10 @@ static inline uint64_t pfe_ring_now(void)
 }
 
 /* ---------------------------------------------------------- ring_put.c */
-/* pthread key destructor: the thread ends; the writer frees the ring. */
+/* pthread key destructor: the thread ends; the writer frees the ring.
+ * The main thread holds pfe_ring_main_mark until it claims a ring, so that
+ * its pthread_exit is seen either way. */
+extern char pfe_ring_main_mark;
 void pfe_ring_end(void *arg);
 
 /* ------------------------------------------------------ ring_consume.c */

@@ -86,9 +86,18 @@ static struct pfe_ring *ring_claim(void)
 static void report_lost(struct pfe_ring *g);
 
 /* pthread key destructor: the thread ends; the writer frees the ring. */
+char pfe_ring_main_mark;
+
 void pfe_ring_end(void *arg)
 {
 	struct pfe_ring *g = arg;
+
+	/* Only pthread_exit runs destructors: for the main thread, the
+	 * writer then checks whether the program is over (ring_writer.c). */
+	if ((pid_t)syscall(SYS_gettid) == getpid())
+		__atomic_store_n(&pfe_rings.main_ended, 1, __ATOMIC_RELEASE);
+	if (arg == &pfe_ring_main_mark)
+		return;
 
 	/* Events dropped last are reported before the ring goes. */
 	if (g->lost) {

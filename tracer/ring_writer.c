@@ -41,11 +41,15 @@ static bool program_ended(void)
 /*
  * Polls: 1 ms while there is work, backing off to 64 ms when idle, and
  * woken early when a ring fills. A 1 MiB ring holds 65,536 events, more
- * than a thread stores in 1 ms even natively.
+ * than a thread stores in 1 ms even natively. An idle poll costs only the
+ * scan of the rings: whether the program ended (files in /proc) is asked
+ * after the main thread's pthread_exit, and otherwise every 64th idle poll
+ * (about 4 s) in case its destructor was not seen (the tracer started in
+ * another thread).
  */
 static void *writer_main(void *arg)
 {
-	unsigned idle = 1;
+	unsigned idle = 1, polls = 0;
 
 	pfe_in_hook = PFE_GUARD_OWN; /* never traced, never hooked */
 	pfe_text_fast_own();
@@ -59,7 +63,9 @@ static void *writer_main(void *arg)
 			idle = 1;
 		else if (idle < 64)
 			idle *= 2;
-		else if (program_ended())
+		else if ((__atomic_load_n(&pfe_rings.main_ended, __ATOMIC_ACQUIRE) ||
+			  ++polls % 64 == 0) &&
+			 program_ended())
 			exit(0);
 		ts = (struct timespec){0, (long)idle * 1000000};
 		syscall(SYS_futex, &pfe_rings.wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);

@@ -311,6 +311,8 @@ int pfe_ring_start(int fd, const char *record_dir, bool graph_mode, bool summary
 	}
 	if (pthread_key_create(&pfe_rings.end_key, pfe_ring_end))
 		return -EAGAIN;
+	if ((pid_t)syscall(SYS_gettid) == getpid())
+		pthread_setspecific(pfe_rings.end_key, &pfe_ring_main_mark);
 	__atomic_store_n(&pfe_rings.started, true, __ATOMIC_RELEASE);
 	pfe_atfork(atfork_prepare, atfork_parent, atfork_child);
 	pfe_atexit(at_exit);
