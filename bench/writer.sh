@@ -38,7 +38,12 @@ outside() {
 	mkfifo "$fifo"
 	awk -v b="$b" -v e="$e" -f bench/outside.awk <"$fifo" >"$W/writer-count.txt" &
 	apid=$!
-	grun "LD_PRELOAD=$LIBPFE PFE_TRACE=tiny,bench_writer_done $env PFE_OUTPUT=$TOP/$W/writer-trace.txt" \
+	# PFE_FLUSH=1s: the writer wakes a few times during the calls, not
+	# once per millisecond. Single-stepped, the program makes about one
+	# call per millisecond, and a wake-up's own cost (the futex, the scan,
+	# write(2)) spread over a line or two made the figure follow the
+	# machine's load: flat read 182, 201, 222 on one tree.
+	grun "LD_PRELOAD=$LIBPFE PFE_TRACE=tiny,bench_writer_done $env PFE_FLUSH=1s PFE_OUTPUT=$TOP/$W/writer-trace.txt" \
 		"-singlestep -d exec,nochain -D $fifo" "$bin" "$2" "$tmo" >/dev/null 2>"$W/writer.err" || true
 	wait "$apid" || true
 	rm -f "$fifo"

@@ -39,9 +39,12 @@ static bool program_ended(void)
 }
 
 /*
- * Polls: 1 ms while there is work, backing off to 64 ms when idle, and
- * woken early when a ring fills. A 1 MiB ring holds 65,536 events, more
- * than a thread stores in 1 ms even natively. An idle poll costs only the
+ * Polls every PFE_FLUSH (1 ms) while there is work, backing off to 64 times
+ * that when idle, and woken early when a ring fills. A 1 MiB ring holds
+ * 65,536 events, more than a thread stores in 1 ms even natively. A longer
+ * PFE_FLUSH writes larger batches (fewer wake-ups and write(2) calls per
+ * line) at the price of fresher lines; bench/writer.sh sets one longer than
+ * its calls take, so that it counts exactly one batch. An idle poll costs only the
  * scan of the rings: whether the program ended (files in /proc) is asked
  * after the main thread's pthread_exit, and otherwise every 64th idle poll
  * (about 4 s) in case its destructor was not seen (the tracer started in
@@ -50,6 +53,12 @@ static bool program_ended(void)
 static void *writer_main(void *arg)
 {
 	unsigned idle = 1, polls = 0;
+	uint64_t period = pfe_env_duration("PFE_FLUSH", 1000000);
+
+	if (period < 100000) /* a busy loop helps nobody */
+		period = 100000;
+	if (period > 60000000000ull)
+		period = 60000000000ull;
 
 	pfe_in_hook = PFE_GUARD_OWN; /* never traced, never hooked */
 	pfe_text_fast_own();
@@ -67,7 +76,8 @@ static void *writer_main(void *arg)
 			  ++polls % 64 == 0) &&
 			 program_ended())
 			exit(0);
-		ts = (struct timespec){0, (long)idle * 1000000};
+		ts = (struct timespec){(time_t)(idle * period / 1000000000),
+				       (long)(idle * period % 1000000000)};
 		syscall(SYS_futex, &pfe_rings.wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
 	}
 	return NULL;
