@@ -148,6 +148,26 @@ static int fd_floor(void)
 	return rl.rlim_cur > 32 ? (int)rl.rlim_cur - 16 : 3;
 }
 
+/*
+ * A close-on-exec duplicate of @fd at or above fd_floor() under a number no
+ * kept descriptor holds: a kept one the program closed keeps its number,
+ * for reopen() or for saying that it is gone, and a file libpfe opens in
+ * the meantime (the control log's answer, a thread's recording) must not
+ * take that number and be mistaken for it. -1 with errno when none is free.
+ */
+static int dup_high(int fd)
+{
+	int from = fd_floor(), hi;
+
+	for (;;) {
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, from);
+		if (hi < 0 || !find(hi))
+			return hi;
+		close(hi);
+		from = hi + 1;
+	}
+}
+
 static int keep(int fd, const char *what, bool dup_only)
 {
 	struct stat st;
@@ -155,7 +175,7 @@ static int keep(int fd, const char *what, bool dup_only)
 
 	if (fd < 0)
 		return fd;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, fd_floor());
+	hi = dup_high(fd);
 	if (hi < 0) {
 		if (dup_only)
 			return -errno;
