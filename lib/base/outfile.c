@@ -28,9 +28,9 @@
  * is free (closed, not reused): by its absolute path, only if it is still
  * the same file and passes the checks of the first open, and put back under
  * its number, so that libpfe goes on writing where it did. So is the
- * PFE_CONTROL FIFO, read-write as at first, if its path still names the
- * same FIFO: where the path names something else now, libpfe says so in
- * its one line and stops using it.
+ * PFE_CONTROL FIFO, read-write as at first, and an output FIFO or
+ * character device, if the path still names the same one: where it names
+ * something else now, libpfe says so in its one line and stops using it.
  *
  * Signals. The program's signal dispositions and masks are never changed.
  * A write to a pipe whose reader went away raises SIGPIPE, which by default
@@ -71,8 +71,8 @@ struct kept {
 };
 
 static struct kept kept[NKEPT];
-/* The absolute paths of the first regular files opened in append mode and
- * of the control FIFO, and their access mode (O_WRONLY | O_APPEND, O_RDWR):
+/* The absolute paths of the first regular files opened in append mode, of
+ * output FIFOs and devices and of the control FIFO, and their access mode:
  * used 0 free, 1 being written, 2 valid. */
 #define NAGAIN 16
 static struct {
@@ -437,8 +437,12 @@ int pfe_output_open(const char *path, unsigned flags)
 	fd = pfe_fd_keep(fd, path);
 	/* Children and new images append to it (lib/interpose/follow.c). */
 	note_output_file(fd);
+	/* A file opened again writes at its end only in append mode; a FIFO
+	 * or device has no place to lose. */
 	if (fd >= 0 && S_ISREG(st.st_mode) && (flags & PFE_OUT_APPEND))
 		note_reopenable(fd, O_WRONLY | O_APPEND);
+	else if (fd >= 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+		note_reopenable(fd, O_WRONLY | (flags & PFE_OUT_APPEND ? O_APPEND : 0));
 	return fd;
 }
 
