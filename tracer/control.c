@@ -199,6 +199,15 @@ static void *control_main(void *arg)
 		n = read(ctl_fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* Closed between the check and the read: the check opens it
+		 * again, or says in its line why not. */
+		if (n < 0 && errno == EBADF) {
+			if (pfe_fd_check(ctl_fd))
+				return NULL;
+			if (fcntl(ctl_fd, F_GETFD) >= 0)
+				continue;
+			errno = EBADF;
+		}
 		if (n <= 0) {
 			pfe_err("PFE_CONTROL: read failed: %s; no more commands",
 				n ? strerror(errno) : "end of file");
