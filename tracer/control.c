@@ -29,6 +29,10 @@
  * every signal (the program's handlers run in the program's threads), runs
  * no code of the program, and is therefore not parked when objects are
  * loaded (park.c). It does not survive fork(): a child is not controlled.
+ *
+ * A program that closes every descriptor (daemons) closes the FIFO's too:
+ * it is opened again under its number where its path still names the same
+ * FIFO (outfile.c), and commands go on; else one line says why they stop.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -184,6 +188,7 @@ static void *control_main(void *arg)
 	pfe_park_exempt((pid_t)syscall(SYS_gettid));
 	for (;;) {
 		size_t start = 0;
+		bool lost;
 		ssize_t n;
 		char *nl;
 
@@ -194,11 +199,28 @@ static void *control_main(void *arg)
 		n = read(ctl_fd, buf + have, sizeof(buf) - have);
 		if (n < 0 && errno == EINTR)
 			continue;
+		/* Closed between the check and the read: the check opens it
+		 * again, or says in its line why not. */
+		if (n < 0 && errno == EBADF) {
+			if (pfe_fd_check(ctl_fd))
+				return NULL;
+			if (fcntl(ctl_fd, F_GETFD) >= 0)
+				continue;
+			errno = EBADF;
+		}
 		if (n <= 0) {
 			pfe_err("PFE_CONTROL: read failed: %s; no more commands",
 				n ? strerror(errno) : "end of file");
 			return NULL;
 		}
+		/* A read blocked when the program closed the descriptor goes
+		 * on with the FIFO and returns what a writer sent; leaving it
+		 * dropped the FIFO's last reader, and a writer's next write
+		 * would fail (EPIPE) or its open wait: open it again at once
+		 * (outfile.c, when the path still names it), before the
+		 * commands, which may take long. What was read came through
+		 * the FIFO: it runs either way. */
+		lost = pfe_fd_check(ctl_fd) != 0;
 		have += (size_t)n;
 		while ((nl = memchr(buf + start, '\n', have - start))) {
 			size_t len = (size_t)(nl - (buf + start));
@@ -217,6 +239,8 @@ static void *control_main(void *arg)
 			discarding = true;
 			have = 0;
 		}
+		if (lost)
+			return NULL;
 	}
 }
 

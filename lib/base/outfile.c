@@ -27,7 +27,10 @@
  * opened in append mode (the trace) is opened again instead when its number
  * is free (closed, not reused): by its absolute path, only if it is still
  * the same file and passes the checks of the first open, and put back under
- * its number, so that libpfe goes on writing where it did.
+ * its number, so that libpfe goes on writing where it did. So is the
+ * PFE_CONTROL FIFO, read-write as at first, and an output FIFO or
+ * character device, if the path still names the same one: where it names
+ * something else now, libpfe says so in its one line and stops using it.
  *
  * Signals. The program's signal dispositions and masks are never changed.
  * A write to a pipe whose reader went away raises SIGPIPE, which by default
@@ -58,20 +61,23 @@
 #define NKEPT 4096
 
 struct kept {
-	int dead;  /* 0, or the -errno that made libpfe stop using it */
-	bool pipe; /* FIFO or socket: SIGPIPE possible */
-	int again; /* reopenable[again - 1] says how to open it again; 0: never */
+	int dead;    /* 0, or the -errno that made libpfe stop using it */
+	bool pipe;   /* FIFO or socket: SIGPIPE possible */
+	int again;   /* reopenable[again - 1] says how to open it again; 0: never */
+	mode_t type; /* S_IFREG, S_IFIFO...: a reopened one must be the same */
 	dev_t dev;
 	ino_t ino;
 	char what[128];
 };
 
 static struct kept kept[NKEPT];
-/* The absolute paths of the first regular files opened in append mode:
+/* The absolute paths of the first regular files opened in append mode, of
+ * output FIFOs and devices and of the control FIFO, and their access mode:
  * used 0 free, 1 being written, 2 valid. */
 #define NAGAIN 16
 static struct {
 	int used;
+	int oflags;
 	char path[PATH_MAX];
 } reopenable[NAGAIN];
 /* kept[i]'s descriptor + 1; 0 free, -1 being filled. Apart from the rest,
@@ -112,6 +118,7 @@ static void remember(int fd, const struct stat *st, const char *what)
 		k->dead = 0;
 		k->pipe = S_ISFIFO(st->st_mode) || S_ISSOCK(st->st_mode);
 		k->again = 0;
+		k->type = st->st_mode & S_IFMT;
 		k->dev = st->st_dev;
 		k->ino = st->st_ino;
 		n = what ? strnlen(what, sizeof(k->what) - 1) : 0;
@@ -148,6 +155,26 @@ static int fd_floor(void)
 	return rl.rlim_cur > 32 ? (int)rl.rlim_cur - 16 : 3;
 }
 
+/*
+ * A close-on-exec duplicate of @fd at or above fd_floor() under a number no
+ * kept descriptor holds: a kept one the program closed keeps its number,
+ * for reopen() or for saying that it is gone, and a file libpfe opens in
+ * the meantime (the control log's answer, a thread's recording) must not
+ * take that number and be mistaken for it. -1 with errno when none is free.
+ */
+static int dup_high(int fd)
+{
+	int from = fd_floor(), hi;
+
+	for (;;) {
+		hi = fcntl(fd, F_DUPFD_CLOEXEC, from);
+		if (hi < 0 || !find(hi))
+			return hi;
+		close(hi);
+		from = hi + 1;
+	}
+}
+
 static int keep(int fd, const char *what, bool dup_only)
 {
 	struct stat st;
@@ -155,7 +182,7 @@ static int keep(int fd, const char *what, bool dup_only)
 
 	if (fd < 0)
 		return fd;
-	hi = fcntl(fd, F_DUPFD_CLOEXEC, fd_floor());
+	hi = dup_high(fd);
 	if (hi < 0) {
 		if (dup_only)
 			return -errno;
@@ -194,26 +221,31 @@ static bool foreign(const struct stat *st)
 	return st->st_uid != geteuid() || (st->st_mode & S_IWOTH);
 }
 
-/* @k's file again under its number @fd, which the program closed: 0, or
- * -errno when that cannot be done safely. Async-signal-safe. */
+/* @k's file again under its number @fd, which the program closed: 0; 1
+ * when it is not to be opened again (not reopenable, or the number is the
+ * program's now); or the -errno that refused it, -ESTALE when the path
+ * names another file now. The checks are the first open's, with the same
+ * non-blocking open (a FIFO nobody reads: -ENXIO). Async-signal-safe. */
 static int reopen(const struct kept *k, int fd)
 {
-	int oflags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
+	int oflags = O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK;
 	struct stat st;
 	int nfd, err = 0;
 
 	if (!k->again || __atomic_load_n(&reopenable[k->again - 1].used, __ATOMIC_ACQUIRE) != 2)
-		return -ESTALE;
+		return 1;
 	/* Reused by the program: its descriptor, not ours to replace. */
 	if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
-		return -ESTALE;
-	nfd = open(reopenable[k->again - 1].path, oflags);
+		return 1;
+	nfd = open(reopenable[k->again - 1].path, oflags | reopenable[k->again - 1].oflags);
 	if (nfd < 0)
 		return -errno;
 	if (fstat(nfd, &st))
 		err = -errno;
-	else if (!S_ISREG(st.st_mode) || foreign(&st) || st.st_dev != k->dev || st.st_ino != k->ino)
+	else if ((st.st_mode & S_IFMT) != k->type || st.st_dev != k->dev || st.st_ino != k->ino)
 		err = -ESTALE;
+	else if ((S_ISREG(st.st_mode) || S_ISFIFO(st.st_mode)) && foreign(&st))
+		err = -EPERM;
 	else if (fcntl(nfd, F_SETFL, fcntl(nfd, F_GETFL) & ~O_NONBLOCK))
 		err = -errno;
 	else if (nfd != fd && dup3(nfd, fd, O_CLOEXEC) < 0)
@@ -225,21 +257,43 @@ static int reopen(const struct kept *k, int fd)
 	return err;
 }
 
+/* Why reopen() refused: pfe_output_strerror's words, async-signal-safe. */
+static const char *refused(int err)
+{
+	switch (err) {
+	case -ESTALE:
+		return "its path names another file now";
+	case -ELOOP:
+	case -EPERM:
+	case -ENXIO:
+		return pfe_output_strerror(err);
+	default: /* untranslated, no locale */
+		return strerrordesc_np(-err);
+	}
+}
+
 static int check(struct kept *k, int fd)
 {
 	struct stat st;
-	int dead = __atomic_load_n(&k->dead, __ATOMIC_RELAXED);
+	int dead = __atomic_load_n(&k->dead, __ATOMIC_RELAXED), err;
 
 	if (dead)
 		return dead;
 	if (!fstat(fd, &st) && st.st_dev == k->dev && st.st_ino == k->ino)
 		return 0;
-	if (reopen(k, fd) == 0)
+	err = reopen(k, fd);
+	if (!err)
 		return 0;
-	if (stop(k, -ESTALE))
-		pfe_err("%s: descriptor %d was closed or reused by the program; libpfe stops "
-			"using it",
-			what(k), fd);
+	if (stop(k, -ESTALE)) {
+		if (err > 0)
+			pfe_err("%s: descriptor %d was closed or reused by the program; libpfe "
+				"stops using it",
+				what(k), fd);
+		else
+			pfe_err("%s: descriptor %d was closed by the program and cannot be "
+				"opened again: %s; libpfe stops using it",
+				what(k), fd, refused(err));
+	}
 	return __atomic_load_n(&k->dead, __ATOMIC_RELAXED);
 }
 
@@ -266,8 +320,8 @@ void pfe_fd_close(int fd)
 /* ------------------------------------------------------------ opening */
 
 /* Remember how to open kept descriptor @fd again (see reopen): its
- * absolute path, as the kernel names it now. */
-static void note_reopenable(int fd)
+ * absolute path, as the kernel names it now, and @oflags. */
+static void note_reopenable(int fd, int oflags)
 {
 	struct kept *k = find(fd);
 	char link[64];
@@ -289,6 +343,7 @@ static void note_reopenable(int fd)
 			return;
 		}
 		reopenable[i].path[n] = '\0';
+		reopenable[i].oflags = oflags;
 		__atomic_store_n(&reopenable[i].used, 2, __ATOMIC_RELEASE);
 		k->again = i + 1;
 		return;
@@ -382,8 +437,12 @@ int pfe_output_open(const char *path, unsigned flags)
 	fd = pfe_fd_keep(fd, path);
 	/* Children and new images append to it (lib/interpose/follow.c). */
 	note_output_file(fd);
+	/* A file opened again writes at its end only in append mode; a FIFO
+	 * or device has no place to lose. */
 	if (fd >= 0 && S_ISREG(st.st_mode) && (flags & PFE_OUT_APPEND))
-		note_reopenable(fd);
+		note_reopenable(fd, O_WRONLY | O_APPEND);
+	else if (fd >= 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode)))
+		note_reopenable(fd, O_WRONLY | (flags & PFE_OUT_APPEND ? O_APPEND : 0));
 	return fd;
 }
 
@@ -411,7 +470,9 @@ int pfe_fifo_open(const char *path, const char *what)
 		close(fd);
 		return err;
 	}
-	return pfe_fd_keep(fd, what);
+	fd = pfe_fd_keep(fd, what);
+	note_reopenable(fd, O_RDWR);
+	return fd;
 }
 
 /* ------------------------------------------------------------ writing */

@@ -49,7 +49,8 @@ const char *pfe_output_strerror(int err);
 /* The PFE_CONTROL FIFO: created (0600) when missing, opened read-write
  * without following a link; refused when it is not a FIFO (-EINVAL) or
  * belongs to another user or is writable by others (-EPERM). Returns a kept
- * descriptor named @what, or -errno. */
+ * descriptor named @what, opened again when the program closes it, or
+ * -errno. */
 int pfe_fifo_open(const char *path, const char *what);
 
 /*
@@ -66,10 +67,14 @@ int pfe_fd_move_high(int fd);
 int pfe_fd_dup_high(int fd, const char *what);
 
 /*
- * 0 when kept descriptor @fd still refers to the file it was opened on. Else
- * -ESTALE, after one line "<what>: descriptor N was closed or reused by the
- * program; ..." (once per descriptor): from then on libpfe stops using it.
- * One fstat(2); async-signal-safe. A descriptor not kept passes.
+ * 0 when kept descriptor @fd still refers to the file it was opened on, or
+ * the program closed it and it was opened again under its number (the trace
+ * file in append mode, the control FIFO: same file, same checks as the
+ * first open). Else -ESTALE, after one line (once per descriptor) "<what>:
+ * descriptor N was closed or reused by the program; ..." or "...was closed
+ * by the program and cannot be opened again: <why>; ...": from then on
+ * libpfe stops using it. One fstat(2); async-signal-safe. A descriptor not
+ * kept passes.
  */
 int pfe_fd_check(int fd);
 /* Forget and close a kept descriptor (or any other). */

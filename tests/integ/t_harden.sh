@@ -1,11 +1,12 @@
 #!/bin/sh
 # What a careless or hostile environment does to libpfe (tests/progs/
 # harden_app.c): a program that closes every descriptor and reuses the
-# numbers, a trace pipe whose reader goes away, files and FIFOs prepared by
-# someone else or as symbolic links, a FIFO nobody reads, a full disk, and
-# control commands that are too long, hold NUL or escape bytes.
+# numbers or not, or replaces the control FIFO, a trace pipe whose reader
+# goes away, files and FIFOs prepared by someone else or as symbolic links,
+# a FIFO nobody reads, a full disk, and control commands that are too long,
+# hold NUL or escape bytes.
 . tests/lib.sh
-plan 34
+plan 46
 P=$TOP/tests/progs
 
 tcc -O2 -fpatchable-function-entry=2 -o "$T/app" "$P/harden_app.c"
@@ -46,6 +47,53 @@ expect_eq "close 3-1023: one line for each descriptor libpfe lost" \
 "libpfe: PFE_CONTROL=$T/fifo: descriptor 1001 was closed or reused by the program; libpfe stops using it
 libpfe: $T/closeall.trace: descriptor 1000 was closed or reused by the program; libpfe stops using it" \
 	"$(LC_ALL=C sort "$T/closeall.err")"
+
+# The program closes 3 and up (close_range) and reuses no number: the
+# control FIFO is opened again under its number, read-write as at first, as
+# the trace output is, and every command sent afterwards is run. The first
+# one still reaches the read that held the closed descriptor; the next ones
+# only the FIFO opened again. The control log's answers, opened meanwhile,
+# never take the closed descriptors' numbers.
+mkfifo "$T/rfifo"
+PFE_OUTPUT=$T/reopen.trace PFE_CONTROL=$T/rfifo PFE_CONTROL_LOG=$T/reopen.log \
+	prun "$A" reopen "$T/rfifo" "$T/reopen.log" >"$T/reopen.out" 2>"$T/reopen.err"
+expect_eq "close_range, control FIFO: every command reaches libpfe" "first command answered: 1
+second command answered: 1
+third command answered: 1" "$(cat "$T/reopen.out")"
+expect_eq "close_range, control FIFO: each command answered in the log" "ok trace f(str)
+ok trace off
+ok trace f(str)" "$(cat "$T/reopen.log")"
+expect_eq "close_range, control FIFO: traced, then off, then on again" 'f("a") f("a") f("a") f("c")' \
+	"$(awk '{ printf "%s%s", sep, $3; sep = " " }' "$T/reopen.trace")"
+expect_eq "close_range, control FIFO: nothing on stderr" "" "$(cat "$T/reopen.err")"
+
+# Where the path no longer names the FIFO libpfe opened, or names it in a
+# way the first open refuses, it is not opened again: the command that the
+# read holding the closed descriptor gets still runs, then one line says
+# why control stops.
+for how in fifo:'its path names another file now':0 \
+	file:'its path names another file now':1 \
+	chmod:'owned by another user or writable by others (refused)':0 \
+	link:'a symbolic link (refused)':0; do
+	m=${how%%:*}
+	why=${how#*:}
+	sent=${why##*:}
+	why=${why%:*}
+	rm -rf "$T/x$m" "$T/x$m.moved"
+	mkfifo "$T/x$m"
+	# shellcheck disable=SC2094 # the program polls its own stderr for libpfe's line
+	PFE_OUTPUT=$T/x$m.trace PFE_CONTROL=$T/x$m PFE_CONTROL_LOG=$T/x$m.log \
+		prun "$A" replace "$T/x$m" "$T/x$m.log" "$T/x$m.err" "$m" >"$T/x$m.out" \
+		2>"$T/x$m.err"
+	expect_eq "FIFO then $m: the command through it runs, control stops" \
+		"first command answered: 1
+command through the old FIFO answered: 1
+control stopped: 1
+command by the path sent: $sent" "$(cat "$T/x$m.out")"
+	expect_eq "FIFO then $m: one line" \
+		"libpfe: PFE_CONTROL=$T/x$m: descriptor 1000 was closed by the program and cannot be opened again: $why; libpfe stops using it" \
+		"$(cat "$T/x$m.err")"
+done
 
 # --- SIGPIPE ------------------------------------------------------------
 # The trace goes to a FIFO whose reader takes 100 bytes and exits: the

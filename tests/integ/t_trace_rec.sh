@@ -7,7 +7,7 @@
 # program as it would have.
 # test-timeout: 400
 . tests/lib.sh
-plan 39
+plan 40
 P=$TOP/tests/progs
 PFE=$TOP/$B/pfe
 RUN_TIMEOUT=240
@@ -123,3 +123,17 @@ expect_eq "daemon: nothing on stderr" "" "$(cat "$T/daemon.err")"
 PFE_GRAPH=1 PFE_TRACE=leaf PFE_OUTPUT=$T/daemon.graph prun "$T/daemon" 52 >/dev/null 2>&1
 expect_eq "daemon, graph: every call after closing 3-1023" 54 \
 	"$(grep -cE '^[0-9]+ \| leaf\(\) \{' "$T/daemon.graph")"
+# The trace to a FIFO, read by cat (which holds it read-write, so that it
+# never sees the end): opened again as the file is, still the same FIFO.
+mkfifo "$T/daemon.fifo"
+cat <>"$T/daemon.fifo" >"$T/daemon.fifo.got" &
+reader=$!
+PFE_TRACE=leaf PFE_OUTPUT=$T/daemon.fifo prun "$T/daemon" 52 >/dev/null 2>"$T/daemon.fifo.err"
+for _ in 1 2 3 4 5 6 7 8 9 10; do
+	[ "$(wc -l <"$T/daemon.fifo.got")" -ge 54 ] && break
+	sleep 0.2
+done
+kill "$reader"
+wait "$reader" 2>/dev/null
+expect_eq "daemon, output FIFO: every call after closing 3-1023, nothing on stderr" "54 -" \
+	"$(grep -cE '^[0-9]+ [0-9.]+ leaf <- main\+0x' "$T/daemon.fifo.got") -$(cat "$T/daemon.fifo.err")"

@@ -13,6 +13,20 @@
  *                     send "trace off", wait for its answer and for libpfe's
  *                     line in ERR (its stderr), call f again, then print
  *                     what DATA holds
+ *   reopen FIFO LOG   send "trace f(str)" into FIFO and wait for LOG's
+ *                     answer, close 3 and up (close_range), call f("a")
+ *                     3 times, send "trace off", call f("b"), send
+ *                     "trace f(str)" again, call f("c"): each command
+ *                     through a new open() of FIFO, waiting for its answer
+ *   replace FIFO LOG ERR fifo|file|chmod|link
+ *                     send "trace f(str)" and wait for its answer, close 3
+ *                     and up, open FIFO for writing (libpfe's read keeps
+ *                     the old FIFO open), replace FIFO by a new FIFO, a
+ *                     regular file, or a symbolic link to it (moved to
+ *                     FIFO.moved), or make it writable by others, send
+ *                     "trace off" through the descriptor held, wait for its
+ *                     answer and for libpfe's line in ERR (its stderr),
+ *                     then try to send "trace f(str)" by the path
  *   loop N STATUS     call f("x") N times, then exit with STATUS
  *   ctl FIFO LOG CMDS N  write the bytes of file CMDS into FIFO and wait
  *                     until LOG has N lines; call f once before and after
@@ -23,6 +37,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -120,6 +135,70 @@ static int closeall(const char *data, const char *filler, const char *fifo, cons
 	return 0;
 }
 
+/* Commands sent after close_range(3, ~0U), which a daemon calls: the
+ * FIFO libpfe read is opened again under its number, if it is the same. */
+static int reopen(const char *fifo, const char *log)
+{
+	say("first command answered: %ld\n",
+	    command(fifo, "trace f(str)\n") && wait_for(log, "ok trace f(str)\n"));
+	nap_ms(1000);
+	if (close_range(3, ~0U, 0))
+		return 1;
+	for (int i = 0; i < 3; i++)
+		f("a");
+	say("second command answered: %ld\n",
+	    command(fifo, "trace off\n") && wait_for(log, "ok trace off\n"));
+	f("b");
+	/* Only a FIFO opened again reaches libpfe now: the first one had
+	 * no other reader than the read that the last command ended. */
+	say("third command answered: %ld\n",
+	    command(fifo, "trace f(str)\n") && wait_for(log, "ok trace off\nok trace f(str)\n"));
+	f("c");
+	return 0;
+}
+
+/* The FIFO replaced or changed as @how says after close_range: commands
+ * stop, with one line. */
+static int replace(const char *fifo, const char *log, const char *err, const char *how)
+{
+	char moved[4096];
+	int w, nf;
+
+	say("first command answered: %ld\n",
+	    command(fifo, "trace f(str)\n") && wait_for(log, "ok trace f(str)\n"));
+	nap_ms(1000);
+	if (close_range(3, ~0U, 0))
+		return 1;
+	/* libpfe's read() still holds the FIFO: it has a reader. */
+	w = open(fifo, O_WRONLY | O_NONBLOCK);
+	snprintf(moved, sizeof(moved), "%s.moved", fifo);
+	if (w < 0)
+		return 1;
+	if (!strcmp(how, "chmod"))
+		nf = chmod(fifo, 0602);
+	else if (!strcmp(how, "link"))
+		nf = rename(fifo, moved) || symlink(moved, fifo);
+	else if (unlink(fifo))
+		nf = -1;
+	else if (!strcmp(how, "fifo"))
+		nf = mkfifo(fifo, 0600);
+	else
+		nf = close(open(fifo, O_WRONLY | O_CREAT | O_EXCL, 0600));
+	if (nf)
+		return 1;
+	say("command through the old FIFO answered: %ld\n",
+	    write(w, "trace off\n", 10) == 10 && wait_for(log, "ok trace off\n"));
+	say("control stopped: %ld\n", (long)wait_for(err, "PFE_CONTROL="));
+	close(w);
+	nap_ms(200);
+	f("z");
+	/* A FIFO now: nobody reads it (ENXIO). A file: written, never read. */
+	say("command by the path sent: %ld\n", (long)command(fifo, "trace f(str)\n"));
+	nap_ms(500);
+	f("z");
+	return 0;
+}
+
 static long count_lines(const char *path)
 {
 	char b[8192];
@@ -165,6 +244,10 @@ int main(int argc, char **argv)
 	}
 	if (argc == 7 && !strcmp(argv[1], "closeall"))
 		return closeall(argv[2], argv[3], argv[4], argv[5], argv[6]);
+	if (argc == 4 && !strcmp(argv[1], "reopen"))
+		return reopen(argv[2], argv[3]);
+	if (argc == 6 && !strcmp(argv[1], "replace"))
+		return replace(argv[2], argv[3], argv[4], argv[5]);
 	if (argc == 4 && !strcmp(argv[1], "loop")) {
 		long n = atol(argv[2]);
 
@@ -173,7 +256,8 @@ int main(int argc, char **argv)
 		return atoi(argv[3]);
 	}
 	fprintf(stderr,
-		"usage: %s first DATA | closeall DATA FILLER FIFO LOG ERR | loop N STATUS\n",
+		"usage: %s first DATA | closeall DATA FILLER FIFO LOG ERR | reopen FIFO LOG | "
+		"replace FIFO LOG ERR fifo|file|chmod|link | loop N STATUS\n",
 		argv[0]);
 	return 2;
 }
