@@ -404,6 +404,16 @@ void pfe_live_unlock(void)
 	pthread_mutex_unlock(&dl_lock);
 }
 
+/* A recursive mutex belongs to its owner's tid, and the child's one thread
+ * has a new tid: unlocking fails (EPERM) and the child's first dlopen
+ * would wait forever. The child has no other thread: start afresh. */
+void pfe_live_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+	dl_lock = fresh;
+}
+
 /* ------------------------------------------------------------ interposers */
 
 static void *pfe_dlopen(const char *file, int mode)
