@@ -200,8 +200,16 @@ static void catch_fatal(void)
 
 /* ---------------------------------------------------------------- fork */
 
+/*
+ * These handlers were registered after lib/interpose/fork.c's, so they run
+ * before its prepare: the dlopen lock is taken here first, as a dlclose
+ * takes it before the meta lock (pfe_ring_before_unload); the other order
+ * would deadlock a fork against a dlclose in another thread. Its child
+ * handler, which runs before ours, makes the dlopen lock afresh.
+ */
 static void atfork_prepare(void)
 {
+	pfe_live_lock();
 	pfe_ring_drain(false);
 	pthread_mutex_lock(&pfe_rings.meta_lock);
 }
@@ -209,6 +217,7 @@ static void atfork_prepare(void)
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&pfe_rings.meta_lock);
+	pfe_live_unlock();
 }
 
 /* One thread survives; every ring's unwritten events are the parent's to
