@@ -29,6 +29,11 @@
  *   -fpatchable-function-entry) by load bias and name; an object without
  *   sites that leaves the loader's list gets its unload line at the next
  *   sync, one with sites when the tracer says so (pfe_rec_meta_unload).
+ * - An object with sites is written when it is published, by the thread
+ *   that loaded it (the tracer's after_load), not at the writer's next
+ *   sync: a dlclose soon after takes it off the loader's list and the
+ *   object list before that sync, and its events would name nothing
+ *   (uftrace's s-dlopen, recorded: site#1, site#2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -1072,19 +1077,20 @@ void pfe_rec_meta_sync_objects(uint64_t ticks)
 		sync_all(ticks);
 }
 
-void pfe_rec_meta_unload(uint32_t first_id, uint64_t ticks)
+void pfe_rec_meta_unload(const struct pfe_object *obj, uint64_t ticks)
 {
 	struct mobj *m;
 
 	if (!rec.started)
 		return;
-	m = find_sited(first_id);
-	/* Loaded and unloaded between two syncs: its events name it. */
-	if (!m)
-		sync_all(ticks);
+	/* Not written at its load (no room, an I/O error): its events name
+	 * it. It is off both lists a sync walks, so from @obj itself. */
+	m = find_sited(obj->first_id);
+	if (!m || m->num < 0)
+		write_sited(obj, ticks);
 	/* Kept until the object is off the list: a sync meanwhile must not
 	 * take it for a new one. */
-	m = find_sited(first_id);
+	m = find_sited(obj->first_id);
 	if (m && m->num >= 0 && !m->gone && !write_unload_line(m->num, ticks))
 		m->gone = true;
 	out_close(&objects_out);
