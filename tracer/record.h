@@ -44,6 +44,10 @@
  *        [lo, hi) spans its executable segments (objects without sites,
  *        nsites 0, are listed too: they name callers such as libc)
  *   unload <obj> <ticks>
+ *   An object with sites is listed (objects line and sym file) when libpfe
+ *   takes it in, before any of its sites can fire, and stays listed after
+ *   its unload line: every site id an event names is in some object's
+ *   range, however soon the object was unloaded (dlopen then dlclose).
  *
  * sym-<obj>.txt, offsets are from the object's bias (what nm prints):
  *   site <index> 0x<offset> <flags> <name>   flags: "-" or "bti"; name "?"
