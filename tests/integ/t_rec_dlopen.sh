@@ -6,13 +6,15 @@
 # site#6 for foo and bar. Now the loading thread writes an object's names
 # as it is published, before its sites can fire. Recorded 20 times, since
 # it depended on when the writer ran.
+# test-timeout: 480
 . tests/lib.sh
-plan 4
+plan 5
 PFE=$TOP/$B/pfe
 P=$TOP/tests/progs
 tcc -O2 -fpatchable-function-entry=2 -o "$T/dlopen_app" "$P/dlopen_app.c" -ldl
 tcc -O2 -shared -fPIC -fpatchable-function-entry=2 -o "$T/libabc.so" "$P/dlopen_abc.c"
 tcc -O2 -shared -fPIC -fpatchable-function-entry=2 -o "$T/libfoo.so" "$P/dlopen_foo.c"
+tcc -O2 -fpatchable-function-entry=2 -o "$T/dlfork_app" "$P/dlfork_app.c" -lpthread -ldl
 cd "$T" || exit 1
 
 # The graph of one run, without times and tids.
@@ -38,7 +40,7 @@ runs=20 out_ok=0 replay_ok=0 report_ok=0 bad=
 i=0
 while [ $i -lt $runs ]; do
 	i=$((i + 1))
-	if "$PFE" record -d rec ./dlopen_app ./libabc.so ./libfoo.so >out 2>err &&
+	if timeout -k 5 "$RUN_TIMEOUT" "$PFE" record -d rec ./dlopen_app ./libabc.so ./libfoo.so >out 2>err &&
 		[ "$(cat out)" = "lib_a 4
 foo 7" ] && [ ! -s err ]; then
 		out_ok=$((out_ok + 1))
@@ -81,3 +83,12 @@ bar();
 } /* call */" "$st
 $(cat out)
 $(graph)"
+
+# Forks while another thread loads and unloads: the fork's prepare handlers
+# took the recording's meta lock before the dlopen lock, a dlclose the
+# other way round, and both threads waited for good (about 10 s here).
+PFE_RECORD=rec3 PFE_TRACE='*' prun ./dlfork_app ./libabc.so 10 >out 2>err
+st=$?
+expect_eq "fork while dlopen and dlclose: no deadlock, status 0, nothing on stderr" "0
+forks 10" "$st
+$(cat out err)"
