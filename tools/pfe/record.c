@@ -21,8 +21,9 @@
  * program does to its descriptors (a daemon closes them all) or its
  * session (setsid) hides a process from that, and a process has written
  * its recording when it has ended (libpfe writes at exit). A process that
- * runs on, a server, is waited for -w seconds (default 60); then one line
- * names what still runs, and its recording is read as it stands.
+ * runs on, a server, is waited for -w seconds (default 60) or until ^C;
+ * then one line names what still runs, and its recording is read as it
+ * stands.
  */
 #include <elf.h>
 #include <errno.h>
@@ -248,9 +249,13 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-/* pfe's children now (orphans of the program's tree), after "pfe: record:
- * still running after N s:"; the count when /proc does not list them. */
-static void say_still_running(unsigned wait_s)
+/* ^C while pfe waits for the recording's other processes. */
+static volatile sig_atomic_t interrupted;
+
+/* pfe's children now (orphans of the program's tree), space-separated,
+ * after "pfe: record: <why>, not waiting for pid"; "?" when /proc does
+ * not list them. */
+static void say_still_running(const char *why)
 {
 	char path[64], pids[256] = "";
 	FILE *f;
@@ -264,23 +269,32 @@ static void say_still_running(unsigned wait_s)
 	pids[strcspn(pids, "\n")] = '\0';
 	if (pids[0] && pids[strlen(pids) - 1] == ' ')
 		pids[strlen(pids) - 1] = '\0';
-	pfe_say("record: process %s of the recording still running %u s after the program "
-		"ended; not waiting for it (its recording may lack its last calls; -w SECONDS "
-		"waits longer)",
-		pids, wait_s);
+	pfe_say("record: %s, not waiting for pid %s of the recording (its recording may lack its "
+		"last calls%s)",
+		why, pids, interrupted ? "" : "; -w SECONDS waits longer");
+}
+
+static void on_interrupt(int sig)
+{
+	interrupted = 1;
 }
 
 /*
  * The rest of the recording's processes, orphans of the program's tree that
  * pfe inherited as a subreaper: reaped until none is left, for up to
- * @wait_s seconds. Polled: a few wake-ups per second, nothing to set up
- * that the program could disturb.
+ * @wait_s seconds, or until ^C (the program's own ^C is the program's:
+ * this is after it ended). Polled every 10 ms: nothing to set up that the
+ * program could disturb.
  */
 static void wait_others(unsigned wait_s)
 {
+	struct sigaction sa = {.sa_handler = on_interrupt}, old;
 	uint64_t deadline = now_ms() + (uint64_t)wait_s * 1000;
+	char why[64];
 	int st;
 
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
 	for (;;) {
 		pid_t pid = waitpid(-1, &st, WNOHANG);
 		struct timespec ts = {0, 10 * 1000 * 1000};
@@ -290,13 +304,19 @@ static void wait_others(unsigned wait_s)
 		if (pid < 0 && errno == EINTR)
 			continue;
 		if (pid < 0)
-			return; /* ECHILD: every process has ended */
-		if (now_ms() >= deadline) {
-			say_still_running(wait_s);
-			return;
+			break; /* ECHILD: every process has ended */
+		if (interrupted || now_ms() >= deadline) {
+			if (interrupted)
+				snprintf(why, sizeof(why), "interrupted");
+			else
+				snprintf(why, sizeof(why),
+					 "still running %u s after the program ended", wait_s);
+			say_still_running(why);
+			break;
 		}
 		nanosleep(&ts, NULL);
 	}
+	sigaction(SIGINT, &old, NULL);
 }
 
 int record_run(const char *dir, const char *patterns, bool entries_only, unsigned wait_s,
