@@ -767,15 +767,17 @@ static int write_dyn_run(struct pfe_site **v, size_t n, uint64_t ticks)
 	return 0;
 }
 
-static int write_dyn(uint64_t ticks)
+/* The dynamic sites not yet written of @only, or of every published object
+ * when NULL. */
+static int write_dyn_of(const struct pfe_object *only, uint64_t ticks)
 {
 	struct pfe_site **v = NULL;
 	size_t n = 0, cap = 0;
 	int err = 0;
 
 	rcu_read_lock();
-	for (struct pfe_object *obj = pfe_objects_first(); obj && !err;
-	     obj = rcu_dereference(obj->next))
+	for (const struct pfe_object *obj = only ? only : pfe_objects_first(); obj && !err;
+	     obj = only ? NULL : rcu_dereference(obj->next))
 		for (size_t i = 0; i < pfe_dyn_count(obj) && !err; i++) {
 			struct pfe_site *s = pfe_dyn_site(obj, i);
 
@@ -808,6 +810,11 @@ static int write_dyn(uint64_t ticks)
 	rcu_read_unlock();
 	free(v);
 	return err;
+}
+
+static int write_dyn(uint64_t ticks)
+{
+	return write_dyn_of(NULL, ticks);
 }
 
 /* Objects without sites that left the loader's list: unloaded. */
@@ -1083,8 +1090,16 @@ void pfe_rec_meta_unload(const struct pfe_object *obj, uint64_t ticks)
 
 	if (!rec.started)
 		return;
-	/* Not written at its load (no room, an I/O error): its events name
-	 * it. It is off both lists a sync walks, so from @obj itself. */
+	/* Its dynamic sites, made by the hooks after its load (a term for a
+	 * library built without the flag) and not yet synced: its events
+	 * name them. It is off both lists a sync walks, so from @obj itself;
+	 * and so is its table when its load could not write it (no room, an
+	 * I/O error). */
+	write_dyn_of(obj, ticks);
+	if (!obj->tab.nsites) {
+		out_close(&objects_out);
+		return;
+	}
 	m = find_sited(obj->first_id);
 	if (!m || m->num < 0)
 		write_sited(obj, ticks);

@@ -62,7 +62,7 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 	pfe_text_fast_forget();
 	if (pfe_rings.summary)
 		pfe_summary_before_unload(obj);
-	if (pfe_ring_record && obj->tab.nsites) {
+	if (pfe_ring_record && (obj->tab.nsites || pfe_dyn_count(obj))) {
 		pthread_mutex_lock(&pfe_rings.meta_lock);
 		pfe_rec_meta_unload(obj, pfe_ring_now());
 		pthread_mutex_unlock(&pfe_rings.meta_lock);
