@@ -8,12 +8,16 @@
 # it depended on when the writer ran.
 # test-timeout: 480
 . tests/lib.sh
-plan 5
+plan 6
 PFE=$TOP/$B/pfe
 P=$TOP/tests/progs
 tcc -O2 -fpatchable-function-entry=2 -o "$T/dlopen_app" "$P/dlopen_app.c" -ldl
 tcc -O2 -shared -fPIC -fpatchable-function-entry=2 -o "$T/libabc.so" "$P/dlopen_abc.c"
 tcc -O2 -shared -fPIC -fpatchable-function-entry=2 -o "$T/libfoo.so" "$P/dlopen_foo.c"
+# The same libraries built without the flag: their functions become
+# dynamic sites when the -f terms name them, after the library is listed.
+tcc -O2 -shared -fPIC -o "$T/libabc_nf.so" "$P/dlopen_abc.c"
+tcc -O2 -shared -fPIC -o "$T/libfoo_nf.so" "$P/dlopen_foo.c"
 tcc -O2 -fpatchable-function-entry=2 -o "$T/dlfork_app" "$P/dlfork_app.c" -lpthread -ldl
 cd "$T" || exit 1
 
@@ -57,6 +61,22 @@ done
 expect_eq "$runs runs: status 0, the program's output, nothing on stderr" $runs $out_ok
 expect_eq "$runs runs: every replay names every function${bad:+ ($bad)}" $runs $replay_ok
 expect_eq "$runs runs: every report names every function, called once" $runs $report_ok
+
+# Dynamic sites: those of a library unloaded before the writer's next sync
+# are written at its unload (before, site#2 to site#6 in 5 runs of 5).
+dyn_ok=0 bad=
+i=0
+while [ $i -lt 10 ]; do
+	i=$((i + 1))
+	timeout -k 5 "$RUN_TIMEOUT" "$PFE" record -f 'main,call,lib_a,lib_b,lib_c,foo,bar' -d rec \
+		./dlopen_app ./libabc_nf.so ./libfoo_nf.so >/dev/null 2>&1
+	if [ "$(graph)" = "$want" ]; then
+		dyn_ok=$((dyn_ok + 1))
+	else
+		bad="run $i: $(graph | tr '\n' ' ')"
+	fi
+done
+expect_eq "without the flag, 10 runs: every replay names every function${bad:+ ($bad)}" 10 $dyn_ok
 
 # The same in a fork child: its dlopen found libpfe's dlopen lock held by
 # the parent's thread (a recursive mutex, owned by a tid the child does not
