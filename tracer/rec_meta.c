@@ -29,6 +29,11 @@
  *   -fpatchable-function-entry) by load bias and name; an object without
  *   sites that leaves the loader's list gets its unload line at the next
  *   sync, one with sites when the tracer says so (pfe_rec_meta_unload).
+ * - An object with sites is written when it is published, by the thread
+ *   that loaded it (the tracer's after_load), not at the writer's next
+ *   sync: a dlclose soon after takes it off the loader's list and the
+ *   object list before that sync, and its events would name nothing
+ *   (uftrace's s-dlopen, recorded: site#1, site#2).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -762,15 +767,17 @@ static int write_dyn_run(struct pfe_site **v, size_t n, uint64_t ticks)
 	return 0;
 }
 
-static int write_dyn(uint64_t ticks)
+/* The dynamic sites not yet written of @only, or of every published object
+ * when NULL. */
+static int write_dyn_of(const struct pfe_object *only, uint64_t ticks)
 {
 	struct pfe_site **v = NULL;
 	size_t n = 0, cap = 0;
 	int err = 0;
 
 	rcu_read_lock();
-	for (struct pfe_object *obj = pfe_objects_first(); obj && !err;
-	     obj = rcu_dereference(obj->next))
+	for (const struct pfe_object *obj = only ? only : pfe_objects_first(); obj && !err;
+	     obj = only ? NULL : rcu_dereference(obj->next))
 		for (size_t i = 0; i < pfe_dyn_count(obj) && !err; i++) {
 			struct pfe_site *s = pfe_dyn_site(obj, i);
 
@@ -803,6 +810,11 @@ static int write_dyn(uint64_t ticks)
 	rcu_read_unlock();
 	free(v);
 	return err;
+}
+
+static int write_dyn(uint64_t ticks)
+{
+	return write_dyn_of(NULL, ticks);
 }
 
 /* Objects without sites that left the loader's list: unloaded. */
@@ -1072,19 +1084,28 @@ void pfe_rec_meta_sync_objects(uint64_t ticks)
 		sync_all(ticks);
 }
 
-void pfe_rec_meta_unload(uint32_t first_id, uint64_t ticks)
+void pfe_rec_meta_unload(const struct pfe_object *obj, uint64_t ticks)
 {
 	struct mobj *m;
 
 	if (!rec.started)
 		return;
-	m = find_sited(first_id);
-	/* Loaded and unloaded between two syncs: its events name it. */
-	if (!m)
-		sync_all(ticks);
+	/* Its dynamic sites, made by the hooks after its load (a term for a
+	 * library built without the flag) and not yet synced: its events
+	 * name them. It is off both lists a sync walks, so from @obj itself;
+	 * and so is its table when its load could not write it (no room, an
+	 * I/O error). */
+	write_dyn_of(obj, ticks);
+	if (!obj->tab.nsites) {
+		out_close(&objects_out);
+		return;
+	}
+	m = find_sited(obj->first_id);
+	if (!m || m->num < 0)
+		write_sited(obj, ticks);
 	/* Kept until the object is off the list: a sync meanwhile must not
 	 * take it for a new one. */
-	m = find_sited(first_id);
+	m = find_sited(obj->first_id);
 	if (m && m->num >= 0 && !m->gone && !write_unload_line(m->num, ticks))
 		m->gone = true;
 	out_close(&objects_out);

@@ -17,6 +17,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct pfe_object;
+
 /*
  * Create <dir>/<pid> (or <pid>.<k> when an earlier image of this pid made
  * one: execve) with mkdir(2), creating <dir> itself when missing; write info
@@ -36,10 +38,13 @@ int pfe_rec_meta_start(const char *dir, uint64_t clock_hz, uint64_t clock_base, 
 int pfe_rec_meta_restart(void);
 
 /* Objects published since the last call (dlopen): their objects lines and
- * sym files, with time @ticks. */
+ * sym files, with time @ticks. The tracer calls it as an object is
+ * published (before its sites can fire) and before each pass of the
+ * writer. */
 void pfe_rec_meta_sync_objects(uint64_t ticks);
-/* An object leaves (dlclose): its unload line. */
-void pfe_rec_meta_unload(uint32_t first_id, uint64_t ticks);
+/* @obj leaves (dlclose; it is off the object list already): its unload
+ * line, after its objects line and sym file if no sync wrote them. */
+void pfe_rec_meta_unload(const struct pfe_object *obj, uint64_t ticks);
 
 /* Create <tid>.dat with its 64-byte header and return its descriptor (a
  * high, close-on-exec one: outfile.c), or -errno after one line. Appends a

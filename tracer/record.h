@@ -44,6 +44,12 @@
  *        [lo, hi) spans its executable segments (objects without sites,
  *        nsites 0, are listed too: they name callers such as libc)
  *   unload <obj> <ticks>
+ *   An object with sites is listed (objects line and sym file) when libpfe
+ *   takes it in, before any of its sites can fire, and stays listed after
+ *   its unload line; dynamic sites, which hooks make later, are listed at
+ *   the writer's next pass or at their object's unload at the latest:
+ *   every site id an event names is in some object's range, however soon
+ *   the object was unloaded (dlopen then dlclose).
  *
  * sym-<obj>.txt, offsets are from the object's bias (what nm prints):
  *   site <index> 0x<offset> <flags> <name>   flags: "-" or "bti"; name "?"

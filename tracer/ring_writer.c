@@ -38,6 +38,9 @@ static bool program_ended(void)
 	return pfe_park_thread_ended(getpid()) && !pfe_park_other_threads();
 }
 
+/* Set once the writer is exempt from parking (pfe_ring_writer_start). */
+static int writer_exempt;
+
 /*
  * Polls every PFE_FLUSH (1 ms) while there is work, backing off to 64 times
  * that when idle, and woken early when a ring fills. A 1 MiB ring holds
@@ -63,6 +66,8 @@ static void *writer_main(void *arg)
 	pfe_in_hook = PFE_GUARD_OWN; /* never traced, never hooked */
 	pfe_text_fast_own();
 	pfe_park_exempt((pid_t)pfe_ring_tid());
+	__atomic_store_n(&writer_exempt, 1, __ATOMIC_RELEASE);
+	syscall(SYS_futex, &writer_exempt, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
 	prctl(PR_SET_NAME, "pfe-writer", 0, 0, 0);
 	for (;;) {
 		uint32_t w = __atomic_load_n(&pfe_rings.wake_word, __ATOMIC_ACQUIRE);
@@ -104,6 +109,18 @@ int pfe_ring_writer_start(void)
 			     "write their own events when their buffer fills",
 			     strerror(r));
 		return -r;
+	}
+	/*
+	 * The writer blocks every signal, so it could not park: until it
+	 * has said it is exempt, a dlopen (which parks the other threads)
+	 * would wait for it in vain and leave the new object unpatched
+	 * (tests/integ/t_rec_dlopen.sh: dlopen is main's first call). Bounded:
+	 * a writer that never runs must not hang the constructor.
+	 */
+	for (int i = 0; i < 100 && !__atomic_load_n(&writer_exempt, __ATOMIC_ACQUIRE); i++) {
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		syscall(SYS_futex, &writer_exempt, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
 	}
 	__atomic_store_n(&pfe_rings.writer_running, 1, __ATOMIC_RELEASE);
 	return 0;

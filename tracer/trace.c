@@ -231,6 +231,7 @@ static const struct pfe_client tracer_client = {
     .ready = tracer_ready,
     .image_end = tracer_image_end,
     .quit = pfe_ring_quit,
+    .after_load = pfe_ring_after_load,
     .before_unload = pfe_ring_before_unload,
 };
 

@@ -40,6 +40,20 @@ void pfe_ring_drain(bool final)
 	pfe_guard_leave(g);
 }
 
+/*
+ * A recording names @obj's sites now, in the loading thread, rather than at
+ * the writer's next sync: by then a dlclose may have taken the object off
+ * both lists that sync walks, and its events would name nothing.
+ */
+void pfe_ring_after_load(const struct pfe_object *obj)
+{
+	if (!pfe_ring_started() || !pfe_ring_record)
+		return;
+	pthread_mutex_lock(&pfe_rings.meta_lock);
+	pfe_rec_meta_sync_objects(pfe_ring_now());
+	pthread_mutex_unlock(&pfe_rings.meta_lock);
+}
+
 void pfe_ring_before_unload(const struct pfe_object *obj)
 {
 	if (!pfe_rings.started)
@@ -48,9 +62,9 @@ void pfe_ring_before_unload(const struct pfe_object *obj)
 	pfe_text_fast_forget();
 	if (pfe_rings.summary)
 		pfe_summary_before_unload(obj);
-	if (pfe_ring_record && obj->tab.nsites) {
+	if (pfe_ring_record && (obj->tab.nsites || pfe_dyn_count(obj))) {
 		pthread_mutex_lock(&pfe_rings.meta_lock);
-		pfe_rec_meta_unload(obj->first_id, pfe_ring_now());
+		pfe_rec_meta_unload(obj, pfe_ring_now());
 		pthread_mutex_unlock(&pfe_rings.meta_lock);
 	}
 }
@@ -200,8 +214,17 @@ static void catch_fatal(void)
 
 /* ---------------------------------------------------------------- fork */
 
+/*
+ * These handlers were registered after lib/interpose/fork.c's, so they run
+ * before its prepare: the dlopen lock is taken here first, as a dlopen or
+ * dlclose takes it before the meta lock (pfe_ring_after_load,
+ * pfe_ring_before_unload); the other order would deadlock a fork against
+ * a dlopen in another thread. Its child handler, which runs before ours,
+ * makes the dlopen lock afresh.
+ */
 static void atfork_prepare(void)
 {
+	pfe_live_lock();
 	pfe_ring_drain(false);
 	pthread_mutex_lock(&pfe_rings.meta_lock);
 }
@@ -209,6 +232,7 @@ static void atfork_prepare(void)
 static void atfork_parent(void)
 {
 	pthread_mutex_unlock(&pfe_rings.meta_lock);
+	pfe_live_unlock();
 }
 
 /* One thread survives; every ring's unwritten events are the parent's to

@@ -155,5 +155,8 @@ void pfe_ring_drain(bool final);
 /* Before an object's sites are freed (dlclose): no event may name them
  * afterwards, so write out what does now. */
 void pfe_ring_before_unload(const struct pfe_object *obj);
+/* An object was just published (dlopen), its sites not yet enabled: a
+ * recording writes its names now. */
+void pfe_ring_after_load(const struct pfe_object *obj);
 
 #endif /* PFE_TRACE_REC_H */

@@ -2,7 +2,7 @@
 /*
  * tracer/: the PFE_TRACE tracer, a client of the core (lib/core/core.h's
  * struct pfe_client): it attaches hooks through the public API, and the core
- * tells it of start-up, image end and unloads without naming it.
+ * tells it of start-up, image end, loads and unloads without naming it.
  *
  *   trace.c          the front-end: PFE_TRACE, patterns, attach and detach,
  *                    the client's callbacks

@@ -53,6 +53,13 @@ void pfe_clients_quit(void)
 			clients[i]->quit();
 }
 
+void pfe_clients_after_load(const struct pfe_object *obj)
+{
+	for (unsigned i = 0; i < nclients; i++)
+		if (clients[i]->after_load)
+			clients[i]->after_load(obj);
+}
+
 void pfe_clients_before_unload(const struct pfe_object *obj)
 {
 	for (unsigned i = 0; i < nclients; i++)

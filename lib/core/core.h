@@ -262,6 +262,11 @@ struct pfe_client {
 	 * that interrupted anything, a lock or malloc included: write out what
 	 * is held with async-signal-safe work only, never waiting for a lock. */
 	void (*quit)(void);
+	/* @obj was just published (dlopen, after start-up), before any of
+	 * its sites can be enabled: whatever must know it before its first
+	 * event (a recording's objects file) learns it now, however soon
+	 * it is unloaded again. Patch lock, in the loading thread. */
+	void (*after_load)(const struct pfe_object *obj);
 	/* @obj is about to be freed (dlclose): its sites are disabled and a
 	 * grace period has passed. Patch lock. */
 	void (*before_unload)(const struct pfe_object *obj);
@@ -274,6 +279,7 @@ void pfe_clients_early(void);
 void pfe_clients_ready(void);
 void pfe_clients_image_end(void);
 void pfe_clients_quit(void);
+void pfe_clients_after_load(const struct pfe_object *obj);
 void pfe_clients_before_unload(const struct pfe_object *obj);
 
 /* ----------------------------------------------------------- listing.c */

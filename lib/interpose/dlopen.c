@@ -15,8 +15,9 @@
  *     slot 0 and slot 1 of such a site gets its saved context fixed as if it
  *     had executed the new word (arch/arm64/context.c). Released, the threads
  *     return from the handler (context-synchronising). Then the object is
- *     published and the live hooks whose patterns match are attached
- *     (make_call, safe under running threads). If a thread cannot be parked
+ *     published, the clients are told (after_load: a recording names its
+ *     sites before any can fire) and the live hooks whose patterns match
+ *     are attached (make_call, safe under running threads). If a thread cannot be parked
  *     the object is published with its sites unpatched (never selectable).
  *   gone objects (dl_iterate_phdr no longer lists them): unpublished, their
  *     sites taken out of the dispatch table and out of every hook's list,
@@ -233,6 +234,9 @@ static int add_new(struct pfe_object *obj, void *ctx)
 		pfe_object_free(obj);
 		return err;
 	}
+	/* Before its hooks: no event can name a site the clients do not
+	 * know yet. */
+	pfe_clients_after_load(obj);
 	pfe_hooks_apply_object(obj);
 	return 0;
 }
@@ -402,6 +406,16 @@ void pfe_live_lock(void)
 void pfe_live_unlock(void)
 {
 	pthread_mutex_unlock(&dl_lock);
+}
+
+/* A recursive mutex belongs to its owner's tid, and the child's one thread
+ * has a new tid: unlocking fails (EPERM) and the child's first dlopen
+ * would wait forever. The child has no other thread: start afresh. */
+void pfe_live_fork_child(void)
+{
+	pthread_mutex_t fresh = PTHREAD_RECURSIVE_MUTEX_INITIALIZER_NP;
+
+	dl_lock = fresh;
 }
 
 /* ------------------------------------------------------------ interposers */

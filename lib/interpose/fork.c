@@ -43,7 +43,7 @@ static void child(void)
 	pfe_park_fork_child();
 	pfe_owner_forked();
 	pfe_patch_unlock();
-	pfe_live_unlock();
+	pfe_live_fork_child();
 }
 
 void pfe_fork_init(void)

@@ -39,6 +39,7 @@ void pfe_live_init_object(struct pfe_object *obj);
 /* The lock held around the real dlopen/dlclose and the update (fork). */
 void pfe_live_lock(void);
 void pfe_live_unlock(void);
+void pfe_live_fork_child(void);
 /* Register the fork handlers (fork.c). */
 void pfe_fork_init(void);
 

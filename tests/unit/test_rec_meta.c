@@ -524,16 +524,15 @@ static void test_unload(void **state)
 	int n = count_lines(slurp(file_in(img, "objects"), NULL));
 	void *libm;
 
-	pfe_rec_meta_unload(fake.first_id, 888);
-	pfe_rec_meta_unload(fake.first_id, 889); /* once */
+	pfe_rec_meta_unload(&fake, 888);
+	pfe_rec_meta_unload(&fake, 889); /* once */
 	libm = dlopen("libm.so.6", RTLD_NOW);
 	assert_non_null(libm);
 	pfe_rec_meta_sync_objects(890); /* the loader's list changed */
 	pfe_patch_lock();
 	pfe_object_unpublish(&fake);
 	pfe_patch_unlock();
-	pfe_rec_meta_unload(fake.first_id, 891);
-	pfe_rec_meta_unload(123456, 892); /* no such object */
+	pfe_rec_meta_unload(&fake, 891);
 	text = slurp(file_in(img, "objects"), NULL);
 	assert_int_equal(count_lines(text), n + 2);
 	snprintf(want, sizeof(want), "unload %d 888", n - 1);
@@ -550,6 +549,51 @@ static void test_unload(void **state)
 	assert_int_equal(count_lines(text), n + 3);
 	snprintf(want, sizeof(want), "unload %d 900", n);
 	assert_string_equal(line_of(text, n + 2), want);
+}
+
+/*
+ * An object published and unpublished again with no sync between (a
+ * dlopen and dlclose before the writer ran): at its unload, its objects
+ * line and sym file, from the object itself, then its unload line.
+ */
+static struct pfe_site quick_sites[1];
+static struct pfe_object quick = {
+    .path = "/no/such/quick.so",
+    .name = "quick.so",
+    .bias = 0x7100000000ul,
+    .lo = 0x7100001000ul,
+    .hi = 0x7100002000ul,
+};
+
+static void test_unload_unsynced(void **state)
+{
+	const char *text;
+	char want[512], sym[32];
+	int n = count_lines(slurp(file_in(img, "objects"), NULL)), num = 0;
+
+	/* Objects are numbered in the order of their lines. */
+	text = slurp(file_in(img, "objects"), NULL);
+	for (int i = 0; i < n; i++)
+		num += !strncmp(line_of(text, i), "object ", 7);
+	quick_sites[0] = (struct pfe_site){
+	    .pc = 0x7100001100ul, .func = 0x7100001100ul, .name = "quick_fn", .obj = &quick};
+	quick.tab.sites = quick_sites;
+	quick.tab.nsites = 1;
+	pfe_patch_lock();
+	assert_int_equal(pfe_object_publish(&quick), 0);
+	pfe_object_unpublish(&quick);
+	pfe_patch_unlock();
+	pfe_rec_meta_unload(&quick, 950);
+	text = slurp(file_in(img, "objects"), NULL);
+	assert_int_equal(count_lines(text), n + 2);
+	snprintf(want, sizeof(want),
+		 "object %d %u 1 0x7100000000 0x7100001000 0x7100002000 950 /no/such/quick.so", num,
+		 quick.first_id);
+	assert_string_equal(line_of(text, n), want);
+	snprintf(want, sizeof(want), "unload %d 950", num);
+	assert_string_equal(line_of(text, n + 1), want);
+	snprintf(sym, sizeof(sym), "sym-%d.txt", num);
+	assert_string_equal(slurp(file_in(img, sym), NULL), "site 0 0x1100 - quick_fn\n");
 }
 
 static void test_end(void **state)
@@ -689,12 +733,12 @@ static int cleanup(void **state)
 int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test(test_start),	 cmocka_unit_test(test_info),
-	    cmocka_unit_test(test_objects),	 cmocka_unit_test(test_sym_self),
-	    cmocka_unit_test(test_thread),	 cmocka_unit_test(test_sync_new_object),
-	    cmocka_unit_test(test_unload),	 cmocka_unit_test(test_end),
-	    cmocka_unit_test(test_second_image), cmocka_unit_test(test_restart),
-	    cmocka_unit_test(test_error),
+	    cmocka_unit_test(test_start),   cmocka_unit_test(test_info),
+	    cmocka_unit_test(test_objects), cmocka_unit_test(test_sym_self),
+	    cmocka_unit_test(test_thread),  cmocka_unit_test(test_sync_new_object),
+	    cmocka_unit_test(test_unload),  cmocka_unit_test(test_unload_unsynced),
+	    cmocka_unit_test(test_end),	    cmocka_unit_test(test_second_image),
+	    cmocka_unit_test(test_restart), cmocka_unit_test(test_error),
 	};
 
 	args = argv;

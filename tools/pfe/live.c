@@ -144,7 +144,8 @@ int cmd_live(int argc, char **argv)
 		}
 		o.dir = tmp;
 	}
-	ret = record_run(o.dir, l.patterns, l.entries_only, argv + o.argi, &status);
+	ret = record_run(o.dir, l.patterns, l.entries_only, RECORD_WAIT_DEFAULT, argv + o.argi,
+			 &status);
 	if (ret == PFE_PROCEED) {
 		if (!keep)
 			guard_tmp(tmp, true);

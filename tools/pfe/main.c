@@ -14,8 +14,9 @@
 
 const char pfe_usage[] =
     "usage: pfe <command> [options]\n"
-    "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]\n"
-    "        run PROG with libpfe, record its calls into DIR\n"
+    "  record [-f PATTERNS] [-e] [-d DIR] [-w SECONDS] [--] PROG [ARGS...]\n"
+    "        run PROG with libpfe, record its calls into DIR; return when every\n"
+    "        process of it has ended, or SECONDS (60) after PROG\n"
     "  live [-f PATTERNS] [-e] [-d DIR] [REPLAY OPTIONS] [--] PROG [ARGS...]\n"
     "        record PROG into a directory under $TMPDIR, replay it, remove it\n"
     "        (-d DIR: keep it there); PROG's exit status is pfe's\n"

@@ -54,8 +54,13 @@ int pfe_open_recording(const struct pfe_opts *o, struct rd_recording *rec);
  * record.c: run @argv (PROG and its arguments, NULL-terminated) with libpfe
  * recording into @dir. PFE_PROCEED with PROG's wait status in *@wstatus, or
  * the status to exit with when PROG could not run (after one error line).
+ * Returns when every process of the recording has ended (PROG's children
+ * that outlive it, daemons), or @wait_s seconds after PROG when some have
+ * not (one line names them).
  */
-int record_run(const char *dir, const char *patterns, bool entries_only, char **argv, int *wstatus);
+#define RECORD_WAIT_DEFAULT 60
+int record_run(const char *dir, const char *patterns, bool entries_only, unsigned wait_s,
+	       char **argv, int *wstatus);
 /* End as PROG ended: its exit status, or the same signal (no core file). */
 int record_pass_status(int wstatus);
 /* PROG as execvp would find it, in @out: 0 or -errno. */

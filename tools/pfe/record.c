@@ -11,6 +11,19 @@
  *
  * The program's stdin, stdout and stderr are pfe's; its exit status is
  * pfe's (a signal that ended it ends pfe the same way).
+ *
+ * pfe returns when every process of the recording has ended, so that a
+ * reader run right after sees all their calls: a child that outlives the
+ * program (a daemon, uftrace's s-daemon) goes on writing after the program
+ * has exited. pfe is a child subreaper (prctl(2) PR_SET_CHILD_SUBREAPER):
+ * the orphans of the program's tree become pfe's children instead of
+ * init's, and pfe waits for them until it has no child left. Nothing the
+ * program does to its descriptors (a daemon closes them all) or its
+ * session (setsid) hides a process from that, and a process has written
+ * its recording when it has ended (libpfe writes at exit). A process that
+ * runs on, a server, is waited for -w seconds (default 60) or until ^C;
+ * then one line names what still runs, and its recording is read as it
+ * stands.
  */
 #include <elf.h>
 #include <errno.h>
@@ -22,9 +35,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "pattern.h"
@@ -184,13 +199,24 @@ int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {{NULL, 0, NULL, 0}};
 	const char *dir = PFE_DEFAULT_DIR, *patterns = "*";
+	unsigned wait_s = RECORD_WAIT_DEFAULT;
 	bool entries_only = false;
+	unsigned long v;
+	char *end;
 	int c, status, ret;
 
 	opterr = 0;
 	/* "+": options end at PROG, whose own options are its own. */
-	while ((c = getopt_long(argc, argv, "+:f:d:ge", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+:f:d:gew:", longopts, NULL)) != -1) {
 		switch (c) {
+		case 'w':
+			errno = 0;
+			v = strtoul(optarg, &end, 10);
+			if (!*optarg || *end || errno || v > 86400 || optarg[0] == '-')
+				return usage_error(
+				    "record", "-w '%s': expected seconds from 0 to 86400", optarg);
+			wait_s = (unsigned)v;
+			break;
 		case 'f':
 			patterns = optarg;
 			break;
@@ -211,11 +237,90 @@ int cmd_record(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("record", "expected a program to run");
-	ret = record_run(dir, patterns, entries_only, argv + optind, &status);
+	ret = record_run(dir, patterns, entries_only, wait_s, argv + optind, &status);
 	return ret != PFE_PROCEED ? ret : record_pass_status(status);
 }
 
-int record_run(const char *dir, const char *patterns, bool entries_only, char **argv, int *wstatus)
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* ^C while pfe waits for the recording's other processes. */
+static volatile sig_atomic_t interrupted;
+
+/* pfe's children now (orphans of the program's tree), space-separated,
+ * after "pfe: record: <why>, not waiting for pid"; "?" when /proc does
+ * not list them. */
+static void say_still_running(const char *why)
+{
+	char path[64], pids[256] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/children", (int)getpid());
+	f = fopen(path, "r");
+	if (!f || !fgets(pids, sizeof(pids), f))
+		snprintf(pids, sizeof(pids), "?");
+	if (f)
+		fclose(f);
+	pids[strcspn(pids, "\n")] = '\0';
+	if (pids[0] && pids[strlen(pids) - 1] == ' ')
+		pids[strlen(pids) - 1] = '\0';
+	pfe_say("record: %s, not waiting for pid %s of the recording (its recording may lack its "
+		"last calls%s)",
+		why, pids, interrupted ? "" : "; -w SECONDS waits longer");
+}
+
+static void on_interrupt(int sig)
+{
+	interrupted = 1;
+}
+
+/*
+ * The rest of the recording's processes, orphans of the program's tree that
+ * pfe inherited as a subreaper: reaped until none is left, for up to
+ * @wait_s seconds, or until ^C (the program's own ^C is the program's:
+ * this is after it ended). Polled every 10 ms: nothing to set up that the
+ * program could disturb.
+ */
+static void wait_others(unsigned wait_s)
+{
+	struct sigaction sa = {.sa_handler = on_interrupt}, old;
+	uint64_t deadline = now_ms() + (uint64_t)wait_s * 1000;
+	char why[64];
+	int st;
+
+	interrupted = 0;
+	sigaction(SIGINT, &sa, &old);
+	for (;;) {
+		pid_t pid = waitpid(-1, &st, WNOHANG);
+		struct timespec ts = {0, 10 * 1000 * 1000};
+
+		if (pid > 0)
+			continue;
+		if (pid < 0 && errno == EINTR)
+			continue;
+		if (pid < 0)
+			break; /* ECHILD: every process has ended */
+		if (interrupted || now_ms() >= deadline) {
+			if (interrupted)
+				snprintf(why, sizeof(why), "interrupted");
+			else
+				snprintf(why, sizeof(why),
+					 "still running %u s after the program ended", wait_s);
+			say_still_running(why);
+			break;
+		}
+		nanosleep(&ts, NULL);
+	}
+	sigaction(SIGINT, &old, NULL);
+}
+
+int record_run(const char *dir, const char *patterns, bool entries_only, unsigned wait_s,
+	       char **argv, int *wstatus)
 {
 	char prog[PATH_MAX], lib[PATH_MAX], preload[PATH_MAX + 16], err[256];
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
@@ -293,6 +398,8 @@ int record_run(const char *dir, const char *patterns, bool entries_only, char **
 	sigaction(SIGINT, &ign, &oint);
 	sigaction(SIGQUIT, &ign, &oquit);
 	fflush(NULL);
+	/* Before the fork: a process the program starts may outlive it at once. */
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	pid = fork();
 	if (pid == 0) {
 		sigaction(SIGINT, &oint, NULL);
@@ -313,6 +420,7 @@ int record_run(const char *dir, const char *patterns, bool entries_only, char **
 			pfe_say("record: waitpid: %s", strerror(errno));
 			return 1;
 		}
+	wait_others(wait_s);
 	sigaction(SIGINT, &oint, NULL);
 	sigaction(SIGQUIT, &oquit, NULL);
 	*wstatus = status;
