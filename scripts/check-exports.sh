@@ -10,7 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 	-e longjmp -e _longjmp -e siglongjmp -e __longjmp_chk -e setcontext -e swapcontext \
 	-e sigaltstack -e __cxa_begin_catch \
 	-e execve -e execv -e execvp -e execvpe -e execl -e execle -e execlp -e fexecve \
-	-e execveat -e posix_spawn -e posix_spawnp -e _exit -e _Exit | sort -u >"$tmp/exported"
+	-e execveat -e posix_spawn -e posix_spawnp -e _exit -e _Exit -e fork | sort -u >"$tmp/exported"
 sed -n 's/^[[:space:]]*\(pfe_[a-z0-9_]*\);$/\1/p' "$map" | sort -u >"$tmp/map"
 sed -n 's/^PFE_API .*[ *]\(pfe_[a-z0-9_]*\)(.*/\1/p' include/pfe.h | sort -u >"$tmp/header"
 if ! cmp -s "$tmp/exported" "$tmp/map" || ! cmp -s "$tmp/map" "$tmp/header"; then
