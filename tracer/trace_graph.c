@@ -126,7 +126,8 @@ static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void
 		pfe_ring_put(r);
 }
 
-static void graph_exit_full(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns);
+static void graph_exit_full(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
+			    const struct pfe_sig *sig);
 
 /* The common exit, no signature and nothing lost, without a frame: the
  * rest in graph_exit_full(). */
@@ -134,7 +135,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 		       void *data)
 {
 	if (__builtin_expect(pfe_exit_lost || (pfe_cur_hook && pfe_cur_hook->sig), 0)) {
-		graph_exit_full(site, ret, ns);
+		graph_exit_full(site, ret, ns, cur_sig());
 		return;
 	}
 	pfe_ring_put(graph_exit_rec(pfe_ring_clock(), site, pfe_exit_now_level(),
@@ -142,9 +143,9 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 }
 
 static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *site,
-						      struct pfe_ret_regs *ret, uint64_t ns)
+						      struct pfe_ret_regs *ret, uint64_t ns,
+						      const struct pfe_sig *sig)
 {
-	const struct pfe_sig *sig = cur_sig();
 	bool unwound = ret->flags & PFE_RET_UNWOUND;
 	unsigned long lost = pfe_exit_take_lost();
 	unsigned depth = pfe_exit_now_level();
@@ -168,6 +169,8 @@ static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *sit
  * so an exit's duration is exactly its time minus its entry's. Neither
  * makes a call on its common path, so neither needs a stack frame.
  */
+static const struct pfe_hook_fused graph_fused;
+
 static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
 {
 	struct pfe_shadow *s = pfe_shadow_reserve(regs->sp);
@@ -182,7 +185,21 @@ static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs
 	level = pfe_shadow_level(s);
 	t0 = pfe_ring_clock();
 	pfe_ring_store(g, graph_entry_rec(t0, site, regs, level));
-	pfe_shadow_commit(s, level, site, regs, t0);
+	pfe_shadow_commit(s, level, site, regs, t0, &graph_fused);
+}
+
+/* graph_exit_fused() when calls were lost or the ring is new or full: the
+ * ordinary exit's work, without the hook, which may be detached by now
+ * (PFE_CONTROL switched; the call's "}" is still ours to write). */
+static __attribute__((noinline, cold)) void graph_exit_slow(const struct pfe_site *site,
+							    struct pfe_ret_regs *ret, unsigned level,
+							    uint64_t t0)
+{
+	uint64_t old = pfe_exit_now;
+
+	pfe_exit_now = level;
+	graph_exit_full(site, ret, pfe_exit_ticks_to_ns(pfe_ring_clock() - t0), NULL);
+	pfe_exit_now = old;
 }
 
 static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
@@ -191,10 +208,10 @@ static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *r
 	struct pfe_ring *g = pfe_ring_ready();
 	uint64_t now = pfe_ring_clock();
 
-	/* graph_exit says how many calls were lost first; it also fills a
-	 * new or full ring. */
+	/* graph_exit_full says how many calls were lost first; it also
+	 * fills a new or full ring. */
 	if (__builtin_expect(pfe_exit_lost != 0 || !g, 0)) {
-		pfe_exit_run_ordinary(site, ret, level, t0);
+		graph_exit_slow(site, ret, level, t0);
 		return;
 	}
 	pfe_ring_store(g, graph_exit_rec(now, site, level, ret->flags & PFE_RET_UNWOUND,

@@ -113,7 +113,7 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 	} while ((++e)->fn);
 	pfe_cur_hook = NULL;
 	if (want_exit)
-		pfe_exit_push(site, regs); /* exit.c */
+		pfe_exit_push(site, regs, v->fused); /* exit.c */
 }
 
 /* The hooks of vector @v of @site, inside a read-side section and the

@@ -38,9 +38,10 @@ struct pfe_hook_fused {
 	pfe_entry_fn entry;
 	/* For a call that returns (or, with PFE_RET_UNWOUND in @ret->flags,
 	 * is closed), inside a read-side section and the guard: its @level
-	 * and entry time @t0. What it does not handle it hands to
-	 * pfe_exit_run_ordinary(), which runs the ordinary exit function with
-	 * pfe_exit_now and pfe_cur_hook set. */
+	 * and entry time @t0. It runs for every call whose frame the fused
+	 * form pushed, also after the hook was detached (lib/hooks/exit.c),
+	 * so it must not rely on the hook: pfe_exit_run_ordinary() runs the
+	 * ordinary exit functions of the hooks the site has now. */
 	void (*exit)(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
 		     uint64_t t0);
 };
@@ -170,8 +171,11 @@ int pfe_dispatch_in_hook(void);
 /* pfe_cur_hook: lib/base/thread.h. */
 /* pfe_cur_site: lib/base/thread.h. */
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
- * hook: push a shadow frame and point regs->lr at the return trampoline. */
-void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
+ * hook: push a shadow frame and point regs->lr at the return trampoline.
+ * @keep: the vector's fused form, whose exit the call returns through even
+ * once the hook is detached (exit.c), or NULL. */
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs,
+		   const struct pfe_hook_fused *keep);
 /* The single entry of a vector of one hook with an exit hook or a
  * signature (the graph tracer's): what pfe_dispatch does for it, with the
  * shadow stack looked up once. */

@@ -205,6 +205,8 @@ static uint64_t now_ticks(void)
 	return t;
 }
 
+static const struct pfe_hook_fused f_ops;
+
 /* Shaped like the graph tracer's: the common push inline, the rest the
  * ordinary way (which calls h_entry). */
 static void f_entry(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
@@ -232,7 +234,7 @@ static void f_entry(const struct pfe_site *site, struct pfe_regs *regs, void *ve
 		now_wrong++;
 	t0 = now_ticks();
 	issue(t0);
-	pfe_shadow_commit(s, level, site, regs, t0);
+	pfe_shadow_commit(s, level, site, regs, t0, &f_ops);
 }
 
 static void f_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
