@@ -13,6 +13,14 @@
  * calls nest in them. So the child's graph text opens them first, each
  * line ending in an "inherited at fork" comment, and is balanced on its
  * own, as the parent's is. Their arguments are not known again: "name()".
+ *
+ * Each call also keeps where its entry went, so that its exit goes there
+ * too when the mode changed in between (PFE_CONTROL's graph and summary
+ * commands): a call entered in graph text closes with its "}" line in
+ * flat or summary mode as well, and one entered in summary mode is counted
+ * in the table, not closed by a "}" that has no "{". The exit of a call
+ * entered while the hook was attached comes whatever the hooks are by then
+ * (lib/hooks/exit.c).
  */
 #include <sched.h>
 #include <sys/mman.h>
@@ -25,32 +33,39 @@
 
 struct pfe_open_frame {
 	uint32_t site;
+	int sink;    /* where its entry went: PFE_SINK_GRAPH or _SUMMARY */
 	uint64_t ns; /* when it was entered, since the start */
 };
 
-void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns)
+int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink)
 {
 	unsigned type = pfe_rec_type(e), lvl;
 
-	if (type == PFE_REC_ENTRY) {
+	if (type == PFE_REC_ENTRY && sink != PFE_SINK_FLAT) {
 		lvl = (unsigned)(e->w1 & 0xffff);
 		if (lvl >= OPEN_LEVELS)
-			return;
+			return sink;
 		if (!g->open) {
 			void *m = mmap(NULL, OPEN_LEVELS * sizeof(*g->open), PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 			if (m == MAP_FAILED)
-				return;
+				return sink;
 			g->open = m;
 		}
-		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), ns};
+		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), sink, ns};
 		g->nopen = lvl + 1;
 	} else if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) {
 		lvl = pfe_rec_depth(e);
-		if (lvl < g->nopen)
+		if (lvl < g->nopen) {
+			/* Its own entry, not another call's at that level
+			 * whose exit was never seen (a coroutine set aside). */
+			if (g->open[lvl].site == pfe_rec_site(e))
+				sink = g->open[lvl].sink;
 			g->nopen = lvl;
+		}
 	}
+	return sink;
 }
 
 void pfe_ring_open_inherited(struct pfe_ring *g)
@@ -59,7 +74,7 @@ void pfe_ring_open_inherited(struct pfe_ring *g)
 	unsigned depth;
 
 	g->inherited = false;
-	if (pfe_ring_record || !pfe_rings.graph || pfe_rings.summary)
+	if (pfe_ring_record)
 		return;
 	pfe_ring_filters_at(now, &limit, &depth);
 	for (unsigned k = 0; k < g->nopen && (!depth || k < depth); k++) {
@@ -69,6 +84,8 @@ void pfe_ring_open_inherited(struct pfe_ring *g)
 					.time = pfe_ring_graph_time,
 					.inherited = true};
 
+		if (g->open[k].sink != PFE_SINK_GRAPH)
+			continue; /* its exit goes to the table */
 		x.r = pfe_rec_entry(0, g->open[k].site, k);
 		pfe_ring_write_line(g, &x);
 	}
@@ -90,7 +107,7 @@ static void close_ring(struct pfe_ring *g, uint64_t now)
 					.time = pfe_ring_graph_time,
 					.open_at_end = true};
 
-		if (pfe_rings.summary) {
+		if (f->sink == PFE_SINK_SUMMARY) {
 			pfe_summary_add(&g->levels, f->site, k, dur);
 			continue;
 		}
@@ -111,12 +128,16 @@ void pfe_ring_open_close_all(void)
 	uint64_t now = pfe_ring_clock() - pfe_rings.full_base;
 	uint32_t me = pfe_ring_tid();
 
-	if (pfe_ring_record || !pfe_rings.graph)
+	/* Flat mode too: calls entered in graph text before a switch. */
+	if (pfe_ring_record)
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		struct pfe_ring *g = &pfe_ring_slots[i];
 
-		if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == RING_FREE || g->ended)
+		/* A ring that never noted a graph or summary entry (flat mode
+		 * all along) has nothing open: not waited for. */
+		if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == RING_FREE || g->ended ||
+		    !__atomic_load_n(&g->open, __ATOMIC_RELAXED))
 			continue;
 		for (int tries = 0; !pfe_ring_lock(g, me); tries++) {
 			if (__atomic_load_n(&g->busy, __ATOMIC_RELAXED) == (int)me ||
