@@ -34,7 +34,8 @@ struct pfe_hook_fused {
 	/* The vector's single entry, called with the vector as @data inside
 	 * the hooks' read-side section and guard: the common case with
 	 * lib/hooks/shadow.h's pfe_shadow_reserve() and pfe_shadow_commit(), the
-	 * rest by pfe_exit_enter_one(site, regs, data). */
+	 * rest by pfe_exit_enter_one(site, regs, data). NULL: the hook is not
+	 * fused, only its frames keep @exit (pfe_hook_add_kept()). */
 	pfe_entry_fn entry;
 	/* For a call that returns (or, with PFE_RET_UNWOUND in @ret->flags,
 	 * is closed), inside a read-side section and the guard: its @level
@@ -77,6 +78,9 @@ struct pfe_hook_vec {
 	/* The single hook's fused form, or NULL: lib/hooks/exit.c's returns take
 	 * it without walking the vector. */
 	const struct pfe_hook_fused *fused;
+	/* The single hook's fused or kept form, or NULL: what the frames it
+	 * pushes keep (lib/hooks/exit.c). */
+	const struct pfe_hook_fused *keep;
 	struct pfe_hook_ent e[]; /* n + 1 entries */
 };
 
@@ -92,7 +96,8 @@ struct pfe_hook {
 	/* exit.c, wrap.c: set before the hook is published, never changed. */
 	pfe_exit_fn exit;		    /* NULL: entry only */
 	struct pfe_sig *sig;		    /* NULL: no signature */
-	const struct pfe_hook_fused *fused; /* NULL, or with exit and no sig */
+	const struct pfe_hook_fused *fused; /* NULL, or with exit (and no sig
+					     * unless its entry is NULL) */
 };
 
 /*
@@ -196,6 +201,11 @@ struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *da
  * doing what @ops->entry and @ops->exit do; @ops has no signature). */
 struct pfe_hook *pfe_hook_add_fused(const char *pattern, const struct pfe_hook_ops *ops,
 				    const struct pfe_hook_fused *fused, unsigned flags);
+/* pfe_hook_add_ops_flags() of a hook whose frames keep @keep's exit (static,
+ * entry NULL) after it is detached (lib/hooks/exit.c), as a fused hook's
+ * do: the graph tracer's hooks with a signature. */
+struct pfe_hook *pfe_hook_add_kept(const char *pattern, const struct pfe_hook_ops *ops,
+				   const struct pfe_hook_fused *keep, unsigned flags);
 /* pfe_hook_add_ops() with PFE_HOOK_* flags. */
 struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
 					void *data, unsigned flags);

@@ -34,8 +34,9 @@
  *     stack closes what lies below its sp;
  *   the thread ends with frames open (a coroutine never resumed, exit()
  *     from nested calls): a key destructor or atexit handler closes them.
- * A frame pushed for a hook with a fused form (dispatch.h: the graph
- * tracer's) keeps that form, and the call's exit runs its exit function
+ *
+ * A frame pushed for a hook with a fused or kept form (dispatch.h: the
+ * graph tracer's) keeps that form, and the call's exit runs its exit function
  * whatever the site's hooks are by then, as ftrace's function_graph keeps
  * the return hooks of functions already entered: the fused exit is static
  * code that outlives the hook. So a tracer that detaches and attaches
@@ -496,7 +497,7 @@ void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void
 	v->e[0].fn(site, regs, v->e[0].data);
 	pfe_cur_hook = NULL;
 	if (h->exit)
-		push(site, regs, v->fused);
+		push(site, regs, v->keep);
 }
 
 /* ------------------------------------------------------------ return */
