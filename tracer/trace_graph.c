@@ -188,19 +188,31 @@ static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs
 	pfe_shadow_commit(s, level, site, regs, t0, &graph_fused);
 }
 
-/* graph_exit_fused() when calls were lost or the ring is new or full: the
- * ordinary exit's work, without the hook, which may be detached by now
- * (PFE_CONTROL switched; the call's "}" is still ours to write). */
-static __attribute__((noinline, cold)) void graph_exit_slow(const struct pfe_site *site,
-							    struct pfe_ret_regs *ret, unsigned level,
-							    uint64_t t0)
+/*
+ * The exit the frames of a hook with a signature keep (lib/hooks/exit.c),
+ * and graph_exit_fused()'s when calls were lost or the ring is new or full:
+ * the ordinary exit's work without the hook, which may be detached by now
+ * (PFE_CONTROL switched patterns or modes: the call's "}" is still ours to
+ * write). The result is shown with the signature of the graph hook the
+ * site has now, which types the same function; without one, "}" alone.
+ * Inside the read-side section of the return.
+ */
+static __attribute__((noinline)) void
+graph_exit_kept(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level, uint64_t t0)
 {
+	const struct pfe_hook_vec *v = __atomic_load_n(&site->hooks, __ATOMIC_CONSUME);
+	const struct pfe_sig *sig = NULL;
 	uint64_t old = pfe_exit_now;
 
+	for (const struct pfe_hook_ent *e = v ? v->e : NULL; e && e->fn && !sig; e++)
+		if (e->hook && e->hook->exit == graph_exit)
+			sig = e->hook->sig;
 	pfe_exit_now = level;
-	graph_exit_full(site, ret, pfe_exit_ticks_to_ns(pfe_ring_clock() - t0), NULL);
+	graph_exit_full(site, ret, pfe_exit_ticks_to_ns(pfe_ring_clock() - t0), sig);
 	pfe_exit_now = old;
 }
+
+static const struct pfe_hook_fused graph_kept = {NULL, graph_exit_kept};
 
 static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
 			     uint64_t t0)
@@ -211,7 +223,7 @@ static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *r
 	/* graph_exit_full says how many calls were lost first; it also
 	 * fills a new or full ring. */
 	if (__builtin_expect(pfe_exit_lost != 0 || !g, 0)) {
-		graph_exit_slow(site, ret, level, t0);
+		graph_exit_kept(site, ret, level, t0);
 		return;
 	}
 	pfe_ring_store(g, graph_exit_rec(now, site, level, ret->flags & PFE_RET_UNWOUND,
@@ -315,8 +327,12 @@ static int attach(const char *pattern, const char *sig)
 		ops.exit = typed_exit;
 	if (nhooks == sizeof(hooks) / sizeof(hooks[0]))
 		return -E2BIG;
+	/* Both keep their exits across a detach: frames open at a PFE_CONTROL
+	 * switch close with their own "}" (lib/hooks/exit.c). */
 	if (graph && !sig)
 		h = pfe_hook_add_fused(pattern, &ops, &graph_fused, PFE_HOOK_KEEP);
+	else if (graph)
+		h = pfe_hook_add_kept(pattern, &ops, &graph_kept, PFE_HOOK_KEEP);
 	else
 		h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
 	if (h)
