@@ -86,7 +86,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
 		struct pfe_text_ev x;
 		uint64_t ns, limit;
-		unsigned depth;
+		unsigned depth, hidden;
 		int sink;
 
 		if (units > h - t - 1)
@@ -114,8 +114,9 @@ void pfe_ring_consume(struct pfe_ring *g)
 		/* An exit goes where its entry went: a mode switch may have
 		 * come between them (ring_open.c). Flat entries, the bulk of
 		 * flat mode, are not noted: no call for them. */
+		hidden = 0;
 		sink = gr || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND
-			   ? pfe_ring_open_note(g, &e, ns, mode)
+			   ? pfe_ring_open_note(g, &e, ns, mode, &hidden)
 			   : mode;
 		if (g->ended) {
 			/* Closed at the end of the image: nothing more. */
@@ -136,6 +137,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 		/* Only text needs the event's line: made after the sinks above. */
 		x = (struct pfe_text_ev){
 		    .r = e, .tid = g->tid, .graph = sink == PFE_SINK_GRAPH, .time = tm};
+		if (__builtin_expect(hidden != 0, 0) && x.graph)
+			x.r.w1 -= hidden; /* the level: never below it */
 		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {

@@ -33,16 +33,31 @@
 
 struct pfe_open_frame {
 	uint32_t site;
-	int sink;    /* where its entry went: PFE_SINK_GRAPH or _SUMMARY */
-	uint64_t ns; /* when it was entered, since the start */
+	int sink;     /* where its entry went: PFE_SINK_GRAPH or _SUMMARY */
+	unsigned hid; /* frames up to this one whose entry is in no graph text */
+	uint64_t ns;  /* when it was entered, since the start */
 };
 
-int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink)
+/* Open frames below level @lvl whose entry is in no graph text (entered in
+ * summary mode): graph text nests what they call where they would be, as
+ * if they were not there. Levels beyond those known nest on the last. */
+static unsigned hidden_below(const struct pfe_ring *g, unsigned lvl)
 {
-	unsigned type = pfe_rec_type(e), lvl;
+	if (lvl > g->nopen)
+		lvl = g->nopen;
+	return lvl ? g->open[lvl - 1].hid : 0;
+}
 
+int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink,
+		       unsigned *hidden)
+{
+	unsigned type = pfe_rec_type(e), lvl = pfe_rec_depth(e);
+
+	*hidden = type == PFE_REC_ENTRY || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND ||
+			  type == PFE_REC_DEEP
+		      ? hidden_below(g, lvl)
+		      : 0;
 	if (type == PFE_REC_ENTRY && sink != PFE_SINK_FLAT) {
-		lvl = (unsigned)(e->w1 & 0xffff);
 		if (lvl >= OPEN_LEVELS)
 			return sink;
 		if (!g->open) {
@@ -53,10 +68,10 @@ int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns,
 				return sink;
 			g->open = m;
 		}
-		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), sink, ns};
+		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), sink,
+						       *hidden + (sink != PFE_SINK_GRAPH), ns};
 		g->nopen = lvl + 1;
 	} else if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) {
-		lvl = pfe_rec_depth(e);
 		if (lvl < g->nopen) {
 			/* Its own entry, not another call's at that level
 			 * whose exit was never seen (a coroutine set aside). */
@@ -86,7 +101,7 @@ void pfe_ring_open_inherited(struct pfe_ring *g)
 
 		if (g->open[k].sink != PFE_SINK_GRAPH)
 			continue; /* its exit goes to the table */
-		x.r = pfe_rec_entry(0, g->open[k].site, k);
+		x.r = pfe_rec_entry(0, g->open[k].site, k - hidden_below(g, k));
 		pfe_ring_write_line(g, &x);
 	}
 }
@@ -111,7 +126,7 @@ static void close_ring(struct pfe_ring *g, uint64_t now)
 			pfe_summary_add(&g->levels, f->site, k, dur);
 			continue;
 		}
-		x.r = pfe_rec_exit(0, f->site, k, false);
+		x.r = pfe_rec_exit(0, f->site, k - hidden_below(g, k), false);
 		x.r.w1 |= pfe_ring_dur_pack(dur);
 		if (limit || depth)
 			pfe_ring_filter_line(g, &x, limit, depth);
