@@ -67,6 +67,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 	const struct pfe_rec *ev = g->ev;
 	const bool record = pfe_ring_record, sum = pfe_rings.summary, gr = pfe_rings.graph,
 		   tm = pfe_ring_graph_time;
+	const int mode = !gr ? PFE_SINK_FLAT : sum ? PFE_SINK_SUMMARY : PFE_SINK_GRAPH;
 	struct pfe_text_cache *tc = record || sum ? NULL : pfe_text_batch(g->tid);
 	/* The latest filter change as the batch starts: an event stamped after
 	 * it takes it without a search (pfe_ring_filters_at for the others). */
@@ -85,7 +86,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 		uint64_t full = pfe_rec_unwrap(g->last, rel);
 		struct pfe_text_ev x;
 		uint64_t ns, limit;
-		unsigned depth;
+		unsigned depth, hidden;
+		int sink;
 
 		if (units > h - t - 1)
 			units = (unsigned)(h - t - 1); /* cannot happen: published whole */
@@ -109,15 +111,20 @@ void pfe_ring_consume(struct pfe_ring *g)
 		t += 1 + units;
 		/* pfe_ring_ns(full), inline */
 		ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full;
-		if (gr)
-			pfe_ring_open_note(g, &e, ns);
+		/* An exit goes where its entry went: a mode switch may have
+		 * come between them (ring_open.c). Flat entries, the bulk of
+		 * flat mode, are not noted: no call for them. */
+		hidden = 0;
+		sink = gr || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND
+			   ? pfe_ring_open_note(g, &e, ns, mode, &hidden)
+			   : mode;
 		if (g->ended) {
 			/* Closed at the end of the image: nothing more. */
 			if (!(n % 64))
 				give_back(g, t);
 			continue;
 		}
-		if (sum) {
+		if (sink == PFE_SINK_SUMMARY) {
 			/* Each exit adds to its function's row (trace_summary.c);
 			 * nothing else is written. */
 			if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
@@ -128,7 +135,10 @@ void pfe_ring_consume(struct pfe_ring *g)
 			continue;
 		}
 		/* Only text needs the event's line: made after the sinks above. */
-		x = (struct pfe_text_ev){.r = e, .tid = g->tid, .graph = gr, .time = tm};
+		x = (struct pfe_text_ev){
+		    .r = e, .tid = g->tid, .graph = sink == PFE_SINK_GRAPH, .time = tm};
+		if (__builtin_expect(hidden != 0, 0) && x.graph)
+			x.r.w1 -= hidden; /* the level: never below it */
 		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {
@@ -151,7 +161,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 		} else {
 			pfe_ring_filters_at(full, &limit, &depth);
 		}
-		if (gr && (limit || depth))
+		if (x.graph && (limit || depth))
 			pfe_ring_filter_line(g, &x, limit, depth);
 		else
 			pfe_ring_line(g, tc, &x);

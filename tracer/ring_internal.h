@@ -160,8 +160,16 @@ void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint6
 			  unsigned depth);
 
 /* --------------------------------------------------------- ring_open.c */
-/* Consumer of @g: note ENTRY or EXIT @e (graph, summary), entered at @ns. */
-void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns);
+/* Where an event goes: flat text lines, graph text, the summary's table. */
+enum { PFE_SINK_FLAT, PFE_SINK_GRAPH, PFE_SINK_SUMMARY };
+/* Consumer of @g: note ENTRY or EXIT @e, stamped @ns, and say where it
+ * goes: an exit where its entry went (a mode switch came between them),
+ * anything else to @sink, the mode now. Entries are noted in graph and
+ * summary mode only (flat ones carry no level). In *@hidden, the levels its
+ * graph line has fewer: the calls open below it whose entry is in no graph
+ * text (entered in summary mode). */
+int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink,
+		       unsigned *hidden);
 /* Consumer of a fork child's ring @g: its inherited open calls as graph
  * text entries, before its first events. Inside a read-side section. */
 void pfe_ring_open_inherited(struct pfe_ring *g);

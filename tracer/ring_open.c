@@ -13,6 +13,14 @@
  * calls nest in them. So the child's graph text opens them first, each
  * line ending in an "inherited at fork" comment, and is balanced on its
  * own, as the parent's is. Their arguments are not known again: "name()".
+ *
+ * Each call also keeps where its entry went, so that its exit goes there
+ * too when the mode changed in between (PFE_CONTROL's graph and summary
+ * commands): a call entered in graph text closes with its "}" line in
+ * flat or summary mode as well, and one entered in summary mode is counted
+ * in the table, not closed by a "}" that has no "{". The exit of a call
+ * entered while the hook was attached comes whatever the hooks are by then
+ * (lib/hooks/exit.c).
  */
 #include <sched.h>
 #include <sys/mman.h>
@@ -25,32 +33,54 @@
 
 struct pfe_open_frame {
 	uint32_t site;
-	uint64_t ns; /* when it was entered, since the start */
+	int sink;     /* where its entry went: PFE_SINK_GRAPH or _SUMMARY */
+	unsigned hid; /* frames up to this one whose entry is in no graph text */
+	uint64_t ns;  /* when it was entered, since the start */
 };
 
-void pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns)
+/* Open frames below level @lvl whose entry is in no graph text (entered in
+ * summary mode): graph text nests what they call where they would be, as
+ * if they were not there. Levels beyond those known nest on the last. */
+static unsigned hidden_below(const struct pfe_ring *g, unsigned lvl)
 {
-	unsigned type = pfe_rec_type(e), lvl;
+	if (lvl > g->nopen)
+		lvl = g->nopen;
+	return lvl ? g->open[lvl - 1].hid : 0;
+}
 
-	if (type == PFE_REC_ENTRY) {
-		lvl = (unsigned)(e->w1 & 0xffff);
+int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink,
+		       unsigned *hidden)
+{
+	unsigned type = pfe_rec_type(e), lvl = pfe_rec_depth(e);
+
+	*hidden = type == PFE_REC_ENTRY || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND ||
+			  type == PFE_REC_DEEP
+		      ? hidden_below(g, lvl)
+		      : 0;
+	if (type == PFE_REC_ENTRY && sink != PFE_SINK_FLAT) {
 		if (lvl >= OPEN_LEVELS)
-			return;
+			return sink;
 		if (!g->open) {
 			void *m = mmap(NULL, OPEN_LEVELS * sizeof(*g->open), PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 			if (m == MAP_FAILED)
-				return;
+				return sink;
 			g->open = m;
 		}
-		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), ns};
+		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), sink,
+						       *hidden + (sink != PFE_SINK_GRAPH), ns};
 		g->nopen = lvl + 1;
 	} else if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) {
-		lvl = pfe_rec_depth(e);
-		if (lvl < g->nopen)
+		if (lvl < g->nopen) {
+			/* Its own entry, not another call's at that level
+			 * whose exit was never seen (a coroutine set aside). */
+			if (g->open[lvl].site == pfe_rec_site(e))
+				sink = g->open[lvl].sink;
 			g->nopen = lvl;
+		}
 	}
+	return sink;
 }
 
 void pfe_ring_open_inherited(struct pfe_ring *g)
@@ -59,7 +89,7 @@ void pfe_ring_open_inherited(struct pfe_ring *g)
 	unsigned depth;
 
 	g->inherited = false;
-	if (pfe_ring_record || !pfe_rings.graph || pfe_rings.summary)
+	if (pfe_ring_record)
 		return;
 	pfe_ring_filters_at(now, &limit, &depth);
 	for (unsigned k = 0; k < g->nopen && (!depth || k < depth); k++) {
@@ -69,7 +99,9 @@ void pfe_ring_open_inherited(struct pfe_ring *g)
 					.time = pfe_ring_graph_time,
 					.inherited = true};
 
-		x.r = pfe_rec_entry(0, g->open[k].site, k);
+		if (g->open[k].sink != PFE_SINK_GRAPH)
+			continue; /* its exit goes to the table */
+		x.r = pfe_rec_entry(0, g->open[k].site, k - hidden_below(g, k));
 		pfe_ring_write_line(g, &x);
 	}
 }
@@ -90,11 +122,11 @@ static void close_ring(struct pfe_ring *g, uint64_t now)
 					.time = pfe_ring_graph_time,
 					.open_at_end = true};
 
-		if (pfe_rings.summary) {
+		if (f->sink == PFE_SINK_SUMMARY) {
 			pfe_summary_add(&g->levels, f->site, k, dur);
 			continue;
 		}
-		x.r = pfe_rec_exit(0, f->site, k, false);
+		x.r = pfe_rec_exit(0, f->site, k - hidden_below(g, k), false);
 		x.r.w1 |= pfe_ring_dur_pack(dur);
 		if (limit || depth)
 			pfe_ring_filter_line(g, &x, limit, depth);
@@ -111,12 +143,16 @@ void pfe_ring_open_close_all(void)
 	uint64_t now = pfe_ring_clock() - pfe_rings.full_base;
 	uint32_t me = pfe_ring_tid();
 
-	if (pfe_ring_record || !pfe_rings.graph)
+	/* Flat mode too: calls entered in graph text before a switch. */
+	if (pfe_ring_record)
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		struct pfe_ring *g = &pfe_ring_slots[i];
 
-		if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == RING_FREE || g->ended)
+		/* A ring that never noted a graph or summary entry (flat mode
+		 * all along) has nothing open: not waited for. */
+		if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == RING_FREE || g->ended ||
+		    !__atomic_load_n(&g->open, __ATOMIC_RELAXED))
 			continue;
 		for (int tries = 0; !pfe_ring_lock(g, me); tries++) {
 			if (__atomic_load_n(&g->busy, __ATOMIC_RELAXED) == (int)me ||

@@ -126,7 +126,8 @@ static void graph_entry(const struct pfe_site *site, struct pfe_regs *regs, void
 		pfe_ring_put(r);
 }
 
-static void graph_exit_full(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns);
+static void graph_exit_full(const struct pfe_site *site, struct pfe_ret_regs *ret, uint64_t ns,
+			    const struct pfe_sig *sig);
 
 /* The common exit, no signature and nothing lost, without a frame: the
  * rest in graph_exit_full(). */
@@ -134,7 +135,7 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 		       void *data)
 {
 	if (__builtin_expect(pfe_exit_lost || (pfe_cur_hook && pfe_cur_hook->sig), 0)) {
-		graph_exit_full(site, ret, ns);
+		graph_exit_full(site, ret, ns, cur_sig());
 		return;
 	}
 	pfe_ring_put(graph_exit_rec(pfe_ring_clock(), site, pfe_exit_now_level(),
@@ -142,9 +143,9 @@ static void graph_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, ui
 }
 
 static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *site,
-						      struct pfe_ret_regs *ret, uint64_t ns)
+						      struct pfe_ret_regs *ret, uint64_t ns,
+						      const struct pfe_sig *sig)
 {
-	const struct pfe_sig *sig = cur_sig();
 	bool unwound = ret->flags & PFE_RET_UNWOUND;
 	unsigned long lost = pfe_exit_take_lost();
 	unsigned depth = pfe_exit_now_level();
@@ -168,6 +169,8 @@ static __attribute__((noinline)) void graph_exit_full(const struct pfe_site *sit
  * so an exit's duration is exactly its time minus its entry's. Neither
  * makes a call on its common path, so neither needs a stack frame.
  */
+static const struct pfe_hook_fused graph_fused;
+
 static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
 {
 	struct pfe_shadow *s = pfe_shadow_reserve(regs->sp);
@@ -182,8 +185,34 @@ static void graph_entry_fused(const struct pfe_site *site, struct pfe_regs *regs
 	level = pfe_shadow_level(s);
 	t0 = pfe_ring_clock();
 	pfe_ring_store(g, graph_entry_rec(t0, site, regs, level));
-	pfe_shadow_commit(s, level, site, regs, t0);
+	pfe_shadow_commit(s, level, site, regs, t0, &graph_fused);
 }
+
+/*
+ * The exit the frames of a hook with a signature keep (lib/hooks/exit.c),
+ * and graph_exit_fused()'s when calls were lost or the ring is new or full:
+ * the ordinary exit's work without the hook, which may be detached by now
+ * (PFE_CONTROL switched patterns or modes: the call's "}" is still ours to
+ * write). The result is shown with the signature of the graph hook the
+ * site has now, which types the same function; without one, "}" alone.
+ * Inside the read-side section of the return.
+ */
+static __attribute__((noinline)) void
+graph_exit_kept(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level, uint64_t t0)
+{
+	const struct pfe_hook_vec *v = __atomic_load_n(&site->hooks, __ATOMIC_CONSUME);
+	const struct pfe_sig *sig = NULL;
+	uint64_t old = pfe_exit_now;
+
+	for (const struct pfe_hook_ent *e = v ? v->e : NULL; e && e->fn && !sig; e++)
+		if (e->hook && e->hook->exit == graph_exit)
+			sig = e->hook->sig;
+	pfe_exit_now = level;
+	graph_exit_full(site, ret, pfe_exit_ticks_to_ns(pfe_ring_clock() - t0), sig);
+	pfe_exit_now = old;
+}
+
+static const struct pfe_hook_fused graph_kept = {NULL, graph_exit_kept};
 
 static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
 			     uint64_t t0)
@@ -191,10 +220,10 @@ static void graph_exit_fused(const struct pfe_site *site, struct pfe_ret_regs *r
 	struct pfe_ring *g = pfe_ring_ready();
 	uint64_t now = pfe_ring_clock();
 
-	/* graph_exit says how many calls were lost first; it also fills a
-	 * new or full ring. */
+	/* graph_exit_full says how many calls were lost first; it also
+	 * fills a new or full ring. */
 	if (__builtin_expect(pfe_exit_lost != 0 || !g, 0)) {
-		pfe_exit_run_ordinary(site, ret, level, t0);
+		graph_exit_kept(site, ret, level, t0);
 		return;
 	}
 	pfe_ring_store(g, graph_exit_rec(now, site, level, ret->flags & PFE_RET_UNWOUND,
@@ -298,8 +327,12 @@ static int attach(const char *pattern, const char *sig)
 		ops.exit = typed_exit;
 	if (nhooks == sizeof(hooks) / sizeof(hooks[0]))
 		return -E2BIG;
+	/* Both keep their exits across a detach: frames open at a PFE_CONTROL
+	 * switch close with their own "}" (lib/hooks/exit.c). */
 	if (graph && !sig)
 		h = pfe_hook_add_fused(pattern, &ops, &graph_fused, PFE_HOOK_KEEP);
+	else if (graph)
+		h = pfe_hook_add_kept(pattern, &ops, &graph_kept, PFE_HOOK_KEEP);
 	else
 		h = pfe_hook_add_ops_flags(pattern, &ops, NULL, PFE_HOOK_KEEP);
 	if (h)

@@ -78,6 +78,7 @@ void pfe_asm_offsets(void)
 	OFFSET(PFE_SFRAME_RET, pfe_shadow_frame, ret);
 	OFFSET(PFE_SFRAME_SP, pfe_shadow_frame, sp);
 	OFFSET(PFE_SFRAME_SITE, pfe_shadow_frame, site);
+	OFFSET(PFE_SFRAME_KEEP, pfe_shadow_frame, keep);
 	DEFINE(PFE_SFRAME_SIZE, sizeof(struct pfe_shadow_frame));
 	OFFSET(PFE_VEC_FUSED, pfe_hook_vec, fused);
 	OFFSET(PFE_FUSED_EXIT, pfe_hook_fused, exit);
@@ -122,11 +123,11 @@ _Static_assert(offsetof(struct pfe_hook_vec, single_data) ==
 		   offsetof(struct pfe_hook_vec, single) + 8,
 	       "the single hook's fn and data are loaded as a pair");
 /* pfe_ret_trampoline's common case loads {nstk, closing} as one word and
- * finds frame n - 1 as f + n * 40 - 40 with two adds. */
+ * finds frame n - 1 as f + n * 48 - 48 with two adds. */
 _Static_assert(offsetof(struct pfe_shadow, closing) == offsetof(struct pfe_shadow, nstk) + 4 &&
 		   sizeof(((struct pfe_shadow *)0)->nstk) == 4,
 	       "nstk and closing form one 64-bit word, nstk low");
-_Static_assert(sizeof(struct pfe_shadow_frame) == 40, "a shadow frame is 5 words");
+_Static_assert(sizeof(struct pfe_shadow_frame) == 48, "a shadow frame is 6 words");
 _Static_assert(offsetof(struct pfe_shadow_frame, t0) == offsetof(struct pfe_shadow_frame, site) + 8,
 	       "site/t0 are loaded as a pair");
 _Static_assert(offsetof(struct pfe_stack, lo) == 0 && offsetof(struct pfe_stack, hi) == 8,

@@ -118,8 +118,9 @@ pfe_ret_trampoline:
 	 * any read-side section.
 	 * Then: take the frame, enter the guard and urcu-bp's read side as
 	 * pfe_site_trampoline does (regs_tramp.S says why each step is
-	 * right), call the site's fused exit (lib/hooks/dispatch.h) or its ordinary
-	 * exit functions, leave. Anything else goes to pfe_exit_dispatch,
+	 * right), call the frame's fused exit (the hook that pushed it may be
+	 * detached by now, lib/hooks/exit.c), else the site's fused exit
+	 * (lib/hooks/dispatch.h) or its ordinary exit functions, leave. Anything else goes to pfe_exit_dispatch,
 	 * which does the same in full.
 	 */
 	adr	x16, pfe_fast			/* .data, within adr's 1 MiB */
@@ -135,8 +136,8 @@ pfe_ret_trampoline:
 7:	ldr	w9, [x15, #PFE_SHADOW_N]
 	ldr	x17, [x15, #PFE_SHADOW_F]
 	cbz	w9, 5f
-	add	x10, x9, x9, lsl #2
-	add	x17, x17, x10, lsl #3		/* &f[n]: 40-byte frames */
+	add	x10, x9, x9, lsl #1
+	add	x17, x17, x10, lsl #4		/* &f[n]: 48-byte frames */
 	ldur	x10, [x17, #PFE_SFRAME_SP - PFE_SFRAME_SIZE]
 	cmp	x10, x12
 	b.ne	5f
@@ -152,6 +153,7 @@ pfe_ret_trampoline:
 	/* Frame n - 1 is read before the count drops: from then on a signal
 	 * handler may push over its slot. */
 	ldur	x4, [x17, #PFE_SFRAME_RET - PFE_SFRAME_SIZE]
+	ldur	x6, [x17, #PFE_SFRAME_KEEP - PFE_SFRAME_SIZE]
 	sub	w2, w9, #1			/* its level: stack 0's base is 0 */
 	str	w2, [x15, #PFE_SHADOW_N]
 	str	wzr, [x15, #PFE_SHADOW_LAST]
@@ -166,15 +168,17 @@ pfe_ret_trampoline:
 1:	stp	x11, x13, [sp, #PFE_RFRAME_SAVE]
 	str	x4, [sp, #PFE_RFRAME_SAVE + 16]
 	str	xzr, [sp, #RR(FLAGS)]		/* a return, not unwound */
+	add	x1, sp, #PFE_RFRAME_REGS
+	mov	x8, x6				/* the frame's fused form: it */
+	cbnz	x6, 2f				/* outlives its hook (exit.c) */
 	ldr	x7, [x0, #PFE_SITE_HOOKS]	/* rcu_dereference: address dependency */
 	cbz	x7, 3f
 	ldr	x8, [x7, #PFE_VEC_FUSED]
-	add	x1, sp, #PFE_RFRAME_REGS
-	cbz	x8, 2f
-	ldr	x8, [x8, #PFE_FUSED_EXIT]
+	cbz	x8, 10f
+2:	ldr	x8, [x8, #PFE_FUSED_EXIT]
 	blr	x8				/* (site, ret, level, t0) */
 	b	3f
-2:	bl	pfe_exit_run_ordinary		/* the same arguments */
+10:	bl	pfe_exit_run_ordinary		/* the same arguments */
 3:	ldp	x11, x13, [sp, #PFE_RFRAME_SAVE]
 	adr	x16, pfe_fast
 	ldr	x8, [x16, #PFE_FAST_MB]

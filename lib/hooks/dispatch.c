@@ -113,7 +113,7 @@ pfe_dispatch_ext(struct pfe_site *site, const struct pfe_hook_vec *v, struct pfe
 	} while ((++e)->fn);
 	pfe_cur_hook = NULL;
 	if (want_exit)
-		pfe_exit_push(site, regs); /* exit.c */
+		pfe_exit_push(site, regs, v->keep); /* exit.c */
 }
 
 /* The hooks of vector @v of @site, inside a read-side section and the
@@ -205,7 +205,8 @@ void pfe_hook_vec_seal(struct pfe_hook_vec *v)
 	for (i = 0; i < v->n; i++)
 		v->ext |= v->e[i].hook && (v->e[i].hook->exit || v->e[i].hook->sig);
 	v->e[v->n] = (struct pfe_hook_ent){NULL, NULL, NULL};
-	v->fused = v->n == 1 && v->e[0].hook ? v->e[0].hook->fused : NULL;
+	v->keep = v->n == 1 && v->e[0].hook ? v->e[0].hook->fused : NULL;
+	v->fused = v->keep && v->keep->entry ? v->keep : NULL;
 	if (v->fused) {
 		v->single = v->fused->entry;
 		v->single_data = v;

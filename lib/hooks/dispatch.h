@@ -34,13 +34,15 @@ struct pfe_hook_fused {
 	/* The vector's single entry, called with the vector as @data inside
 	 * the hooks' read-side section and guard: the common case with
 	 * lib/hooks/shadow.h's pfe_shadow_reserve() and pfe_shadow_commit(), the
-	 * rest by pfe_exit_enter_one(site, regs, data). */
+	 * rest by pfe_exit_enter_one(site, regs, data). NULL: the hook is not
+	 * fused, only its frames keep @exit (pfe_hook_add_kept()). */
 	pfe_entry_fn entry;
 	/* For a call that returns (or, with PFE_RET_UNWOUND in @ret->flags,
 	 * is closed), inside a read-side section and the guard: its @level
-	 * and entry time @t0. What it does not handle it hands to
-	 * pfe_exit_run_ordinary(), which runs the ordinary exit function with
-	 * pfe_exit_now and pfe_cur_hook set. */
+	 * and entry time @t0. It runs for every call whose frame the fused
+	 * form pushed, also after the hook was detached (lib/hooks/exit.c),
+	 * so it must not rely on the hook: pfe_exit_run_ordinary() runs the
+	 * ordinary exit functions of the hooks the site has now. */
 	void (*exit)(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
 		     uint64_t t0);
 };
@@ -76,6 +78,9 @@ struct pfe_hook_vec {
 	/* The single hook's fused form, or NULL: lib/hooks/exit.c's returns take
 	 * it without walking the vector. */
 	const struct pfe_hook_fused *fused;
+	/* The single hook's fused or kept form, or NULL: what the frames it
+	 * pushes keep (lib/hooks/exit.c). */
+	const struct pfe_hook_fused *keep;
 	struct pfe_hook_ent e[]; /* n + 1 entries */
 };
 
@@ -91,7 +96,8 @@ struct pfe_hook {
 	/* exit.c, wrap.c: set before the hook is published, never changed. */
 	pfe_exit_fn exit;		    /* NULL: entry only */
 	struct pfe_sig *sig;		    /* NULL: no signature */
-	const struct pfe_hook_fused *fused; /* NULL, or with exit and no sig */
+	const struct pfe_hook_fused *fused; /* NULL, or with exit (and no sig
+					     * unless its entry is NULL) */
 };
 
 /*
@@ -170,8 +176,11 @@ int pfe_dispatch_in_hook(void);
 /* pfe_cur_hook: lib/base/thread.h. */
 /* pfe_cur_site: lib/base/thread.h. */
 /* Called by pfe_dispatch after the entry hooks when one of them has an exit
- * hook: push a shadow frame and point regs->lr at the return trampoline. */
-void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs);
+ * hook: push a shadow frame and point regs->lr at the return trampoline.
+ * @keep: the vector's fused form, whose exit the call returns through even
+ * once the hook is detached (exit.c), or NULL. */
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs,
+		   const struct pfe_hook_fused *keep);
 /* The single entry of a vector of one hook with an exit hook or a
  * signature (the graph tracer's): what pfe_dispatch does for it, with the
  * shadow stack looked up once. */
@@ -192,6 +201,11 @@ struct pfe_hook *pfe_hook_add_ext(const char *pattern, pfe_entry_fn fn, void *da
  * doing what @ops->entry and @ops->exit do; @ops has no signature). */
 struct pfe_hook *pfe_hook_add_fused(const char *pattern, const struct pfe_hook_ops *ops,
 				    const struct pfe_hook_fused *fused, unsigned flags);
+/* pfe_hook_add_ops_flags() of a hook whose frames keep @keep's exit (static,
+ * entry NULL) after it is detached (lib/hooks/exit.c), as a fused hook's
+ * do: the graph tracer's hooks with a signature. */
+struct pfe_hook *pfe_hook_add_kept(const char *pattern, const struct pfe_hook_ops *ops,
+				   const struct pfe_hook_fused *keep, unsigned flags);
 /* pfe_hook_add_ops() with PFE_HOOK_* flags. */
 struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
 					void *data, unsigned flags);

@@ -34,6 +34,18 @@
  *     stack closes what lies below its sp;
  *   the thread ends with frames open (a coroutine never resumed, exit()
  *     from nested calls): a key destructor or atexit handler closes them.
+ *
+ * A frame pushed for a hook with a fused or kept form (dispatch.h: the
+ * graph tracer's) keeps that form, and the call's exit runs its exit function
+ * whatever the site's hooks are by then, as ftrace's function_graph keeps
+ * the return hooks of functions already entered: the fused exit is static
+ * code that outlives the hook. So a tracer that detaches and attaches
+ * again (PFE_CONTROL's switches) sees the exit of every call whose entry
+ * it saw, once, and no exit of a call whose entry it did not. Frames of
+ * other hooks run the exit functions of the site's hooks at their exit,
+ * as the API promises for the exits that come before pfe_hook_remove()
+ * returns.
+ *
  * Tail calls: a traced function tail-calling another traced one hands it lr
  * = the trampoline and the same sp; both frames are pushed with equal sp,
  * the second popped first, its "real" return being the trampoline, which
@@ -270,15 +282,18 @@ static __attribute__((noinline)) void run_exit_vec(const struct pfe_site *site,
 	pfe_exit_now = old_now;
 }
 
-/* The exit hooks of a call of @site entered at @t0, at nesting @level: a
- * fused hook's (dispatch.h) directly, else the vector's. */
-static void run_exit_hooks(const struct pfe_site *site, uint64_t t0, struct pfe_ret_regs *ret,
-			   unsigned level)
+/* The exit hooks of a call of @site entered at @t0, at nesting @level: the
+ * fused form @keep that pushed its frame, else a fused hook's (dispatch.h)
+ * directly, else the vector's. */
+static void run_exit_hooks(const struct pfe_site *site, const struct pfe_hook_fused *keep,
+			   uint64_t t0, struct pfe_ret_regs *ret, unsigned level)
 {
 	struct urcu_bp_reader *rd = pfe_read_lock();
-	const struct pfe_hook_vec *v = rcu_dereference(site->hooks);
+	const struct pfe_hook_vec *v = keep ? NULL : rcu_dereference(site->hooks);
 
-	if (v && v->fused)
+	if (keep)
+		keep->exit(site, ret, level, t0);
+	else if (v && v->fused)
 		v->fused->exit(site, ret, level, t0);
 	else if (v)
 		run_exit_vec(site, v, t0, ret, level);
@@ -297,18 +312,18 @@ void pfe_exit_run_ordinary(const struct pfe_site *site, struct pfe_ret_regs *ret
 /* Run the exit hooks of a call of @site unless this thread is in a hook
  * already (then a traced function called from a hook returns: no hooks).
  * @held: the caller is the dispatcher and holds the guard for us. */
-static void exit_hooks(const struct pfe_site *site, uint64_t t0, struct pfe_ret_regs *ret,
-		       bool held, unsigned level)
+static void exit_hooks(const struct pfe_site *site, const struct pfe_hook_fused *keep, uint64_t t0,
+		       struct pfe_ret_regs *ret, bool held, unsigned level)
 {
 	if (held) {
-		run_exit_hooks(site, t0, ret, level);
+		run_exit_hooks(site, keep, t0, ret, level);
 		return;
 	}
 	if (__atomic_load_n(&pfe_in_hook, __ATOMIC_RELAXED))
 		return;
 	__atomic_store_n(&pfe_in_hook, 1, __ATOMIC_RELAXED);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
-	run_exit_hooks(site, t0, ret, level);
+	run_exit_hooks(site, keep, t0, ret, level);
 	__atomic_signal_fence(__ATOMIC_SEQ_CST);
 	__atomic_store_n(&pfe_in_hook, 0, __ATOMIC_RELAXED);
 }
@@ -336,7 +351,7 @@ static void close_top(struct pfe_shadow *s, unsigned r, bool held, bool guess)
 	memset(&ret, 0, sizeof(ret));
 	ret.flags = PFE_RET_UNWOUND;
 	s->closing = r + 1;
-	exit_hooks(f.site, f.t0, &ret, held, level_of(s, r));
+	exit_hooks(f.site, f.keep, f.t0, &ret, held, level_of(s, r));
 	s->closing = old;
 }
 
@@ -402,8 +417,8 @@ void pfe_exit_prune(const struct pfe_regs *regs)
 }
 
 /* pfe_exit_push() when it is not the common case. */
-static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *site,
-						      struct pfe_regs *regs)
+static __attribute__((noinline, cold)) void
+push_slow(const struct pfe_site *site, struct pfe_regs *regs, const struct pfe_hook_fused *keep)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_stack *k;
@@ -427,7 +442,7 @@ static __attribute__((noinline, cold)) void push_slow(const struct pfe_site *sit
 		goto lost;
 	if (!d && r)
 		k->base = level_of(s, r);
-	pfe_shadow_fill(s, r, d, site, regs, ticks());
+	pfe_shadow_fill(s, r, d, site, regs, ticks(), keep);
 	if (now)
 		regs->pc = (uintptr_t)pfe_ret_trampoline;
 	return;
@@ -442,8 +457,8 @@ lost:
  * usual answer: pfe_exit_prune has just closed what was), room left.
  * Everything else, and the same steps in full, in push_slow().
  */
-static inline __attribute__((always_inline)) void push(const struct pfe_site *site,
-						       struct pfe_regs *regs)
+static inline __attribute__((always_inline)) void
+push(const struct pfe_site *site, struct pfe_regs *regs, const struct pfe_hook_fused *keep)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_stack *k;
@@ -459,15 +474,16 @@ static inline __attribute__((always_inline)) void push(const struct pfe_site *si
 				 (!d && r) || regs->pc == regs->lr,
 			     0))
 		goto slow;
-	pfe_shadow_fill(s, r, d, site, regs, ticks());
+	pfe_shadow_fill(s, r, d, site, regs, ticks(), keep);
 	return;
 slow:
-	push_slow(site, regs);
+	push_slow(site, regs, keep);
 }
 
-void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs)
+void pfe_exit_push(const struct pfe_site *site, struct pfe_regs *regs,
+		   const struct pfe_hook_fused *keep)
 {
-	push(site, regs);
+	push(site, regs, keep);
 }
 
 void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
@@ -481,7 +497,7 @@ void pfe_exit_enter_one(const struct pfe_site *site, struct pfe_regs *regs, void
 	v->e[0].fn(site, regs, v->e[0].data);
 	pfe_cur_hook = NULL;
 	if (h->exit)
-		push(site, regs);
+		push(site, regs, v->keep);
 }
 
 /* ------------------------------------------------------------ return */
@@ -572,8 +588,8 @@ static __attribute__((noinline, cold)) bool pop_slow(struct pfe_shadow *s, unsig
  * handler may push over the slot from then on) and copies nothing else.
  * False when no frame has that sp.
  */
-static bool shadow_pop(uintptr_t sp, uintptr_t *real, const struct pfe_site **site, uint64_t *t0,
-		       unsigned *level)
+static bool shadow_pop(uintptr_t sp, uintptr_t *real, const struct pfe_site **site,
+		       const struct pfe_hook_fused **keep, uint64_t *t0, unsigned *level)
 {
 	struct pfe_shadow *s = pfe_thread.shadow;
 	struct pfe_stack *k;
@@ -588,6 +604,7 @@ static bool shadow_pop(uintptr_t sp, uintptr_t *real, const struct pfe_site **si
 
 		*real = top->ret;
 		*site = top->site;
+		*keep = top->keep;
 		*t0 = top->t0;
 		__atomic_signal_fence(__ATOMIC_SEQ_CST);
 		k->n--;
@@ -599,6 +616,7 @@ static bool shadow_pop(uintptr_t sp, uintptr_t *real, const struct pfe_site **si
 			return false;
 		*real = f.ret;
 		*site = f.site;
+		*keep = f.keep;
 		*t0 = f.t0;
 	}
 	*level = s->closing ? level_of(s, s->closing - 1) : level_of(s, r);
@@ -607,6 +625,7 @@ static bool shadow_pop(uintptr_t sp, uintptr_t *real, const struct pfe_site **si
 
 uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 {
+	const struct pfe_hook_fused *keep;
 	const struct pfe_site *site;
 	uintptr_t real;
 	uint64_t t0;
@@ -616,7 +635,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 	 * switch, a return inside a hook, a frame not on top... */
 	stat_add(&pfe_exit_stats.slow_returns, 1);
 	ret->flags = 0;
-	if (!shadow_pop(sp, &real, &site, &t0, &level)) {
+	if (!shadow_pop(sp, &real, &site, &keep, &t0, &level)) {
 		/* Only a frame we never pushed gets here: the trampoline is
 		 * reached only through a pushed frame's lr, and frames are
 		 * dropped only when provably gone (or kept in the grave). */
@@ -626,7 +645,7 @@ uintptr_t pfe_exit_dispatch(struct pfe_ret_regs *ret, uintptr_t sp)
 		abort();
 	}
 	if (site)
-		exit_hooks(site, t0, ret, false, level);
+		exit_hooks(site, keep, t0, ret, false, level);
 	return real;
 }
 

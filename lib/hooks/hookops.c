@@ -18,8 +18,8 @@ PFE_API struct pfe_hook *pfe_hook_add_ops(const char *pattern, const struct pfe_
 	return pfe_hook_add_ops_flags(pattern, ops, data, 0);
 }
 
-struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
-					void *data, unsigned flags)
+static struct pfe_hook *add_ops(const char *pattern, const struct pfe_hook_ops *ops, void *data,
+				const struct pfe_hook_fused *keep, unsigned flags)
 {
 	struct pfe_sig *sig = NULL;
 	char why[160];
@@ -40,13 +40,29 @@ struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_ho
 		}
 	}
 	return pfe_hook_add_ext(pattern, ops->entry ? ops->entry : pfe_no_entry, data, ops->exit,
-				sig, NULL, flags);
+				sig, keep, flags);
+}
+
+struct pfe_hook *pfe_hook_add_ops_flags(const char *pattern, const struct pfe_hook_ops *ops,
+					void *data, unsigned flags)
+{
+	return add_ops(pattern, ops, data, NULL, flags);
+}
+
+struct pfe_hook *pfe_hook_add_kept(const char *pattern, const struct pfe_hook_ops *ops,
+				   const struct pfe_hook_fused *keep, unsigned flags)
+{
+	if (!ops || !ops->exit || !keep || keep->entry || !keep->exit) {
+		errno = EINVAL;
+		return NULL;
+	}
+	return add_ops(pattern, ops, NULL, keep, flags);
 }
 
 struct pfe_hook *pfe_hook_add_fused(const char *pattern, const struct pfe_hook_ops *ops,
 				    const struct pfe_hook_fused *fused, unsigned flags)
 {
-	if (!ops || !ops->entry || !ops->exit || ops->signature || !fused) {
+	if (!ops || !ops->entry || !ops->exit || ops->signature || !fused || !fused->entry) {
 		errno = EINVAL;
 		return NULL;
 	}

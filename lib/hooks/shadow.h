@@ -21,6 +21,10 @@ struct pfe_shadow_frame {
 	uintptr_t sp;  /* sp at entry: the function's CFA */
 	const struct pfe_site *site;
 	uint64_t t0; /* pfe_arch_counter() at entry */
+	/* The fused form of the hook that pushed it, or NULL. Its exit is
+	 * static code that outlives the hook: the call's exit runs it even
+	 * when the hook has been detached since (exit.c says why). */
+	const struct pfe_hook_fused *keep;
 	bool thrown; /* an exception's search phase went through it */
 };
 
@@ -81,13 +85,14 @@ static inline unsigned pfe_stack_of(const struct pfe_shadow *s, uintptr_t sp)
 extern unsigned pfe_exit_depth_limit __attribute__((visibility("hidden")));
 
 /* Push a frame for a call of @site entered with @regs as frame @d of stack
- * @r, which has room, and make the call return to the trampoline. The
+ * @r, which has room, and make the call return to the trampoline; @keep:
+ * the fused form whose exit it returns through (or NULL). The
  * slot is filled only after the count is raised, with sp 0 first (a value
  * no check discards): a signal handler that pushes meanwhile works above
  * it. */
 static inline __attribute__((always_inline)) void
 pfe_shadow_fill(struct pfe_shadow *s, unsigned r, unsigned d, const struct pfe_site *site,
-		struct pfe_regs *regs, uint64_t t0)
+		struct pfe_regs *regs, uint64_t t0, const struct pfe_hook_fused *keep)
 {
 	struct pfe_stack *k = &s->stk[r];
 	struct pfe_shadow_frame *f = &k->f[d];
@@ -99,6 +104,7 @@ pfe_shadow_fill(struct pfe_shadow *s, unsigned r, unsigned d, const struct pfe_s
 	f->ret = regs->lr;
 	f->site = site;
 	f->t0 = t0;
+	f->keep = keep;
 	f->thrown = false;
 	f->sp = regs->sp;
 	s->last = r;
@@ -113,7 +119,7 @@ pfe_shadow_fill(struct pfe_shadow *s, unsigned r, unsigned d, const struct pfe_s
  *	if (!(s = pfe_shadow_reserve(regs->sp)))
  *		return pfe_exit_enter_one(site, regs, vec);
  *	... the entry at level pfe_shadow_level(s), time t0 ...
- *	pfe_shadow_commit(s, level, site, regs, t0);
+ *	pfe_shadow_commit(s, level, site, regs, t0, &the_fused_form);
  *
  * It applies to a call on the thread's own stack (stack 0), mapped, with
  * room, whose top frame lies above this call (what is at or below sp needs closing first, which
@@ -142,12 +148,13 @@ static inline unsigned pfe_shadow_level(const struct pfe_shadow *s)
 }
 
 /* @level as pfe_shadow_level() said: the count cannot have changed since,
- * as nothing of this thread pushes or pops inside a hook (the guard). */
+ * as nothing of this thread pushes or pops inside a hook (the guard).
+ * @keep: the hook's fused form, whose exit the call returns through. */
 static inline __attribute__((always_inline)) void
 pfe_shadow_commit(struct pfe_shadow *s, unsigned level, const struct pfe_site *site,
-		  struct pfe_regs *regs, uint64_t t0)
+		  struct pfe_regs *regs, uint64_t t0, const struct pfe_hook_fused *keep)
 {
-	pfe_shadow_fill(s, 0, level, site, regs, t0);
+	pfe_shadow_fill(s, 0, level, site, regs, t0, keep);
 }
 
 #endif /* PFE_SHADOW_H */

@@ -47,12 +47,17 @@ static struct pfe_site sites[NSITES];
 /* -------------------------------------------------------------- bodies */
 
 static jmp_buf jb;
-static long jump_at; /* ex_c longjmps when its argument is this */
+static long jump_at;		/* ex_c longjmps when its argument is this */
+static struct pfe_hook *detach; /* ex_c detaches it when its argument is -3 */
 
 NOINL long c_impl(long x)
 {
 	if (x == jump_at)
 		longjmp(jb, 1);
+	if (x == -3) {
+		assert_int_equal(pfe_hook_remove(detach), 0);
+		detach = NULL;
+	}
 	if (x == -2)
 		pthread_exit(NULL);
 	return x + 100;
@@ -205,6 +210,8 @@ static uint64_t now_ticks(void)
 	return t;
 }
 
+static const struct pfe_hook_fused f_ops;
+
 /* Shaped like the graph tracer's: the common push inline, the rest the
  * ordinary way (which calls h_entry). */
 static void f_entry(const struct pfe_site *site, struct pfe_regs *regs, void *vec)
@@ -232,7 +239,7 @@ static void f_entry(const struct pfe_site *site, struct pfe_regs *regs, void *ve
 		now_wrong++;
 	t0 = now_ticks();
 	issue(t0);
-	pfe_shadow_commit(s, level, site, regs, t0);
+	pfe_shadow_commit(s, level, site, regs, t0, &f_ops);
 }
 
 static void f_exit(const struct pfe_site *site, struct pfe_ret_regs *ret, unsigned level,
@@ -396,6 +403,21 @@ static void test_coroutine(void **state)
 	assert_int_equal(pfe_hook_remove(h), 0);
 }
 
+/* The hook is detached while three of its frames are open: a fused hook's
+ * exits still come, each once, as the fused form outlives the hook (the
+ * tracer's switches rely on it); an ordinary hook's do not, as the API
+ * says (they run only before pfe_hook_remove returns). */
+static void test_detached(void **state)
+{
+	detach = attach("ex_a,ex_b,ex_c");
+	jump_at = -1;
+	assert_int_equal(ex_a(-3), 108);
+	assert_null(detach);
+	assert_string_equal(log_text(), fused ? "cr2 br1 ar0" : "");
+	check_fused(3, 0, 3);
+	assert_int_equal(pfe_exit_depth(), 0);
+}
+
 /* pthread_exit two hooked frames down. */
 static void *exiting_thread(void *arg)
 {
@@ -507,9 +529,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_return, set_fused),
 	    cmocka_unit_test_setup(test_longjmp, set_fused),
 	    cmocka_unit_test_setup(test_depth_bound, set_fused),
+	    cmocka_unit_test_setup(test_detached, set_fused),
 	    cmocka_unit_test_setup(test_return, set_ordinary),
 	    cmocka_unit_test_setup(test_longjmp, set_ordinary),
 	    cmocka_unit_test_setup(test_depth_bound, set_ordinary),
+	    cmocka_unit_test_setup(test_detached, set_ordinary),
 	    cmocka_unit_test_setup(test_coroutine, set_ordinary),
 	    cmocka_unit_test_setup(test_thread_end, set_ordinary),
 	    cmocka_unit_test_setup(test_coroutine, set_fused),
