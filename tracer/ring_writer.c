@@ -42,8 +42,8 @@ static bool program_ended(void)
 static int writer_exempt;
 
 /*
- * Polls every PFE_FLUSH (1 ms) while there is work, backing off to 64 times
- * that when idle, and woken early when a ring fills. A 1 MiB ring holds
+ * Polls every PFE_FLUSH (1 ms) while there is work, backing off to 64 ms
+ * (or PFE_FLUSH when longer) when idle, and woken early when a ring fills. A 1 MiB ring holds
  * 65,536 events, more than a thread stores in 1 ms even natively. A longer
  * PFE_FLUSH writes larger batches (fewer wake-ups and write(2) calls per
  * line) at the price of fresher lines; bench/writer.sh sets one longer than
@@ -72,6 +72,7 @@ static void *writer_main(void *arg)
 	for (;;) {
 		uint32_t w = __atomic_load_n(&pfe_rings.wake_word, __ATOMIC_ACQUIRE);
 		struct timespec ts;
+		uint64_t wait_ns;
 
 		if (pfe_ring_consume_all(false, true))
 			idle = 1;
@@ -81,8 +82,10 @@ static void *writer_main(void *arg)
 			  ++polls % 64 == 0) &&
 			 program_ended())
 			exit(0);
-		ts = (struct timespec){(time_t)(idle * period / 1000000000),
-				       (long)(idle * period % 1000000000)};
+		wait_ns = idle == 1 || idle * UINT64_C(1000000) < period ? period
+									 : idle * UINT64_C(1000000);
+		ts =
+		    (struct timespec){(time_t)(wait_ns / 1000000000), (long)(wait_ns % 1000000000)};
 		syscall(SYS_futex, &pfe_rings.wake_word, FUTEX_WAIT_PRIVATE, w, &ts, NULL, 0);
 	}
 	return NULL;
