@@ -13,9 +13,12 @@
 #    callee) turn it back on, flag or not: so a traced function's caller may
 #    rely on any caller-saved register surviving the call, and the return
 #    trampoline keeps them all;
-#  - an explicit -fno-ipa-ra holds even then.
+#  - an explicit -fno-ipa-ra holds even then;
+#  - without the flag it keeps floating-point values in v16-v31 across a
+#    call of a leaf it can see, which is why a dynamic site (a function
+#    built without the flag, arch/arm64/regs_tramp.S) keeps v8-v31.
 . tests/lib.sh
-plan 4
+plan 5
 
 cat >"$T/ipa.c" <<'END'
 #ifdef PRAGMA
@@ -66,4 +69,29 @@ if callee_saved "$T/noipa.s"; then
 else
 	fail "-fno-ipa-ra holds under the pragma"
 	show "$T/noipa.s"
+fi
+
+cat >"$T/simd.c" <<'END'
+__attribute__((noinline)) static int leaf(int x) { return x * 3 + 1; }
+double many(double *a, int n)
+{
+	double s0 = a[0], s1 = a[1], s2 = a[2], s3 = a[3], s4 = a[4], s5 = a[5], s6 = a[6];
+	double s7 = a[7], s8 = a[8], s9 = a[9];
+	int acc = 0;
+
+	for (int i = 0; i < n; i++) {
+		acc += leaf(i);
+		s0 += a[i]; s1 *= a[i]; s2 -= a[i]; s3 += 2 * a[i]; s4 += 3 * a[i];
+		s5 += s4; s6 += s5 * s0; s7 += s6; s8 += s7 * s1; s9 += s8 / s2;
+	}
+	return s0 + s1 + s2 + s3 + s4 + s5 + s6 + s7 + s8 + s9 + acc;
+}
+END
+"$CC" -O2 -S -o "$T/simd.s" "$T/simd.c"
+# A register of v16-v31 written before the loop's call and read after it.
+if sed -n '/^many:/,/\.cfi_endproc/p' "$T/simd.s" | grep -Eq '\b[dvq](1[6-9]|2[0-9]|3[01])\b'; then
+	pass "without the flag, -fipa-ra keeps SIMD values in v16-v31 across a call of a visible leaf"
+else
+	fail "without the flag, -fipa-ra keeps SIMD values in v16-v31 across a call of a visible leaf"
+	sed -n '/^many:/,/ret$/p' "$T/simd.s" | sed 's/^/# /'
 fi
