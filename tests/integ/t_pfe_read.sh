@@ -297,7 +297,7 @@ err_case() {
 }
 mkdir empty
 GEN r4 <<'EOF'
-process 400 version 2
+process 400 version 3
 object app /usr/bin/app main
 thread 400
 EOF
@@ -320,11 +320,13 @@ object app /usr/bin/app main
 thread 700
 EOF
 python3 -c 'import sys
-f = open("r7/700/700.dat", "r+b"); f.seek(8); f.write(bytes([2, 0, 0, 0]))'
+f = open("r7/700/700.dat", "r+b"); f.seek(8); f.write(bytes([3, 0, 0, 0]))'
 err_case "missing recording" 1 '^pfe: nothere: No such file or directory' "$PFE" replay -d nothere
 err_case "no process in it" 1 '^pfe: empty: no process in the recording' "$PFE" report -d empty
-err_case "version mismatch (info)" 1 'r4/400/info: format version 2, expected 1' "$PFE" report -d r4
-err_case "version mismatch (thread file)" 1 'r7/700/700.dat: format version 2, expected 1' "$PFE" replay -d r7
+err_case "version mismatch (info)" 1 'r4/400/info: format version 3, expected 1 to 2 \(a newer pfe' \
+	"$PFE" report -d r4
+err_case "version mismatch (thread file)" 1 'r7/700/700.dat: format version 3, expected 1 to 2$' \
+	"$PFE" replay -d r7
 err_case "info without its clock" 1 'r5/500/info: no clock_hz line' "$PFE" dump --flame -d r5
 err_case "truncated header" 1 'r6/600/600.dat: truncated header \(20 of 64 bytes' "$PFE" dump --chrome -d r6
 err_case "unknown option" 2 "^pfe: report: unknown option '--bogus'" "$PFE" report --bogus
