@@ -15,7 +15,9 @@
 const char pfe_usage[] =
     "usage: pfe <command> [options]\n"
     "  record [-f PATTERNS] [-e] [-d DIR] [--] PROG [ARGS...]\n"
-    "        run PROG with libpfe, record its calls into DIR\n"
+    "        run PROG with libpfe, record its calls into DIR; a term with a\n"
+    "        signature, -f 'parse(const char *, int)->long', records its arguments\n"
+    "        and result, which replay and dump show\n"
     "  live [-f PATTERNS] [-e] [-d DIR] [REPLAY OPTIONS] [--] PROG [ARGS...]\n"
     "        record PROG into a directory under $TMPDIR, replay it, remove it\n"
     "        (-d DIR: keep it there); PROG's exit status is pfe's\n"
