@@ -1,10 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PFE_RECORD format, version 1: what libpfe writes on the traced thread
+ * The PFE_RECORD format, version 2: what libpfe writes on the traced thread
  * and what the pfe command (and the in-process text writer) reads. Pure code
  * and fixed-width little-endian fields, so that a recording taken on an arm64
  * board reads the same on any host. Nothing here knows how records are
  * buffered or written; nothing in the hot path knows how they are read.
+ *
+ * Version 2 defines the ARGS and RETVAL payloads below (a signature's
+ * arguments and result) and which call each belongs to; everything else is
+ * version 1's. A reader reads both versions the same way: a version 1 writer
+ * may have written the same payloads, which version 1 readers skipped.
  *
  * A recording is a directory (PFE_RECORD=<dir>, default of `pfe record`:
  * pfe.data). Each process image that records into it gets a subdirectory
@@ -23,7 +28,7 @@
  * below 0x20 or 0x7f). Numbers are decimal unless written 0x... (hex).
  *
  * info, "key value" per line, in any order; unknown keys are ignored:
- *   format pfe-record 1       always the first line
+ *   format pfe-record 2       always the first line (1: an older recording)
  *   pid 1234 / ppid 1200
  *   exe /path/to/program
  *   cmdline <argv joined by spaces, each C-escaped and quoted when needed>
@@ -80,10 +85,20 @@
  *   w1 for a type >= PFE_REC_EXTENDED: the payload's length in bytes, which
  *                   follows in w0's unit count of 16-byte units; readers skip
  *                   extended types they do not know
- *   ARGS payload:   the arguments of the entry just before it, as PFE_TRACE
- *                   prints them with a signature: UTF-8 text, parentheses
- *                   included ("(\"abc\", 3)"), not NUL-terminated
- *   RETVAL payload: the result of the exit just before it, as text ("7")
+ *   ARGS payload:   the arguments of the call entered by the ENTRY just
+ *                   before it (a term with a signature, "parse(str,int)"),
+ *                   as PFE_TRACE prints them: UTF-8 text, parentheses
+ *                   included ("(\"abc\", 3)"; strings cut at 32 bytes, then
+ *                   "..."), w1 bytes long, not NUL-terminated, padded with
+ *                   zeros to the 16-byte unit; at most 512 bytes
+ *   RETVAL payload: the result of the call closed by the EXIT just before it
+ *                   (a signature with "->type"), as text ("7"), the same way;
+ *                   not after EXIT_UNWOUND. In an entries-only recording
+ *                   (no PFE_REC_F_GRAPH), such an EXIT and its RETVAL are the
+ *                   only exits: the result of a call whose entry came before
+ *                   (the EXIT's depth counts only the signature's calls)
+ *   Both share their event's time. A payload that follows no such event,
+ *   or is empty, names nothing; a reader keeps the text up to its first NUL.
  *
  * An entry's depth is the depth of its matching exit; a reader rebuilds it by
  * nesting (entries deeper than 256 open frames get no exit: the shadow stack's
@@ -98,8 +113,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#define PFE_REC_VERSION 1
-#define PFE_REC_MAGIC	"PFETHRD" /* 8 bytes with the NUL */
+#define PFE_REC_VERSION	    2
+#define PFE_REC_VERSION_MIN 1	      /* the oldest a reader reads */
+#define PFE_REC_MAGIC	    "PFETHRD" /* 8 bytes with the NUL */
 
 enum pfe_rec_type {
 	PFE_REC_ENTRY = 1,

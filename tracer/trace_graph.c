@@ -316,6 +316,16 @@ static struct pfe_hook *hooks[65];
 char pfe_trace_graph_why[256];
 static unsigned nhooks;
 
+/* Whether @sig (checked by pfe_trace_graph_start) returns a value: "->void *"
+ * is a pointer, not void. */
+static bool has_result(const char *sig)
+{
+	struct pfe_sig s;
+	char why[160];
+
+	return sig && !pfe_sig_parse(sig, &s, why, sizeof(why)) && s.ret.kind != PFE_TK_VOID;
+}
+
 static int attach(const char *pattern, const char *sig)
 {
 	struct pfe_hook_ops ops = {graph ? graph_entry : typed_entry, NULL, sig};
@@ -323,7 +333,7 @@ static int attach(const char *pattern, const char *sig)
 
 	if (graph)
 		ops.exit = graph_exit;
-	else if (sig && !strstr(sig, "->void") && strstr(sig, "->"))
+	else if (has_result(sig))
 		ops.exit = typed_exit;
 	if (nhooks == sizeof(hooks) / sizeof(hooks[0]))
 		return -E2BIG;

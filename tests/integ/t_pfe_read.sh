@@ -3,10 +3,11 @@
 # writes from tracer/record.h alone: two threads with exact replay, report,
 # folded stacks, JSON (parsed by Python's json module), filters, C++ names;
 # the format's corners (48-bit time wrap, TIME, unwound frames, frames without
-# exits, unknown extended events, a file cut short); each error case: one
+# exits, unknown extended events, a file cut short); a signature's arguments
+# and results (format version 2); each error case: one
 # line and a non-zero exit status. Runs on the host, no qemu.
 . tests/lib.sh
-plan 48
+plan 53
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 CHECK() { python3 "$TOP/tests/tools/pfe_check.py" "$@"; }
@@ -282,6 +283,97 @@ expect_eq "replay --flat: callers demangled" "800 0.000001 ns::f() <- main+0x8
 expect_eq "replay --flat --no-demangle: symbols" "800 0.000002 _ZN2ns1fEv <- _ZN2ns1fEv+0x4" \
 	"$("$PFE" replay --flat --no-demangle -d r8 | sed -n 2p)"
 
+# ------------------------------------------------------------- signatures
+# Format version 2: ARGS after an entry, RETVAL after an exit (tracer/record.h).
+# A leaf is printed at its exit with its result, a loss inside it after it;
+# control bytes shown as \xHH; a text ends at its first NUL; no result for an
+# unwound call nor for a payload that follows no call of its own.
+GEN s1 <<'EOF2'
+process 900 version 2
+object app /usr/bin/app main parse leaf
+thread 900
+E 1000 main
+E 2000 parse
+ARGS 2000 ("abc", 3)
+E 2100 leaf
+ARGS 2100 (1)
+X 2200 leaf
+RET 2200 2
+E 2400 leaf
+ARGS 2400 (\x1b[31m)
+L 2450 5
+X 2500 leaf
+RET 2500 \xc3\xa9\x00junk
+E 2600 leaf
+U 2700 leaf
+RET 2700 9
+RET 2800 10
+X 3000 parse
+RET 3000 7
+E 4000 leaf
+X 4500 leaf
+X 9000 main
+ARGS 9000 (x)
+EOF2
+cat >want <<'EOF2'
+# DURATION     TID     FUNCTION
+            [   900] | main() {
+            [   900] |   parse("abc", 3) {
+   0.100 us [   900] |     leaf(1) = 2;
+   0.100 us [   900] |     leaf(\x1b[31m) = é;
+            [   900] | /* 5 events lost */
+            [   900] |     leaf() {
+   0.100 us [   900] |     } /* leaf (unwound) */
+   1.000 us [   900] |   } /* parse = 7 */
+   0.500 us [   900] |   leaf();
+   8.000 us [   900] | } /* main */
+EOF2
+"$PFE" replay -d s1 >out 2>err
+expect_file "signatures: replay, arguments and results as PFE_GRAPH text has them" want out
+expect_eq "signatures: replay --flat, PFE_TRACE's typed lines" "900 0.000001 main <- _start+0x10
+900 0.000002 parse(\"abc\", 3) <- _start+0x10
+900 0.000002 leaf(1) <- _start+0x10
+900 0.000002 leaf = 2
+900 0.000002 leaf(\x1b[31m) <- _start+0x10
+900 0.000002 leaf = é
+900 0.000002 leaf <- _start+0x10
+900 0.000003 parse = 7
+900 0.000004 leaf <- _start+0x10" "$("$PFE" replay --flat -d s1)"
+"$PFE" dump --chrome -d s1 >s1.json
+expect_eq "signatures: --chrome args on B, retval on E" "900 900 B 2000 parse [args=(\"abc\", 3)]
+900 900 B 2100 leaf [args=(1)]
+900 900 E 2200 leaf [retval=2]
+900 900 B 2400 leaf [args=(\x1b[31m)]
+900 900 E 2500 leaf [retval=é]
+900 900 E 2700 leaf [end=unwound]
+900 900 E 3000 parse [retval=7]" \
+	"$(python3 "$TOP/tests/tools/pfe_perfetto.py" chrome s1.json | grep '\[')"
+# Entries only: the typed exits are results, not exits of unknown calls.
+GEN s2 <<'EOF2'
+process 910 version 2 entries
+object app /usr/bin/app main parse leaf
+thread 910
+E 1000 main
+E 2000 parse
+ARGS 2000 ("abc", 3)
+E 2100 leaf
+XD 2200 leaf 1
+RET 2200 2
+XD 3000 parse 0
+RET 3000 7
+EOF2
+expect_eq "signatures, entries only: replay, results as comments, no note" "# DURATION     TID     FUNCTION
+            [   910] | main();
+            [   910] | parse(\"abc\", 3);
+            [   910] | leaf();
+            [   910] | /* leaf = 2 */
+            [   910] | /* parse = 7 */|" "$("$PFE" replay -d s2 2>&1)|$("$PFE" replay -d s2 2>&1 >/dev/null)"
+expect_eq "signatures, entries only: --flat" "910 0.000001 main <- _start+0x10
+910 0.000002 parse(\"abc\", 3) <- _start+0x10
+910 0.000002 leaf <- _start+0x10
+910 0.000002 leaf = 2
+910 0.000003 parse = 7" "$("$PFE" replay --flat -d s2)"
+
 # ----------------------------------------------------------------- errors
 # err_case NAME WANT_STATUS REGEX CMD...: the status, and one line matching.
 err_case() {
@@ -297,7 +389,7 @@ err_case() {
 }
 mkdir empty
 GEN r4 <<'EOF'
-process 400 version 2
+process 400 version 3
 object app /usr/bin/app main
 thread 400
 EOF
@@ -320,11 +412,13 @@ object app /usr/bin/app main
 thread 700
 EOF
 python3 -c 'import sys
-f = open("r7/700/700.dat", "r+b"); f.seek(8); f.write(bytes([2, 0, 0, 0]))'
+f = open("r7/700/700.dat", "r+b"); f.seek(8); f.write(bytes([3, 0, 0, 0]))'
 err_case "missing recording" 1 '^pfe: nothere: No such file or directory' "$PFE" replay -d nothere
 err_case "no process in it" 1 '^pfe: empty: no process in the recording' "$PFE" report -d empty
-err_case "version mismatch (info)" 1 'r4/400/info: format version 2, expected 1' "$PFE" report -d r4
-err_case "version mismatch (thread file)" 1 'r7/700/700.dat: format version 2, expected 1' "$PFE" replay -d r7
+err_case "version mismatch (info)" 1 'r4/400/info: format version 3, expected 1 to 2 \(a newer pfe' \
+	"$PFE" report -d r4
+err_case "version mismatch (thread file)" 1 'r7/700/700.dat: format version 3, expected 1 to 2$' \
+	"$PFE" replay -d r7
 err_case "info without its clock" 1 'r5/500/info: no clock_hz line' "$PFE" dump --flame -d r5
 err_case "truncated header" 1 'r6/600/600.dat: truncated header \(20 of 64 bytes' "$PFE" dump --chrome -d r6
 err_case "unknown option" 2 "^pfe: report: unknown option '--bogus'" "$PFE" report --bogus

@@ -3,9 +3,10 @@
 # writes: report --diff of two runs, one function made slower; graph and
 # graph --callers, with their totals checked against their parts; dump
 # --perfetto decoded (protoc, and a decoder of our own) against the recording
-# and --chrome. Runs on the host, no qemu.
+# and --chrome, a signature's arguments and results included. Runs on the
+# host, no qemu.
 . tests/lib.sh
-plan 22
+plan 24
 PFE=$TOP/$B/pfe
 GEN() { python3 "$TOP/tests/tools/pfe_gen.py" "$@"; }
 cd "$T" || exit 1
@@ -278,6 +279,41 @@ PB chrome p2.json >want
 expect_file "dump --perfetto: the events of --chrome (unwound, open, lost, two processes)" want ev.txt
 expect_eq "dump --perfetto --no-demangle: the symbol, once per thread" 2 \
 	"$("$PFE" dump --perfetto --no-demangle -d g1 | grep -ao _ZN2ns4workEv | wc -l)"
+# A signature's arguments on the slice's begin, its result on its end;
+# entries only: the result an instant (format version 2).
+GEN sig <<'EOF2'
+process 400 version 2
+object app /usr/bin/app main parse
+thread 400
+E 1000 main
+E 2000 parse
+ARGS 2000 ("abc", 3)
+X 3000 parse
+RET 3000 7
+X 4000 main
+process 401 version 2 entries
+object app /usr/bin/app main parse
+thread 401
+E 1000 parse
+ARGS 1000 (1)
+XD 2000 parse 0
+RET 2000 -1
+EOF2
+"$PFE" dump --perfetto -d sig >sig.pftrace 2>/dev/null
+"$PFE" dump --chrome -d sig >sig.json 2>/dev/null
+cat >want <<'EOF2'
+400 400 B 1000 main
+400 400 B 2000 parse [args=("abc", 3)]
+400 400 E 3000 parse [retval=7]
+400 400 E 4000 main
+401 401 B 1000 parse [args=(1)]
+401 401 E 1000 parse [end=no exit recorded]
+401 401 I 2000 parse [retval=-1]
+EOF2
+PB events sig.pftrace >ev.txt 2>&1
+expect_file "dump --perfetto: a signature's args and retval as debug annotations" want ev.txt
+PB chrome sig.json >ev.txt 2>&1
+expect_file "dump --chrome: the same args, retval and instant" want ev.txt
 "$PFE" dump --perfetto --chrome -d g1 >/dev/null 2>err
 expect_eq "dump: two formats, one line, status 2" \
 	"2|pfe: dump: --chrome, --flame and --perfetto: expected one (see pfe --help)" "$?|$(cat err)"

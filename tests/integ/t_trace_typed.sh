@@ -34,6 +34,7 @@ T S t_int = -1
 T S t_long(-5, 7) <- main+X
 T S t_long = -17
 T S t_ptr(PTR) <- main+X
+T S t_ptr = PTR
 T S t_str("a\"b\n") <- main+X
 T S t_str = 1
 T S t_str(NULL) <- main+X

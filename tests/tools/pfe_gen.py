@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Write a PFE_RECORD recording (tracer/record.h, version 1) from a script, for
+"""Write a PFE_RECORD recording (tracer/record.h, version 1 or 2) from a script, for
 the pfe command's tests: pfe_gen.py DIR < script. Independent of libpfe's
 writer, from the documented format only.
 
@@ -16,6 +16,8 @@ Script lines (# comments):
   L TICKS COUNT         LOST
   T TICKS               TIME (written by itself before a gap of 2^47 ticks)
   A TICKS TYPE NBYTES   extended event of TYPE with NBYTES of payload
+  ARGS TICKS TEXT...    ARGS payload: TEXT (Python escapes: \\x1b, \\x00)
+  RET TICKS TEXT...     RETVAL payload: TEXT, the same way
   cut NBYTES            the thread file ends with NBYTES of a partial event
   header NBYTES         the thread file is only NBYTES of its header
 A FUNC is the name of a site ("main", "_ZN...") or "%ID" for a site id.
@@ -133,6 +135,11 @@ def main():
                 p.lost += int(args[1])
             elif cmd == "T":
                 t.data += rec(5 | tw, ticks)
+            elif cmd in ("ARGS", "RET"):
+                text = raw.split(None, 2)[2].rstrip("\n").encode().decode("unicode_escape").encode("latin-1")
+                units = (len(text) + 15) // 16
+                t.data += rec((8 if cmd == "ARGS" else 9) | units << 4 | tw, len(text))
+                t.data += text + bytes(units * 16 - len(text))
             elif cmd == "A":
                 n = int(args[2])
                 units = (n + 15) // 16

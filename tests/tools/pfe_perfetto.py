@@ -6,7 +6,8 @@ Perfetto: the field numbers are written out here from Perfetto's protos, as
 in tools/pfe/perfetto.c, so that a wrong number on either side shows).
 
   pfe_perfetto.py events TRACE    one line per event, per thread track:
-                                  "pid tid B|E|I ns name [end=...]", after
+                                  "pid tid B|E|I ns name [key=value]..."
+                                  (debug annotations: end, args, retval), after
                                   checking the
                                   stream (see check()); exit 1 on a problem
   pfe_perfetto.py chrome JSON     the same lines from `pfe dump --chrome`
@@ -73,6 +74,16 @@ def one(fs, field, default=None):
     return vals[-1] if vals else default
 
 
+def annotations(e):
+    """A TrackEvent's debug annotations (name, string value) as " [k=v]"."""
+    out = ""
+    for k, a in e:
+        if k == EV_ANNOTATIONS:
+            d = fields(a)
+            out += " [%s=%s]" % (one(d, DA_NAME).decode(), one(d, DA_STRING_VALUE).decode())
+    return out
+
+
 def events(path):
     data = open(path, "rb").read()
     tracks = {}  # uuid -> (pid, tid)
@@ -130,19 +141,14 @@ def events(path):
                 errs.append("sequence %d: name_iid %d not interned" % (seq, iid))
                 name = "?"
             stack.append(name)
-            lines.append("%d %d B %d %s" % (pid, tid, ts, name))
+            lines.append("%d %d B %d %s%s" % (pid, tid, ts, name, annotations(e)))
         elif typ == END:
             if not stack:
                 errs.append("track %d: an end without a begin at %d" % (uuid, ts))
                 continue
-            args = ""
-            for k, a in e:
-                if k == EV_ANNOTATIONS:
-                    d = fields(a)
-                    args += " [%s=%s]" % (one(d, DA_NAME).decode(), one(d, DA_STRING_VALUE).decode())
-            lines.append("%d %d E %d %s%s" % (pid, tid, ts, stack.pop(), args))
+            lines.append("%d %d E %d %s%s" % (pid, tid, ts, stack.pop(), annotations(e)))
         elif typ == INSTANT:
-            lines.append("%d %d I %d %s" % (pid, tid, ts, one(e, EV_NAME, b"").decode()))
+            lines.append("%d %d I %d %s%s" % (pid, tid, ts, one(e, EV_NAME, b"").decode(), annotations(e)))
         else:
             errs.append("event type %s" % typ)
     for uuid, stack in stacks.items():
@@ -158,8 +164,9 @@ def chrome(path):
     lines = []
     for e in json.load(open(path))["traceEvents"]:
         if e["ph"] in "BEi":
-            name = e["name"] if e["ph"] != "i" else "%d events lost" % e["args"]["count"]
-            if e["ph"] == "E" and "args" in e:
+            lost = e["ph"] == "i" and "count" in e["args"]
+            name = e["name"] if not lost else "%d events lost" % e["args"]["count"]
+            if "args" in e and not lost:
                 name += "".join(" [%s=%s]" % kv for kv in e["args"].items())
             lines.append("%d %d %s %d %s" % (e["pid"], e["tid"], e["ph"].upper(), round(e["ts"] * 1000), name))
     return lines

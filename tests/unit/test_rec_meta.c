@@ -195,7 +195,7 @@ static void expect_header(const char *path, uint32_t pid, uint32_t tid, uint64_t
 	size_t len;
 	const char *got = slurp(path, &len);
 
-	put32(want + 8, 1);
+	put32(want + 8, 2); /* version 2: ARGS and RETVAL defined */
 	put32(want + 12, 64);
 	put32(want + 16, pid);
 	put32(want + 20, tid);
@@ -345,7 +345,7 @@ static void test_info(void **state)
 	regex_t re;
 	size_t k = 0;
 
-	assert_string_equal(line_of(text, 0), "format pfe-record 1");
+	assert_string_equal(line_of(text, 0), "format pfe-record 2");
 	snprintf(want, sizeof(want), "%d", (int)getpid());
 	expect_info(text, "pid", want);
 	snprintf(want, sizeof(want), "%d", (int)getppid());

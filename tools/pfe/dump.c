@@ -5,7 +5,12 @@
  * Each call is a "B" (begin) and an "E" (end) event with "pid", "tid" and
  * "ts" in microseconds; "M" metadata events name processes and threads.
  * Every event is one JSON object built and encoded by jansson, written as
- * it is read, so that a recording of any size streams out. Names are valid
+ * it is read, so that a recording of any size streams out. A function
+ * traced with a signature has its arguments in its "B" event's args
+ * ({"args": "(\"abc\", 3)"}) and its result in its "E" event's
+ * ({"retval": "7"}), which viewers merge into the slice's arguments; in a
+ * recording of entries only, a result is an instant event ("ph": "i") named
+ * after the function. Names are valid
  * UTF-8: the reader keeps bytes that are not as "\xHH" text (reader.h).
  *
  * pfe dump --perfetto: Perfetto's protobuf trace format (perfetto.c).
@@ -55,11 +60,14 @@ static void chrome_entry(void *ctx, const struct rd_thread *t, const struct rd_f
 			 unsigned depth)
 {
 	struct chrome *c = ctx;
+	json_t *ev = json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "name",
+			       rd_site_label(c->proc, stack[depth].site), "cat", "function", "ph",
+			       "B", "pid", (json_int_t)c->proc->pid, "tid", (json_int_t)t->tid,
+			       "ts", us(stack[depth].entry_ns));
 
-	emit(c, json_pack("{s:s, s:s, s:s, s:I, s:I, s:f}", "name",
-			  rd_site_label(c->proc, stack[depth].site), "cat", "function", "ph", "B",
-			  "pid", (json_int_t)c->proc->pid, "tid", (json_int_t)t->tid, "ts",
-			  us(stack[depth].entry_ns)));
+	if (ev && stack[depth].args)
+		json_object_set_new(ev, "args", json_pack("{s:s}", "args", stack[depth].args));
+	emit(c, ev);
 }
 
 static void chrome_exit(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
@@ -75,7 +83,21 @@ static void chrome_exit(void *ctx, const struct rd_thread *t, const struct rd_fr
 
 	if (ev && why[how])
 		json_object_set_new(ev, "args", json_pack("{s:s}", "end", why[how]));
+	else if (ev && stack[depth].retval)
+		json_object_set_new(ev, "args", json_pack("{s:s}", "retval", stack[depth].retval));
 	emit(c, ev);
+}
+
+/* Entries only: a result without its slice, an instant of the thread. */
+static void chrome_result(void *ctx, const struct rd_thread *t, uint32_t site, uint64_t ns,
+			  const char *text)
+{
+	struct chrome *c = ctx;
+
+	emit(c, json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:f, s:{s:s}}", "name",
+			  rd_site_label(c->proc, site), "cat", "function", "ph", "i", "s", "t",
+			  "pid", (json_int_t)c->proc->pid, "tid", (json_int_t)t->tid, "ts", us(ns),
+			  "args", "retval", text));
 }
 
 static void chrome_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns)
@@ -108,7 +130,7 @@ static void chrome_names(struct chrome *c, const struct rd_proc *p)
 static int dump_chrome(struct rd_recording *rec)
 {
 	struct chrome c = {.first = true};
-	struct rd_walker w = {chrome_entry, chrome_exit, chrome_lost};
+	struct rd_walker w = {chrome_entry, chrome_exit, chrome_lost, .result = chrome_result};
 	json_t *other;
 	int status = 0;
 

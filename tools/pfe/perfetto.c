@@ -12,9 +12,12 @@
  * of the thread's own packet sequence, which clears its incremental state),
  * then the thread's calls as TrackEvent slices: TYPE_SLICE_BEGIN with the
  * function's interned name (its EventName goes in the InternedData of the
- * packet that uses it first), TYPE_SLICE_END (with the debug annotation
- * end: unwound, no exit recorded or still open at the end, as --chrome's
- * args, when the call did not return), and TYPE_INSTANT for lost events. Timestamps are nanoseconds
+ * packet that uses it first; with the debug annotation "args", a
+ * signature's arguments, as --chrome's args), TYPE_SLICE_END (with the debug
+ * annotation "end": unwound, no exit recorded or still open at the end,
+ * when the call did not return, or "retval", a signature's result), and
+ * TYPE_INSTANT for lost events and, in a recording of entries only, for a
+ * result (named after the function, with "retval"). Timestamps are nanoseconds
  * since the process's clock base (as in
  * --chrome), in the default trace clock.
  *
@@ -162,10 +165,10 @@ static void flush_packet(struct perfetto *pf)
 	pf->pkt.n = 0;
 }
 
-/* A TrackEvent packet of the thread's sequence at @ns; @end: the "end"
- * annotation of a slice's end, or NULL. */
+/* A TrackEvent packet of the thread's sequence at @ns, with the debug
+ * annotation @key = @val (none: @val NULL). */
 static void event_packet(struct perfetto *pf, uint64_t ns, unsigned type, uint32_t site,
-			 const char *name, const char *end)
+			 const char *name, const char *key, const char *val)
 {
 	const struct rd_site *s = type == TYPE_SLICE_BEGIN ? rd_site(pf->proc, site) : NULL;
 
@@ -192,10 +195,10 @@ static void event_packet(struct perfetto *pf, uint64_t ns, unsigned type, uint32
 	} else if (name) {
 		pb_str(&pf->ev, EV_NAME, name);
 	}
-	if (end) {
+	if (val) {
 		pf->sub.n = 0;
-		pb_str(&pf->sub, DA_NAME, "end");
-		pb_str(&pf->sub, DA_STRING_VALUE, end);
+		pb_str(&pf->sub, DA_NAME, key);
+		pb_str(&pf->sub, DA_STRING_VALUE, val);
 		pb_msg(&pf->ev, EV_DEBUG_ANNOTATIONS, &pf->sub);
 	}
 	pb_msg(&pf->pkt, PKT_TRACK_EVENT, &pf->ev);
@@ -209,7 +212,7 @@ static void pf_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 	uint32_t site = stack[depth].site;
 
 	event_packet(pf, stack[depth].entry_ns, TYPE_SLICE_BEGIN, site,
-		     rd_site_label(pf->proc, site), NULL);
+		     rd_site_label(pf->proc, site), "args", stack[depth].args);
 }
 
 static void pf_exit(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
@@ -218,7 +221,18 @@ static void pf_exit(void *ctx, const struct rd_thread *t, const struct rd_frame 
 	static const char *const why[] = {NULL, "unwound", "no exit recorded",
 					  "still open at the end"};
 
-	event_packet(ctx, ns, TYPE_SLICE_END, 0, NULL, why[how]);
+	if (why[how])
+		event_packet(ctx, ns, TYPE_SLICE_END, 0, NULL, "end", why[how]);
+	else
+		event_packet(ctx, ns, TYPE_SLICE_END, 0, NULL, "retval", stack[depth].retval);
+}
+
+static void pf_result(void *ctx, const struct rd_thread *t, uint32_t site, uint64_t ns,
+		      const char *text)
+{
+	struct perfetto *pf = ctx;
+
+	event_packet(pf, ns, TYPE_INSTANT, 0, rd_site_label(pf->proc, site), "retval", text);
 }
 
 static void pf_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns)
@@ -226,7 +240,7 @@ static void pf_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64
 	char name[64];
 
 	snprintf(name, sizeof(name), "%llu events lost", (unsigned long long)count);
-	event_packet(ctx, ns, TYPE_INSTANT, 0, name, NULL);
+	event_packet(ctx, ns, TYPE_INSTANT, 0, name, NULL, NULL);
 }
 
 static void process_track(struct perfetto *pf, const struct rd_proc *p)
@@ -268,7 +282,7 @@ static void thread_track(struct perfetto *pf, const struct rd_thread *t)
 int dump_perfetto(struct rd_recording *rec)
 {
 	struct perfetto pf = {.next_seq = 1};
-	struct rd_walker w = {pf_entry, pf_exit, pf_lost};
+	struct rd_walker w = {pf_entry, pf_exit, pf_lost, .result = pf_result};
 	int status = 0;
 
 	for (size_t i = 0; i < rec->nprocs && !status; i++) {

@@ -130,16 +130,20 @@ static int read_info(struct rd_proc *p)
 				err = -1;
 				break;
 			}
-			if (strcmp(f[1] + 11, "1")) {
+			uint64_t ver;
+
+			if (!parse_u64(f[1] + 11, &ver) || ver < PFE_REC_VERSION_MIN ||
+			    ver > PFE_REC_VERSION) {
 				char *v = xstrdup_shown(f[1] + 11);
 
-				pfe_say(
-				    "%s: format version %.40s, expected %d (a newer pfe reads it)",
-				    path, v, PFE_REC_VERSION);
+				pfe_say("%s: format version %.40s, expected %d to %d (a newer pfe "
+					"reads a newer one)",
+					path, v, PFE_REC_VERSION_MIN, PFE_REC_VERSION);
 				free(v);
 				err = -1;
 				break;
 			}
+			p->version = (unsigned)ver;
 			continue;
 		}
 		if (n < 2)
@@ -808,6 +812,22 @@ struct walk {
 	struct site_top *tops;
 	size_t ntops, tmask;
 	uint64_t ticks; /* unwrapped time of the last event */
+	/* The open frames' argument texts, a stack as the frames are: frame i's
+	 * at text + toff[i] (SIZE_MAX: none), so that a frame closed gives its
+	 * room back and memory stays proportional to the open frames. */
+	char *text;
+	size_t *toff, tlen, tcap;
+	/* The last ENTRY or EXIT, not given to the walker yet: an ARGS or
+	 * RETVAL payload may follow it, which the callbacks must see. */
+	bool pending;
+	struct pfe_rec pend;
+	uint64_t pend_ns;
+	/* The payload being read for the pending event: its first RD_TEXT_MAX
+	 * bytes, and a NUL (utf8 decoding in shown_into stops there). */
+	bool collect;
+	size_t plen, pwant;
+	char pay[RD_TEXT_MAX + 1];
+	char shown[4 * RD_TEXT_MAX + 1];
 };
 
 /*
@@ -853,12 +873,50 @@ static void close_top(struct walk *k, uint64_t ns, enum rd_end how)
 	if (k->w->exit)
 		k->w->exit(k->ctx, k->t, k->stack, (unsigned)k->depth - 1, ns, how);
 	*site_top(k, f->site) = k->below[k->depth - 1];
+	if (k->toff[k->depth - 1] != SIZE_MAX)
+		k->tlen = k->toff[k->depth - 1];
 	k->depth--;
 	if (k->depth)
 		k->stack[k->depth - 1].child_ns += dur;
 }
 
-static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns)
+/* The payload read for the pending event, as shown, or NULL when it is
+ * empty: the text ends at its first NUL (the writer's padding). */
+static const char *payload_text(struct walk *k)
+{
+	size_t n;
+
+	if (!k->collect)
+		return NULL;
+	k->pay[k->plen] = '\0';
+	n = strlen(k->pay);
+	if (!n)
+		return NULL;
+	shown_into(k->shown, k->pay, n);
+	return k->shown;
+}
+
+/* @text (shown) as the arguments of the frame being pushed at k->depth. */
+static void keep_args(struct walk *k, const char *text)
+{
+	size_t n = strlen(text) + 1;
+
+	if (k->tlen + n > k->tcap) {
+		k->tcap = k->tcap ? k->tcap * 2 : 4096;
+		while (k->tlen + n > k->tcap)
+			k->tcap *= 2;
+		k->text = xrealloc(k->text, k->tcap);
+		for (size_t i = 0; i < k->depth; i++) /* the open frames' texts moved */
+			if (k->toff[i] != SIZE_MAX)
+				k->stack[i].args = k->text + k->toff[i];
+	}
+	memcpy(k->text + k->tlen, text, n);
+	k->toff[k->depth] = k->tlen;
+	k->stack[k->depth].args = k->text + k->tlen;
+	k->tlen += n;
+}
+
+static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns, const char *args)
 {
 	size_t *top;
 
@@ -866,11 +924,15 @@ static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns)
 		k->cap = k->cap ? k->cap * 2 : 64;
 		k->stack = xrealloc(k->stack, k->cap * sizeof(*k->stack));
 		k->below = xrealloc(k->below, k->cap * sizeof(*k->below));
+		k->toff = xrealloc(k->toff, k->cap * sizeof(*k->toff));
 	}
 	if (k->depth)
 		k->stack[k->depth - 1].nchild++;
 	k->stack[k->depth] =
 	    (struct rd_frame){.site = pfe_rec_site(r), .entry_ns = ns, .ret = pfe_rec_ret(r)};
+	k->toff[k->depth] = SIZE_MAX;
+	if (args)
+		keep_args(k, args);
 	top = site_top(k, k->stack[k->depth].site);
 	k->below[k->depth] = *top;
 	*top = ++k->depth;
@@ -885,13 +947,20 @@ static void on_entry(struct walk *k, const struct pfe_rec *r, uint64_t ns)
  * with it. An exit deeper than the open frames, or of another site, closes a
  * frame entered before the recording started: it is counted, not shown.
  */
-static void on_exit_ev(struct walk *k, const struct pfe_rec *r, uint64_t ns)
+static void on_exit_ev(struct walk *k, const struct pfe_rec *r, uint64_t ns, const char *retval)
 {
 	unsigned depth = pfe_rec_depth(r);
 	uint32_t site = pfe_rec_site(r);
 	size_t at;
 
 	k->st->exits++;
+	if (!k->st->graph && retval) {
+		/* Entries only: the frame was closed at its entry. */
+		k->st->results++;
+		if (k->w->result)
+			k->w->result(k->ctx, k->t, site, ns, retval);
+		return;
+	}
 	if (depth < 0xffff && depth < k->depth && k->stack[depth].site == site) {
 		at = depth;
 	} else {
@@ -905,7 +974,37 @@ static void on_exit_ev(struct walk *k, const struct pfe_rec *r, uint64_t ns)
 	}
 	while (k->depth > at + 1)
 		close_top(k, ns, RD_NOEXIT);
+	k->stack[at].retval = retval;
 	close_top(k, ns, pfe_rec_type(r) == PFE_REC_EXIT_UNWOUND ? RD_UNWOUND : RD_RETURNED);
+}
+
+/* The pending ENTRY or EXIT to the walker, with the text of the payload
+ * read for it (none: NULL). */
+static void dispatch(struct walk *k)
+{
+	const char *text = payload_text(k);
+
+	k->collect = false;
+	if (!k->pending)
+		return;
+	k->pending = false;
+	if (pfe_rec_type(&k->pend) == PFE_REC_ENTRY) {
+		on_entry(k, &k->pend, k->pend_ns, text);
+		if (!k->st->graph) /* no exits: a call is an instant */
+			close_top(k, k->pend_ns, RD_NOEXIT);
+	} else {
+		on_exit_ev(k, &k->pend, k->pend_ns, text);
+	}
+}
+
+/* Whether @r is a payload of the pending event: ARGS after an ENTRY,
+ * RETVAL after an EXIT (an unwound call has no result). */
+static bool payload_of_pending(const struct walk *k, const struct pfe_rec *r)
+{
+	unsigned p = pfe_rec_type(&k->pend);
+
+	return k->pending && ((pfe_rec_type(r) == PFE_REC_ARGS && p == PFE_REC_ENTRY) ||
+			      (pfe_rec_type(r) == PFE_REC_RETVAL && p == PFE_REC_EXIT));
 }
 
 static int read_header(struct walk *k, FILE *fp, uint32_t *hdr_size)
@@ -929,9 +1028,9 @@ static int read_header(struct walk *k, FILE *fp, uint32_t *hdr_size)
 	h.hdr_size = __builtin_bswap32(h.hdr_size);
 	h.flags = __builtin_bswap64(h.flags);
 #endif
-	if (h.version != PFE_REC_VERSION) {
-		pfe_say("%s: format version %u, expected %d", k->t->path, h.version,
-			PFE_REC_VERSION);
+	if (h.version < PFE_REC_VERSION_MIN || h.version > PFE_REC_VERSION) {
+		pfe_say("%s: format version %u, expected %d to %d", k->t->path, h.version,
+			PFE_REC_VERSION_MIN, PFE_REC_VERSION);
 		return -1;
 	}
 	if (h.hdr_size < 64 || h.hdr_size % 16) {
@@ -990,20 +1089,41 @@ int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, str
 			uint64_t ns;
 
 			if (skip) { /* payload of an extended event */
-				skip--;
+				if (k.collect && k.plen < k.pwant) {
+					size_t take = k.pwant - k.plen < 16 ? k.pwant - k.plen : 16;
+
+					memcpy(k.pay + k.plen, buf + i, take);
+					k.plen += take;
+				}
+				if (!--skip && k.collect)
+					dispatch(&k);
 				continue;
 			}
 			st->events++;
 			k.ticks = pfe_rec_unwrap(k.ticks, pfe_rec_time(&r));
+			if (payload_of_pending(&k, &r)) {
+				/* Kept for the pending event, which the walker
+				 * gets once the payload is read. */
+				skip = pfe_rec_units(&r);
+				k.collect = true;
+				k.plen = 0;
+				k.pwant = r.w1 < 16ull * skip ? (size_t)r.w1 : 16u * skip;
+				if (k.pwant > RD_TEXT_MAX)
+					k.pwant = RD_TEXT_MAX;
+				if (!skip)
+					dispatch(&k);
+				ns = rd_ns(t->proc, k.ticks);
+				st->last_ns = ns > st->last_ns ? ns : st->last_ns;
+				continue;
+			}
+			dispatch(&k);
 			switch (pfe_rec_type(&r)) {
 			case PFE_REC_ENTRY:
-				on_entry(&k, &r, rd_ns(t->proc, k.ticks));
-				if (!st->graph) /* no exits: a call is an instant */
-					close_top(&k, rd_ns(t->proc, k.ticks), RD_NOEXIT);
-				break;
 			case PFE_REC_EXIT:
 			case PFE_REC_EXIT_UNWOUND:
-				on_exit_ev(&k, &r, rd_ns(t->proc, k.ticks));
+				k.pending = true;
+				k.pend = r;
+				k.pend_ns = rd_ns(t->proc, k.ticks);
 				break;
 			case PFE_REC_LOST:
 				st->lost += r.w1;
@@ -1015,8 +1135,9 @@ int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, str
 					k.ticks = r.w1;
 				break;
 			default:
-				/* ARGS, RETVAL and unknown extended types: skip the
-				 * payload; unknown plain types are skipped too. */
+				/* ARGS, RETVAL that follow no call of theirs and
+				 * unknown extended types: skip the payload;
+				 * unknown plain types are skipped too. */
 				skip = pfe_rec_units(&r);
 				if (pfe_rec_type(&r) != PFE_REC_ARGS &&
 				    pfe_rec_type(&r) != PFE_REC_RETVAL)
@@ -1046,10 +1167,14 @@ int rd_walk(const struct rd_thread *t, const struct rd_walker *w, void *ctx, str
 		    t->path, have, (unsigned long long)st->events);
 	else if (skip && !k.w->quiet)
 		pfe_say("note: %s: cut short in the payload of the last event", t->path);
+	k.collect = false; /* a payload cut short names nothing */
+	dispatch(&k);
 	while (k.depth)
 		close_top(&k, st->last_ns, RD_OPEN);
 	free(k.stack);
 	free(k.below);
+	free(k.toff);
+	free(k.text);
 	free(k.tops);
 	fclose(fp);
 	return err;

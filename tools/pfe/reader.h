@@ -63,8 +63,9 @@ struct rd_thread {
 };
 
 struct rd_proc {
-	char *path;	/* <dir>/<pid>[.<k>] */
-	const char *id; /* "<pid>[.<k>]" */
+	char *path;	  /* <dir>/<pid>[.<k>] */
+	const char *id;	  /* "<pid>[.<k>]" */
+	unsigned version; /* of the format: PFE_REC_VERSION_MIN .. PFE_REC_VERSION */
 	uint32_t pid, ppid;
 	char *exe, *cmdline, *date, *arch, *mode;
 	uint64_t clock_hz, clock_base, realtime_ns;
@@ -129,6 +130,11 @@ struct rd_frame {
 	uint64_t ret;	   /* return address */
 	uint64_t child_ns; /* time in closed callees */
 	uint64_t nchild;   /* callees entered */
+	/* What a signature recorded with the call (tracer/record.h: ARGS,
+	 * RETVAL), as shown (util.h), or NULL: its arguments, "(\"abc\", 3)",
+	 * from its entry on; its result, "7", in the exit callback of a call
+	 * that returned. Valid until the frame is closed. */
+	const char *args, *retval;
 };
 
 /* Callbacks of rd_walk; any may be NULL. stack[0..depth] are the open frames,
@@ -140,15 +146,25 @@ struct rd_walker {
 		     unsigned depth, uint64_t exit_ns, enum rd_end how);
 	void (*lost)(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns);
 	bool quiet; /* no notes (a second pass over the same thread) */
+	/* A recording of entries only has no frame to close: the result
+	 * ("7", as shown) of a call of @site that returned at @ns, entered
+	 * earlier (a signature's "->type"). */
+	void (*result)(void *ctx, const struct rd_thread *t, uint32_t site, uint64_t ns,
+		       const char *text);
 };
 
 struct rd_stats {
 	uint64_t events, entries, exits, lost;
 	uint64_t orphan_exits; /* exits of frames entered before the recording */
 	uint64_t skipped;      /* extended events of unknown types */
+	uint64_t results;      /* entries only: results given to walker.result */
 	uint64_t last_ns;
 	bool graph; /* exits recorded (header flag) */
 };
+
+/* A payload's text is kept up to this many bytes (libpfe writes at most
+ * 512: tracer/record.h); shown, it may take four times as many. */
+#define RD_TEXT_MAX 512
 
 /*
  * Read @t's events in order and call @w for each frame entered and closed;

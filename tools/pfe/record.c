@@ -319,10 +319,47 @@ static void wait_others(unsigned wait_s)
 	sigaction(SIGINT, &old, NULL);
 }
 
+/*
+ * -f's terms for pfe_pattern_compile, in @out (as long as @spec): a term
+ * with a signature, "parse(const char *, int)->long", has commas of its
+ * own, and its types are libpfe's to check (README.md "Signatures"), as
+ * PFE_TRACE's. The signature's bytes become '?' (part of the name's glob),
+ * so that an error's offset is still the one in @spec. -1 after one line
+ * when a '(' has no ')'.
+ */
+static int term_names(const char *spec, char *out)
+{
+	size_t open = 0;
+	int depth = 0;
+	bool sig = false;
+
+	for (size_t i = 0; spec[i]; i++) {
+		char c = spec[i];
+
+		if (c == '(' && !depth++ && !sig) {
+			sig = true;
+			open = i;
+		} else if (c == ')' && depth) {
+			depth--;
+		} else if (c == ',' && !depth) {
+			sig = false;
+		}
+		*out++ = sig ? '?' : c;
+	}
+	*out = '\0';
+	if (depth) {
+		pfe_say("record: -f '%s': '(' at offset %zu has no ')' (expected "
+			"name(type, ...)->type)",
+			spec, open);
+		return -1;
+	}
+	return 0;
+}
+
 int record_run(const char *dir, const char *patterns, bool entries_only, unsigned wait_s,
 	       char **argv, int *wstatus)
 {
-	char prog[PATH_MAX], lib[PATH_MAX], preload[PATH_MAX + 16], err[256];
+	char prog[PATH_MAX], lib[PATH_MAX], preload[PATH_MAX + 16], err[256], *names;
 	struct sigaction ign = {.sa_handler = SIG_IGN}, oint, oquit;
 	const char *qemu = NULL;
 	struct pfe_pattern *pat;
@@ -332,7 +369,13 @@ int record_run(const char *dir, const char *patterns, bool entries_only, unsigne
 
 	while (argv[argc])
 		argc++;
-	pat = pfe_pattern_compile(patterns, err, sizeof(err));
+	names = xmalloc(strlen(patterns) + 1);
+	if (term_names(patterns, names)) {
+		free(names);
+		return 2;
+	}
+	pat = pfe_pattern_compile(names, err, sizeof(err));
+	free(names);
 	if (!pat) {
 		pfe_say("record: -f '%s': %s", patterns, err);
 		return 2;

@@ -8,12 +8,21 @@
  *      0.913 us [  1234] |   leaf();
  *      2.542 us [  1234] | } /+ main +/
  *
- * A call whose callees are all hidden is a leaf, on one line. Whether a call
- * is shown depends on its duration (-t), which is known only at its exit, so
- * each thread is read twice: once to decide what is shown, once to print.
- * --flat prints the PFE_TRACE line format instead (entries only).
+ * A call whose callees are all hidden is a leaf, on one line, printed at its
+ * exit. Whether a call is shown depends on its duration (-t), which is known
+ * only at its exit, so each thread is read twice: once to decide what is
+ * shown, once to print. --flat prints the PFE_TRACE line format instead
+ * (entries, and the results of functions with a signature).
+ *
+ * A function traced with a signature has its arguments and result as
+ * PFE_GRAPH text has them ("parse(\"abc\", 3) {" ... "} parse = 7"):
+ *
+ *               [  1234] | parse("abc", 3) {
+ *      0.913 us [  1234] |   leaf(1) = 2;
+ *      2.542 us [  1234] | } /+ parse = 7 +/
  */
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +33,7 @@
 #include "reader.h"
 #include "util.h"
 
-enum { SHOWN = 1, HAS_SHOWN_CHILD = 2, LEAF_PRINTED = 4 };
+enum { SHOWN = 1, HAS_SHOWN_CHILD = 2, LEAF_PRINTED = 4, LEAF = 8 };
 
 struct replay {
 	const struct rd_proc *proc;
@@ -47,6 +56,11 @@ struct replay {
 		unsigned vdepth;
 	} * st;
 	size_t stcap;
+	/* A leaf is printed at its exit, with its result: events lost
+	 * inside it are held until then, to come after it as before. */
+	bool in_leaf;
+	uint64_t *held;
+	size_t nheld, heldcap;
 	/* options */
 	bool flat, want_tid; /* --flat, --tid */
 	uint64_t tid;
@@ -86,10 +100,17 @@ static void fmt_dur(uint64_t ns, char *buf, size_t len)
 		 (unsigned long long)(ns % 1000), unit[u]);
 }
 
-/* A demangled C++ name has its parameters already: "ns::f(int) {". */
-static const char *call_parens(const char *name)
+/* A demangled C++ name has its parameters already: "ns::f(int) {". A
+ * signature's arguments follow the name as PFE_GRAPH text has them. */
+static const char *call_parens(const char *name, const char *args)
 {
-	return strchr(name, '(') ? "" : "()";
+	return args ? args : strchr(name, '(') ? "" : "()";
+}
+
+/* " = 7" after a name, for a call whose result was recorded. */
+static const char *eq(const char *retval)
+{
+	return retval ? " = " : "";
 }
 
 /* Deeper levels are indented as this one and say their level, "[101] ", as
@@ -97,13 +118,17 @@ static const char *call_parens(const char *name)
  * the input however deep the calls nest. */
 #define INDENT_MAX 100
 
-static void line(const struct rd_thread *t, const char *dur, unsigned depth, const char *fmt,
-		 const char *name, const char *suffix)
+static void __attribute__((format(printf, 4, 5)))
+line(const struct rd_thread *t, const char *dur, unsigned depth, const char *fmt, ...)
 {
+	va_list ap;
+
 	printf("%11s [%6u] | %*s", dur, t->tid, (depth < INDENT_MAX ? depth : INDENT_MAX) * 2, "");
 	if (depth > INDENT_MAX)
 		printf("[%u] ", depth);
-	printf(fmt, name, suffix);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
 	putchar('\n');
 }
 
@@ -143,23 +168,25 @@ static void on_entry(void *ctx, const struct rd_thread *t, const struct rd_frame
 	/* idx >= n1: the file grew since the first pass; not decided, not shown */
 	if (!r->printing || idx >= r->n1 || !(r->flags[idx] & SHOWN))
 		return;
+	name = rd_site_label(r->proc, stack[depth].site);
 	if (!r->graph) { /* entries only: every call a line, no duration */
-		name = rd_site_label(r->proc, stack[depth].site);
-		line(t, "", v->vdepth, "%s%s;", name, call_parens(name));
+		line(t, "", v->vdepth, "%s%s;", name, call_parens(name, stack[depth].args));
 		r->flags[idx] |= LEAF_PRINTED;
 		return;
 	}
 	if (!(r->flags[idx] & HAS_SHOWN_CHILD) && r->how[idx] == RD_RETURNED) {
-		char d[32];
-
-		fmt_dur(r->dur[idx], d, sizeof(d));
-		name = rd_site_label(r->proc, stack[depth].site);
-		line(t, d, v->vdepth, "%s%s;", name, call_parens(name));
-		r->flags[idx] |= LEAF_PRINTED;
+		/* At its exit, with its result: nothing of its own comes
+		 * in between. */
+		r->flags[idx] |= LEAF;
+		r->in_leaf = true;
 		return;
 	}
-	name = rd_site_label(r->proc, stack[depth].site);
-	line(t, "", v->vdepth, "%s%s {", name, call_parens(name));
+	line(t, "", v->vdepth, "%s%s {", name, call_parens(name, stack[depth].args));
+}
+
+static void print_lost(const struct rd_thread *t, uint64_t count)
+{
+	printf("%11s [%6u] | /* %llu events lost */\n", "", t->tid, (unsigned long long)count);
 }
 
 static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
@@ -170,6 +197,7 @@ static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_fra
 	struct replay *r = ctx;
 	struct vis *v = &r->st[depth];
 	size_t idx = v->idx;
+	const char *name;
 	char d[32];
 
 	if (r->printing && idx >= r->n1)
@@ -187,19 +215,50 @@ static void on_exit_fn(void *ctx, const struct rd_thread *t, const struct rd_fra
 	if (!(r->flags[idx] & SHOWN) || (r->flags[idx] & LEAF_PRINTED))
 		return;
 	fmt_dur(r->dur[idx], d, sizeof(d));
-	line(t, d, v->vdepth, "} /* %s%s */", rd_site_label(r->proc, stack[depth].site), why[how]);
+	name = rd_site_label(r->proc, stack[depth].site);
+	if (r->flags[idx] & LEAF) {
+		line(t, d, v->vdepth, "%s%s%s%s;", name, call_parens(name, stack[depth].args),
+		     eq(stack[depth].retval), stack[depth].retval ?: "");
+		r->in_leaf = false;
+		for (size_t i = 0; i < r->nheld; i++)
+			print_lost(t, r->held[i]);
+		r->nheld = 0;
+	} else
+		line(t, d, v->vdepth, "} /* %s%s%s%s */", name, eq(stack[depth].retval),
+		     stack[depth].retval ?: "", why[how]);
+}
+
+/* Entries only: a result has no frame; a comment line where the call was. */
+static void on_result(void *ctx, const struct rd_thread *t, uint32_t site, uint64_t ns,
+		      const char *text)
+{
+	struct replay *r = ctx;
+	const struct rd_site *s = rd_site(r->proc, site);
+	const char *name = rd_site_label(r->proc, site);
+
+	if (!r->printing || r->min_ns ||
+	    (r->only && (!s || !matches(r, r->only, &r->only_hit, site))) ||
+	    (r->hide && s && matches(r, r->hide, &r->hide_hit, site)))
+		return;
+	line(t, "", 0, "/* %s = %s */", name, text);
 }
 
 static void on_lost(void *ctx, const struct rd_thread *t, uint64_t count, uint64_t ns)
 {
 	struct replay *r = ctx;
 
-	if (r->printing)
-		printf("%11s [%6u] | /* %llu events lost */\n", "", t->tid,
-		       (unsigned long long)count);
+	if (!r->printing)
+		return;
+	if (r->in_leaf) {
+		grow(&r->held, &r->heldcap, r->nheld, sizeof(*r->held));
+		r->held[r->nheld++] = count;
+		return;
+	}
+	print_lost(t, count);
 }
 
-/* The PFE_TRACE line format: "<tid> <s.us> <function> <- <caller>". */
+/* The PFE_TRACE line format: "<tid> <s.us> <function> <- <caller>", with a
+ * signature's arguments after the name. */
 static void on_flat(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
 		    unsigned depth)
 {
@@ -207,9 +266,28 @@ static void on_flat(void *ctx, const struct rd_thread *t, const struct rd_frame 
 	uint64_t us = stack[depth].entry_ns / 1000;
 	char caller[512];
 
-	printf("%u %llu.%06llu %s <- %s\n", t->tid, (unsigned long long)(us / 1000000),
+	printf("%u %llu.%06llu %s%s <- %s\n", t->tid, (unsigned long long)(us / 1000000),
 	       (unsigned long long)(us % 1000000), rd_site_label(r->proc, stack[depth].site),
+	       stack[depth].args ?: "",
 	       rd_symbolize(r->proc, stack[depth].ret, caller, sizeof(caller)));
+}
+
+/* A signature's result, as PFE_TRACE's line: "<tid> <s.us> <function> = 7". */
+static void on_flat_result(void *ctx, const struct rd_thread *t, uint32_t site, uint64_t ns,
+			   const char *text)
+{
+	struct replay *r = ctx;
+	uint64_t us = ns / 1000;
+
+	printf("%u %llu.%06llu %s = %s\n", t->tid, (unsigned long long)(us / 1000000),
+	       (unsigned long long)(us % 1000000), rd_site_label(r->proc, site), text);
+}
+
+static void on_flat_exit(void *ctx, const struct rd_thread *t, const struct rd_frame *stack,
+			 unsigned depth, uint64_t ns, enum rd_end how)
+{
+	if (stack[depth].retval)
+		on_flat_result(ctx, t, stack[depth].site, ns, stack[depth].retval);
 }
 
 static struct pfe_pattern *compile(const char *spec, const char *opt)
@@ -277,6 +355,7 @@ void replay_free(struct replay *r)
 	free(r->dur);
 	free(r->how);
 	free(r->st);
+	free(r->held);
 	free(r->only_hit);
 	free(r->hide_hit);
 	pfe_pattern_free(r->only);
@@ -304,8 +383,10 @@ int replay_run(struct replay *rp, const struct pfe_opts *o)
 		r.only_hit = r.hide_hit = NULL;
 		for (size_t k = 0; k < p->nthreads && !status; k++) {
 			const struct rd_thread *t = &p->threads[k];
-			struct rd_walker pass1 = {on_entry, on_exit_fn, on_lost};
-			struct rd_walker flatw = {on_flat, NULL, NULL};
+			struct rd_walker pass1 = {on_entry, on_exit_fn, on_lost,
+						  .result = on_result};
+			struct rd_walker flatw = {on_flat, on_flat_exit, NULL,
+						  .result = on_flat_result};
 			struct rd_stats st;
 
 			if (r.want_tid && t->tid != r.tid)
@@ -324,7 +405,11 @@ int replay_run(struct replay *rp, const struct pfe_opts *o)
 			r.n1 = r.n;
 			r.n = 0;
 			pass1.quiet = true; /* the first pass gave the notes */
+			r.in_leaf = false;
+			r.nheld = 0;
 			status = rd_walk(t, &pass1, &r, &st);
+			for (size_t h = 0; h < r.nheld; h++) /* a leaf the file lost since */
+				print_lost(t, r.held[h]);
 			if (st.orphan_exits)
 				pfe_say(
 				    "note: %s: %llu exits of calls entered before the recording",

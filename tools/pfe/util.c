@@ -85,27 +85,34 @@ static size_t utf8_len(const unsigned char *s)
 	return 0;
 }
 
-char *xstrdup_shown(const char *s)
+size_t shown_into(char *out, const char *s, size_t len)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t len = strlen(s), n = 0;
-	char *out = xmalloc(len * 4 + 1); /* every byte may become \xHH */
+	const unsigned char *p = (const unsigned char *)s, *end = p + len;
+	size_t n = 0;
 
-	while (*p) {
+	while (p < end) {
 		size_t k = utf8_len(p);
 		bool c1 = k == 2 && p[0] == 0xc2 && p[1] < 0xa0;
 
-		if (k && !c1 && *p >= 0x20 && *p != 0x7f) {
+		if (k && !c1 && *p >= 0x20 && *p != 0x7f && k <= (size_t)(end - p)) {
 			memcpy(out + n, p, k);
 			n += k;
 			p += k;
 			continue;
 		}
-		for (size_t i = 0; i < (k ? k : 1); i++, p++)
+		for (size_t i = 0; i < (k ? k : 1) && p < end; i++, p++)
 			n += (size_t)sprintf(out + n, "\\x%02x", *p);
 	}
 	out[n] = '\0';
-	return xrealloc(out, n + 1);
+	return n;
+}
+
+char *xstrdup_shown(const char *s)
+{
+	size_t len = strlen(s);
+	char *out = xmalloc(len * 4 + 1); /* every byte may become \xHH */
+
+	return xrealloc(out, shown_into(out, s, len) + 1);
 }
 
 bool parse_u64(const char *s, uint64_t *out)

@@ -31,6 +31,10 @@ bool parse_u64(const char *s, uint64_t *out);
  * they would drive the terminal or make the JSON invalid.
  */
 char *xstrdup_shown(const char *s);
+/* The @len bytes at @s (followed by a NUL, which utf8 decoding stops at) as
+ * xstrdup_shown shows them, NUL-terminated in @out (room for 4 * @len + 1):
+ * a text with a length of its own. Returns the length written. */
+size_t shown_into(char *out, const char *s, size_t len);
 
 /* Undo the C escapes of the recording's text files (\\ \n \t \xHH), in place. */
 char *unescape(char *s);
