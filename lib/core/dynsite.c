@@ -209,7 +209,7 @@ static void dyn_syms(struct pfe_object *obj)
 	} else {
 		err = pfe_elf_open(obj->is_main ? "/proc/self/exe" : obj->path, obj->path, &e);
 		if (!err)
-			err = pfe_elf_func_syms(e, obj->bias, &syms, &n);
+			err = pfe_elf_func_syms(e, obj->bias, &syms, &n, NULL, NULL);
 	}
 	if (!err)
 		err = keep_all(d, syms, n);

@@ -135,6 +135,11 @@ static void site_modify(struct batch *b, struct pfe_site *site)
 		err = pfe_arch_init_nop(site, &w);
 		break;
 	case OP_MAKE_CALL:
+		/* Named for the events it is about to make (a dynamic site
+		 * shows its symbol). */
+		if (site->obj && !(site->flags & PFE_SITE_DYN) &&
+		    pfe_site_set_label(&site->obj->tab, site))
+			pfe_err_once("no memory for demangled names; raw symbols shown");
 		target = pfe_arch_find_callable_addr(site, &b->memo, &stub);
 		err = pfe_arch_make_call(site, target, &w);
 		break;
