@@ -83,13 +83,13 @@ static int cmp_key_addr(const void *a, const void *b, void *arg)
  * linker's hash order), and sorting it was most of the start-up per site
  * (issue 25): the caller checks that it is sorted already, else a radix sort of
  * 64-bit keys (offset from the lowest address, index) over the offset's
- * bits, 11 a pass. A failed allocation goes to qsort_r.
+ * bits, at most 11 a pass. A failed allocation goes to qsort_r.
  */
 #define RADIX_BITS 11
 static void sort_syms(const struct pfe_sym_in *syms, uint32_t *ord, size_t n, uintptr_t lo,
 		      uintptr_t hi)
 {
-	unsigned ibits = 1, abits;
+	unsigned ibits = 1, abits, passes, dbits;
 	uint64_t *a, *b;
 	size_t *cnt;
 
@@ -105,12 +105,16 @@ static void sort_syms(const struct pfe_sym_in *syms, uint32_t *ord, size_t n, ui
 	cnt = (size_t *)(b + n);
 	for (size_t i = 0; i < n; i++)
 		a[i] = (uint64_t)(syms[ord[i]].addr - lo) << ibits | ord[i];
-	for (unsigned sh = ibits; sh < ibits + abits; sh += RADIX_BITS) {
-		const size_t mask = ((size_t)1 << RADIX_BITS) - 1;
+	/* The fewest passes of at most RADIX_BITS, their digits as narrow as
+	 * they allow: fewer counters to clear and sum for a small table. */
+	passes = (abits + RADIX_BITS - 1) / RADIX_BITS;
+	dbits = (abits + passes - 1) / passes;
+	for (unsigned sh = ibits; sh < ibits + abits; sh += dbits) {
+		const size_t mask = ((size_t)1 << dbits) - 1;
 		uint64_t *t;
 		size_t sum = 0;
 
-		memset(cnt, 0, sizeof(*cnt) << RADIX_BITS);
+		memset(cnt, 0, sizeof(*cnt) << dbits);
 		for (size_t i = 0; i < n; i++)
 			cnt[a[i] >> sh & mask]++;
 		for (size_t d = 0; d <= mask; d++) {
