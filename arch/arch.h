@@ -52,6 +52,8 @@ struct ucontext_t;
  *   make_nop   Enabled -> Initialised: slot 1's call to @target goes back.
  * Return 0; -EINVAL when @site->pc is not an instruction address; -ERANGE
  * when @target is 0 or out of the call's reach (w is then left alone).
+ * init_nop writes the same word over the same old word at the same offset
+ * from pc for every site: lib/core/patch.c asks once per batch.
  */
 int pfe_arch_init_nop(const struct pfe_site *site, struct pfe_text_write *w);
 int pfe_arch_make_call(const struct pfe_site *site, uintptr_t target, struct pfe_text_write *w);

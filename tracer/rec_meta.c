@@ -640,7 +640,7 @@ static bool read_other_syms(const struct dl_ent *e, const char *path, struct pfe
 
 	if (e->vdso || pfe_elf_open(e->name[0] ? path : "/proc/self/exe", path, &elf))
 		return false;
-	ok = !pfe_elf_func_syms(elf, e->bias, &syms, &n);
+	ok = !pfe_elf_func_syms(elf, e->bias, &syms, &n, NULL, NULL);
 	if (ok) {
 		struct pfe_sitetab_src src = {.syms = syms, .nsyms = n};
 

@@ -86,46 +86,42 @@ bool pfe_demangle(const char *name, char *out, size_t len)
 	return true;
 }
 
-int pfe_sitetab_label(struct pfe_sitetab *t)
+bool pfe_demangle_ready(void)
 {
+	return find_demangler() != NULL;
+}
+
+int pfe_site_set_label(struct pfe_sitetab *t, struct pfe_site *s)
+{
+	struct pfe_label_chunk *c = t->labels;
 	cxa_demangle_fn fn;
-	char **v = NULL;
-	size_t pool = 0, n = 0;
-	char *p;
-	int err;
+	size_t len;
+	char *d;
 
-	for (size_t i = 0; i < t->nsites; i++)
-		n += is_cxx_name(t->sites[i].name);
-	if (!n || !(fn = find_demangler()) || !pfe_env_bool("PFE_DEMANGLE", true))
+	if (s->label)
 		return 0;
-	v = calloc(t->nsites, sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	for (size_t i = 0; i < t->nsites; i++) {
-		if (!is_cxx_name(t->sites[i].name))
-			continue;
-		v[i] = demangle_alloc(fn, t->sites[i].name);
-		if (v[i])
-			pool += strlen(v[i]) + 1;
+	/* The symbol itself unless a demangled name is there to show. */
+	if (!is_cxx_name(s->name) || !pfe_env_bool("PFE_DEMANGLE", true) ||
+	    !(fn = find_demangler()) || !(d = demangle_alloc(fn, s->name))) {
+		__atomic_store_n(&s->label, s->name, __ATOMIC_RELEASE);
+		return 0;
 	}
-	p = pool ? malloc(pool) : NULL;
-	err = pool && !p ? -ENOMEM : 0;
-	if (p) {
-		free(t->labels);
-		t->labels = p;
-		for (size_t i = 0; i < t->nsites; i++) {
-			size_t len;
+	len = strlen(d) + 1;
+	if (!c || c->cap - c->used < len) {
+		size_t cap = len > 4096 ? len : 4096;
 
-			if (!v[i])
-				continue;
-			len = strlen(v[i]) + 1;
-			memcpy(p, v[i], len);
-			t->sites[i].label = p;
-			p += len;
+		c = malloc(sizeof(*c) + cap);
+		if (!c) {
+			free(d);
+			return -ENOMEM;
 		}
+		*c = (struct pfe_label_chunk){.next = t->labels, .cap = cap};
+		t->labels = c;
 	}
-	for (size_t i = 0; i < t->nsites; i++)
-		free(v[i]);
-	free(v);
-	return err;
+	memcpy(c->buf + c->used, d, len);
+	free(d);
+	/* Pairs with the acquire in pfe_site_label: a reader sees the text. */
+	__atomic_store_n(&s->label, c->buf + c->used, __ATOMIC_RELEASE);
+	c->used += len;
+	return 0;
 }

@@ -113,7 +113,8 @@ static int text_segments(const struct dl_phdr_info *info, struct pfe_object *obj
 			pfe_err("%s: execute-only text cannot be read; left unpatched", obj->path);
 			return -EACCES;
 		}
-		(*ranges)[obj->nsegs] = (struct pfe_range){start, start + ph->p_filesz};
+		(*ranges)[obj->nsegs] =
+		    (struct pfe_range){start, start + ph->p_filesz, (const void *)start};
 		s->start = start & ~(page - 1);
 		s->end = (start + ph->p_memsz + page - 1) & ~(page - 1);
 		s->prot = seg_prot(ph->p_flags, bti);
@@ -164,13 +165,6 @@ static int read_entries(const struct dl_phdr_info *info, const char *path,
 	return 0;
 }
 
-/* The decoder only asks for words inside the text ranges it was given. */
-static bool read_text(void *ctx, uintptr_t addr, uint32_t *insn)
-{
-	memcpy(insn, (const void *)addr, sizeof(*insn));
-	return true;
-}
-
 static void report_refusals(const struct pfe_object *obj, size_t nentries)
 {
 	unsigned refused = pfe_sitetab_nrefused(&obj->tab);
@@ -202,7 +196,8 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 	struct pfe_range *text = NULL;
 	struct pfe_sym_in *syms = NULL;
 	uintptr_t *entries = NULL;
-	size_t nsecs, nsyms, nentries = 0;
+	size_t nsecs, nsyms, nentries = 0, strs_len = 0;
+	const char *strs = NULL;
 	struct pfe_object *obj;
 	struct pfe_elf *e = NULL;
 	const char *slash;
@@ -268,7 +263,7 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 	err = read_entries(info, obj->path, secs, nsecs, &entries, &nentries);
 	if (err)
 		goto out;
-	err = pfe_elf_func_syms(e, info->dlpi_addr, &syms, &nsyms);
+	err = pfe_elf_func_syms(e, info->dlpi_addr, &syms, &nsyms, &strs, &strs_len);
 	if (err)
 		goto out;
 
@@ -277,9 +272,10 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 	    .nentries = nentries,
 	    .syms = syms,
 	    .nsyms = nsyms,
+	    .strtab = strs,
+	    .strtab_len = strs_len,
 	    .text = text,
 	    .ntext = obj->nsegs,
-	    .read = read_text,
 	};
 	err = pfe_sitetab_build(&obj->tab, &src);
 	if (err) {
@@ -287,8 +283,10 @@ int pfe_object_discover(const struct dl_phdr_info *info, struct pfe_object **out
 		goto out;
 	}
 	report_refusals(obj, nentries);
-	if (pfe_sitetab_label(&obj->tab))
-		pfe_err("%s: no memory for demangled names; raw symbols shown", obj->path);
+	/* Labels are made as sites are enabled; patterns see demangled names
+	 * from now on, if the runtime is there. */
+	if (obj->tab.cxx_names)
+		pfe_demangle_ready();
 	for (size_t i = 0; i < obj->tab.nsites; i++)
 		obj->tab.sites[i].obj = obj;
 	if (obj->tab.nsites) {

@@ -224,7 +224,7 @@ static void dyn_syms(struct pfe_object *obj)
 			e = dbg;
 		}
 		if (!err)
-			err = pfe_elf_func_syms(e, obj->bias, &syms, &n);
+			err = pfe_elf_func_syms(e, obj->bias, &syms, &n, NULL, NULL);
 	}
 	if (!err)
 		err = keep_all(d, syms, n);

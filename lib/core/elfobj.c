@@ -177,57 +177,99 @@ static uint8_t bind_rank(unsigned char bind)
 	}
 }
 
-/* Appends the defined function symbols of one symbol table section. */
+/* The string table of a symbol section as one NUL-terminated block, or NULL
+ * (then each name goes through elf_strptr, which checks it). */
+static const char *strtab_block(struct pfe_elf *e, const GElf_Shdr *sh, size_t *len)
+{
+	Elf_Scn *scn = elf_getscn(e->elf, sh->sh_link);
+	Elf_Data *d = scn ? elf_getdata(scn, NULL) : NULL;
+
+	if (!d || !d->d_buf || !d->d_size || d->d_type != ELF_T_BYTE ||
+	    ((const char *)d->d_buf)[d->d_size - 1])
+		return NULL;
+	*len = d->d_size;
+	return d->d_buf;
+}
+
+/*
+ * Appends the defined function symbols of one symbol table section. The
+ * entries are read in place from libelf's translated data and the names
+ * from their string table in one block: a libelf call per symbol was a
+ * good part of the start-up per site (issue 25). *@strs is that block
+ * when every name so far came from one (NULL otherwise).
+ */
 static int read_symtab(struct pfe_elf *e, Elf_Scn *scn, const GElf_Shdr *sh, uintptr_t bias,
-		       struct pfe_sym_in **v, size_t *n, size_t *cap)
+		       struct pfe_sym_in **v, size_t *n, size_t *cap, const char **strs,
+		       size_t *strs_len)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
-	size_t count;
+	const char *block;
+	size_t count, len = 0;
 
 	if (!data)
 		return elf_fail(e, "symbol table");
 	if (!sh->sh_entsize)
 		return 0;
-	count = sh->sh_size / sh->sh_entsize;
+	if (data->d_type != ELF_T_SYM || sh->sh_entsize != sizeof(Elf64_Sym))
+		return elf_fail(e, "symbol table entries");
+	count = data->d_size / sizeof(Elf64_Sym);
+	block = strtab_block(e, sh, &len);
+	if (*n + count > *cap) {
+		size_t c = *cap ? *cap : 256;
+		struct pfe_sym_in *nv;
+
+		while (c < *n + count)
+			c *= 2;
+		nv = realloc(*v, c * sizeof(**v));
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+		*cap = c;
+	}
+	if (*n && block != *strs)
+		*strs = NULL;
+	else if (!*n)
+		*strs = block;
+	if (*strs)
+		*strs_len = len;
+	/* Locals, not *@v and *@n, which the stores could alias. */
+	const Elf64_Sym *syms = data->d_buf;
+	struct pfe_sym_in *out = *v;
+	size_t k = *n;
+
 	for (size_t i = 1; i < count; i++) {
-		GElf_Sym s;
-		unsigned char type;
+		const Elf64_Sym *s = &syms[i];
+		unsigned char type = ELF64_ST_TYPE(s->st_info);
 		const char *name;
 
-		if (!gelf_getsym(data, (int)i, &s))
-			return elf_fail(e, "symbol");
-		type = GELF_ST_TYPE(s.st_info);
-		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s.st_shndx == SHN_UNDEF ||
-		    !s.st_value)
+		if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s->st_shndx == SHN_UNDEF ||
+		    !s->st_value)
 			continue;
-		name = elf_strptr(e->elf, sh->sh_link, s.st_name);
+		if (block)
+			name = s->st_name < len ? block + s->st_name : NULL;
+		else
+			name = elf_strptr(e->elf, sh->sh_link, s->st_name);
 		if (!name || !*name)
 			continue;
-		if (*n == *cap) {
-			struct pfe_sym_in *nv;
-
-			*cap = *cap ? 2 * *cap : 256;
-			nv = realloc(*v, *cap * sizeof(**v));
-			if (!nv)
-				return -ENOMEM;
-			*v = nv;
-		}
-		(*v)[(*n)++] = (struct pfe_sym_in){
-		    .addr = bias + s.st_value,
-		    .size = s.st_size,
+		out[k++] = (struct pfe_sym_in){
+		    .addr = bias + s->st_value,
+		    .size = s->st_size,
 		    .name = name,
-		    .rank = bind_rank(GELF_ST_BIND(s.st_info)),
+		    .rank = bind_rank(ELF64_ST_BIND(s->st_info)),
 		    .ifunc = type == STT_GNU_IFUNC,
 		};
 	}
+	*n = k;
 	return 0;
 }
 
-int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n)
+int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n,
+		      const char **strs, size_t *strs_len)
 {
 	static const Elf64_Word order[] = {SHT_SYMTAB, SHT_DYNSYM};
 	struct pfe_sym_in *v = NULL;
-	size_t cap = 0;
+	const char *block = NULL;
+	size_t cap = 0, len = 0;
 
 	*out = NULL;
 	*n = 0;
@@ -247,7 +289,7 @@ int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out
 			}
 			if (sh.sh_type != order[k])
 				continue;
-			err = read_symtab(e, scn, &sh, bias, &v, n, &cap);
+			err = read_symtab(e, scn, &sh, bias, &v, n, &cap, &block, &len);
 			if (err) {
 				free(v);
 				*n = 0;
@@ -256,6 +298,10 @@ int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out
 		}
 	}
 	*out = v;
+	if (strs) {
+		*strs = *n ? block : NULL;
+		*strs_len = *n && block ? len : 0;
+	}
 	return 0;
 }
 

@@ -47,10 +47,14 @@ int pfe_elf_patch_sections(struct pfe_elf *e, struct pfe_elf_sec **out, size_t *
 /*
  * The defined function symbols (STT_FUNC, STT_GNU_IFUNC) of .symtab, or of
  * .dynsym when there is no .symtab, at run-time addresses (+ @bias). *@out is
- * malloc'ed; its names point into @e and live until pfe_elf_close. Returns 0
- * or -errno after one line.
+ * malloc'ed; its names point into @e and live until pfe_elf_close. When
+ * @strs is not NULL, *@strs is the string table (*@strs_len bytes, the last
+ * a NUL) that holds every name, or NULL when they come from several or
+ * from none checked whole (pfe_sitetab_src.strtab). Returns 0 or -errno
+ * after one line.
  */
-int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n);
+int pfe_elf_func_syms(struct pfe_elf *e, uintptr_t bias, struct pfe_sym_in **out, size_t *n,
+		      const char **strs, size_t *strs_len);
 
 /*
  * The separate debug file of a stripped object (@e without .symtab, opened

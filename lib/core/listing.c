@@ -64,9 +64,15 @@ static void out_site(struct out *o, const struct pfe_object *obj, const struct p
 		     bool labels)
 {
 	const char *name = labels ? pfe_site_label(s) : s->name;
-	char line[1024];
-	int n =
-	    snprintf(line, sizeof(line), "%s 0x%lx %s%s%s%s\n", obj->name,
+	char line[1024], full[960];
+	int n;
+
+	/* A site not enabled yet has no label: demangled here, for the line
+	 * (a dynamic site shows its symbol). */
+	if (labels && name && name == s->name && !(s->flags & PFE_SITE_DYN) &&
+	    pfe_demangle(name, full, sizeof(full)))
+		name = full;
+	n = snprintf(line, sizeof(line), "%s 0x%lx %s%s%s%s\n", obj->name,
 		     (unsigned long)(s->func - obj->bias), name ? name : "?",
 		     s->flags & PFE_SITE_BTI ? " bti" : "", s->flags & PFE_SITE_DYN ? " dyn" : "",
 		     s->flags & PFE_SITE_PAC ? " pac" : "");

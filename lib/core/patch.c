@@ -66,8 +66,9 @@ struct batch {
 	struct queued *queued;
 	size_t nqueued;
 	size_t refused;
-	int err;		       /* first error */
-	struct pfe_callable_memo memo; /* make_call: the last object's target */
+	int err;			/* first error */
+	struct pfe_callable_memo memo;	/* make_call: the last object's target */
+	const struct pfe_text_seg *seg; /* hidden_rights' last hit */
 };
 
 static const char *state_name(uint8_t state)
@@ -95,14 +96,20 @@ static void refuse(struct batch *b, const struct pfe_site *site, int err, const 
 }
 
 /* PROT_BTI of the segment holding the site: /proc/self/maps does not show
- * it, and text.c must put it back with the other rights. */
-static int hidden_rights(const struct pfe_site *site, uintptr_t addr)
+ * it, and text.c must put it back with the other rights. The batch's last
+ * segment first: sites come in address order, mostly in one segment. */
+static inline int hidden_rights(struct batch *b, const struct pfe_site *site, uintptr_t addr)
 {
 	const struct pfe_object *obj = site->obj;
 
-	for (size_t i = 0; obj && i < obj->nsegs; i++)
-		if (addr >= obj->segs[i].start && addr < obj->segs[i].end)
-			return obj->segs[i].prot & PFE_PROT_BTI;
+	if (b->seg && addr >= b->seg->start && addr < b->seg->end)
+		return b->seg->prot & PFE_PROT_BTI;
+	for (size_t i = 0; obj && i < obj->nsegs; i++) {
+		if (addr >= obj->segs[i].start && addr < obj->segs[i].end) {
+			b->seg = &obj->segs[i];
+			return b->seg->prot & PFE_PROT_BTI;
+		}
+	}
 	return 0;
 }
 
@@ -135,6 +142,11 @@ static void site_modify(struct batch *b, struct pfe_site *site)
 		err = pfe_arch_init_nop(site, &w);
 		break;
 	case OP_MAKE_CALL:
+		/* Named for the events it is about to make (a dynamic site
+		 * shows its symbol). */
+		if (site->obj && !(site->flags & PFE_SITE_DYN) &&
+		    pfe_site_set_label(&site->obj->tab, site))
+			pfe_err_once("no memory for demangled names; raw symbols shown");
 		target = pfe_arch_find_callable_addr(site, &b->memo, &stub);
 		err = pfe_arch_make_call(site, target, &w);
 		break;
@@ -161,7 +173,7 @@ static void site_modify(struct batch *b, struct pfe_site *site)
 		       (unsigned)(w.addr - site->pc), cur, w.old);
 		return;
 	}
-	w.keep = hidden_rights(site, w.addr);
+	w.keep = hidden_rights(b, site, w.addr);
 	b->w[b->nqueued] = w;
 	b->queued[b->nqueued++] = (struct queued){site, w.addr, w.new, stub};
 }
@@ -219,9 +231,63 @@ out:
 	return ret;
 }
 
+/*
+ * init_nop of a whole batch whose every site passes site_modify's checks,
+ * as at start-up: the arch's words asked once (arch.h: the same for every
+ * site), the writes built and the states read back in tight loops (issue
+ * 25: the generic batch was a good part of the start-up per site).
+ * Returns 1 when some site would be refused: the generic batch then says
+ * why.
+ */
+static int init_nop_batch(struct pfe_site **sites, size_t n)
+{
+	struct batch b = {.op = OP_INIT_NOP, .t = &transitions[OP_INIT_NOP]};
+	struct pfe_text_write w0, *w;
+	uintptr_t off;
+	int ret;
+
+	if (!n || pfe_arch_init_nop(sites[0], &w0))
+		return 1;
+	off = w0.addr - sites[0]->pc;
+	w = malloc(n * sizeof(*w));
+	if (!w)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		const struct pfe_site *s = sites[i];
+		uintptr_t addr = s->pc + off;
+
+		if (s->state != PFE_SITE_COMPILED || s->nops < 2 || s->pc & 3 ||
+		    load(addr) != w0.old) {
+			free(w);
+			return 1;
+		}
+		w[i] = (struct pfe_text_write){addr, w0.old, w0.new, hidden_rights(&b, s, addr)};
+	}
+	ret = pfe_text_apply(w, n, NULL);
+	free(w);
+	/* Memory says which writes happened, as in sites_modify. */
+	for (size_t i = 0; i < n; i++) {
+		struct pfe_site *s = sites[i];
+		uint32_t got = load(s->pc + off);
+
+		if (got == w0.new) {
+			s->state = b.t->to;
+			s->flags &= ~PFE_SITE_STUB;
+		} else if (ret >= 0) {
+			refuse(&b, s, -EILSEQ, "pc+%u changed to %#010x while patching",
+			       (unsigned)off, got);
+		}
+	}
+	if (b.refused > REFUSE_LINES)
+		pfe_err("%s: %zu more sites refused", b.t->name, b.refused - REFUSE_LINES);
+	return ret >= 0 ? b.err : ret;
+}
+
 int pfe_sites_init_nop(struct pfe_site **sites, size_t n)
 {
-	return sites_modify(sites, n, OP_INIT_NOP);
+	int ret = init_nop_batch(sites, n);
+
+	return ret == 1 ? sites_modify(sites, n, OP_INIT_NOP) : ret;
 }
 
 int pfe_sites_make_call(struct pfe_site **sites, size_t n)

@@ -22,31 +22,38 @@ static uint32_t next_id; /* patch lock; read relaxed by pfe_site_ids_end */
 
 int pfe_site_ids_assign(struct pfe_object *obj)
 {
+	const uint32_t mask = (1u << PAGE_BITS) - 1, first = next_id;
 	size_t n = obj->tab.nsites;
 
-	if (n > PFE_SITE_ID_MAX - next_id)
+	if (n > PFE_SITE_ID_MAX - first)
 		return -ENOSPC;
-	for (size_t i = 0; i < n; i++) {
-		uint32_t id = next_id + (uint32_t)i;
-		struct pfe_site ***pg = &pages[id >> PAGE_BITS];
-
-		if (!*pg) {
+	/* A check per page and a tight loop per page, not per site (issue 25:
+	 * start-up per site). */
+	for (uint32_t pg = first >> PAGE_BITS; n && pg <= (first + (uint32_t)(n - 1)) >> PAGE_BITS;
+	     pg++) {
+		if (!pages[pg]) {
 			struct pfe_site **p = calloc(1u << PAGE_BITS, sizeof(*p));
 
 			if (!p)
 				return -ENOMEM;
-			__atomic_store_n(pg, p, __ATOMIC_RELEASE);
+			__atomic_store_n(&pages[pg], p, __ATOMIC_RELEASE);
 		}
 	}
-	obj->first_id = next_id;
-	for (size_t i = 0; i < n; i++) {
-		struct pfe_site *s = &obj->tab.sites[i];
+	obj->first_id = first;
+	for (size_t i = 0; i < n;) {
+		uint32_t id = first + (uint32_t)i;
+		struct pfe_site **pg = pages[id >> PAGE_BITS] + (id & mask);
+		size_t k = mask + 1 - (id & mask) < n - i ? mask + 1 - (id & mask) : n - i;
 
-		s->id = next_id + (uint32_t)i;
-		__atomic_store_n(&pages[s->id >> PAGE_BITS][s->id & ((1u << PAGE_BITS) - 1)], s,
-				 __ATOMIC_RELEASE);
+		for (size_t j = 0; j < k; j++) {
+			struct pfe_site *s = &obj->tab.sites[i + j];
+
+			s->id = id + (uint32_t)j;
+			__atomic_store_n(&pg[j], s, __ATOMIC_RELEASE);
+		}
+		i += k;
 	}
-	__atomic_store_n(&next_id, next_id + (uint32_t)n, __ATOMIC_RELEASE);
+	__atomic_store_n(&next_id, first + (uint32_t)n, __ATOMIC_RELEASE);
 	return 0;
 }
 

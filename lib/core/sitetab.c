@@ -34,7 +34,7 @@ static const char *const refusal_names[PFE_REFUSE_NR] = {
 struct decoder {
 	const struct pfe_sitetab_src *src;
 	const struct pfe_sitetab *t;
-	const struct pfe_range *last; /* in_text's last hit */
+	const struct pfe_range *last; /* range_of's last hit */
 	size_t sym;		      /* sym_lower_bound's last answer */
 };
 
@@ -43,49 +43,77 @@ static bool in_range(const struct pfe_range *r, uintptr_t addr, size_t len)
 	return addr >= r->start && r->end - r->start >= len && addr <= r->end - len;
 }
 
-/* The range of the last hit first: entries come in address order, and
- * each site asks for a few words (issue 25: start-up per site). */
-static bool in_text(const struct decoder *d, uintptr_t addr, size_t len)
+/* The range holding [addr, addr + len), or NULL. The range of the last hit
+ * first: entries come in address order, and each site asks for a few words
+ * (issue 25: start-up per site). */
+static inline const struct pfe_range *range_of(struct decoder *d, uintptr_t addr, size_t len)
 {
 	if (d->last && in_range(d->last, addr, len))
-		return true;
+		return d->last;
 	for (size_t i = 0; i < d->src->ntext; i++) {
 		const struct pfe_range *r = &d->src->text[i];
 
-		if (in_range(r, addr, len)) {
-			((struct decoder *)d)->last = r;
-			return true;
-		}
+		if (in_range(r, addr, len))
+			return d->last = r;
 	}
-	return false;
+	return NULL;
+}
+
+static bool in_text(struct decoder *d, uintptr_t addr, size_t len)
+{
+	return range_of(d, addr, len) != NULL;
+}
+
+/* The word at @addr of range @r, which holds it. */
+static inline uint32_t word(const struct pfe_range *r, uintptr_t addr)
+{
+	uint32_t insn;
+
+	memcpy(&insn, (const char *)r->mem + (addr - r->start), sizeof(insn));
+	return insn;
+}
+
+/* The word at @off of the fast loop's range (pfe_sitetab_build). */
+static inline uint32_t fast_word(const char *mem, uintptr_t off)
+{
+	uint32_t insn;
+
+	memcpy(&insn, mem + off, sizeof(insn));
+	return insn;
 }
 
 /* Only text is ever read: an entry pointing at an unmapped page must not
- * make the reader fault. */
-static bool rd(const struct decoder *d, uintptr_t addr, uint32_t *insn)
+ * make the decoder fault. */
+static bool is_nop(struct decoder *d, uintptr_t addr)
 {
-	return in_text(d, addr, 4) && d->src->read(d->src->ctx, addr, insn);
-}
+	const struct pfe_range *r = range_of(d, addr, 4);
 
-static bool is_nop(const struct decoder *d, uintptr_t addr)
-{
-	uint32_t insn;
-
-	return rd(d, addr, &insn) && pfe_insn_is_nop(insn);
+	return r && pfe_insn_is_nop(word(r, addr));
 }
 
 /* A landing pad for calls (arch/arm64/insn.h). */
-static bool is_bti(const struct decoder *d, uintptr_t addr)
+static bool is_bti(struct decoder *d, uintptr_t addr)
 {
-	uint32_t insn;
+	const struct pfe_range *r = range_of(d, addr, 4);
 
-	return rd(d, addr, &insn) && pfe_insn_is_bti_call(insn);
+	return r && pfe_insn_is_bti_call(word(r, addr));
 }
 
-static unsigned nop_run(const struct decoder *d, uintptr_t addr)
+/* The NOPs from @addr on: within @addr's range by plain loads, word by
+ * word past its end (text ranges may touch). */
+static unsigned nop_run(struct decoder *d, uintptr_t addr)
 {
-	unsigned n = 0;
+	const struct pfe_range *r = range_of(d, addr, 4);
+	unsigned n = 0, max;
 
+	if (!r)
+		return 0;
+	max = (r->end - addr) / 4 < PFE_SITETAB_MAX_NOPS ? (unsigned)((r->end - addr) / 4)
+							 : PFE_SITETAB_MAX_NOPS;
+	while (n < max && pfe_insn_is_nop(word(r, addr + 4 * (uintptr_t)n)))
+		n++;
+	if (n < max)
+		return n;
 	while (n < PFE_SITETAB_MAX_NOPS && is_nop(d, addr + 4 * (uintptr_t)n))
 		n++;
 	return n;
@@ -115,12 +143,51 @@ static size_t dec_lower_bound(struct decoder *d, uintptr_t addr)
  * containing the entry (landing pad at the symbol, table entry at symbol + 4). Without a
  * symbol the layout is inferred from the NOP run alone.
  */
-static enum pfe_refusal decode(struct decoder *d, uintptr_t e, struct pfe_site *s)
+/* Out of line: the fast loop in pfe_sitetab_build keeps its registers. */
+static __attribute__((noinline)) enum pfe_refusal decode(struct decoder *d, uintptr_t e,
+							 struct pfe_site *s)
 {
 	const struct pfe_sitetab *t = d->t;
+	const struct pfe_range *r = d->last;
 	uintptr_t func, pc;
 	unsigned run;
 	size_t i;
+
+	/*
+	 * The common layouts, -fpatchable-function-entry=2 with or without a
+	 * landing pad: two NOPs then the body, in the range of the last entry,
+	 * the symbol at e (or at the landing pad before it, sized past e): what
+	 * the general path below finds for them, in a few loads (issue 25:
+	 * start-up per site).
+	 */
+	if (r && !(e & 3) && e >= r->start + 4 && e < r->end && r->end - e >= 12 &&
+	    pfe_insn_is_nop(word(r, e)) && pfe_insn_is_nop(word(r, e + 4)) &&
+	    !pfe_insn_is_nop(word(r, e + 8))) {
+		/* The symbol after the last site's, as a rule; symbols are
+		 * sorted with one per address, so one at e is the lower bound. */
+		i = d->sym;
+		if (i < t->nsyms && t->syms[i].addr < e)
+			i++;
+		if (i < t->nsyms && t->syms[i].addr == e)
+			d->sym = i;
+		else
+			i = dec_lower_bound(d, e);
+		if (i < t->nsyms && t->syms[i].addr == e) {
+			*s = (struct pfe_site){
+			    .pc = e, .func = e, .nops = 2, .name = t->strings + t->syms[i].name};
+			return PFE_REFUSE_NR;
+		}
+		if (i > 0 && (i == t->nsyms || t->syms[i].addr - e > 8) &&
+		    t->syms[i - 1].addr == e - 4 && t->syms[i - 1].size > 4 &&
+		    pfe_insn_is_bti_call(word(r, e - 4))) {
+			*s = (struct pfe_site){.pc = e,
+					       .func = e - 4,
+					       .nops = 2,
+					       .flags = PFE_SITE_BTI,
+					       .name = t->strings + t->syms[i - 1].name};
+			return PFE_REFUSE_NR;
+		}
+	}
 
 	memset(s, 0, sizeof(*s));
 	if (e & 3)
@@ -204,7 +271,13 @@ static int cmp_by_name(const void *a, const void *b, void *arg)
 int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 {
 	struct decoder d = {.src = src, .t = t};
-	size_t n = 0, k;
+	bool unsorted = false;
+	const uintptr_t *entries = src->entries;
+	size_t n = 0, i, k, sym = 0, nsyms, nentries = src->nentries;
+	uintptr_t lo = 1, span = 0, prev = 0; /* no fast range before decode() has one */
+	const char *mem = NULL, *strings;
+	const struct pfe_sym *syms;
+	struct pfe_site *sites;
 	int err;
 
 	memset(t, 0, sizeof(*t));
@@ -212,37 +285,74 @@ int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 	if (err)
 		goto fail;
 
-	t->sites = malloc((src->nentries ? src->nentries : 1) * sizeof(*t->sites));
-	if (!t->sites)
+	t->sites = sites = malloc((src->nentries ? src->nentries : 1) * sizeof(*t->sites));
+	if (!sites)
 		goto nomem;
-	for (size_t i = 0; i < src->nentries; i++) {
-		enum pfe_refusal r = decode(&d, src->entries[i], &t->sites[n]);
+	syms = t->syms;
+	nsyms = t->nsyms;
+	strings = t->strings;
+	/* The table lists entries in address order as a rule: checked, and
+	 * duplicates dropped, as they come; a sort only for a table out of
+	 * order. */
+	for (i = 0; i < nentries; i++) {
+		uintptr_t e = entries[i];
+		struct pfe_site *s = &sites[n];
+		enum pfe_refusal r;
 
-		if (r == PFE_REFUSE_NR)
-			n++;
-		else
+		/*
+		 * The commonest layout, =2 without a landing pad, as decode()'s
+		 * fast path takes it, with its state in locals: stores into the
+		 * sites cannot alias them (issue 25: start-up per site).
+		 */
+		if (!(e & 3) && e - lo <= span && pfe_insn_is_nop(fast_word(mem, e - lo)) &&
+		    pfe_insn_is_nop(fast_word(mem, e - lo + 4)) &&
+		    !pfe_insn_is_nop(fast_word(mem, e - lo + 8))) {
+			if (sym < nsyms && syms[sym].addr < e)
+				sym++;
+			if (sym < nsyms && syms[sym].addr == e) {
+				*s = (struct pfe_site){.pc = e,
+						       .func = e,
+						       .nops = 2,
+						       .name = strings + syms[sym].name};
+				goto accepted;
+			}
+		}
+		d.sym = sym;
+		r = decode(&d, e, s);
+		sym = d.sym;
+		if (d.last && d.last->end - d.last->start >= 16) {
+			/* e in [start + 4, end - 12]: the fast path's words. */
+			lo = d.last->start + 4;
+			span = d.last->end - d.last->start - 16;
+			mem = (const char *)d.last->mem + 4;
+		}
+		if (r != PFE_REFUSE_NR) {
 			t->refused[r]++;
-	}
-	/* The table lists entries in address order as a rule. */
-	if (!pfe_sorted(t->sites, n, sizeof(*t->sites), cmp_site_pc))
-		qsort(t->sites, n, sizeof(*t->sites), cmp_site_pc);
-	for (size_t i = k = 0; i < n; i++) {
-		if (k > 0 && t->sites[k - 1].pc == t->sites[i].pc) {
-			t->refused[PFE_REFUSE_DUPLICATE]++;
 			continue;
 		}
-		t->sites[k++] = t->sites[i];
+	accepted:
+		if (n > 0 && s->pc <= prev) {
+			if (s->pc == prev) {
+				t->refused[PFE_REFUSE_DUPLICATE]++;
+				continue;
+			}
+			unsorted = true;
+		}
+		prev = s->pc;
+		n++;
+	}
+	k = n;
+	if (unsorted) {
+		qsort(t->sites, n, sizeof(*t->sites), cmp_site_pc);
+		for (i = k = 0; i < n; i++) {
+			if (k > 0 && t->sites[k - 1].pc == t->sites[i].pc) {
+				t->refused[PFE_REFUSE_DUPLICATE]++;
+				continue;
+			}
+			t->sites[k++] = t->sites[i];
+		}
 	}
 	t->nsites = k;
-
-	t->by_name = malloc((k ? k : 1) * sizeof(*t->by_name));
-	if (!t->by_name)
-		goto nomem;
-	for (size_t i = 0; i < k; i++)
-		if (t->sites[i].name)
-			t->by_name[t->nnamed++] = (uint32_t)i;
-	if (!pfe_sorted_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites))
-		qsort_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites);
 	return 0;
 
 nomem:
@@ -267,10 +377,39 @@ struct pfe_site *pfe_sitetab_by_pc(const struct pfe_sitetab *t, uintptr_t pc)
 	return lo < t->nsites && t->sites[lo].pc == pc ? &t->sites[lo] : NULL;
 }
 
-struct pfe_site *pfe_sitetab_by_name(const struct pfe_sitetab *t, const char *name)
+/*
+ * The name index, built on the first lookup by name rather than with the
+ * table: most runs never look a site up by name, and checking or sorting
+ * the names was a good part of the start-up per site (issue 25).
+ */
+static int index_names(struct pfe_sitetab *t)
 {
-	size_t lo = 0, hi = t->nnamed;
+	if (t->by_name)
+		return 0;
+	t->by_name = malloc((t->nsites ? t->nsites : 1) * sizeof(*t->by_name));
+	if (!t->by_name)
+		return -ENOMEM;
+	t->nnamed = 0;
+	for (size_t i = 0; i < t->nsites; i++)
+		if (t->sites[i].name)
+			t->by_name[t->nnamed++] = (uint32_t)i;
+	if (!pfe_sorted_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites))
+		qsort_r(t->by_name, t->nnamed, sizeof(*t->by_name), cmp_by_name, t->sites);
+	return 0;
+}
 
+struct pfe_site *pfe_sitetab_by_name(struct pfe_sitetab *t, const char *name)
+{
+	size_t lo = 0, hi;
+
+	if (index_names(t)) {
+		/* No memory for the index: the first in pc order, as it would give. */
+		for (size_t i = 0; i < t->nsites; i++)
+			if (t->sites[i].name && !strcmp(t->sites[i].name, name))
+				return &t->sites[i];
+		return NULL;
+	}
+	hi = t->nnamed;
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -318,6 +457,11 @@ void pfe_sitetab_free(struct pfe_sitetab *t)
 	free(t->by_name);
 	free(t->syms);
 	free(t->strings);
-	free(t->labels);
+	while (t->labels) {
+		struct pfe_label_chunk *c = t->labels;
+
+		t->labels = c->next;
+		free(c);
+	}
 	memset(t, 0, sizeof(*t));
 }

@@ -44,7 +44,16 @@ struct pfe_site {
 	uint8_t flags;		    /* PFE_SITE_* */
 	uint16_t nops;		    /* NOPs from pc on, >= 2 */
 	uint32_t id;		    /* process-wide site id (siteid.c); set at publication */
-	const char *label;	    /* demangled name (lib/core/demangle.c), NULL: show name */
+	/* The name to show (lib/core/demangle.c: demangled, or the symbol),
+	 * set when the site is first enabled; NULL: show name. */
+	const char *label;
+};
+
+/* Memory for the labels of a table's sites, made as they are asked for. */
+struct pfe_label_chunk {
+	struct pfe_label_chunk *next;
+	size_t used, cap;
+	char buf[];
 };
 
 /* A function symbol, for naming callers (the whole .symtab/.dynsym). */
@@ -67,21 +76,25 @@ enum pfe_refusal {
 struct pfe_sitetab {
 	struct pfe_site *sites; /* sorted by pc */
 	size_t nsites;
-	uint32_t *by_name; /* indices of named sites, sorted by name */
+	uint32_t *by_name; /* indices of named sites, sorted by name; built by the
+			    * first pfe_sitetab_by_name (NULL before) */
 	size_t nnamed;
 	struct pfe_sym *syms; /* function symbols sorted by addr */
 	size_t nsyms;
-	char *strings; /* pool that site and symbol names point into */
-	char *labels;  /* pool that site labels point into (lib/core/demangle.c) */
+	char *strings;			/* pool that site and symbol names point into */
+	struct pfe_label_chunk *labels; /* site labels (lib/core/demangle.c) */
+	bool cxx_names;			/* a symbol has a C++ name (_Z...) */
 	unsigned refused[PFE_REFUSE_NR];
 };
 
 /* The site whose slot 0 is at @pc, or NULL. O(log n). */
 struct pfe_site *pfe_sitetab_by_pc(const struct pfe_sitetab *t, uintptr_t pc);
 
-/* The first site (lowest pc) named @name, or NULL. O(log n). Further sites
- * of the same name (local functions in several units) follow in by_name. */
-struct pfe_site *pfe_sitetab_by_name(const struct pfe_sitetab *t, const char *name);
+/* The first site (lowest pc) named @name, or NULL. O(log n) once the first
+ * call has built the name index, O(n log n) once: callers own the table or
+ * hold the patch lock. Further sites of the same name (local functions in
+ * several units) follow in by_name. */
+struct pfe_site *pfe_sitetab_by_name(struct pfe_sitetab *t, const char *name);
 
 /* The symbol whose function holds @addr, and in *@end where the function
  * ends (its size, else the next symbol, else UINTPTR_MAX); NULL when no
@@ -98,9 +111,12 @@ void pfe_sitetab_free(struct pfe_sitetab *t);
 /* Limit of the NOP runs the decoder scans, and of site->nops. */
 #define PFE_SITETAB_MAX_NOPS 256
 
-/* [start, end): a run of executable code. */
+/* [start, end): a run of executable code, whose bytes the decoder reads at
+ * @mem (the range's own address in a live process, a copy in the tests):
+ * plain loads, not a call per word (issue 25: start-up per site). */
 struct pfe_range {
 	uintptr_t start, end;
+	const void *mem;
 };
 
 /* A function symbol as the builder takes it. */
@@ -112,24 +128,25 @@ struct pfe_sym_in {
 	bool ifunc;	  /* STT_GNU_IFUNC: addr is the resolver (lib/core/dynsite.c) */
 };
 
-/* Reads the instruction word at @addr; false when it cannot be read. */
-typedef bool (*pfe_insn_reader)(void *ctx, uintptr_t addr, uint32_t *insn);
-
 struct pfe_sitetab_src {
 	const uintptr_t *entries; /* run-time values of __patchable_function_entries */
 	size_t nentries;
 	const struct pfe_sym_in *syms; /* any order; none for a stripped object */
 	size_t nsyms;
-	const struct pfe_range *text; /* the object's executable code */
+	/* Optional: a NUL-terminated block holding the names of @syms (an ELF
+	 * string table), copied whole into the table's pool rather than name
+	 * by name. Names outside it are copied one by one. */
+	const char *strtab;
+	size_t strtab_len;
+	const struct pfe_range *text; /* the object's executable code: nothing else is read */
 	size_t ntext;
-	pfe_insn_reader read;
-	void *ctx;
 };
 
 /*
  * Decode every entry into a site (see the layout above), refuse and count
  * the ones that do not hold two NOPs at a function entry, and index the
- * sites by pc and name and the symbols by address. Nothing in @src is
+ * sites by pc and the symbols by address (by name: on the first lookup by
+ * name, pfe_sitetab_by_name). Nothing in @src is
  * referenced afterwards. Returns 0 or -ENOMEM (and @t is left empty).
  * site->obj is left NULL for the caller to set.
  */
@@ -144,12 +161,12 @@ char *pfe_sitetab_refusals(const struct pfe_sitetab *t, char *buf, size_t len);
 
 /* symtab.c, for sitetab.c: the symbols of @src sorted and named into @t
  * (0 or -ENOMEM); the first symbol at or above @addr (nsyms when none);
- * whether @v is in order already (n - 1 comparisons instead of a sort). */
+ * whether @v is in order already (n - 1 comparisons instead of a sort;
+ * sitetab.c's name index). */
 struct pfe_sitetab_src;
 int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src);
 size_t pfe_symtab_lower_bound(const struct pfe_sitetab *t, uintptr_t addr);
 bool pfe_sorted_r(const void *v, size_t n, size_t size,
 		  int (*cmp)(const void *, const void *, void *), void *arg);
-bool pfe_sorted(const void *v, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
 #endif /* PFE_SITETAB_H */

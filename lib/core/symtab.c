@@ -25,16 +25,6 @@ bool pfe_sorted_r(const void *v, size_t n, size_t size,
 	return true;
 }
 
-static int cmp_plain(const void *a, const void *b, void *arg)
-{
-	return ((int (*)(const void *, const void *))arg)(a, b);
-}
-
-bool pfe_sorted(const void *v, size_t n, size_t size, int (*cmp)(const void *, const void *))
-{
-	return pfe_sorted_r(v, n, size, cmp_plain, (void *)cmp);
-}
-
 /* First symbol at or above @addr (nsyms when none). */
 size_t pfe_symtab_lower_bound(const struct pfe_sitetab *t, uintptr_t addr)
 {
@@ -60,18 +50,14 @@ static unsigned leading_underscores(const char *s)
 	return n;
 }
 
-/* Symbols by address; among aliases the one that names the address first:
- * sized, lowest rank (global before weak before local), fewest leading
+/* Among aliases at one address, the one that names it comes first: sized,
+ * lowest rank (global before weak before local), fewest leading
  * underscores (malloc before __libc_malloc), then alphabetical, so that the
  * choice never depends on the order of the symbol table. */
-static int cmp_sym_in(const void *a, const void *b)
+static int cmp_alias(const struct pfe_sym_in *x, const struct pfe_sym_in *y)
 {
-	const struct pfe_sym_in *x = *(const struct pfe_sym_in *const *)a;
-	const struct pfe_sym_in *y = *(const struct pfe_sym_in *const *)b;
 	unsigned ux, uy;
 
-	if (x->addr != y->addr)
-		return x->addr < y->addr ? -1 : 1;
 	if (!x->size != !y->size)
 		return x->size ? -1 : 1;
 	if (x->rank != y->rank)
@@ -83,110 +69,155 @@ static int cmp_sym_in(const void *a, const void *b)
 	return strcmp(x->name, y->name);
 }
 
+static int cmp_key_addr(const void *a, const void *b, void *arg)
+{
+	const struct pfe_sym_in *s = arg;
+	uintptr_t x = s[*(const uint32_t *)a].addr, y = s[*(const uint32_t *)b].addr;
+
+	return x < y ? -1 : x > y;
+}
+
 /*
- * Symbols in cmp_sym_in's order. A symbol table is in no order by address
- * (a linker's hash order), and sorting it was most of the start-up per
- * site (issue 25): a radix sort by address, 11 bits a pass over the bits
- * that differ, then cmp_sym_in within each address's aliases. Small tables
- * and a failed allocation go to qsort.
+ * @ord (the @n indices of the named symbols, in table order) in address
+ * order, aliases in any order. A symbol table is in no order by address (a
+ * linker's hash order), and sorting it was most of the start-up per site
+ * (issue 25): the caller checks that it is sorted already, else a radix sort of
+ * 64-bit keys (offset from the lowest address, index) over the offset's
+ * bits, at most 11 a pass. A failed allocation goes to qsort_r.
  */
 #define RADIX_BITS 11
-static void sort_syms(const struct pfe_sym_in **v, size_t n)
+static void sort_syms(const struct pfe_sym_in *syms, uint32_t *ord, size_t n, uintptr_t lo,
+		      uintptr_t hi)
 {
-	const struct pfe_sym_in **a = v, **b, **m;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	unsigned ibits = 1, abits, passes, dbits;
+	uint64_t *a, *b;
 	size_t *cnt;
 
-	for (size_t i = 0; i < n; i++) {
-		lo = v[i]->addr < lo ? v[i]->addr : lo;
-		hi = v[i]->addr > hi ? v[i]->addr : hi;
-	}
-	m = n >= 256 && hi > lo ? malloc(n * sizeof(*m) + (sizeof(*cnt) << RADIX_BITS)) : NULL;
-	if (!m) {
-		if (!pfe_sorted(v, n, sizeof(*v), cmp_sym_in))
-			qsort(v, n, sizeof(*v), cmp_sym_in);
+	while (ibits < 32 && (size_t)1 << ibits <= ord[n - 1]) /* ord ascends */
+		ibits++;
+	abits = 64 - (unsigned)__builtin_clzl(hi - lo);
+	a = abits + ibits <= 64 ? malloc(2 * n * sizeof(*a) + (sizeof(*cnt) << RADIX_BITS)) : NULL;
+	if (!a) {
+		qsort_r(ord, n, sizeof(*ord), cmp_key_addr, (void *)syms);
 		return;
 	}
-	b = m;
-	cnt = (size_t *)(m + n);
-	for (unsigned sh = 0; sh < 64 - (unsigned)__builtin_clzl(hi - lo); sh += RADIX_BITS) {
-		const struct pfe_sym_in **t;
+	b = a + n;
+	cnt = (size_t *)(b + n);
+	for (size_t i = 0; i < n; i++)
+		a[i] = (uint64_t)(syms[ord[i]].addr - lo) << ibits | ord[i];
+	/* The fewest passes of at most RADIX_BITS, their digits as narrow as
+	 * they allow: fewer counters to clear and sum for a small table. */
+	passes = (abits + RADIX_BITS - 1) / RADIX_BITS;
+	dbits = (abits + passes - 1) / passes;
+	for (unsigned sh = ibits; sh < ibits + abits; sh += dbits) {
+		const size_t mask = ((size_t)1 << dbits) - 1;
+		uint64_t *t;
 		size_t sum = 0;
 
-		memset(cnt, 0, sizeof(*cnt) << RADIX_BITS);
+		memset(cnt, 0, sizeof(*cnt) << dbits);
 		for (size_t i = 0; i < n; i++)
-			cnt[(a[i]->addr - lo) >> sh & ((1u << RADIX_BITS) - 1)]++;
-		for (size_t d = 0; d < (1u << RADIX_BITS); d++) {
+			cnt[a[i] >> sh & mask]++;
+		for (size_t d = 0; d <= mask; d++) {
 			size_t c = cnt[d];
 
 			cnt[d] = sum;
 			sum += c;
 		}
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(a[i]->addr - lo) >> sh & ((1u << RADIX_BITS) - 1)]++] = a[i];
+			b[cnt[a[i] >> sh & mask]++] = a[i];
 		t = a;
 		a = b;
 		b = t;
 	}
-	if (a != v)
-		memcpy(v, a, n * sizeof(*v));
-	free(m);
-	for (size_t i = 0, j; i < n; i = j) {
-		for (j = i + 1; j < n && v[j]->addr == v[i]->addr; j++)
-			;
-		if (j - i > 1)
-			qsort(v + i, j - i, sizeof(*v), cmp_sym_in);
-	}
+	for (size_t i = 0; i < n; i++)
+		ord[i] = (uint32_t)(a[i] & (((uint64_t)1 << ibits) - 1));
+	free(a < b ? a : b);
 }
 
-/* One symbol per address, names copied into the table's own pool so that
- * nothing refers to the ELF reader's memory once it is closed. */
+/*
+ * One symbol per address, the alias that names it (cmp_alias). Names are
+ * in the table's own pool, so that nothing refers to the ELF reader's
+ * memory once it is closed: src->strtab copied whole when it holds them
+ * all (their offsets stay), else each name copied.
+ */
 int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 {
-	const struct pfe_sym_in **v;
+	const struct pfe_sym_in *syms = src->syms;
+	/* Offset 0 must stay the empty name: a table starting otherwise is
+	 * copied name by name. */
+	const char *st = src->strtab && src->strtab_len && !src->strtab[0] ? src->strtab : NULL;
 	size_t n = 0, pool = 1, k = 0;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	bool sorted = true, cxx = false;
+	uint32_t *ord;
 	char *p;
 
 	if (!src->nsyms)
 		return 0;
-	v = malloc(src->nsyms * sizeof(*v));
-	if (!v)
+	if (src->nsyms > UINT32_MAX)
 		return -ENOMEM;
-	for (size_t i = 0; i < src->nsyms; i++)
-		if (src->syms[i].name && src->syms[i].name[0])
-			v[n++] = &src->syms[i];
-	sort_syms(v, n);
+	ord = malloc(src->nsyms * sizeof(*ord));
+	if (!ord)
+		return -ENOMEM;
+	for (size_t i = 0; i < src->nsyms; i++) {
+		const char *name = syms[i].name;
+		uintptr_t x = syms[i].addr;
 
-	for (size_t i = 0; i < n; i++)
-		if (i == 0 || v[i]->addr != v[i - 1]->addr)
-			pool += strlen(v[i]->name) + 1;
+		if (!name || !name[0])
+			continue;
+		ord[n++] = (uint32_t)i;
+		cxx |= name[0] == '_' && name[1] == 'Z';
+		if (st && (name < st || name >= st + src->strtab_len))
+			st = NULL;
+		sorted &= x >= hi;
+		lo = x < lo ? x : lo;
+		hi = x > hi ? x : hi;
+	}
+	if (!sorted)
+		sort_syms(syms, ord, n, lo, hi);
+	t->cxx_names = cxx;
+
+	if (st) {
+		pool = src->strtab_len;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			pool += strlen(syms[ord[i]].name) + 1;
+	}
 	if (pool > UINT32_MAX) {
-		free(v);
+		free(ord);
 		return -ENOMEM;
 	}
 	t->syms = malloc((n ? n : 1) * sizeof(*t->syms));
 	t->strings = malloc(pool);
 	if (!t->syms || !t->strings) {
-		free(v);
+		free(ord);
 		return -ENOMEM;
 	}
 	p = t->strings;
-	*p++ = '\0';
-	for (size_t i = 0; i < n; i++) {
-		size_t len;
+	if (st)
+		memcpy(p, st, pool);
+	*p++ = '\0'; /* offset 0: the empty name (an ELF string table's too) */
+	for (size_t i = 0, j; i < n; i = j) {
+		const struct pfe_sym_in *s = &syms[ord[i]];
 
-		if (i > 0 && v[i]->addr == v[i - 1]->addr)
-			continue;
-		len = strlen(v[i]->name) + 1;
-		t->syms[k].addr = v[i]->addr;
-		t->syms[k].size = v[i]->size > UINT32_MAX ? UINT32_MAX : (uint32_t)v[i]->size;
-		t->syms[k].name = (uint32_t)(p - t->strings);
-		memcpy(p, v[i]->name, len);
-		p += len;
+		for (j = i + 1; j < n && syms[ord[j]].addr == s->addr; j++)
+			if (cmp_alias(&syms[ord[j]], s) < 0)
+				s = &syms[ord[j]];
+		t->syms[k].addr = s->addr;
+		t->syms[k].size = s->size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->size;
+		if (st) {
+			t->syms[k].name = (uint32_t)(s->name - st);
+		} else {
+			size_t len = strlen(s->name) + 1;
+
+			t->syms[k].name = (uint32_t)(p - t->strings);
+			memcpy(p, s->name, len);
+			p += len;
+		}
 		k++;
 	}
 	t->nsyms = k;
-	free(v);
+	free(ord);
 	return 0;
 }
 

@@ -182,7 +182,24 @@ static int collect_cb(const struct pfe_map *m, void *ctx)
 	struct collect *c = ctx;
 
 	while (c->i < c->n && c->w[c->i].addr < m->end) {
-		if (c->w[c->i].addr < m->start)
+		const struct pfe_text_write *w = &c->w[c->i];
+		struct run *r = c->nruns ? &c->runs[c->nruns - 1] : NULL;
+
+		/* A word on the last run's pages, as most are, and the words
+		 * after it there (issue 25: a claim per word was a good part
+		 * of the start-up per site). */
+		if (r && w->addr >= m->start && w->addr < r->end &&
+		    r->prot == (m->prot | w->keep) && r->shared == m->shared) {
+			uintptr_t end = r->end < m->end ? r->end : m->end;
+			size_t i = c->i + 1;
+
+			while (i < c->n && c->w[i].addr < end && c->w[i].keep == w->keep)
+				i++;
+			r->last = i - 1;
+			c->i = i;
+			continue;
+		}
+		if (w->addr < m->start)
 			claim(c, PROT_UNKNOWN, false);
 		else
 			claim(c, m->prot, m->shared);
@@ -211,21 +228,22 @@ static int cmp_addr(const void *a, const void *b)
 static void store_run(struct pfe_text_write *w, const struct run *r, int *applied,
 		      size_t *mismatched)
 {
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uintptr_t lo = 0, hi = 0;
+	size_t done = 0;
 
+	/* The writes are sorted: the first and the last written bound them. */
 	for (size_t i = r->first; i <= r->last; i++) {
 		uint32_t *p = (uint32_t *)w[i].addr;
 
-		if (__atomic_load_n(p, __ATOMIC_RELAXED) != w[i].old) {
-			(*mismatched)++;
+		if (__atomic_load_n(p, __ATOMIC_RELAXED) != w[i].old)
 			continue;
-		}
 		__atomic_store_n(p, w[i].new, __ATOMIC_RELAXED);
-		if (w[i].addr < lo)
+		if (!done++)
 			lo = w[i].addr;
 		hi = w[i].addr + 4;
-		(*applied)++;
 	}
+	*applied += (int)done;
+	*mismatched += r->last + 1 - r->first - done;
 	if (lo < hi)
 		pfe_sync_icache((void *)lo, (void *)hi);
 }
@@ -366,7 +384,8 @@ static int apply_run(struct pfe_text_write *w, const struct run *r, int *fd, int
 int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
 {
 	struct collect c = {.w = w, .n = n, .ps = pfe_page_size()};
-	size_t skipped = 0;
+	size_t skipped = 0, i;
+	uintptr_t bits;
 	int applied = 0, fd = -1, ret;
 
 	if (mismatched)
@@ -375,18 +394,21 @@ int pfe_text_apply(struct pfe_text_write *w, size_t n, size_t *mismatched)
 		return 0;
 	if (n > (size_t)__INT_MAX__)
 		return -EINVAL;
-	/* Callers list sites in address order as a rule: n - 1 comparisons. */
-	for (size_t i = 1; i < n; i++) {
-		if (w[i].addr < w[i - 1].addr) {
+	/* Callers list sites in address order as a rule: n - 1 comparisons,
+	 * which check the alignment too; a sort and the check of each word
+	 * only when one is out of order, listed twice or misaligned. */
+	bits = w[0].addr;
+	for (i = 1; i < n && w[i].addr > w[i - 1].addr; i++)
+		bits |= w[i].addr;
+	if (i < n || bits & 3) {
+		if (i < n)
 			qsort(w, n, sizeof(*w), cmp_addr);
-			break;
-		}
-	}
-	for (size_t i = 0; i < n; i++) {
-		if (w[i].addr & 3 || (i && w[i].addr == w[i - 1].addr)) {
-			pfe_err("text: write at %#lx is %s", (unsigned long)w[i].addr,
-				w[i].addr & 3 ? "not 4-byte aligned" : "listed twice");
-			return -EINVAL;
+		for (i = 0; i < n; i++) {
+			if (w[i].addr & 3 || (i && w[i].addr == w[i - 1].addr)) {
+				pfe_err("text: write at %#lx is %s", (unsigned long)w[i].addr,
+					w[i].addr & 3 ? "not 4-byte aligned" : "listed twice");
+				return -EINVAL;
+			}
 		}
 	}
 	c.runs = malloc(n * sizeof(*c.runs));

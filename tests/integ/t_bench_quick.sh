@@ -153,9 +153,12 @@ for n in ('100', '1000'):
 # merges 645, against 259 measured alone). Until the writer is counted per
 # line rather than per process (make bench's 2,000 lines are steadier), a
 # writer target missed here is reported as an open TODO, never a failure;
-# the start-up count, which no clock moves, keeps its ceiling.
+# the start-up count, which no clock moves, keeps its ceiling: 360, what
+# the start-up branch reached at the quick run's 1,000 sites (349.8; 1,074
+# before it) with a little room for the figure's small moves with the
+# lines of /proc/self/maps, which the start-up reads.
 OPEN25 = {'flat': float('inf'), 'graph': float('inf'), 'time': float('inf'),
-          'summary': float('inf'), 'startup': 1200}
+          'summary': float('inf'), 'startup': 360}
 
 
 def target25(name, key, v, figure):

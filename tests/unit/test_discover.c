@@ -79,7 +79,7 @@ static int bias_of_main(struct dl_phdr_info *info, size_t size, void *ctx)
 }
 
 /* What the compiler put at @f: bti c or not, then the two NOPs. */
-static void check_site(const struct pfe_object *obj, const char *name, uintptr_t f)
+static void check_site(struct pfe_object *obj, const char *name, uintptr_t f)
 {
 	struct pfe_site *s = pfe_sitetab_by_name(&obj->tab, name);
 	bool bti = *(const uint32_t *)f == BTI_C;
