@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "ctl_client.h"
+
 #define NOINL __attribute__((noinline, noclone))
 
 static volatile long sink;
@@ -55,42 +57,6 @@ static void *spin(void *arg)
 	while (!stop)
 		g();
 	return NULL;
-}
-
-static int log_lines(const char *path)
-{
-	char buf[4096];
-	int fd = open(path, O_RDONLY), n = 0;
-	ssize_t r;
-
-	if (fd < 0)
-		return 0;
-	while ((r = read(fd, buf, sizeof(buf))) > 0)
-		for (ssize_t i = 0; i < r; i++)
-			n += buf[i] == '\n';
-	close(fd);
-	return n;
-}
-
-static int cmds;
-
-static void command(const char *fifo, const char *log, const char *cmd)
-{
-	int fd = open(fifo, O_WRONLY);
-
-	if (fd < 0 || write(fd, cmd, strlen(cmd)) < 0 || write(fd, "\n", 1) < 0) {
-		printf("cannot write to %s\n", fifo);
-		exit(1);
-	}
-	close(fd);
-	cmds++;
-	for (int i = 0; log_lines(log) < cmds; i++) {
-		if (i == 20000) {
-			printf("no reply to '%s'\n", cmd);
-			exit(1);
-		}
-		usleep(1000);
-	}
 }
 
 NOINL void calls(void)
