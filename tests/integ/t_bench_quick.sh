@@ -20,7 +20,7 @@
 #
 # The whole bench takes 1-2 minutes on an idle machine, several on a busy
 # one; its programs run without tests/lib.sh's per-program limit.
-# test-timeout: 600
+# test-timeout: 900
 . tests/lib.sh
 plan 92
 out=$T/bench.out
