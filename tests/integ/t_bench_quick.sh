@@ -186,8 +186,11 @@ target25('target start-up <= 300 instructions per site (1000 sites)', 'startup',
 # graph path (lib/hooks/shadow.h, arch/arm64/ret_tramp.S).
 # (i) +4 since issue 24: the return trampoline keeps NZCV (mrs, str, ldr,
 # msr), which a caller of a dynamic site may keep across the call.
+# (i) +2 since issue 26's switches: a shadow frame keeps the fused hook
+# that pushed it (one store at the entry, one load at the return), so that
+# a call open at a `trace` or mode switch still gets its exit line.
 CEIL = {('d-b', 'tiny'): 56, ('d-b', 'rec'): 56, ('d-b', 'leaf8'): 56,
-        ('i-b', 'tiny'): 280, ('i-b', 'rec'): 287, ('i-b', 'leaf8'): 280}
+        ('i-b', 'tiny'): 282, ('i-b', 'rec'): 289, ('i-b', 'leaf8'): 282}
 for (diff, fn), ceil in CEIL.items():
     v = val.get(('diff', fn, diff, '1', 'insn_per_call'), '')
     name = '(%s)-(%s) %s no worse than %d executed' % (diff[0], diff[2], fn, ceil)
