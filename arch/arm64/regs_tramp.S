@@ -288,12 +288,7 @@ pfe_regs_trampoline:
 2:
 	.endif
 	add	x17, sp, #PFE_DYN_V8
-	ld1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x17], #64
-	ld1	{v12.16b, v13.16b, v14.16b, v15.16b}, [x17], #64
-	ld1	{v16.16b, v17.16b, v18.16b, v19.16b}, [x17], #64
-	ld1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x17], #64
-	ld1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x17], #64
-	ld1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x17]
+	ld1_v8_v31 x17
 	ldp	x15, x11, [sp, #PFE_DYN_X15]
 	msr	nzcv, x11
 	ldp	x11, x12, [sp, #PFE_DYN_X11]
@@ -323,12 +318,7 @@ pfe_regs_trampoline:
 	mrs	x11, nzcv
 	stp	x15, x11, [sp, #PFE_DYN_X15]	/* and nzcv */
 	add	x12, sp, #PFE_DYN_V8
-	st1	{v8.16b, v9.16b, v10.16b, v11.16b}, [x12], #64
-	st1	{v12.16b, v13.16b, v14.16b, v15.16b}, [x12], #64
-	st1	{v16.16b, v17.16b, v18.16b, v19.16b}, [x12], #64
-	st1	{v20.16b, v21.16b, v22.16b, v23.16b}, [x12], #64
-	st1	{v24.16b, v25.16b, v26.16b, v27.16b}, [x12], #64
-	st1	{v28.16b, v29.16b, v30.16b, v31.16b}, [x12]
+	st1_v8_v31 x12
 	.if \pac
 	/* Signed by the function's paciasp: hooks name callers by it, so
 	 * they get it stripped (xpaclri works on x30 only; a NOP without
