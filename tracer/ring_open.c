@@ -23,6 +23,7 @@
  * (lib/hooks/exit.c).
  */
 #include <sched.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <urcu-bp.h>
 
@@ -137,6 +138,14 @@ static void close_ring(struct pfe_ring *g, uint64_t now)
 	pfe_ring_out_flush(g);
 }
 
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
 void pfe_ring_open_close_all(void)
 {
 	unsigned n = __atomic_load_n(&pfe_rings.nrings, __ATOMIC_ACQUIRE);
@@ -154,9 +163,14 @@ void pfe_ring_open_close_all(void)
 		if (__atomic_load_n(&g->state, __ATOMIC_ACQUIRE) == RING_FREE || g->ended ||
 		    !__atomic_load_n(&g->open, __ATOMIC_RELAXED))
 			continue;
-		for (int tries = 0; !pfe_ring_lock(g, me); tries++) {
+		/* The writer may hold the ring for a whole batch of a busy
+		 * thread (an exec while main keeps calling): wait for it, up to
+		 * 2 s, rather than a number of yields, which a batch of tens of
+		 * thousands of lines outlasts under qemu and leaves the ring's
+		 * calls unclosed. */
+		for (uint64_t t0 = now_ms(); !pfe_ring_lock(g, me);) {
 			if (__atomic_load_n(&g->busy, __ATOMIC_RELAXED) == (int)me ||
-			    tries > 100000)
+			    now_ms() - t0 > 2000)
 				goto next;
 			sched_yield();
 		}
