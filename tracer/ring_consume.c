@@ -53,20 +53,155 @@ static void give_back(struct pfe_ring *g, uint64_t t)
 	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
 }
 
+/* A line the fast path does not take (text_fast.h): a payload, a name too
+ * long for the cache, a LOST or DEEP event, no cache (not the writer).
+ * Out of line: the consumer's loop keeps its registers for the fast path. */
+static __attribute__((noinline)) void format_line(struct pfe_ring *g, const struct pfe_text_ev *x)
+{
+	char *at = g->out + g->nout;
+
+	pfe_ring_line_done(g, at, pfe_text_format(at, PFE_TEXT_LINE_MAX, x));
+}
+
+/*
+ * Summary mode's common events in a loop of their own, from @t towards @h
+ * (issue 25: at most 150 instructions per call counted, which the general
+ * loop's registers did not leave room for): an entry noted as open, the
+ * exit of a call entered in summary mode added to its row, as the general
+ * loop does them. Returns where it stopped: @h, or the first event left to
+ * the general loop (another type, a call entered in graph text before a
+ * switch, an exit of no open call, a level beyond those kept, the ring's
+ * first events, which map the open calls and the levels).
+ */
+static __attribute__((noinline)) uint64_t consume_summary(struct pfe_ring *g, uint64_t t, uint64_t h,
+							    uint64_t *lastp,
+				uint64_t *np)
+{
+	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
+	const struct pfe_rec *ev = g->ev;
+	struct pfe_open_frame *o = g->open;
+	uint64_t *acc = g->levels, last = *lastp, n = *np;
+	unsigned nopen = g->nopen;
+
+	if (!o || !acc)
+		return t;
+	while (t != h) {
+		struct pfe_rec e = ev[t & mask];
+		unsigned type = pfe_rec_type(&e), lvl = pfe_rec_depth(&e);
+		uint32_t site = pfe_rec_site(&e);
+		uint64_t full = pfe_rec_unwrap(last, ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK);
+
+		if (type == PFE_REC_ENTRY && lvl < PFE_OPEN_LEVELS) {
+			unsigned below = lvl < nopen ? lvl : nopen;
+
+			o[lvl] = (struct pfe_open_frame){
+			    site, PFE_SINK_SUMMARY, (below ? o[below - 1].hid : 0) + 1,
+			    mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full};
+			nopen = lvl + 1;
+		} else if ((type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) && lvl < nopen &&
+			   o[lvl].site == site && o[lvl].sink == PFE_SINK_SUMMARY &&
+			   site < PFE_SUMMARY_SITES) {
+			nopen = lvl;
+			pfe_summary_add(acc, site, lvl, pfe_ring_dur_unpack(e.w1));
+		} else {
+			break;
+		}
+		last = full;
+		t++;
+		if (!(++n % 64)) {
+			g->nopen = nopen;
+			give_back(g, t);
+		}
+	}
+	g->nopen = nopen;
+	*lastp = last;
+	*np = n;
+	return t;
+}
+
+/*
+ * The writer's text lines in a loop of their own, as consume_summary() is
+ * for the table (issue 25: at most 200 instructions per line): entries and
+ * exits from @t towards @h, formatted in place from the writer's cache
+ * @tc (text_fast.h). The caller has seen to the rest: no recording, no
+ * summary mode, no payloads, no filters from @from on. Returns where it
+ * stopped: @h, or the first event left to the general loop (another type,
+ * one stamped before @from).
+ */
+static __attribute__((noinline)) uint64_t consume_text(struct pfe_ring *g, struct pfe_text_cache *tc,
+						       uint64_t t, uint64_t h, uint64_t from,
+						       uint64_t *lastp, uint64_t *np)
+{
+	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
+	const struct pfe_rec *ev = g->ev;
+	const bool gr = pfe_rings.graph, tm = pfe_ring_graph_time;
+	const int mode = gr ? PFE_SINK_GRAPH : PFE_SINK_FLAT;
+	uint64_t last = *lastp, n = *np;
+
+	while (t != h) {
+		struct pfe_rec e = ev[t & mask];
+		unsigned type = pfe_rec_type(&e);
+		uint64_t full = pfe_rec_unwrap(last, ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK), ns;
+		struct pfe_open_note to = {mode, 0};
+
+		if ((type != PFE_REC_ENTRY && type != PFE_REC_EXIT &&
+		     type != PFE_REC_EXIT_UNWOUND) ||
+		    full < from)
+			break;
+		ns = mult ? (uint64_t)((unsigned __int128)full * mult >> 32) : full;
+		if (gr || type != PFE_REC_ENTRY)
+			to = pfe_ring_open_note(g, e, ns, mode);
+		last = full;
+		t++;
+		if (__builtin_expect(to.sink == PFE_SINK_SUMMARY, 0)) {
+			/* An exit whose entry was counted (a switch between). */
+			if (type != PFE_REC_ENTRY)
+				pfe_summary_add_any(&g->levels, pfe_rec_site(&e), pfe_rec_depth(&e),
+						    pfe_ring_dur_unpack(e.w1));
+		} else {
+			char *at = g->out + g->nout;
+			size_t len;
+
+			if (__builtin_expect(to.hidden != 0, 0) && to.sink == PFE_SINK_GRAPH)
+				e.w1 -= to.hidden; /* the level: never below it */
+			len = pfe_text_fast(tc, at, &e, ns, to.sink == PFE_SINK_GRAPH, tm);
+			if (__builtin_expect(len != 0, 1)) {
+				pfe_ring_line_done(g, at, len);
+			} else {
+				struct pfe_text_ev x = {.r = e,
+							.tid = g->tid,
+							.ns = ns,
+							.graph = to.sink == PFE_SINK_GRAPH,
+							.time = tm};
+
+				format_line(g, &x);
+			}
+		}
+		if (!(++n % 64))
+			give_back(g, t);
+	}
+	*lastp = last;
+	*np = n;
+	return t;
+}
+
 /* The ring's events [tail, head) to the output. The caller holds busy and
  * an RCU read-side section. */
 void pfe_ring_consume(struct pfe_ring *g)
 {
 	uint64_t h = __atomic_load_n(&g->head, __ATOMIC_ACQUIRE), t = g->tail;
 	char *text = g->out + OUT_BYTES + PFE_TEXT_LINE_MAX;
-	uint64_t n = 0, lost = 0;
+	uint64_t n = 0, lost = 0, last = g->last;
 	/* Read once a batch: the loop calls out, so the compiler would load
 	 * them again for every event (issue 25: the writer's cost per line).
-	 * The filters are the ones in force at each event's time. */
+	 * The filters are the ones in force at each event's time. busy is
+	 * ours: nothing else changes g->ended, g->last or the open calls
+	 * during the batch. */
 	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
 	const struct pfe_rec *ev = g->ev;
 	const bool record = pfe_ring_record, sum = pfe_rings.summary, gr = pfe_rings.graph,
-		   tm = pfe_ring_graph_time;
+		   tm = pfe_ring_graph_time, ended = g->ended,
+		   payloads = __atomic_load_n(&pfe_rings.payloads, __ATOMIC_RELAXED);
 	const int mode = !gr ? PFE_SINK_FLAT : sum ? PFE_SINK_SUMMARY : PFE_SINK_GRAPH;
 	struct pfe_text_cache *tc = record || sum ? NULL : pfe_text_batch(g->tid);
 	/* The latest filter change as the batch starts: an event stamped after
@@ -74,24 +209,36 @@ void pfe_ring_consume(struct pfe_ring *g)
 	const unsigned nf = __atomic_load_n(&pfe_rings.nfilters, __ATOMIC_ACQUIRE);
 	const struct pfe_ring_filter *latest =
 	    &pfe_rings.filters[nf % (sizeof(pfe_rings.filters) / sizeof(pfe_rings.filters[0]))];
+	const uint64_t latest_at = latest->at, latest_limit = latest->min_dur;
+	const unsigned latest_depth = latest->depth;
+	const bool latest_none = !latest_limit && !latest_depth;
+	/* The common events of summary mode and of the writer's text each
+	 * have a loop of their own (consume_summary, consume_text); this one
+	 * takes what they leave, and every event of the other cases. */
+	const bool sum_fast = mode == PFE_SINK_SUMMARY && !record && !ended;
+	const bool text_fast = tc && mode != PFE_SINK_SUMMARY && !ended && !payloads &&
+			       (mode == PFE_SINK_FLAT || latest_none);
 
 	if (record && t != h)
 		rec_file(g);
 	if (g->inherited && t != h)
 		pfe_ring_open_inherited(g);
-	while (t != h) {
+	while (t != h && (!sum_fast || (t = consume_summary(g, t, h, &last, &n)) != h) &&
+	       (!text_fast || (t = consume_text(g, tc, t, h, latest_at, &last, &n)) != h)) {
 		struct pfe_rec e = ev[t & mask];
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);
 		uint64_t rel = ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK;
-		uint64_t full = pfe_rec_unwrap(g->last, rel);
-		struct pfe_text_ev x;
+		uint64_t full = pfe_rec_unwrap(last, rel);
+		const char *payload = NULL;
+		size_t npayload = 0;
 		uint64_t ns, limit;
 		unsigned depth, hidden;
+		struct pfe_open_note to = {mode, 0};
 		int sink;
 
 		if (units > h - t - 1)
 			units = (unsigned)(h - t - 1); /* cannot happen: published whole */
-		g->last = full;
+		last = full;
 		n++;
 		if (type == PFE_REC_LOST)
 			lost += e.w1;
@@ -114,11 +261,11 @@ void pfe_ring_consume(struct pfe_ring *g)
 		/* An exit goes where its entry went: a mode switch may have
 		 * come between them (ring_open.c). Flat entries, the bulk of
 		 * flat mode, are not noted: no call for them. */
-		hidden = 0;
-		sink = gr || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND
-			   ? pfe_ring_open_note(g, &e, ns, mode, &hidden)
-			   : mode;
-		if (g->ended) {
+		if (gr || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
+			to = pfe_ring_open_note(g, e, ns, mode);
+		sink = to.sink;
+		hidden = to.hidden;
+		if (ended) {
 			/* Closed at the end of the image: nothing more. */
 			if (!(n % 64))
 				give_back(g, t);
@@ -128,18 +275,17 @@ void pfe_ring_consume(struct pfe_ring *g)
 			/* Each exit adds to its function's row (trace_summary.c);
 			 * nothing else is written. */
 			if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
-				pfe_summary_add(&g->levels, pfe_rec_site(&e), pfe_rec_depth(&e),
+				pfe_summary_add_any(&g->levels, pfe_rec_site(&e), pfe_rec_depth(&e),
 						pfe_ring_dur_unpack(e.w1));
 			if (!(n % 64))
 				give_back(g, t);
 			continue;
 		}
 		/* Only text needs the event's line: made after the sinks above. */
-		x = (struct pfe_text_ev){
-		    .r = e, .tid = g->tid, .graph = sink == PFE_SINK_GRAPH, .time = tm};
-		if (__builtin_expect(hidden != 0, 0) && x.graph)
-			x.r.w1 -= hidden; /* the level: never below it */
-		if ((type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
+		if (__builtin_expect(hidden != 0, 0) && sink == PFE_SINK_GRAPH)
+			e.w1 -= hidden; /* the level: never below it */
+		if (payloads &&
+		    (type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
 		     type == PFE_REC_EXIT_UNWOUND) &&
 		    t != h) {
 			struct pfe_rec p = ev[t & mask];
@@ -149,25 +295,48 @@ void pfe_ring_consume(struct pfe_ring *g)
 				unsigned take = pu < PAYLOAD_MAX ? pu : PAYLOAD_MAX;
 
 				copy_units(g, t + 1, take, text);
-				x.text = text;
-				x.ntext = p.w1 < 16u * take ? (size_t)p.w1 : 16u * take;
+				payload = text;
+				npayload = p.w1 < 16u * take ? (size_t)p.w1 : 16u * take;
 				t += 1 + pu;
 			}
 		}
-		x.ns = ns;
-		if (full >= latest->at) {
-			limit = latest->min_dur;
-			depth = latest->depth;
+		if (__builtin_expect(!payload && (sink != PFE_SINK_GRAPH ||
+						   (latest_none && full >= latest_at)),
+				     1)) {
+			/* The writer's lines: from its cache, in place. */
+			char *at = g->out + g->nout;
+			size_t len = pfe_text_fast(tc, at, &e, ns, sink == PFE_SINK_GRAPH, tm);
+
+			if (__builtin_expect(len != 0, 1)) {
+				pfe_ring_line_done(g, at, len);
+				goto next;
+			}
+		}
+		if (full >= latest_at) {
+			limit = latest_limit;
+			depth = latest_depth;
 		} else {
 			pfe_ring_filters_at(full, &limit, &depth);
 		}
-		if (x.graph && (limit || depth))
-			pfe_ring_filter_line(g, &x, limit, depth);
-		else
-			pfe_ring_line(g, tc, &x);
+		{
+			struct pfe_text_ev x = {.r = e,
+						.tid = g->tid,
+						.ns = ns,
+						.text = payload,
+						.ntext = npayload,
+						.graph = sink == PFE_SINK_GRAPH,
+						.time = tm};
+
+			if (x.graph && (limit || depth))
+				pfe_ring_filter_line(g, &x, limit, depth);
+			else
+				format_line(g, &x);
+		}
+	next:
 		if (!(n % 64))
 			give_back(g, t);
 	}
+	g->last = last;
 	pfe_ring_out_flush(g);
 	__atomic_fetch_add(&pfe_rings.events_total, n, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&pfe_rings.lost_total, lost, __ATOMIC_RELAXED);

@@ -84,6 +84,9 @@ struct pfe_rings {
 	bool drop;	 /* PFE_BUFFER=...,drop */
 	bool final;	 /* after the last flush: every event at once */
 	bool summary;	 /* PFE_SUMMARY's table instead of lines */
+	/* An ARGS or RETVAL payload was ever put (ring_put.c): until then the
+	 * consumer does not look for one after each event. */
+	bool payloads;
 	/* Graph text filters: PFE_MIN_DURATION at start, then each change
 	 * (pfe_ring_set_filters) with the time it applies from (ring_filter.c). */
 	struct pfe_ring_filter {
@@ -162,14 +165,66 @@ void pfe_ring_filter_line(struct pfe_ring *g, const struct pfe_text_ev *x, uint6
 /* --------------------------------------------------------- ring_open.c */
 /* Where an event goes: flat text lines, graph text, the summary's table. */
 enum { PFE_SINK_FLAT, PFE_SINK_GRAPH, PFE_SINK_SUMMARY };
-/* Consumer of @g: note ENTRY or EXIT @e, stamped @ns, and say where it
+
+#define PFE_OPEN_LEVELS 4096 /* calls kept open per thread; deeper nest on the last */
+
+/* A call entered and not left, as the consumer saw it (ring_open.c). */
+struct pfe_open_frame {
+	uint32_t site;
+	int sink;     /* where its entry went: PFE_SINK_GRAPH or _SUMMARY */
+	unsigned hid; /* frames up to this one whose entry is in no graph text */
+	uint64_t ns;  /* when it was entered, since the start */
+};
+
+/* Where an event goes, and the levels its graph line has fewer. */
+struct pfe_open_note {
+	int sink;
+	unsigned hidden;
+};
+
+struct pfe_open_note pfe_ring_open_note_slow(struct pfe_ring *g, struct pfe_rec e, uint64_t ns,
+					     int sink);
+
+/*
+ * Consumer of @g: note ENTRY or EXIT @e, stamped @ns, and say where it
  * goes: an exit where its entry went (a mode switch came between them),
  * anything else to @sink, the mode now. Entries are noted in graph and
- * summary mode only (flat ones carry no level). In *@hidden, the levels its
+ * summary mode only (flat ones carry no level). In .hidden, the levels its
  * graph line has fewer: the calls open below it whose entry is in no graph
- * text (entered in summary mode). */
-int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink,
-		       unsigned *hidden);
+ * text (entered in summary mode).
+ *
+ * Inline, and by value, for the consumer's loop: a call of its own cost
+ * the writer some 50 instructions per line (issue 25), for a few stores,
+ * and an event or a result in memory more. An entry with the frames
+ * mapped and an exit of an open level are done here, the rest by
+ * pfe_ring_open_note_slow().
+ */
+static inline __attribute__((always_inline)) struct pfe_open_note
+pfe_ring_open_note(struct pfe_ring *g, struct pfe_rec e, uint64_t ns, int sink)
+{
+	unsigned type = pfe_rec_type(&e), lvl = pfe_rec_depth(&e), nopen = g->nopen;
+	struct pfe_open_frame *o = g->open;
+
+	if (type == PFE_REC_ENTRY && sink != PFE_SINK_FLAT && o && lvl < PFE_OPEN_LEVELS) {
+		unsigned below = lvl < nopen ? lvl : nopen;
+		unsigned hidden = below ? o[below - 1].hid : 0;
+
+		o[lvl] = (struct pfe_open_frame){pfe_rec_site(&e), sink,
+						 hidden + (sink != PFE_SINK_GRAPH), ns};
+		g->nopen = lvl + 1;
+		return (struct pfe_open_note){sink, hidden};
+	}
+	if ((type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) && lvl < nopen) {
+		unsigned hidden = lvl ? o[lvl - 1].hid : 0;
+
+		if (o[lvl].site == pfe_rec_site(&e))
+			sink = o[lvl].sink;
+		g->nopen = lvl;
+		return (struct pfe_open_note){sink, hidden};
+	}
+	return pfe_ring_open_note_slow(g, e, ns, sink);
+}
+
 /* Consumer of a fork child's ring @g: its inherited open calls as graph
  * text entries, before its first events. Inside a read-side section. */
 void pfe_ring_open_inherited(struct pfe_ring *g);
@@ -199,19 +254,28 @@ uint64_t pfe_ring_clock_init(void);
  * by pfe_text_format(). The buffer has PFE_TEXT_LINE_MAX bytes after those
  * OUT_BYTES, and the payload after that.
  */
-static inline __attribute__((always_inline)) void
-pfe_ring_line(struct pfe_ring *g, struct pfe_text_cache *c, const struct pfe_text_ev *x)
+/* The line of @len bytes formatted at @at, the end of the output, is in. */
+static inline __attribute__((always_inline)) void pfe_ring_line_done(struct pfe_ring *g, char *at,
+								     size_t len)
 {
-	char *at = g->out + g->nout;
-	size_t len = pfe_text_fast(c, at, x);
-
-	if (__builtin_expect(!len, 0))
-		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
 	if (__builtin_expect(g->nout + len > OUT_BYTES, 0)) {
 		pfe_ring_out_flush(g);
 		memmove(g->out, at, len);
 	}
 	g->nout += (uint32_t)len;
+}
+
+static inline __attribute__((always_inline)) void
+pfe_ring_line(struct pfe_ring *g, struct pfe_text_cache *c, const struct pfe_text_ev *x)
+{
+	char *at = g->out + g->nout;
+	size_t len = x->text || x->open_at_end || x->inherited
+			 ? 0
+			 : pfe_text_fast(c, at, &x->r, x->ns, x->graph, x->time);
+
+	if (__builtin_expect(!len, 0))
+		len = pfe_text_format(at, PFE_TEXT_LINE_MAX, x);
+	pfe_ring_line_done(g, at, len);
 }
 
 #endif /* PFE_RING_INTERNAL_H */

@@ -30,15 +30,6 @@
 #include "ring_internal.h"
 #include "trace_summary.h"
 
-#define OPEN_LEVELS 4096
-
-struct pfe_open_frame {
-	uint32_t site;
-	int sink;     /* where its entry went: PFE_SINK_GRAPH or _SUMMARY */
-	unsigned hid; /* frames up to this one whose entry is in no graph text */
-	uint64_t ns;  /* when it was entered, since the start */
-};
-
 /* Open frames below level @lvl whose entry is in no graph text (entered in
  * summary mode): graph text nests what they call where they would be, as
  * if they were not there. Levels beyond those known nest on the last. */
@@ -49,39 +40,42 @@ static unsigned hidden_below(const struct pfe_ring *g, unsigned lvl)
 	return lvl ? g->open[lvl - 1].hid : 0;
 }
 
-int pfe_ring_open_note(struct pfe_ring *g, const struct pfe_rec *e, uint64_t ns, int sink,
-		       unsigned *hidden)
+/* What the inline half (ring_internal.h) leaves: the first entry (the
+ * frames' mapping), levels beyond PFE_OPEN_LEVELS, DEEP events. */
+struct pfe_open_note pfe_ring_open_note_slow(struct pfe_ring *g, struct pfe_rec e, uint64_t ns,
+					     int sink)
 {
-	unsigned type = pfe_rec_type(e), lvl = pfe_rec_depth(e);
+	unsigned type = pfe_rec_type(&e), lvl = pfe_rec_depth(&e);
+	unsigned hidden = type == PFE_REC_ENTRY || type == PFE_REC_EXIT ||
+				  type == PFE_REC_EXIT_UNWOUND || type == PFE_REC_DEEP
+			      ? hidden_below(g, lvl)
+			      : 0;
 
-	*hidden = type == PFE_REC_ENTRY || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND ||
-			  type == PFE_REC_DEEP
-		      ? hidden_below(g, lvl)
-		      : 0;
 	if (type == PFE_REC_ENTRY && sink != PFE_SINK_FLAT) {
-		if (lvl >= OPEN_LEVELS)
-			return sink;
+		if (lvl >= PFE_OPEN_LEVELS)
+			return (struct pfe_open_note){sink, hidden};
 		if (!g->open) {
-			void *m = mmap(NULL, OPEN_LEVELS * sizeof(*g->open), PROT_READ | PROT_WRITE,
+			void *m = mmap(NULL, PFE_OPEN_LEVELS * sizeof(*g->open),
+				       PROT_READ | PROT_WRITE,
 				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 			if (m == MAP_FAILED)
-				return sink;
+				return (struct pfe_open_note){sink, hidden};
 			g->open = m;
 		}
-		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(e), sink,
-						       *hidden + (sink != PFE_SINK_GRAPH), ns};
+		g->open[lvl] = (struct pfe_open_frame){pfe_rec_site(&e), sink,
+						       hidden + (sink != PFE_SINK_GRAPH), ns};
 		g->nopen = lvl + 1;
 	} else if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND) {
 		if (lvl < g->nopen) {
 			/* Its own entry, not another call's at that level
 			 * whose exit was never seen (a coroutine set aside). */
-			if (g->open[lvl].site == pfe_rec_site(e))
+			if (g->open[lvl].site == pfe_rec_site(&e))
 				sink = g->open[lvl].sink;
 			g->nopen = lvl;
 		}
 	}
-	return sink;
+	return (struct pfe_open_note){sink, hidden};
 }
 
 void pfe_ring_open_inherited(struct pfe_ring *g)
@@ -124,7 +118,7 @@ static void close_ring(struct pfe_ring *g, uint64_t now)
 					.open_at_end = true};
 
 		if (f->sink == PFE_SINK_SUMMARY) {
-			pfe_summary_add(&g->levels, f->site, k, dur);
+			pfe_summary_add_any(&g->levels, f->site, k, dur);
 			continue;
 		}
 		x.r = pfe_rec_exit(0, f->site, k - hidden_below(g, k), false);

@@ -212,6 +212,10 @@ void pfe_ring_put_text(struct pfe_rec r, unsigned type, const char *text, size_t
 	if (len > TEXT_BYTES)
 		len = TEXT_BYTES;
 	units = (unsigned)((len + 15) / 16);
+	/* Before the event is published (head's release): a consumer that
+	 * sees the event sees this too, and looks for payloads from then on. */
+	if (!__atomic_load_n(&pfe_rings.payloads, __ATOMIC_RELAXED))
+		__atomic_store_n(&pfe_rings.payloads, true, __ATOMIC_RELAXED);
 	v[0] = r;
 	v[1] = (struct pfe_rec){type | (uint64_t)units << 4 | (r.w0 & ~UINT64_C(0xffff)), len};
 	memset(&v[2], 0, 16u * units);

@@ -67,18 +67,17 @@ void pfe_text_fast_own(void);
 void pfe_text_fast_forget(void);
 
 /* Whole 16-byte blocks: up to 15 bytes past @n are written, and read from
- * a source padded for it. */
+ * a source padded for it (16 bytes when @n is 0). */
 static inline __attribute__((always_inline)) char *pfe_text_copy(char *p, const char *s, size_t n)
 {
+	if (n <= 16) {
+		/* Most names and indentations: one block, no loop. */
+		memcpy(p, s, 16);
+		return p + n;
+	}
 	for (size_t i = 0; i < n; i += 16)
 		memcpy(p + i, s + i, 16);
 	return p + n;
-}
-
-static inline __attribute__((always_inline)) char *pfe_text_pair2(char *p, unsigned v)
-{
-	memcpy(p, pfe_text_pairs + 2 * v, 2);
-	return p + 2;
 }
 
 /* "<s>.<us>" of @ns (trace_text.c's add_time), the seconds from the cache. */
@@ -112,25 +111,62 @@ static inline __attribute__((always_inline)) struct pfe_text_cache *pfe_text_bat
 	return c;
 }
 
-/*
- * Format @e, an event of the batch of @c (pfe_text_batch), into @buf (PFE_TEXT_LINE_MAX bytes, of
- * which the line may overwrite up to 16 past its end) as pfe_text_format() would, and return the
- * length; or 0 when this path does not take the event (not the writer thread, a payload, a LOST or
- * DEEP event, a name too long for the cache, a level beyond the indentation), and
- * pfe_text_format()'s own code does. Inside an RCU read-side section.
- */
-static inline __attribute__((always_inline)) size_t
-pfe_text_fast(struct pfe_text_cache *c, char *buf, const struct pfe_text_ev *e)
+/* @v < 1000 in decimal, without leading zeros. */
+static inline __attribute__((always_inline)) char *pfe_text_upto3(struct pfe_text_cache *c, char *p,
+								  unsigned v)
 {
-	unsigned type = pfe_rec_type(&e->r), level;
-	uint32_t id = pfe_rec_site(&e->r);
+	unsigned skip = (v < 10) + (v < 100);
+
+	memcpy(p, c->triples[v] + skip, 4);
+	return p + 3 - skip;
+}
+
+/* A duration's "<us>.<frac>": up to 999,999 us from the triples, longer
+ * ones by pfe_text_dec. */
+static inline __attribute__((always_inline)) char *pfe_text_us(struct pfe_text_cache *c, char *p,
+							       uint64_t ns)
+{
+	uint64_t us = ns / 1000u;
+	unsigned frac = (unsigned)(ns - us * 1000u);
+
+	if (us < 1000) {
+		p = pfe_text_upto3(c, p, (unsigned)us);
+	} else if (us < 1000000) {
+		p = pfe_text_upto3(c, p, (unsigned)us / 1000u);
+		memcpy(p, c->triples[(unsigned)us % 1000u], 4);
+		p += 3;
+	} else {
+		p = pfe_text_dec(p, us);
+	}
+	*p = '.';
+	memcpy(p + 1, c->triples[frac], 4);
+	return p + 4;
+}
+
+/*
+ * Format event @r, stamped @ns, of the batch of @c (pfe_text_batch), into @buf (PFE_TEXT_LINE_MAX
+ * bytes, of which the line may overwrite up to 16 past its end) as pfe_text_format() would for a
+ * line without a payload, flat or @graph (with times: @time), and return the length; or 0 when
+ * this path does not take the event (not the writer thread, a LOST or DEEP event, a name too long
+ * for the cache, a level beyond the indentation), and pfe_text_format()'s own code does. Scalars,
+ * not a struct pfe_text_ev, so that the consumer's loop keeps them in registers. Inside an RCU
+ * read-side section.
+ */
+static inline __attribute__((always_inline)) size_t pfe_text_fast(struct pfe_text_cache *c,
+								  char *buf,
+								  const struct pfe_rec *r,
+								  uint64_t ns, bool graph,
+								  bool time)
+{
+	unsigned type = pfe_rec_type(r), level;
+	uint32_t id = pfe_rec_site(r);
 	const struct pfe_text_slot *name;
 	char *p = buf;
 
-	if (__builtin_expect(!c || e->text, 0))
+	if (__builtin_expect(!c, 0))
 		return 0;
-	if (!e->graph) {
-		uintptr_t ra = pfe_rec_ret(&e->r);
+	if (!graph) {
+		uintptr_t ra = pfe_rec_ret(r);
 		const struct pfe_text_pair *pr =
 		    &c->pairs[(ra >> 2 ^ id * 0x9e5u) & (PFE_TEXT_SLOTS - 1)];
 
@@ -142,12 +178,12 @@ pfe_text_fast(struct pfe_text_cache *c, char *buf, const struct pfe_text_ev *e)
 				return 0;
 		}
 		memcpy(p, c->tid_text, 16);
-		p = pfe_text_time(c, p + c->ntid, e->ns);
+		p = pfe_text_time(c, p + c->ntid, ns);
 		*p++ = ' ';
 		return (size_t)(pfe_text_copy(p, c->arena + pr->off, pr->len) - buf);
 	}
 	if (type == PFE_REC_ENTRY || type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
-		level = (unsigned)(e->r.w1 & 0xffff); /* the level, or the exit's depth */
+		level = (unsigned)(r->w1 & 0xffff); /* the level, or the exit's depth */
 	else
 		return 0;
 	name = &c->sites[id & (PFE_TEXT_SLOTS - 1)];
@@ -158,9 +194,9 @@ pfe_text_fast(struct pfe_text_cache *c, char *buf, const struct pfe_text_ev *e)
 	}
 	if (__builtin_expect(level > PFE_TEXT_INDENT_MAX, 0))
 		return 0;
-	if (e->time) {
+	if (time) {
 		memcpy(p, c->tid_text, 16);
-		p = pfe_text_time(c, p + c->ntid, e->ns);
+		p = pfe_text_time(c, p + c->ntid, ns);
 		memcpy(p, " | ", 4);
 		p += 3;
 	} else {
@@ -173,31 +209,16 @@ pfe_text_fast(struct pfe_text_cache *c, char *buf, const struct pfe_text_ev *e)
 		memcpy(p, "() {\n\0\0\0", 8);
 		return (size_t)(p + 5 - buf);
 	}
-	{
-		uint64_t ns = pfe_ring_dur_unpack(e->r.w1);
-		uint64_t us = ns / 1000u;
-		unsigned frac = (unsigned)(ns - us * 1000u);
-
-		memcpy(p, "} ", 2);
-		p = pfe_text_copy(p + 2, c->arena + name->off, name->len);
-		memcpy(p, " (", 2);
-		p += 2;
-		if (us < 10)
-			*p++ = (char)('0' + us);
-		else if (us < 100)
-			p = pfe_text_pair2(p, (unsigned)us);
-		else
-			p = pfe_text_dec(p, us);
-		*p++ = '.';
-		*p++ = (char)('0' + frac / 100);
-		p = pfe_text_pair2(p, frac % 100);
-		if (type == PFE_REC_EXIT) {
-			memcpy(p, " us)\n\0\0\0", 8);
-			p += 5;
-		} else {
-			memcpy(p, " us, unwound)\n\0\0", 16);
-			p += 14;
-		}
+	memcpy(p, "} ", 2);
+	p = pfe_text_copy(p + 2, c->arena + name->off, name->len);
+	memcpy(p, " (", 2);
+	p = pfe_text_us(c, p + 2, pfe_ring_dur_unpack(r->w1));
+	if (type == PFE_REC_EXIT) {
+		memcpy(p, " us)\n\0\0\0", 8);
+		p += 5;
+	} else {
+		memcpy(p, " us, unwound)\n\0\0", 16);
+		p += 14;
 	}
 	return (size_t)(p - buf);
 }

@@ -34,14 +34,11 @@
 #include "trace_rec.h"
 #include "trace_summary.h"
 
-#define MAX_SITES (1u << 21)
-#define LEVELS	  4096
+#define MAX_SITES PFE_SUMMARY_SITES
+#define LEVELS	  PFE_SUMMARY_LEVELS
 
-struct row {
-	uint64_t calls, total, self, min, max;
-};
-
-static struct row *rows;
+/* Rows by site id (trace_summary.h). */
+struct pfe_summary_row *pfe_summary_rows;
 static uint64_t beyond; /* calls of sites with ids >= MAX_SITES */
 
 /* The command, for the table's heading: /proc/self/cmdline at start-up,
@@ -69,53 +66,36 @@ bool pfe_summary_start(void)
 {
 	void *p;
 
-	if (rows)
+	if (pfe_summary_rows)
 		return true; /* on again: the calls counted so far stay */
 	note_command();
-	p = mmap(NULL, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
+	p = mmap(NULL, (size_t)MAX_SITES * sizeof(struct pfe_summary_row), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 	if (p == MAP_FAILED) {
 		pfe_err("PFE_SUMMARY: no memory for the table; not tracing");
 		return false;
 	}
-	rows = p;
+	pfe_summary_rows = p;
 	return true;
 }
 
 void pfe_summary_forked(void)
 {
-	if (!rows)
+	if (!pfe_summary_rows)
 		return;
 	/* The parent's calls are the parent's table: a fresh mapping. */
-	if (mmap(rows, (size_t)MAX_SITES * sizeof(struct row), PROT_READ | PROT_WRITE,
+	if (mmap(pfe_summary_rows, (size_t)MAX_SITES * sizeof(struct pfe_summary_row), PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
-		memset(rows, 0, (size_t)pfe_site_ids_end() * sizeof(struct row));
+		memset(pfe_summary_rows, 0, (size_t)pfe_site_ids_end() * sizeof(struct pfe_summary_row));
 	beyond = 0;
 }
 
-static void atomic_min(uint64_t *p, uint64_t v)
+/* What pfe_summary_add leaves: the ring's first exit, a site beyond the
+ * table. */
+void pfe_summary_add_slow(uint64_t **levels, uint32_t id, unsigned level, uint64_t ns)
 {
-	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
-
-	while ((!cur || v < cur) &&
-	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
-static void atomic_max(uint64_t *p, uint64_t v)
-{
-	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
-
-	while (v > cur &&
-	       !__atomic_compare_exchange_n(p, &cur, v, true, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
-		;
-}
-
-void pfe_summary_add(uint64_t **levels, uint32_t id, unsigned level, uint64_t ns)
-{
-	uint64_t *acc = *levels, child = 0;
-	struct row *r;
+	uint64_t *acc = *levels;
 
 	if (!acc) {
 		/* The ring's first exit: mmap is async-signal-safe, malloc
@@ -126,23 +106,16 @@ void pfe_summary_add(uint64_t **levels, uint32_t id, unsigned level, uint64_t ns
 		if (p == MAP_FAILED)
 			return;
 		acc = *levels = p;
+		if (id < MAX_SITES) {
+			pfe_summary_add(acc, id, level, ns);
+			return;
+		}
 	}
 	if (level >= LEVELS - 1)
 		level = LEVELS - 2;
-	child = acc[level + 1];
 	acc[level + 1] = 0;
 	acc[level] += ns;
-	if (id >= MAX_SITES) {
-		__atomic_fetch_add(&beyond, 1, __ATOMIC_RELAXED);
-		return;
-	}
-	r = &rows[id];
-	/* min is stored plus one, so that 0 means "none yet". */
-	atomic_min(&r->min, ns + 1);
-	atomic_max(&r->max, ns);
-	__atomic_fetch_add(&r->total, ns, __ATOMIC_RELAXED);
-	__atomic_fetch_add(&r->self, ns - (child < ns ? child : ns), __ATOMIC_RELAXED);
-	__atomic_fetch_add(&r->calls, 1, __ATOMIC_RELAXED);
+	__atomic_fetch_add(&beyond, 1, __ATOMIC_RELAXED);
 }
 
 /*
@@ -173,7 +146,7 @@ void pfe_summary_before_unload(const struct pfe_object *obj)
 	struct gone *v;
 	char nb[512];
 
-	if (!rows || !g.n || g.first >= MAX_SITES)
+	if (!pfe_summary_rows || !g.n || g.first >= MAX_SITES)
 		return;
 	if (g.n > MAX_SITES - g.first)
 		g.n = MAX_SITES - g.first;
@@ -190,7 +163,7 @@ void pfe_summary_before_unload(const struct pfe_object *obj)
 	}
 	gone = v;
 	for (uint32_t i = 0; i < g.n; i++)
-		if (__atomic_load_n(&rows[g.first + i].calls, __ATOMIC_RELAXED)) {
+		if (__atomic_load_n(&pfe_summary_rows[g.first + i].calls, __ATOMIC_RELAXED)) {
 			site_name(&obj->tab.sites[i], nb, sizeof(nb));
 			g.names[i] = strdup(nb);
 		}
@@ -284,7 +257,7 @@ void pfe_summary_write(int fd)
 	size_t n = 0, len;
 	bool merge = true;
 
-	if (!rows || fd < 0)
+	if (!pfe_summary_rows || fd < 0)
 		return;
 	if (end > MAX_SITES)
 		end = MAX_SITES;
@@ -298,7 +271,7 @@ void pfe_summary_write(int fd)
 	}
 	rcu_read_lock();
 	for (uint32_t id = 0; id < end; id++) {
-		struct row *r = &rows[id];
+		struct pfe_summary_row *r = &pfe_summary_rows[id];
 		uint64_t calls = __atomic_load_n(&r->calls, __ATOMIC_RELAXED);
 
 		if (!calls)
