@@ -174,9 +174,18 @@ static void sort_keys(uint64_t *key, size_t n, const struct pfe_sym_in *syms, un
 	unsigned bits;
 
 	if (bit_length(hi) + ibits <= 64) {
+		const unsigned span = bit_length(hi - lo);
+
 		/* The whole address is in the key; below their common top
-		 * bits, the addresses differ in bits [0, bits). */
+		 * bits, the addresses differ in bits [0, bits). Offsets from
+		 * the lowest when that saves a pass (100,000 functions of
+		 * 16 bytes: 21 bits, where the addresses differed in 23). */
 		bits = bit_length(lo ^ hi);
+		if ((span + RADIX_BITS - 1) / RADIX_BITS < (bits + RADIX_BITS - 1) / RADIX_BITS) {
+			for (size_t i = 0; i < n; i++)
+				key[i] -= (uint64_t)lo << ibits;
+			bits = span;
+		}
 	} else {
 		bits = bit_length(hi - lo);
 		if (bits + ibits > 64)
