@@ -12,7 +12,7 @@ mkdir -p "$W" "$W/gen"
 
 if [ "$QUICK" = 1 ]; then
 	N_TIME=20000 REPS=3 N1=5 N2=10 SIZES="100 1000" T_N=5000 COUNT_SIZES=""
-	STARTUP_SIZES="1 1000"
+	STARTUP_SIZES="1000 2000"
 else
 	N_TIME=200000 REPS=7 N1=50 N2=100 SIZES="1000 10000 100000" T_N=100000
 	# Single-stepping with a log runs some 0.1-0.4 million instructions a

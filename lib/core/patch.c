@@ -243,12 +243,15 @@ static int init_nop_batch(struct pfe_site **sites, size_t n)
 {
 	struct batch b = {.op = OP_INIT_NOP, .t = &transitions[OP_INIT_NOP]};
 	struct pfe_text_write w0, *w;
-	uintptr_t off;
-	int ret;
+	uintptr_t off, seg_lo = 0, seg_hi = 0; /* hidden_rights' last segment */
+	uint32_t old, new;
+	int ret, keep = 0;
 
 	if (!n || pfe_arch_init_nop(sites[0], &w0))
 		return 1;
 	off = w0.addr - sites[0]->pc;
+	old = w0.old;
+	new = w0.new;
 	w = malloc(n * sizeof(*w));
 	if (!w)
 		return -ENOMEM;
@@ -257,20 +260,36 @@ static int init_nop_batch(struct pfe_site **sites, size_t n)
 		uintptr_t addr = s->pc + off;
 
 		if (s->state != PFE_SITE_COMPILED || s->nops < 2 || s->pc & 3 ||
-		    load(addr) != w0.old) {
+		    load(addr) != old) {
 			free(w);
 			return 1;
 		}
-		w[i] = (struct pfe_text_write){addr, w0.old, w0.new, hidden_rights(&b, s, addr)};
+		/* The segment of the last site, kept in locals. */
+		if (addr - seg_lo >= seg_hi - seg_lo) {
+			keep = hidden_rights(&b, s, addr);
+			if (b.seg) {
+				seg_lo = b.seg->start;
+				seg_hi = b.seg->end;
+			}
+		}
+		w[i] = (struct pfe_text_write){addr, old, new, keep};
 	}
 	ret = pfe_text_apply(w, n, NULL);
 	free(w);
-	/* Memory says which writes happened, as in sites_modify. */
+	/* Memory says which writes happened, as in sites_modify; each write
+	 * found its old word and stored its new one when all n were applied. */
+	if (ret == (int)n) {
+		for (size_t i = 0; i < n; i++) {
+			sites[i]->state = b.t->to;
+			sites[i]->flags &= ~PFE_SITE_STUB;
+		}
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++) {
 		struct pfe_site *s = sites[i];
 		uint32_t got = load(s->pc + off);
 
-		if (got == w0.new) {
+		if (got == new) {
 			s->state = b.t->to;
 			s->flags &= ~PFE_SITE_STUB;
 		} else if (ret >= 0) {

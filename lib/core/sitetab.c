@@ -295,28 +295,40 @@ int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 	 * duplicates dropped, as they come; a sort only for a table out of
 	 * order. */
 	for (i = 0; i < nentries; i++) {
-		uintptr_t e = entries[i];
-		struct pfe_site *s = &sites[n];
+		uintptr_t e;
+		struct pfe_site *s;
 		enum pfe_refusal r;
 
 		/*
 		 * The commonest layout, =2 without a landing pad, as decode()'s
-		 * fast path takes it, with its state in locals: stores into the
-		 * sites cannot alias them (issue 25: start-up per site).
+		 * fast path takes it, in address order after the last site, in
+		 * a loop of its own with its state in locals: stores into the
+		 * sites cannot alias them, and nothing else is live (issue 25:
+		 * start-up per site). prev is 0 before the first site, and no
+		 * entry here is 0 (mem covers no page 0).
 		 */
-		if (!(e & 3) && e - lo <= span && pfe_insn_is_nop(fast_word(mem, e - lo)) &&
-		    pfe_insn_is_nop(fast_word(mem, e - lo + 4)) &&
-		    !pfe_insn_is_nop(fast_word(mem, e - lo + 8))) {
+		for (; i < nentries; i++) {
+			uintptr_t off;
+
+			e = entries[i];
+			off = e - lo;
+			if ((e & 3) || off > span || e <= prev ||
+			    !pfe_insn_is_nop(fast_word(mem, off)) ||
+			    !pfe_insn_is_nop(fast_word(mem, off + 4)) ||
+			    pfe_insn_is_nop(fast_word(mem, off + 8)))
+				break;
 			if (sym < nsyms && syms[sym].addr < e)
 				sym++;
-			if (sym < nsyms && syms[sym].addr == e) {
-				*s = (struct pfe_site){.pc = e,
-						       .func = e,
-						       .nops = 2,
-						       .name = strings + syms[sym].name};
-				goto accepted;
-			}
+			if (sym == nsyms || syms[sym].addr != e)
+				break;
+			sites[n++] = (struct pfe_site){
+			    .pc = e, .func = e, .nops = 2, .name = strings + syms[sym].name};
+			prev = e;
 		}
+		if (i == nentries)
+			break;
+		e = entries[i];
+		s = &sites[n];
 		d.sym = sym;
 		r = decode(&d, e, s);
 		sym = d.sym;
@@ -330,7 +342,6 @@ int pfe_sitetab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 			t->refused[r]++;
 			continue;
 		}
-	accepted:
 		if (n > 0 && s->pc <= prev) {
 			if (s->pc == prev) {
 				t->refused[PFE_REFUSE_DUPLICATE]++;

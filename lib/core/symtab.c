@@ -69,49 +69,68 @@ static int cmp_alias(const struct pfe_sym_in *x, const struct pfe_sym_in *y)
 	return strcmp(x->name, y->name);
 }
 
+/*
+ * Sort keys: a symbol's address (or its offset from the lowest, or its
+ * rank among the addresses) above its index in the source table, in
+ * @ibits bits. Keys sort as their symbols by address, aliases next to each
+ * other, and the output loop reads the index and the address's group from
+ * one word.
+ */
+struct key_order {
+	const struct pfe_sym_in *syms;
+	uint64_t imask;
+};
+
 static int cmp_key_addr(const void *a, const void *b, void *arg)
 {
-	const struct pfe_sym_in *s = arg;
-	uintptr_t x = s[*(const uint32_t *)a].addr, y = s[*(const uint32_t *)b].addr;
+	const struct key_order *o = arg;
+	uintptr_t x = o->syms[*(const uint64_t *)a & o->imask].addr;
+	uintptr_t y = o->syms[*(const uint64_t *)b & o->imask].addr;
 
 	return x < y ? -1 : x > y;
 }
 
 /*
- * @ord (the @n indices of the named symbols, in table order) in address
- * order, aliases in any order. A symbol table is in no order by address (a
+ * When no radix sort can take the keys (addresses too far apart for the
+ * bits an index leaves, or no memory): qsort_r by address, then each key's
+ * address replaced by its rank among the distinct addresses.
+ */
+static void sort_keys_qsort(uint64_t *key, size_t n, const struct pfe_sym_in *syms, unsigned ibits)
+{
+	struct key_order o = {syms, ((uint64_t)1 << ibits) - 1};
+	uint64_t rank = 0;
+
+	qsort_r(key, n, sizeof(*key), cmp_key_addr, &o);
+	for (size_t i = 0; i < n; i++) {
+		if (i && syms[key[i] & o.imask].addr != syms[key[i - 1] & o.imask].addr)
+			rank++;
+		key[i] = rank << ibits | (key[i] & o.imask);
+	}
+}
+
+/*
+ * The @n keys sorted by their bits [@sh, @sh + @bits): an LSD radix sort of
+ * at most RADIX_BITS a pass. A symbol table is in no order by address (a
  * linker's hash order), and sorting it was most of the start-up per site
- * (issue 25): the caller checks that it is sorted already, else a radix sort of
- * 64-bit keys (offset from the lowest address, index) over the offset's
- * bits, at most 11 a pass. A failed allocation goes to qsort_r.
+ * (issue 25). False without memory (@key untouched).
  */
 #define RADIX_BITS 11
-static void sort_syms(const struct pfe_sym_in *syms, uint32_t *ord, size_t n, uintptr_t lo,
-		      uintptr_t hi)
+static bool radix_sort(uint64_t *key, size_t n, unsigned sh, unsigned bits)
 {
-	unsigned ibits = 1, abits, passes, dbits;
-	uint64_t *a, *b;
+	uint64_t *a = key, *b, *t;
+	unsigned passes, dbits;
 	size_t *cnt;
 
-	while (ibits < 32 && (size_t)1 << ibits <= ord[n - 1]) /* ord ascends */
-		ibits++;
-	abits = 64 - (unsigned)__builtin_clzl(hi - lo);
-	a = abits + ibits <= 64 ? malloc(2 * n * sizeof(*a) + (sizeof(*cnt) << RADIX_BITS)) : NULL;
-	if (!a) {
-		qsort_r(ord, n, sizeof(*ord), cmp_key_addr, (void *)syms);
-		return;
-	}
-	b = a + n;
+	b = malloc(n * sizeof(*b) + (sizeof(*cnt) << RADIX_BITS));
+	if (!b)
+		return false;
 	cnt = (size_t *)(b + n);
-	for (size_t i = 0; i < n; i++)
-		a[i] = (uint64_t)(syms[ord[i]].addr - lo) << ibits | ord[i];
 	/* The fewest passes of at most RADIX_BITS, their digits as narrow as
 	 * they allow: fewer counters to clear and sum for a small table. */
-	passes = (abits + RADIX_BITS - 1) / RADIX_BITS;
-	dbits = (abits + passes - 1) / passes;
-	for (unsigned sh = ibits; sh < ibits + abits; sh += dbits) {
+	passes = (bits + RADIX_BITS - 1) / RADIX_BITS;
+	dbits = (bits + passes - 1) / passes;
+	for (unsigned end = sh + bits; sh < end; sh += dbits) {
 		const size_t mask = ((size_t)1 << dbits) - 1;
-		uint64_t *t;
 		size_t sum = 0;
 
 		memset(cnt, 0, sizeof(*cnt) << dbits);
@@ -129,16 +148,65 @@ static void sort_syms(const struct pfe_sym_in *syms, uint32_t *ord, size_t n, ui
 		a = b;
 		b = t;
 	}
-	for (size_t i = 0; i < n; i++)
-		ord[i] = (uint32_t)(a[i] & (((uint64_t)1 << ibits) - 1));
-	free(a < b ? a : b);
+	/* An odd number of passes leaves them in the other buffer. */
+	if (a != key) {
+		memcpy(key, a, n * sizeof(*a));
+		b = a;
+	}
+	free(b);
+	return true;
+}
+
+static unsigned bit_length(uint64_t x)
+{
+	return x ? 64 - (unsigned)__builtin_clzll(x) : 0;
+}
+
+/*
+ * @key (the @n keys of the named symbols, in table order, each the
+ * symbol's address above its index: the address's top bits may be lost)
+ * in address order. The caller checked that they are not in order.
+ */
+static void sort_keys(uint64_t *key, size_t n, const struct pfe_sym_in *syms, unsigned ibits,
+		      uintptr_t lo, uintptr_t hi)
+{
+	const uint64_t imask = ((uint64_t)1 << ibits) - 1;
+	unsigned bits;
+
+	if (bit_length(hi) + ibits <= 64) {
+		const unsigned span = bit_length(hi - lo);
+
+		/* The whole address is in the key; below their common top
+		 * bits, the addresses differ in bits [0, bits). Offsets from
+		 * the lowest when that saves a pass (100,000 functions of
+		 * 16 bytes: 21 bits, where the addresses differed in 23). */
+		bits = bit_length(lo ^ hi);
+		if ((span + RADIX_BITS - 1) / RADIX_BITS < (bits + RADIX_BITS - 1) / RADIX_BITS) {
+			for (size_t i = 0; i < n; i++)
+				key[i] -= (uint64_t)lo << ibits;
+			bits = span;
+		}
+	} else {
+		bits = bit_length(hi - lo);
+		if (bits + ibits > 64)
+			goto wide;
+		for (size_t i = 0; i < n; i++)
+			key[i] =
+			    (uint64_t)(syms[key[i] & imask].addr - lo) << ibits | (key[i] & imask);
+	}
+	if (radix_sort(key, n, ibits, bits))
+		return;
+wide:
+	sort_keys_qsort(key, n, syms, ibits);
 }
 
 /*
  * One symbol per address, the alias that names it (cmp_alias). Names are
  * in the table's own pool, so that nothing refers to the ELF reader's
  * memory once it is closed: src->strtab copied whole when it holds them
- * all (their offsets stay), else each name copied.
+ * all (their offsets stay), else each name copied. One pass over the
+ * source gathers the sort keys and what the rest needs, one over the
+ * sorted keys writes the table (issue 25: start-up per site).
  */
 int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 {
@@ -146,18 +214,23 @@ int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 	/* Offset 0 must stay the empty name: a table starting otherwise is
 	 * copied name by name. */
 	const char *st = src->strtab && src->strtab_len && !src->strtab[0] ? src->strtab : NULL;
+	const uintptr_t st_len = st ? src->strtab_len : 0;
 	size_t n = 0, pool = 1, k = 0;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	uintptr_t lo = UINTPTR_MAX, hi = 0, outside = 0;
 	bool sorted = true, cxx = false;
-	uint32_t *ord;
+	unsigned ibits = 1;
+	uint64_t imask, *key;
 	char *p;
 
 	if (!src->nsyms)
 		return 0;
 	if (src->nsyms > UINT32_MAX)
 		return -ENOMEM;
-	ord = malloc(src->nsyms * sizeof(*ord));
-	if (!ord)
+	while (ibits < 32 && (size_t)1 << ibits < src->nsyms)
+		ibits++;
+	imask = ((uint64_t)1 << ibits) - 1;
+	key = malloc(src->nsyms * sizeof(*key));
+	if (!key)
 		return -ENOMEM;
 	for (size_t i = 0; i < src->nsyms; i++) {
 		const char *name = syms[i].name;
@@ -165,32 +238,34 @@ int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 
 		if (!name || !name[0])
 			continue;
-		ord[n++] = (uint32_t)i;
 		cxx |= name[0] == '_' && name[1] == 'Z';
-		if (st && (name < st || name >= st + src->strtab_len))
-			st = NULL;
+		/* No name outside st: it is copied whole. */
+		outside |= (uintptr_t)name - (uintptr_t)st >= st_len;
 		sorted &= x >= hi;
 		lo = x < lo ? x : lo;
 		hi = x > hi ? x : hi;
+		key[n++] = (uint64_t)x << ibits | i;
 	}
+	if (outside)
+		st = NULL;
 	if (!sorted)
-		sort_syms(syms, ord, n, lo, hi);
+		sort_keys(key, n, syms, ibits, lo, hi);
 	t->cxx_names = cxx;
 
 	if (st) {
 		pool = src->strtab_len;
 	} else {
 		for (size_t i = 0; i < n; i++)
-			pool += strlen(syms[ord[i]].name) + 1;
+			pool += strlen(syms[key[i] & imask].name) + 1;
 	}
 	if (pool > UINT32_MAX) {
-		free(ord);
+		free(key);
 		return -ENOMEM;
 	}
 	t->syms = malloc((n ? n : 1) * sizeof(*t->syms));
 	t->strings = malloc(pool);
 	if (!t->syms || !t->strings) {
-		free(ord);
+		free(key);
 		return -ENOMEM;
 	}
 	p = t->strings;
@@ -198,11 +273,12 @@ int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 		memcpy(p, st, pool);
 	*p++ = '\0'; /* offset 0: the empty name (an ELF string table's too) */
 	for (size_t i = 0, j; i < n; i = j) {
-		const struct pfe_sym_in *s = &syms[ord[i]];
+		const struct pfe_sym_in *s = &syms[key[i] & imask];
+		const uint64_t group = key[i] >> ibits; /* same for aliases only */
 
-		for (j = i + 1; j < n && syms[ord[j]].addr == s->addr; j++)
-			if (cmp_alias(&syms[ord[j]], s) < 0)
-				s = &syms[ord[j]];
+		for (j = i + 1; j < n && key[j] >> ibits == group; j++)
+			if (cmp_alias(&syms[key[j] & imask], s) < 0)
+				s = &syms[key[j] & imask];
 		t->syms[k].addr = s->addr;
 		t->syms[k].size = s->size > UINT32_MAX ? UINT32_MAX : (uint32_t)s->size;
 		if (st) {
@@ -217,7 +293,7 @@ int pfe_symtab_build(struct pfe_sitetab *t, const struct pfe_sitetab_src *src)
 		k++;
 	}
 	t->nsyms = k;
-	free(ord);
+	free(key);
 	return 0;
 }
 

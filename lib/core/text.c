@@ -228,19 +228,21 @@ static int cmp_addr(const void *a, const void *b)
 static void store_run(struct pfe_text_write *w, const struct run *r, int *applied,
 		      size_t *mismatched)
 {
+	const struct pfe_text_write *end = &w[r->last + 1];
 	uintptr_t lo = 0, hi = 0;
 	size_t done = 0;
 
-	/* The writes are sorted: the first and the last written bound them. */
-	for (size_t i = r->first; i <= r->last; i++) {
-		uint32_t *p = (uint32_t *)w[i].addr;
+	/* The writes are sorted: the first and the last written bound them
+	 * (no write is at 0). The end in a local: the stores could alias r. */
+	for (const struct pfe_text_write *x = &w[r->first]; x < end; x++) {
+		uint32_t *p = (uint32_t *)x->addr;
 
-		if (__atomic_load_n(p, __ATOMIC_RELAXED) != w[i].old)
+		if (__atomic_load_n(p, __ATOMIC_RELAXED) != x->old)
 			continue;
-		__atomic_store_n(p, w[i].new, __ATOMIC_RELAXED);
-		if (!done++)
-			lo = w[i].addr;
-		hi = w[i].addr + 4;
+		__atomic_store_n(p, x->new, __ATOMIC_RELAXED);
+		done++;
+		lo = lo ? lo : x->addr;
+		hi = x->addr + 4;
 	}
 	*applied += (int)done;
 	*mismatched += r->last + 1 - r->first - done;

@@ -512,6 +512,48 @@ static void test_alias_order(void **state)
 	prog_free(&p);
 }
 
+/*
+ * Symbols out of order whose addresses fit a sort key with their index,
+ * fit it only as offsets from the lowest, or not even so (symtab.c's three
+ * ways to sort): the same table by address, one name per address.
+ */
+static void test_sym_order(void **state)
+{
+	/* BASE; across 2^32 (the addresses differ in 33 bits, their offsets
+	 * in 11); too high for the index bits; spread (0). */
+	static const uintptr_t bases[] = {BASE, (uintptr_t)0x100000000u - 0x300,
+					  (uintptr_t)0xffff000000000000u, 0};
+	static const char *const names[] = {"f0", "f1", "f2", "f3", "f4", "f5", "f6", "f7"};
+	/* Offsets from the base in table order; the last base spreads them
+	 * over the whole address space. */
+	static const unsigned order[] = {5, 2, 7, 0, 3, 6, 1, 4};
+
+	for (size_t b = 0; b < sizeof(bases) / sizeof(bases[0]); b++) {
+		struct prog p = {0};
+		struct pfe_sitetab t;
+
+		emit(&p, RET);
+		for (size_t i = 0; i < 8; i++) {
+			unsigned k = order[i];
+			uintptr_t a = bases[b] ? bases[b] + 0x100 * k : (uintptr_t)k << 61 | 0x10;
+
+			sym(&p, a, 0x10, names[k], 0);
+			if (k == 3 || k == 6) /* an alias that loses, either side */
+				sym(&p, a, 0x10, k == 3 ? "__f3" : "z_f6", 1);
+		}
+		build(&p, &t, true);
+		assert_int_equal(t.nsyms, 8);
+		for (size_t k = 0; k < 8; k++) {
+			uintptr_t a = bases[b] ? bases[b] + 0x100 * k : (uintptr_t)k << 61 | 0x10;
+
+			assert_true(t.syms[k].addr == a);
+			assert_string_equal(t.strings + t.syms[k].name, names[k]);
+		}
+		pfe_sitetab_free(&t);
+		prog_free(&p);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -526,6 +568,7 @@ int main(void)
 	    cmocka_unit_test(test_100k),
 	    cmocka_unit_test(test_symbolize),
 	    cmocka_unit_test(test_alias_order),
+	    cmocka_unit_test(test_sym_order),
 	};
 
 	return cmocka_run_group_tests_name("sitetab", tests, NULL, NULL);
