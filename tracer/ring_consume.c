@@ -73,9 +73,8 @@ static __attribute__((noinline)) void format_line(struct pfe_ring *g, const stru
  * switch, an exit of no open call, a level beyond those kept, the ring's
  * first events, which map the open calls and the levels).
  */
-static __attribute__((noinline)) uint64_t consume_summary(struct pfe_ring *g, uint64_t t, uint64_t h,
-							    uint64_t *lastp,
-				uint64_t *np)
+static __attribute__((noinline)) uint64_t consume_summary(struct pfe_ring *g, uint64_t t,
+							  uint64_t h, uint64_t *lastp, uint64_t *np)
 {
 	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
 	const struct pfe_rec *ev = g->ev;
@@ -128,9 +127,10 @@ static __attribute__((noinline)) uint64_t consume_summary(struct pfe_ring *g, ui
  * stopped: @h, or the first event left to the general loop (another type,
  * one stamped before @from).
  */
-static __attribute__((noinline)) uint64_t consume_text(struct pfe_ring *g, struct pfe_text_cache *tc,
-						       uint64_t t, uint64_t h, uint64_t from,
-						       uint64_t *lastp, uint64_t *np)
+static __attribute__((noinline)) uint64_t consume_text(struct pfe_ring *g,
+						       struct pfe_text_cache *tc, uint64_t t,
+						       uint64_t h, uint64_t from, uint64_t *lastp,
+						       uint64_t *np)
 {
 	const uint64_t base = pfe_rings.clock_base, mask = g->mask, mult = pfe_ring_ns_mult();
 	const struct pfe_rec *ev = g->ev;
@@ -276,7 +276,7 @@ void pfe_ring_consume(struct pfe_ring *g)
 			 * nothing else is written. */
 			if (type == PFE_REC_EXIT || type == PFE_REC_EXIT_UNWOUND)
 				pfe_summary_add_any(&g->levels, pfe_rec_site(&e), pfe_rec_depth(&e),
-						pfe_ring_dur_unpack(e.w1));
+						    pfe_ring_dur_unpack(e.w1));
 			if (!(n % 64))
 				give_back(g, t);
 			continue;
@@ -300,9 +300,9 @@ void pfe_ring_consume(struct pfe_ring *g)
 				t += 1 + pu;
 			}
 		}
-		if (__builtin_expect(!payload && (sink != PFE_SINK_GRAPH ||
-						   (latest_none && full >= latest_at)),
-				     1)) {
+		if (__builtin_expect(
+			!payload && (sink != PFE_SINK_GRAPH || (latest_none && full >= latest_at)),
+			1)) {
 			/* The writer's lines: from its cache, in place. */
 			char *at = g->out + g->nout;
 			size_t len = pfe_text_fast(tc, at, &e, ns, sink == PFE_SINK_GRAPH, tm);

@@ -55,9 +55,9 @@ struct pfe_open_note pfe_ring_open_note_slow(struct pfe_ring *g, struct pfe_rec 
 		if (lvl >= PFE_OPEN_LEVELS)
 			return (struct pfe_open_note){sink, hidden};
 		if (!g->open) {
-			void *m = mmap(NULL, PFE_OPEN_LEVELS * sizeof(*g->open),
-				       PROT_READ | PROT_WRITE,
-				       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+			void *m =
+			    mmap(NULL, PFE_OPEN_LEVELS * sizeof(*g->open), PROT_READ | PROT_WRITE,
+				 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 
 			if (m == MAP_FAILED)
 				return (struct pfe_open_note){sink, hidden};

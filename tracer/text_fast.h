@@ -152,11 +152,9 @@ static inline __attribute__((always_inline)) char *pfe_text_us(struct pfe_text_c
  * not a struct pfe_text_ev, so that the consumer's loop keeps them in registers. Inside an RCU
  * read-side section.
  */
-static inline __attribute__((always_inline)) size_t pfe_text_fast(struct pfe_text_cache *c,
-								  char *buf,
-								  const struct pfe_rec *r,
-								  uint64_t ns, bool graph,
-								  bool time)
+static inline __attribute__((always_inline)) size_t
+pfe_text_fast(struct pfe_text_cache *c, char *buf, const struct pfe_rec *r, uint64_t ns, bool graph,
+	      bool time)
 {
 	unsigned type = pfe_rec_type(r), level;
 	uint32_t id = pfe_rec_site(r);

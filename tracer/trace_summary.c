@@ -85,9 +85,11 @@ void pfe_summary_forked(void)
 	if (!pfe_summary_rows)
 		return;
 	/* The parent's calls are the parent's table: a fresh mapping. */
-	if (mmap(pfe_summary_rows, (size_t)MAX_SITES * sizeof(struct pfe_summary_row), PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED, -1, 0) == MAP_FAILED)
-		memset(pfe_summary_rows, 0, (size_t)pfe_site_ids_end() * sizeof(struct pfe_summary_row));
+	if (mmap(pfe_summary_rows, (size_t)MAX_SITES * sizeof(struct pfe_summary_row),
+		 PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_FIXED,
+		 -1, 0) == MAP_FAILED)
+		memset(pfe_summary_rows, 0,
+		       (size_t)pfe_site_ids_end() * sizeof(struct pfe_summary_row));
 	beyond = 0;
 }
 
