@@ -123,7 +123,8 @@ static __attribute__((noinline)) uint64_t consume_summary(struct pfe_ring *g, ui
  * for the table (issue 25: at most 200 instructions per line): entries and
  * exits from @t towards @h, formatted in place from the writer's cache
  * @tc (text_fast.h). The caller has seen to the rest: no recording, no
- * summary mode, no payloads, no filters from @from on. Returns where it
+ * summary mode, no payloads, no filters from @from on. (One loop for both
+ * cost summary mode 199 instructions per call, text 6 more per line.) Returns where it
  * stopped: @h, or the first event left to the general loop (another type,
  * one stamped before @from).
  */
@@ -216,8 +217,9 @@ void pfe_ring_consume(struct pfe_ring *g)
 	 * have a loop of their own (consume_summary, consume_text); this one
 	 * takes what they leave, and every event of the other cases. */
 	const bool sum_fast = mode == PFE_SINK_SUMMARY && !record && !ended;
-	const bool text_fast = tc && mode != PFE_SINK_SUMMARY && !ended && !payloads &&
-			       (mode == PFE_SINK_FLAT || latest_none);
+	/* No filter at all for consume_text: in flat mode too, an exit whose
+	 * entry went to graph text is a graph line, which they filter. */
+	const bool text_fast = tc && mode != PFE_SINK_SUMMARY && !ended && !payloads && latest_none;
 
 	if (record && t != h)
 		rec_file(g);
