@@ -288,7 +288,7 @@ pfe_regs_trampoline:
 2:
 	.endif
 	add	x17, sp, #PFE_DYN_V8
-	ld1_v8_v31 x17
+	v8_v31 ld1, x17
 	ldp	x15, x11, [sp, #PFE_DYN_X15]
 	msr	nzcv, x11
 	ldp	x11, x12, [sp, #PFE_DYN_X11]
@@ -318,7 +318,7 @@ pfe_regs_trampoline:
 	mrs	x11, nzcv
 	stp	x15, x11, [sp, #PFE_DYN_X15]	/* and nzcv */
 	add	x12, sp, #PFE_DYN_V8
-	st1_v8_v31 x12
+	v8_v31 st1, x12
 	.if \pac
 	/* Signed by the function's paciasp: hooks name callers by it, so
 	 * they get it stripped (xpaclri works on x30 only; a NOP without

@@ -102,7 +102,7 @@ pfe_ret_trampoline:
 	st1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x9]
 	add	x9, sp, #S(128)
 	st1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x9], #64
-	st1_v8_v31 x9
+	v8_v31 st1, x9
 	mrs	x9, nzcv
 	str	x9, [sp, #S(576)]
 
@@ -208,7 +208,7 @@ pfe_ret_trampoline:
 6:	mov	x30, x0
 	add	x9, sp, #S(128)
 	ld1	{v4.16b, v5.16b, v6.16b, v7.16b}, [x9], #64
-	ld1_v8_v31 x9
+	v8_v31 ld1, x9
 	add	x9, sp, #RR(V0)
 	ld1	{v0.16b, v1.16b, v2.16b, v3.16b}, [x9]
 	ldp	x2, x3, [sp, #S(0)]
