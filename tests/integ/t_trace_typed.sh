@@ -7,15 +7,7 @@
 # same calls nested with their results and durations; fib's recursion.
 . tests/lib.sh
 plan 11
-P=$TOP/tests/progs
-
-SPEC='t_int(int,int)->int,t_long(long, unsigned long)->long,t_ptr(void*)->void *'
-SPEC="$SPEC,t_str(const char *)->size_t,t_dbl(double,float)->double"
-SPEC="$SPEC,t_char(char,bool,u8,short)->char,t_name(int)->str,fib(int)->int,t_void"
-SPEC="$SPEC,t_many(long,double,long,double,long,double,long,double,long,double,long,double,long,double,long,double,long,double)->long"
-
-tcc -O2 -o "$T/typed" "$P/typed_app.c" -fpatchable-function-entry=2
-trun "$T/typed" >"$T/ref" 2>&1
+. tests/integ/typed_common.sh
 
 mask() {
 	sed -E -e 's/^[0-9]+ [0-9]+\.[0-9]{6} /T S /' -e 's/^[0-9]+ \| /T | /' \
