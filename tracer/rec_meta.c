@@ -138,34 +138,91 @@ static void __attribute__((format(printf, 2, 3))) out_fmt(struct out *o, const c
 		out_mem(o, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/* The C escapes of record.h (\\ \n \t \xHH below 0x20 and 0x7f); @quote
- * also escapes '"', for the quoted words of cmdline. */
-static void out_escaped(struct out *o, const char *s, size_t n, bool quote)
-{
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-		char e[5];
+/*
+ * Lines assembled in place, without a call per character or per number:
+ * the symbol files are written before main (sync_all at start), thousands
+ * of lines for the C library alone. With a vsnprintf per line and a call of
+ * out_mem per character they took some 10 M instructions for a recorded
+ * zstd's nine objects, and every call signed and checked its return
+ * address, which qemu's default CPU does in a software cipher (issue 25:
+ * about 0.15 s of the recording's start). The helpers below are inline, so
+ * that a symbol's line costs no call at all but out_flush's, per 8 KiB.
+ */
 
-		if (c == '\\' || (quote && c == '"')) {
-			e[0] = '\\';
-			e[1] = (char)c;
-			out_mem(o, e, 2);
-		} else if (c == '\n') {
-			out_mem(o, "\\n", 2);
-		} else if (c == '\t') {
-			out_mem(o, "\\t", 2);
-		} else if (c < 0x20 || c == 0x7f) {
-			snprintf(e, sizeof(e), "\\x%02x", c);
-			out_mem(o, e, 4);
-		} else {
-			out_mem(o, (const char *)&c, 1);
-		}
+/* @n bytes (at most 32) can be stored at o->buf + o->n. */
+static inline __attribute__((always_inline)) char *out_room(struct out *o, size_t n)
+{
+	if (__builtin_expect(o->cap - o->n < n, 0))
+		out_flush(o);
+	return o->buf + o->n;
+}
+
+/* "0x" and @v in lowercase hex, as printf's %#lx but for 0 ("0x0"). */
+static inline __attribute__((always_inline)) void out_hex(struct out *o, uint64_t v)
+{
+	unsigned digits = v ? (unsigned)(67 - __builtin_clzll(v)) / 4 : 1;
+	char *p = out_room(o, 18);
+
+	p[0] = '0';
+	p[1] = 'x';
+	for (unsigned i = digits; i; i--, v >>= 4)
+		p[1 + i] = "0123456789abcdef"[v & 15];
+	o->n += 2 + digits;
+}
+
+/* @v in decimal, as printf's %zu. */
+static inline __attribute__((always_inline)) void out_dec(struct out *o, uint64_t v)
+{
+	char t[20], *p = out_room(o, 20);
+	unsigned k = 0;
+
+	do
+		t[k++] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	o->n += k;
+	while (k)
+		*p++ = t[--k];
+}
+
+/* One character with the C escapes of record.h (\\ \n \t \xHH below 0x20
+ * and 0x7f); @quote also escapes '"', for the quoted words of cmdline. */
+static inline __attribute__((always_inline)) void out_escaped_char(struct out *o, unsigned char c,
+								   bool quote)
+{
+	char *p = out_room(o, 4);
+
+	if (__builtin_expect(c > 0x20 && c != 0x7f && c != '\\' && c != '"', 1) || c == ' ' ||
+	    (c == '"' && !quote)) {
+		*p = (char)c;
+		o->n++;
+	} else if (c == '\\' || c == '"') {
+		p[0] = '\\';
+		p[1] = (char)c;
+		o->n += 2;
+	} else if (c == '\n' || c == '\t') {
+		p[0] = '\\';
+		p[1] = c == '\n' ? 'n' : 't';
+		o->n += 2;
+	} else {
+		p[0] = '\\';
+		p[1] = 'x';
+		p[2] = "0123456789abcdef"[c >> 4];
+		p[3] = "0123456789abcdef"[c & 15];
+		o->n += 4;
 	}
 }
 
-static void out_escaped_str(struct out *o, const char *s)
+static void out_escaped(struct out *o, const char *s, size_t n, bool quote)
 {
-	out_escaped(o, s, strlen(s), false);
+	for (size_t i = 0; i < n; i++)
+		out_escaped_char(o, (unsigned char)s[i], quote);
+}
+
+/* Up to the NUL, without a strlen first. */
+static inline __attribute__((always_inline)) void out_escaped_str(struct out *o, const char *s)
+{
+	for (; *s; s++)
+		out_escaped_char(o, (unsigned char)*s, false);
 }
 
 /* ------------------------------------------------------------- files */
@@ -440,16 +497,32 @@ static int write_sym_file(int num, const struct pfe_sitetab *t, uintptr_t bias)
 	for (size_t i = 0; i < t->nsites; i++) {
 		const struct pfe_site *s = &t->sites[i];
 
-		out_fmt(o, "site %zu 0x%lx %s ", i, (unsigned long)(s->func - bias),
-			s->flags & PFE_SITE_BTI ? "bti" : "-");
+		/* "site %zu 0x%lx %s <name>\n" */
+		memcpy(out_room(o, 5), "site ", 5);
+		o->n += 5;
+		out_dec(o, i);
+		*out_room(o, 1) = ' ';
+		o->n++;
+		out_hex(o, (uint64_t)(s->func - bias));
+		memcpy(out_room(o, 5), s->flags & PFE_SITE_BTI ? " bti " : " - \0\0", 5);
+		o->n += s->flags & PFE_SITE_BTI ? 5 : 3;
 		out_escaped_str(o, s->name ? s->name : "?");
-		out_str(o, "\n");
+		*out_room(o, 1) = '\n';
+		o->n++;
 	}
 	for (size_t i = 0; i < t->nsyms; i++) {
-		out_fmt(o, "sym 0x%lx 0x%x ", (unsigned long)(t->syms[i].addr - bias),
-			(unsigned)t->syms[i].size);
+		/* "sym 0x%lx 0x%x <name>\n" */
+		memcpy(out_room(o, 4), "sym ", 4);
+		o->n += 4;
+		out_hex(o, (uint64_t)(t->syms[i].addr - bias));
+		*out_room(o, 1) = ' ';
+		o->n++;
+		out_hex(o, (uint32_t)t->syms[i].size);
+		*out_room(o, 1) = ' ';
+		o->n++;
 		out_escaped_str(o, t->strings + t->syms[i].name);
-		out_str(o, "\n");
+		*out_room(o, 1) = '\n';
+		o->n++;
 	}
 	err = out_close(o);
 	if (err)
