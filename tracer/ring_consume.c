@@ -119,6 +119,49 @@ static __attribute__((noinline)) uint64_t consume_summary(struct pfe_ring *g, ui
 }
 
 /*
+ * A recording's events in a loop of their own (issue 25: a recorded zstd
+ * at most 1.5 times the plain run): each is stored as it is, its time made
+ * relative to the clock's base, straight into the output buffer with two
+ * 64-bit stores. The general loop's pfe_ring_out_add() called memcpy for
+ * every 16 bytes, and under qemu the C library's memcpy (SVE under -cpu
+ * max) costs the writer more than all the rest of its work. The output
+ * goes out in writes of REC_OUT_BYTES, as the slots are handed back.
+ * Returns where it stopped: @h, or the first event with payload units or a
+ * LOST count, left to the general loop.
+ */
+static __attribute__((noinline)) uint64_t consume_record(struct pfe_ring *g, uint64_t t, uint64_t h,
+							 uint64_t *lastp, uint64_t *np)
+{
+	const uint64_t base = pfe_rings.clock_base, mask = g->mask;
+	/* Handed back at least 16 times a ring: a full ring's owner has room
+	 * again soon. */
+	const uint64_t every =
+	    (mask + 1) / 16 < REC_OUT_BYTES / 16 ? (mask + 1) / 16 : REC_OUT_BYTES / 16;
+	const struct pfe_rec *ev = g->ev;
+	uint64_t last = *lastp, n = *np;
+
+	while (t != h) {
+		struct pfe_rec e = ev[t & mask];
+		uint64_t rel = ((e.w0 >> 16) - base) & PFE_REC_TIME_MASK;
+
+		if (pfe_rec_units(&e) || pfe_rec_type(&e) == PFE_REC_LOST)
+			break;
+		if (__builtin_expect(g->nout + 16 > REC_OUT_BYTES, 0))
+			pfe_ring_out_flush(g);
+		last = pfe_rec_unwrap(last, rel);
+		pfe_rec_store(g->out + g->nout,
+			      (struct pfe_rec){(e.w0 & 0xffff) | rel << 16, e.w1});
+		g->nout += 16;
+		t++;
+		if (!(++n % every))
+			give_back(g, t);
+	}
+	*lastp = last;
+	*np = n;
+	return t;
+}
+
+/*
  * The writer's text lines in a loop of their own, as consume_summary() is
  * for the table (issue 25: at most 200 instructions per line): entries and
  * exits from @t towards @h, formatted in place from the writer's cache
@@ -191,7 +234,7 @@ static __attribute__((noinline)) uint64_t consume_text(struct pfe_ring *g,
 void pfe_ring_consume(struct pfe_ring *g)
 {
 	uint64_t h = __atomic_load_n(&g->head, __ATOMIC_ACQUIRE), t = g->tail;
-	char *text = g->out + OUT_BYTES + PFE_TEXT_LINE_MAX;
+	char *text = g->out + pfe_ring_out_cap() + PFE_TEXT_LINE_MAX;
 	uint64_t n = 0, lost = 0, last = g->last;
 	/* Read once a batch: the loop calls out, so the compiler would load
 	 * them again for every event (issue 25: the writer's cost per line).
@@ -217,15 +260,17 @@ void pfe_ring_consume(struct pfe_ring *g)
 	 * have a loop of their own (consume_summary, consume_text); this one
 	 * takes what they leave, and every event of the other cases. */
 	const bool sum_fast = mode == PFE_SINK_SUMMARY && !record && !ended;
+	/* A recording whose file is open (failing that, the general loop
+	 * consumes the events and writes nothing). */
+	const bool rec_fast = record && t != h && rec_file(g);
 	/* No filter at all for consume_text: in flat mode too, an exit whose
 	 * entry went to graph text is a graph line, which they filter. */
 	const bool text_fast = tc && mode != PFE_SINK_SUMMARY && !ended && !payloads && latest_none;
 
-	if (record && t != h)
-		rec_file(g);
 	if (g->inherited && t != h)
 		pfe_ring_open_inherited(g);
-	while (t != h && (!sum_fast || (t = consume_summary(g, t, h, &last, &n)) != h) &&
+	while (t != h && (!rec_fast || (t = consume_record(g, t, h, &last, &n)) != h) &&
+	       (!sum_fast || (t = consume_summary(g, t, h, &last, &n)) != h) &&
 	       (!text_fast || (t = consume_text(g, tc, t, h, latest_at, &last, &n)) != h)) {
 		struct pfe_rec e = ev[t & mask];
 		unsigned type = pfe_rec_type(&e), units = pfe_rec_units(&e);

@@ -73,6 +73,11 @@ enum { RING_FREE, RING_CLAIMING, RING_LIVE, RING_ENDING };
 #define EV_MAX	    (1u << 26)
 #define PAYLOAD_MAX (TEXT_BYTES / 16)
 
+/* A recording's thread file is its own, so its writes need not be atomic:
+ * one write(2), and one check of the descriptor (outfile.c), per 4,096
+ * events rather than per 256 (consume_record). */
+#define REC_OUT_BYTES 65536
+
 /* rings[0, nrings) were ever claimed (trace_rec.c defines both). */
 extern struct pfe_ring pfe_ring_slots[NRINGS];
 
@@ -130,6 +135,12 @@ static inline uint64_t pfe_ring_now(void)
  * its pthread_exit is seen either way. */
 extern char pfe_ring_main_mark;
 void pfe_ring_end(void *arg);
+
+/* The output buffer's size before its line and payload room. */
+static inline size_t pfe_ring_out_cap(void)
+{
+	return pfe_ring_record ? REC_OUT_BYTES : OUT_BYTES;
+}
 
 /* ------------------------------------------------------ ring_consume.c */
 /* The consumer lock of @g, for thread @me; false when another holds it. */

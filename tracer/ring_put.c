@@ -17,7 +17,8 @@
 
 static size_t ring_map_len(void)
 {
-	return pfe_rings.nev * sizeof(struct pfe_rec) + OUT_BYTES + PFE_TEXT_LINE_MAX + TEXT_BYTES;
+	return pfe_rings.nev * sizeof(struct pfe_rec) + pfe_ring_out_cap() + PFE_TEXT_LINE_MAX +
+	       TEXT_BYTES;
 }
 
 static void set_room(struct pfe_ring *g)
