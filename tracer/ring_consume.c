@@ -49,8 +49,7 @@ static void copy_units(const struct pfe_ring *g, uint64_t from, unsigned units, 
 static void give_back(struct pfe_ring *g, uint64_t t)
 {
 	pfe_ring_out_flush(g);
-	/* Pairs with the owner's acquire load of tail. */
-	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
+	pfe_ring_tail_publish(g, t, false);
 }
 
 /* A line the fast path does not take (text_fast.h): a payload, a name too
@@ -387,9 +386,8 @@ void pfe_ring_consume(struct pfe_ring *g)
 	pfe_ring_out_flush(g);
 	__atomic_fetch_add(&pfe_rings.events_total, n, __ATOMIC_RELAXED);
 	__atomic_fetch_add(&pfe_rings.lost_total, lost, __ATOMIC_RELAXED);
-	/* Pairs with the owner's acquire load of tail: the slots are read
-	 * before they are handed back. */
-	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
+	/* The slots are read before they are handed back. */
+	pfe_ring_tail_publish(g, t, true);
 }
 
 /* New objects (dlopen) are in the objects file before events name them. */

@@ -32,13 +32,15 @@
  * and consumed before its slot is reused. The fast path reads no shared
  * cache line: head, seen and room are the owner's.
  *
- * When a ring is full the owner wakes the writer and, rather than wait for
- * it, takes the ring and writes it out itself (PFE_BUFFER=<size>: the
- * default is 1 MiB, 65,536 events per thread), or with PFE_BUFFER=...,drop
- * counts what it cannot store and records a LOST event when there is room
- * again. Nothing is ever lost silently and the program never blocks on a
- * lock: the busy word is only spun on while another thread holds it for one
- * batch, which needs no lock of the program's.
+ * When a ring is full (PFE_BUFFER=<size>: the default is 1 MiB, 65,536
+ * events per thread) the owner wakes the writer and waits, on a futex and
+ * for 20 ms at most without progress, until it has freed an eighth of the
+ * ring; failing that (or with no writer running) it takes the ring and
+ * writes it out itself. With PFE_BUFFER=...,drop it counts what it cannot
+ * store instead and records a LOST event when there is room again. Nothing
+ * is ever lost silently and the program never blocks on a lock: the busy
+ * word is only spun on while another thread holds it for one batch, which
+ * needs no lock of the program's.
  *
  * Rings are slots of a static table, not thread-local storage: flushes
  * (exit, exec, fork, a fatal signal) must reach the events of every thread,
@@ -52,6 +54,7 @@
 #define PFE_RING_INTERNAL_H
 
 #include <limits.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -135,6 +138,37 @@ static inline uint64_t pfe_ring_now(void)
  * its pthread_exit is seen either way. */
 extern char pfe_ring_main_mark;
 void pfe_ring_end(void *arg);
+
+/* The low 32 bits of @g's tail: the word a waiting owner sleeps on. */
+static inline uint32_t *pfe_ring_tail_word(struct pfe_ring *g)
+{
+	return (uint32_t *)&g->tail + (__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__);
+}
+
+/* A full ring's owner waits until this many slots are free (ring_put.c):
+ * woken once per wait, not after every few dozen events handed back. */
+static inline uint64_t pfe_ring_wait_room(const struct pfe_ring *g)
+{
+	return (g->mask + 1) / 8;
+}
+
+/*
+ * The consumer hands the slots before @t back to the owner, at the end of
+ * its batch (@end) or within it. Pairs with the owner's acquire load of
+ * tail. The fence orders the store before the load of waiting, as the
+ * owner's orders its store of waiting before its load of tail: one of the
+ * two sees the other's (the futex compares the word too, and the owner's
+ * wait is timed in any case).
+ */
+static inline void pfe_ring_tail_publish(struct pfe_ring *g, uint64_t t, bool end)
+{
+	__atomic_store_n(&g->tail, t, __ATOMIC_RELEASE);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (__builtin_expect(__atomic_load_n(&g->waiting, __ATOMIC_RELAXED), 0) &&
+	    (end || g->mask + 1 - (__atomic_load_n(&g->head, __ATOMIC_RELAXED) - t) >=
+			pfe_ring_wait_room(g)))
+		syscall(SYS_futex, pfe_ring_tail_word(g), FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 /* The output buffer's size before its line and payload room. */
 static inline size_t pfe_ring_out_cap(void)

@@ -5,8 +5,9 @@
  * trace_rec.h cannot, and writing its own ring out when it is full and the
  * writer is behind. Async-signal-safe: runs in hooks.
  */
-#include <string.h>
 #include <sched.h>
+#include <string.h>
+#include <time.h>
 #include <sys/mman.h>
 #include <urcu-bp.h>
 
@@ -125,6 +126,57 @@ static void self_drain(struct pfe_ring *g)
 	pfe_ring_unlock(g);
 }
 
+/*
+ * A full ring while the writer runs: wake it and wait until it has made
+ * room (pfe_ring_wait_room), rather than take the ring (issue 25). The
+ * writer formats from its caches (text_fast.h); an owner that took over
+ * formatted with the general formatter, several times slower, while the
+ * writer, finding the ring busy, backed off to 64 ms polls and let it do
+ * the next batches too: zstd's graph text ran in 1.0 s or in 3 s depending
+ * on which way the first full ring went. Bounded, so that the program
+ * never waits on libpfe for long: when the writer frees nothing for 20 ms
+ * (stopped, or waiting itself) the owner writes its ring out as before.
+ * Not after the last flush, nor while this thread holds the ring (a
+ * handler interrupted its own drain), nor in a fork child, whose writer
+ * is not running. Returns true when there is room for @need events.
+ */
+static bool wait_for_writer(struct pfe_ring *g, uint64_t need)
+{
+	uint64_t t = __atomic_load_n(&g->tail, __ATOMIC_ACQUIRE), want = pfe_ring_wait_room(g);
+	unsigned still = 0;
+	bool room = false;
+
+	if (!__atomic_load_n(&pfe_rings.writer_running, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&pfe_rings.final, __ATOMIC_ACQUIRE) ||
+	    __atomic_load_n(&pfe_rings.in_fatal, __ATOMIC_RELAXED) ||
+	    __atomic_load_n(&g->busy, __ATOMIC_RELAXED) == (int)g->tid)
+		return false;
+	if (want < need)
+		want = need;
+	__atomic_store_n(&g->waiting, 1, __ATOMIC_RELAXED);
+	/* Pairs with the fence in pfe_ring_tail_publish(). */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	for (;;) {
+		struct timespec ts = {0, 1000000};
+		uint64_t now = __atomic_load_n(&g->tail, __ATOMIC_ACQUIRE);
+
+		if (g->head - now + want <= g->mask + 1) {
+			room = true;
+			break;
+		}
+		if (now != t)
+			still = 0;
+		else if (++still > 20)
+			break;
+		t = now;
+		pfe_ring_writer_wake();
+		syscall(SYS_futex, pfe_ring_tail_word(g), FUTEX_WAIT_PRIVATE, (uint32_t)now, &ts,
+			NULL, 0);
+	}
+	__atomic_store_n(&g->waiting, 0, __ATOMIC_RELAXED);
+	return room;
+}
+
 static void put_events(struct pfe_ring *g, const struct pfe_rec *v, unsigned n)
 {
 	uint64_t h = g->head;
@@ -179,6 +231,8 @@ void pfe_ring_put_slow(const struct pfe_rec *v, unsigned n)
 			g->room = 0; /* the next event reports the loss */
 			return;
 		}
+		if (!spins && wait_for_writer(g, need))
+			continue;
 		self_drain(g);
 	}
 	if (g->lost) {

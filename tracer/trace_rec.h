@@ -32,7 +32,10 @@ struct pfe_ring {
 	/* The consumer's: whoever holds busy (the writer, or the owner when
 	 * its ring is full, or a flush). */
 	uint64_t tail __attribute__((aligned(64)));
-	int busy;  /* consumer lock */
+	int busy; /* consumer lock */
+	/* The owner waits for room (ring_put.c): the consumer wakes it on
+	 * the low 32 bits of tail when it hands slots back. */
+	int waiting;
 	int state; /* RING_FREE, RING_LIVE, RING_ENDING (trace_rec.c) */
 	int fd;	   /* PFE_RECORD: <tid>.dat, -1 until opened */
 	bool failed;
