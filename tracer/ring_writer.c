@@ -93,19 +93,28 @@ static void *writer_main(void *arg)
 
 int pfe_ring_writer_start(void)
 {
-	sigset_t all, old;
+	sigset_t all;
 	pthread_attr_t attr;
 	pthread_t th;
 	int r;
 
-	/* The program's signals go to the program's threads. The writer runs
-	 * none of the program's code: park.c need not stop it (exempt). */
+	/*
+	 * The program's signals go to the program's threads. The writer runs
+	 * none of the program's code: park.c need not stop it (exempt).
+	 * It gets its mask from its attribute, not from the calling thread's
+	 * mask blocked around pthread_create: that would leave the program's
+	 * thread deaf to SIGTERM and SIGINT for as long as pthread_create
+	 * runs, and one that never returns (qemu-aarch64 -L pairing an older
+	 * ld.so with a newer libc.so.6: its stack cache walk loops) would
+	 * make a program that any signal ends without libpfe one that only
+	 * SIGKILL ends (tests/integ/t_rec_stuck_create.sh).
+	 */
 	sigfillset(&all);
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	r = pthread_create(&th, &attr, writer_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	r = pthread_attr_setsigmask_np(&attr, &all);
+	if (!r)
+		r = pthread_create(&th, &attr, writer_main, NULL);
 	pthread_attr_destroy(&attr);
 	if (r) {
 		pfe_err_once("PFE_TRACE: cannot start the writer thread: %s; traced threads "
