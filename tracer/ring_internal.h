@@ -110,7 +110,10 @@ struct pfe_rings {
 	pthread_key_t end_key;		   /* its destructor: pfe_ring_end */
 	pthread_mutex_t meta_lock;	   /* PFE_RECORD's metadata files */
 	uint64_t events_total, lost_total; /* relaxed atomics */
-	uint32_t wake_word;		   /* the writer's futex */
+	/* Batches a full ring's owner wrote out itself (ring_put.c): the
+	 * writer was not running or freed nothing in time. Relaxed. */
+	uint64_t self_drains;
+	uint32_t wake_word; /* the writer's futex */
 	/* The main thread ran its key destructors: it called pthread_exit
 	 * (exit and a return from main run none). */
 	int main_ended;

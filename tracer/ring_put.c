@@ -120,6 +120,7 @@ static void self_drain(struct pfe_ring *g)
 		sched_yield();
 		return;
 	}
+	__atomic_fetch_add(&pfe_rings.self_drains, 1, __ATOMIC_RELAXED);
 	rcu_read_lock();
 	pfe_ring_consume(g);
 	rcu_read_unlock();

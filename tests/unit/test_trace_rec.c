@@ -4,8 +4,8 @@
  * every thread reaches the output exactly once and in each thread's order,
  * whether the writer thread takes it, the owner writes its full ring
  * itself, a flush or the final drain takes it; a fork child writes only its
- * own. Events name no site (id PFE_REC_SITE_MAX: "?") and carry a sequence
- * number as their return address, so each line reads
+ * own. A full ring's owner waits for the writer while it makes progress. Events name no site (id
+ * PFE_REC_SITE_MAX: "?") and carry a sequence number as their return address, so each line reads
  *   <tid> <s.us> ? <- 0x<thread number><sequence>
  * The tests run in order and share one output file; rings hold 4,096
  * events (PFE_BUFFER=64K), so the larger runs wrap them many times.
@@ -29,6 +29,7 @@
 #include "hooks.h"
 #include "interpose.h"
 #include "core.h"
+#include "ring_internal.h"
 
 static char path[] = "/tmp/pfe-trace-rec-XXXXXX";
 static int fd = -1;
@@ -121,6 +122,23 @@ static void test_crowd(void **state)
 		assert_int_equal(count_in_order(10 + k, 0), PER);
 }
 
+/* A full ring's owner waits for the writer rather than write its ring out
+ * itself (ring_put.c): one producer wraps its ring five times, and every
+ * batch is the writer's. Without the wait the owner took its ring at
+ * nearly every wrap. */
+static void test_wait_writer(void **state)
+{
+	uint64_t before = __atomic_load_n(&pfe_rings.self_drains, __ATOMIC_RELAXED);
+	pthread_t th;
+
+	assert_true(pfe_rings.writer_running);
+	assert_int_equal(pthread_create(&th, NULL, producer, (void *)(uintptr_t)16), 0);
+	pthread_join(th, NULL);
+	pfe_ring_drain(false);
+	assert_int_equal(count_in_order(16, 0), PER);
+	assert_int_equal(__atomic_load_n(&pfe_rings.self_drains, __ATOMIC_RELAXED) - before, 0);
+}
+
 /* Threads that ended give their rings back; later threads reuse them, and
  * their events are theirs (the tid column), not the old owners'. */
 static void test_reuse(void **state)
@@ -179,8 +197,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_start), cmocka_unit_test(test_flush),
-	    cmocka_unit_test(test_crowd), cmocka_unit_test(test_reuse),
-	    cmocka_unit_test(test_fork),  cmocka_unit_test(test_final),
+	    cmocka_unit_test(test_crowd), cmocka_unit_test(test_wait_writer),
+	    cmocka_unit_test(test_reuse), cmocka_unit_test(test_fork),
+	    cmocka_unit_test(test_final),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
