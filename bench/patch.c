@@ -5,7 +5,12 @@
  * attaches one empty hook to all of them ("pf_*") and detaches it, timing
  * each and reading the heap and the text pages' Private_Dirty around them.
  *
- *   patch [-s]     -s: stop after the start-up figures
+ *   patch [-s|-m]  -s: stop after the start-up figures; -m: return at once
+ *                  (bench/startup.sh: under qemu-user, /proc/self/smaps is
+ *                  the host's, whose length, and so the instructions
+ *                  text_dirty() spends reading it, change from run to run
+ *                  by some 20,000: as much as 20 per site between the
+ *                  quick run's 1,000 and 2,000 sites)
  *
  * Output, one "key value..." line each (sizes in bytes, times in ns):
  *   markers <begin> <end>            run-time addresses, for bench/count.awk
@@ -86,7 +91,8 @@ static long text_dirty(void)
 		unsigned long s, e;
 		char c;
 
-		if (sscanf(line, "%lx-%lx %c", &s, &e, &c) == 3 && line[strspn(line, "0123456789abcdef")] == '-')
+		if (sscanf(line, "%lx-%lx %c", &s, &e, &c) == 3 &&
+		    line[strspn(line, "0123456789abcdef")] == '-')
 			in = s <= hi && e > lo;
 		else if (in && !strncmp(line, "Private_Dirty:", 14))
 			kb += atol(line + 14);
@@ -108,6 +114,8 @@ int main(int argc, char **argv)
 
 	bench_mark_begin();
 	bench_mark_end();
+	if (argc > 1 && !strcmp(argv[1], "-m"))
+		return 0;
 	heap0 = heap_used();
 	d0 = text_dirty();
 	printf("markers %p %p\n", (void *)bench_mark_begin, (void *)bench_mark_end);

@@ -1,6 +1,6 @@
 #!/bin/sh
 # libpfe's start-up per patch site: every instruction of a whole run of
-# bench/patch.c stopping at main (-s), with libpfe preloaded, counted under
+# bench/patch.c returning at main (-m), with libpfe preloaded, counted under
 # qemu (-singlestep -d exec,nochain), at N sites less the same program with
 # the first of STARTUP_SIZES (one site), divided by the sites added. The
 # quick run's first size is 1,000, not 1: it counts what a site adds between
@@ -22,7 +22,7 @@ whole() {	# bin: instructions of the whole run
 	mkfifo "$fifo"
 	awk -v b=none -v e=none -f bench/outside.awk <"$fifo" >"$W/startup-count.txt" &
 	apid=$!
-	grun "LD_PRELOAD=$LIBPFE" "-singlestep -d exec,nochain -D $fifo" "$1" -s >/dev/null 2>&1 || true
+	grun "LD_PRELOAD=$LIBPFE" "-singlestep -d exec,nochain -D $fifo" "$1" -m >/dev/null 2>&1 || true
 	wait "$apid" || true
 	rm -f "$fifo"
 	awk '$1 == "outside" { print $2 }' "$W/startup-count.txt"

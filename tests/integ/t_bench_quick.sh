@@ -144,11 +144,13 @@ for n in ('100', '1000'):
 # met: a miss fails. Quick runs read flat 184.6, graph 277.4, time 305.6
 # and summary 294.4 before the writer's own loops and the inline note, flat
 # 131.9, graph 160.7, time 188.4 and summary 131.5 after. The start-up is
-# met too (bench/startup.sh: 275.2 per site at 10,000 sites, 271.3 at
-# 100,000): the quick run counts what a site adds between 1,000 and 2,000
-# sites, not a whole run less a one-site program's, whose fixed part (the
-# whole run reads /proc/self/maps and the environment) moved the 1,000-site
-# figure by some 40 between trees and machines (236.5 to 304.1 on one tree).
+# met too (bench/startup.sh): the quick run counts what a site adds between
+# 1,000 and 2,000 sites. The runs return at main (patch.c -m): with -s they
+# read /proc/self/smaps, which under qemu-user is the host's, and its length
+# moved a run's count by some 20,000 from one run to the next (a 1,000-site
+# run read 4,763,162 to 4,811,385; the figure 239.9 to 310.3 per site on
+# trees that had not changed it). Returning at main, repeated runs count
+# the same instructions exactly: 265.6.
 OPEN25 = {}
 
 
