@@ -12,6 +12,7 @@ set -eu
 . bench/lib.sh
 WRITER_LINE_MAX=${WRITER_LINE_MAX:-200}
 WRITER_SUMMARY_MAX=${WRITER_SUMMARY_MAX:-150}
+WRITER_RECORD_MAX=${WRITER_RECORD_MAX:-60}
 if [ "$QUICK" = 1 ]; then WN1=50 WN2=250; else WN1=200 WN2=2200; fi
 bin=$W/writer
 if [ ! -x "$bin" ] || [ bench/writer.c -nt "$bin" ]; then
@@ -40,6 +41,11 @@ outside() {
 	# writer does not wake in the run, and the exit's flush consumes every
 	# event by the same code (ring_consume.c's consume_summary).
 	summary) env="PFE_SUMMARY=1" tmo=0 flush=60s ;;
+	# A recording is not text the program could wait for either: as
+	# summary mode, consumed by the exit's flush.
+	record)
+		rm -rf "$W/writer-rec"
+		env="PFE_GRAPH=1 PFE_RECORD=$TOP/$W/writer-rec" tmo=0 flush=60s ;;
 	esac
 	fifo=$W/writer-log.fifo
 	rm -f "$fifo" "$W/writer-trace.txt"
@@ -65,12 +71,13 @@ fi
 echo "4. Writer thread: instructions per line written ($WN1 and $WN2 traced calls of a one-line function; whole process but the calls)"
 printf '   %-34s %10s %10s %8s %10s  %s\n' mode "lines" "insns" "per line" target verdict
 fail=0
-for mode in ${WRITER_MODES:-flat graph time summary}; do
+for mode in ${WRITER_MODES:-flat graph time summary record}; do
 	case $mode in
 	flat) per=1 what="flat line" max=$WRITER_LINE_MAX ;;
 	graph) per=2 what="graph line (entry, exit)" max=$WRITER_LINE_MAX ;;
 	time) per=2 what="graph line, PFE_GRAPH=time" max=$WRITER_LINE_MAX ;;
 	summary) per=1 what="call counted (PFE_SUMMARY)" max=$WRITER_SUMMARY_MAX ;;
+	record) per=2 what="event recorded (entry, exit)" max=$WRITER_RECORD_MAX ;;
 	esac
 	say "writer $mode"
 	o1=$(outside $mode $WN1) || o1=""
