@@ -19,6 +19,12 @@ else
 	# second (less for code run once, which is translated first); 2,000
 	# sites took 4 minutes here, 10,000 ten.
 	COUNT_SIZES="100 1000"
+fi
+# Section 2's sizes alone, e.g. BENCH_SIZES=100000 BENCH_COUNT_SIZES= sh
+# bench/patch.sh for the attach and detach at 100,000 sites (README).
+SIZES=${BENCH_SIZES-$SIZES}
+COUNT_SIZES=${BENCH_COUNT_SIZES-$COUNT_SIZES}
+if [ "$QUICK" != 1 ]; then
 	# Whole runs single-stepped for the start-up per site (bench/startup.sh).
 	STARTUP_SIZES="1 10000 100000"
 fi
