@@ -7,9 +7,11 @@
 #
 # runs in five states: plain; libpfe preloaded, nothing traced; PFE_TRACE='*'
 # flat lines to a file; PFE_TRACE='*' PFE_GRAPH=1 to a file; PFE_TRACE='*'
-# PFE_GRAPH=1 PFE_RECORD=<dir> (entries and exits, as graph). For each: wall time (best of BENCH_RUNS, default 1), the
-# slow-down against plain, the trace's size and lines, whether the compressed
-# output is byte-identical to plain's and decompresses back to the input.
+# PFE_GRAPH=1 PFE_RECORD=<dir> (entries and exits, as graph), BENCH_RUNS
+# rounds (default 1) of every state in turn. For each: the median and the
+# best wall time, the median's slow-down against plain's median, the
+# trace's size and lines, whether the compressed output is byte-identical
+# to plain's and decompresses back to the input.
 # A table on stdout, the same in $B/realprog/results.csv. Exits 1 when any
 # output differs: libpfe must never change what a program computes.
 #
@@ -209,58 +211,71 @@ now_ns() {
 R=$W/run
 rm -rf "$R"
 mkdir -p "$R"
-echo "state,runs,wall_s,slowdown,trace_bytes,trace_lines,identical,roundtrip,exit,note" >"$CSV"
+echo "state,runs,wall_s,slowdown,trace_bytes,trace_lines,identical,roundtrip,exit,note,best_s" >"$CSV"
 FAILED=0
-PLAIN_NS=""
 ROWS=""
 
-# measure STATE: BENCH_RUNS runs of zstd in that state; one table row.
-measure() {
+# run_once STATE K: zstd's K-th run in that state; its time, status and
+# whether its output is plain's go to variables named after the state.
+run_once() {
 	st=$1
-	best=""
+	k=$2
+	out=$R/$st.zst
+	err=$R/$st.err
 	status=0
-	ident=yes
-	trace=""
-	info=""
-	k=0
-	while [ "$k" -lt "$RUNS" ]; do
-		k=$((k + 1))
-		out=$R/$st.zst
-		err=$R/$st.err
-		rm -rf "$out" "$R/$st.trace" "$R/$st.rec"
-		t0=$(now_ns)
-		case $st in
-		plain) run 0 "$W/zstd" -T4 -9 -c "$IN" >"$out" 2>"$err" || status=$? ;;
-		preload) run 1 "$W/zstd" -T4 -9 -c "$IN" >"$out" 2>"$err" || status=$? ;;
-		flat)
-			trace=$R/$st.trace
-			PFE_TRACE='*' PFE_OUTPUT=$trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
-				>"$out" 2>"$err" || status=$? ;;
-		graph)
-			trace=$R/$st.trace
-			PFE_TRACE='*' PFE_GRAPH=1 PFE_OUTPUT=$trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
-				>"$out" 2>"$err" || status=$? ;;
-		record)
-			trace=$R/$st.rec
-			PFE_TRACE='*' PFE_GRAPH=1 PFE_RECORD=$trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
-				>"$out" 2>"$err" || status=$? ;;
-		esac
-		t1=$(now_ns)
-		ns=$((t1 - t0))
-		# Every run's time on stderr, for medians (issue 25).
-		echo "realprog: $st run $k: $ns ns" >&2
-		if [ -z "$best" ] || [ "$ns" -lt "$best" ]; then best=$ns; fi
-		if [ "$st" = plain ]; then
-			cp "$out" "$R/reference.zst"
-		elif ! cmp -s "$out" "$R/reference.zst"; then
-			ident=no
-		fi
-		[ "$status" = 0 ] || break
-	done
+	rm -rf "$out" "$R/$st.trace" "$R/$st.rec"
+	t0=$(now_ns)
+	case $st in
+	plain) run 0 "$W/zstd" -T4 -9 -c "$IN" >"$out" 2>"$err" || status=$? ;;
+	preload) run 1 "$W/zstd" -T4 -9 -c "$IN" >"$out" 2>"$err" || status=$? ;;
+	flat)
+		PFE_TRACE='*' PFE_OUTPUT=$R/$st.trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
+			>"$out" 2>"$err" || status=$? ;;
+	graph)
+		PFE_TRACE='*' PFE_GRAPH=1 PFE_OUTPUT=$R/$st.trace run 1 "$W/zstd" -T4 -9 -c "$IN" \
+			>"$out" 2>"$err" || status=$? ;;
+	record)
+		PFE_TRACE='*' PFE_GRAPH=1 PFE_RECORD=$R/$st.rec run 1 "$W/zstd" -T4 -9 -c "$IN" \
+			>"$out" 2>"$err" || status=$? ;;
+	esac
+	t1=$(now_ns)
+	ns=$((t1 - t0))
+	# Every run's time on stderr (issue 25).
+	echo "realprog: $st run $k: $ns ns" >&2
+	eval "times_$st=\"\${times_$st:-} $ns\""
 	if [ "$st" = plain ]; then
 		[ "$status" = 0 ] || die "plain zstd failed (exit $status): $(tail -1 "$err")"
-		PLAIN_NS=$best
+		cp "$out" "$R/reference.zst"
+	elif ! cmp -s "$out" "$R/reference.zst"; then
+		eval "ident_$st=no"
 	fi
+	[ "$status" = 0 ] || eval "status_$st=$status"
+}
+
+# median and best of the numbers in $1 (split on purpose)
+median_of() {
+	# shellcheck disable=SC2086
+	printf '%s\n' $1 | sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'
+}
+best_of() {
+	# shellcheck disable=SC2086
+	printf '%s\n' $1 | sort -n | head -1
+}
+
+# row STATE: its table row from its runs (the last run's output and trace).
+row() {
+	st=$1
+	times=""
+	eval "times=\$times_$st ident=\${ident_$st:-yes} status=\${status_$st:-0}"
+	out=$R/$st.zst
+	trace=""
+	info=""
+	case $st in
+	flat | graph) trace=$R/$st.trace ;;
+	record) trace=$R/$st.rec ;;
+	esac
+	med=$(median_of "$times")
+	best=$(best_of "$times")
 
 	# Decompressed by the plain program, compared with the input.
 	if run 0 "$W/zstd" -d -c "$out" >"$R/$st.dec" 2>"$R/$st.dec.err" &&
@@ -301,10 +316,11 @@ measure() {
 		fi ;;
 	esac
 
-	wall=$(awk -v n="$best" 'BEGIN { printf "%.3f", n / 1e9 }')
-	slow=$(awk -v n="$best" -v p="$PLAIN_NS" 'BEGIN { printf "%.2f", n / p }')
+	wall=$(awk -v n="$med" 'BEGIN { printf "%.3f", n / 1e9 }')
+	fast=$(awk -v n="$best" 'BEGIN { printf "%.3f", n / 1e9 }')
+	slow=$(awk -v n="$med" -v p="$PLAIN_MED" 'BEGIN { printf "%.2f", n / p }')
 	if [ "$st" = record ] && [ -z "$info" ]; then
-		wall=- slow=-
+		wall=- fast=- slow=-
 	fi
 	shown=$slow
 	[ "$slow" = - ] || shown="${slow}x"
@@ -313,16 +329,29 @@ measure() {
 	if [ "$ident" = no ] || [ "$rt" != yes ] || [ "$status" != 0 ]; then
 		FAILED=1
 	fi
-	echo "$st,$RUNS,$wall,$slow,$bytes,$lines,$ident,$rt,$status,\"$note\"" >>"$CSV"
-	ROWS="$ROWS$(printf '%-8s %9s %8s %13s %10s  %-9s %-9s %s' \
-		"$st" "$wall" "$shown" "$bytes" "$lines" "$ident" "$rt" "$note")
+	echo "$st,$RUNS,$wall,$slow,$bytes,$lines,$ident,$rt,$status,\"$note\",$fast" >>"$CSV"
+	ROWS="$ROWS$(printf '%-8s %9s %9s %8s %13s %10s  %-9s %-9s %s' \
+		"$st" "$wall" "$fast" "$shown" "$bytes" "$lines" "$ident" "$rt" "$note")
 "
 }
 
-echo "realprog: running zstd -T4 -9 -c input ($INPUT_SIZE bytes), best of $RUNS" >&2
-for st in plain preload flat graph record; do
-	echo "realprog: $(date +%T) $st" >&2
-	measure "$st"
+# Round k runs every state once, in order, so that a machine whose speed
+# drifts (a shared one) slows every state's k-th run alike: the medians'
+# ratios follow libpfe, not the moment each state ran.
+echo "realprog: running zstd -T4 -9 -c input ($INPUT_SIZE bytes), $RUNS round(s) of every state" >&2
+STATES="plain preload flat graph record"
+times_plain=""
+k=0
+while [ "$k" -lt "$RUNS" ]; do
+	k=$((k + 1))
+	echo "realprog: $(date +%T) round $k" >&2
+	for st in $STATES; do
+		run_once "$st" "$k"
+	done
+done
+PLAIN_MED=$(median_of "$times_plain")
+for st in $STATES; do
+	row "$st"
 done
 
 if [ -n "$QEMU" ]; then
@@ -333,10 +362,10 @@ fi
 echo "zstd 1.5.4 ($HOW, -O2 $ZFLAGS, $SITES patchable functions): zstd -T4 -9 -c input"
 echo "input: $INPUT_SIZE bytes of zstd's sources, sha256 $(echo "$INPUT_SHA256" | cut -c1-16)..., compressed to $(wc -c <"$R/reference.zst" | tr -d ' ') bytes"
 echo "libpfe: $LIBPFE"
-echo "machine: $machine; best of $RUNS run(s)"
+echo "machine: $machine; medians of $RUNS run(s), the runs of each round interleaved"
 echo
-printf '%-8s %9s %8s %13s %10s  %-9s %-9s %s\n' state "wall s" slowdown "trace bytes" lines \
-	identical roundtrip note
+printf '%-8s %9s %9s %8s %13s %10s  %-9s %-9s %s\n' state "median s" "best s" slowdown \
+	"trace bytes" lines identical roundtrip note
 printf '%s' "$ROWS"
 echo
 echo "results: $CSV"
