@@ -31,7 +31,7 @@ whole() {	# bin: instructions of the whole run
 # shellcheck disable=SC2086
 set -- $STARTUP_SIZES
 first=$1
-echo "5. Start-up with libpfe: instructions of a whole run stopping at main, per site (less a $first-site program)"
+echo "5. Start-up with libpfe: instructions of a whole run returning at main, per site (less a $first-site program)"
 printf '   %8s %12s %10s %10s  %s\n' sites insns "per site" target verdict
 fail=0
 say "startup $first"
