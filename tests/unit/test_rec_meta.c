@@ -259,8 +259,10 @@ static const char *stderr_of(void (*fn)(void *), void *arg)
  */
 #define FAKE_BIAS 0x7000000000ul
 static struct pfe_site fake_sites[3];
-static struct pfe_sym fake_syms[2];
-static char fake_strings[] = "\0fake_one\0we\tird";
+static struct pfe_sym fake_syms[3];
+/* The third symbol's name takes every escape of record.h but the quote's
+ * (cmdline only) and bytes above 0x7f as they are; its size 0 is "0x0". */
+static char fake_strings[] = "\0fake_one\0we\tird\0a\\b\"c\x01\x7f\xc3\xa9\n";
 static char fake_path[] = "/no/such/lib fake\t1.so";
 static struct pfe_object fake = {
     .path = fake_path,
@@ -284,10 +286,11 @@ static void make_fake(void)
 	fake_sites[2] = (struct pfe_site){.pc = FAKE_BIAS + 0x1300, .func = FAKE_BIAS + 0x1300};
 	fake_syms[0] = (struct pfe_sym){FAKE_BIAS + 0x1100, 0x40, 1};
 	fake_syms[1] = (struct pfe_sym){FAKE_BIAS + 0x1200, 0x80, 10};
+	fake_syms[2] = (struct pfe_sym){FAKE_BIAS + 0x1400, 0, 17};
 	fake.tab.sites = fake_sites;
 	fake.tab.nsites = 3;
 	fake.tab.syms = fake_syms;
-	fake.tab.nsyms = 2;
+	fake.tab.nsyms = 3;
 	fake.tab.strings = fake_strings;
 }
 
@@ -501,11 +504,13 @@ static void test_sync_new_object(void **state)
 		 n, fake.first_id);
 	assert_string_equal(line_of(text, n), want);
 	snprintf(sym, sizeof(sym), "sym-%d.txt", n);
-	assert_string_equal(slurp(file_in(img, sym), NULL), "site 0 0x1100 - fake_one\n"
-							    "site 1 0x1200 bti we\\tird\n"
-							    "site 2 0x1300 - ?\n"
-							    "sym 0x1100 0x40 fake_one\n"
-							    "sym 0x1200 0x80 we\\tird\n");
+	assert_string_equal(slurp(file_in(img, sym), NULL),
+			    "site 0 0x1100 - fake_one\n"
+			    "site 1 0x1200 bti we\\tird\n"
+			    "site 2 0x1300 - ?\n"
+			    "sym 0x1100 0x40 fake_one\n"
+			    "sym 0x1200 0x80 we\\tird\n"
+			    "sym 0x1400 0x0 a\\\\b\"c\\x01\\x7f\xc3\xa9\\n\n");
 	/* Nothing new: nothing written. */
 	pfe_rec_meta_sync_objects(778);
 	assert_int_equal(count_lines(slurp(file_in(img, "objects"), NULL)), n + 1);
