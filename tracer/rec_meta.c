@@ -105,7 +105,7 @@ static void out_flush(struct out *o)
 	o->n = 0;
 }
 
-static void out_mem(struct out *o, const char *p, size_t n)
+static void out_mem_slow(struct out *o, const char *p, size_t n)
 {
 	while (n) {
 		size_t k = o->cap - o->n < n ? o->cap - o->n : n;
@@ -116,6 +116,18 @@ static void out_mem(struct out *o, const char *p, size_t n)
 		n -= k;
 		if (o->n == o->cap)
 			out_flush(o);
+	}
+}
+
+/* Inline when it fits: a constant @n then copies without a call
+ * (write_sym_file's words, below). */
+static inline __attribute__((always_inline)) void out_mem(struct out *o, const char *p, size_t n)
+{
+	if (__builtin_expect(o->cap - o->n >= n, 1)) {
+		memcpy(o->buf + o->n, p, n);
+		o->n += n;
+	} else {
+		out_mem_slow(o, p, n);
 	}
 }
 
@@ -191,11 +203,10 @@ static inline __attribute__((always_inline)) void out_escaped_char(struct out *o
 {
 	char *p = out_room(o, 4);
 
-	if (__builtin_expect(c > 0x20 && c != 0x7f && c != '\\' && c != '"', 1) || c == ' ' ||
-	    (c == '"' && !quote)) {
+	if (__builtin_expect(c >= 0x20 && c != 0x7f && c != '\\' && (c != '"' || !quote), 1)) {
 		*p = (char)c;
 		o->n++;
-	} else if (c == '\\' || c == '"') {
+	} else if (c == '\\' || c == '"') { /* '"' only when @quote */
 		p[0] = '\\';
 		p[1] = (char)c;
 		o->n += 2;
@@ -223,6 +234,22 @@ static inline __attribute__((always_inline)) void out_escaped_str(struct out *o,
 {
 	for (; *s; s++)
 		out_escaped_char(o, (unsigned char)*s, false);
+}
+
+/* A sym file's "site <i> 0x<offset> bti|- <name>" line (record.h). */
+static inline __attribute__((always_inline)) void
+out_site_line(struct out *o, size_t i, const struct pfe_site *s, uintptr_t bias)
+{
+	out_mem(o, "site ", 5);
+	out_dec(o, i);
+	out_mem(o, " ", 1);
+	out_hex(o, (uint64_t)(s->func - bias));
+	if (s->flags & PFE_SITE_BTI)
+		out_mem(o, " bti ", 5);
+	else
+		out_mem(o, " - ", 3);
+	out_escaped_str(o, s->name ? s->name : "?");
+	out_mem(o, "\n", 1);
 }
 
 /* ------------------------------------------------------------- files */
@@ -494,35 +521,17 @@ static int write_sym_file(int num, const struct pfe_sitetab *t, uintptr_t bias)
 	err = out_open(o, name, true);
 	if (err)
 		return err;
-	for (size_t i = 0; i < t->nsites; i++) {
-		const struct pfe_site *s = &t->sites[i];
-
-		/* "site %zu 0x%lx %s <name>\n" */
-		memcpy(out_room(o, 5), "site ", 5);
-		o->n += 5;
-		out_dec(o, i);
-		*out_room(o, 1) = ' ';
-		o->n++;
-		out_hex(o, (uint64_t)(s->func - bias));
-		memcpy(out_room(o, 5), s->flags & PFE_SITE_BTI ? " bti " : " - \0\0", 5);
-		o->n += s->flags & PFE_SITE_BTI ? 5 : 3;
-		out_escaped_str(o, s->name ? s->name : "?");
-		*out_room(o, 1) = '\n';
-		o->n++;
-	}
+	for (size_t i = 0; i < t->nsites; i++)
+		out_site_line(o, i, &t->sites[i], bias);
 	for (size_t i = 0; i < t->nsyms; i++) {
-		/* "sym 0x%lx 0x%x <name>\n" */
-		memcpy(out_room(o, 4), "sym ", 4);
-		o->n += 4;
+		/* "sym 0x<offset> 0x<size> <name>" */
+		out_mem(o, "sym ", 4);
 		out_hex(o, (uint64_t)(t->syms[i].addr - bias));
-		*out_room(o, 1) = ' ';
-		o->n++;
+		out_mem(o, " ", 1);
 		out_hex(o, (uint32_t)t->syms[i].size);
-		*out_room(o, 1) = ' ';
-		o->n++;
+		out_mem(o, " ", 1);
 		out_escaped_str(o, t->strings + t->syms[i].name);
-		*out_room(o, 1) = '\n';
-		o->n++;
+		out_mem(o, "\n", 1);
 	}
 	err = out_close(o);
 	if (err)
@@ -822,12 +831,8 @@ static int write_dyn_run(struct pfe_site **v, size_t n, uint64_t ticks)
 	err = out_open(o, name, true);
 	if (err)
 		return err;
-	for (size_t i = 0; i < n; i++) {
-		out_fmt(o, "site %zu 0x%lx %s ", i, (unsigned long)(v[i]->func - obj->bias),
-			v[i]->flags & PFE_SITE_BTI ? "bti" : "-");
-		out_escaped_str(o, v[i]->name ? v[i]->name : "?");
-		out_str(o, "\n");
-	}
+	for (size_t i = 0; i < n; i++)
+		out_site_line(o, i, v[i], obj->bias);
 	err = out_close(o);
 	if (!err)
 		err = write_objects_line(next_num, v[0]->id, (uint32_t)n, obj->bias, obj->bias,
