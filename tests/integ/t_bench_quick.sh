@@ -144,7 +144,8 @@ for n in ('100', '1000'):
 # met: a miss fails. Quick runs read flat 184.6, graph 277.4, time 305.6
 # and summary 294.4 before the writer's own loops and the inline note, flat
 # 131.9, graph 160.7, time 188.4 and summary 131.5 after. A recording's
-# writer: 36.0 per event (60 is this check's own ceiling, not the issue's).
+# writer: 34.0 to 36.4 per event from run to run (60 is this check's own
+# ceiling, not the issue's).
 # The start-up is met too (bench/startup.sh): the quick run counts what a site adds between
 # 1,000 and 2,000 sites. The runs return at main (patch.c -m): with -s they
 # read /proc/self/smaps, which under qemu-user is the host's, and its length
